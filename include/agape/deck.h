@@ -1,0 +1,83 @@
+/* Input deck: INI sections and keys -> agape_params. First stage of the data flow
+ * (deck -> material -> sampling -> coulomb -> assembly -> solve -> output).
+ * Rank 0 reads and validates; the driver broadcasts the result. Every key is documented
+ * in docs/input.md with its unit. Unknown sections/keys and bad values are errors that
+ * name the file, the line and the key. */
+#ifndef AGAPE_DECK_H
+#define AGAPE_DECK_H
+#include <stdint.h>
+#include "agape/error.h"
+
+#define AGAPE_PATH_MAX 1024
+#define AGAPE_MAX_TEMPS 256
+
+typedef enum { MAT_MODEL = 0, MAT_A2F = 1 } agape_mat_source;
+typedef enum { COUL_NONE = 0, COUL_MU = 1 } agape_coul_mode;
+typedef enum { SOLVER_SCDFT = 0 } agape_solver_method;
+
+typedef struct {
+  /* [material] */
+  agape_mat_source source;
+  char   name[64];                 /* model name: CsB12 | LaB12 | bcs */
+  char   a2f_file[AGAPE_PATH_MAX]; /* a2f: path as given (relative to the deck's folder if not absolute) */
+  double dos_per_eV_spin;          /* a2f: flat N(0), states/eV/spin/cell (default 1) */
+  int    a2f_bins;                 /* a2f: frequency bins after rebinning (default 64) */
+  double bcs_nv;                   /* bcs: N(0)V, dimensionless (default 0.3) */
+  double bcs_omega_D_meV;          /* bcs: cut-off of the square well, meV (default 10) */
+
+  /* [coulomb] */
+  agape_coul_mode coulomb;         /* none | mu (default none) */
+  double mu;                       /* mu = N(0) W, dimensionless (default 0) */
+
+  /* [solver] */
+  agape_solver_method method;      /* scdft */
+  int    functional;               /* kern_functional: 0 = LMG, 1 = SPG (default SPG) */
+  double gamma1, gamma2, gamma3;   /* SPG constants (1.33, 3.8, 1.33) */
+  double tol;                      /* max |dDelta| / max|Delta| at convergence (default 1e-8) */
+  int    max_iter;                 /* per temperature (default 500) */
+  double mixing;                   /* Anderson mixing parameter (default 0.5) */
+  int    anderson_depth;           /* Anderson history length (default 8) */
+  double tc_tol;                   /* relative tolerance of Tc (default 1e-5) */
+
+  /* [temperatures] */
+  int    ntemps;
+  double temps[AGAPE_MAX_TEMPS];   /* K (>= 0; 0 means the T = 0 limit) */
+  int    tc_search;                /* yes | no (default yes) */
+
+  /* [sampling] */
+  int64_t npoints;                 /* Monte-Carlo states (default 50000) */
+  uint64_t seed;                   /* default 1 */
+  double energy_window_eV;         /* states and energy grid span [-E, E] around E_F (default 5) */
+  double grid_min_meV;             /* smallest |xi| of the isotropic energy grid, meV (default 0.01) */
+  double grid_ratio;               /* panel growth ratio of the log energy grid (default 1.4) */
+  int    grid_order;               /* Gauss-Legendre points per panel (default 6) */
+  double mc_floor;                 /* uniform fraction alpha of the MC density (default 0.1) */
+  double mc_eps_meV;               /* epsilon_0 of the MC density 1/(|xi|+eps0), meV (default 5) */
+  double fs_smearing_meV;          /* Gaussian width of delta(xi) for Fermi-surface averages, meV (default 10) */
+
+  /* [output] */
+  char   output_file[AGAPE_PATH_MAX]; /* results file (default results.h5) */
+  int    histogram_bins;           /* gap histogram bins (default 60) */
+  int    plot;                     /* yes | no: make the PNG (default yes) */
+
+  /* provenance */
+  char   deck_path[AGAPE_PATH_MAX];
+  char  *deck_text;                /* whole deck text (malloc'd; NULL if none) */
+} agape_params;
+
+/* Fill p with defaults (no allocation). */
+void agape_params_defaults(agape_params *p);
+
+/* Parse and validate the deck at path into p (defaults first). On error prints
+ * "path:line: key: message" to stderr and returns AGAPE_ERR_DECK or AGAPE_ERR_IO.
+ * Relative file paths in the deck are resolved against the deck's folder. */
+agape_err agape_deck_read(const char *path, agape_params *p);
+
+/* Free what agape_deck_read allocated (deck_text). */
+void agape_params_free(agape_params *p);
+
+/* Print every parameter with its unit, one per line, to f (rank 0 at start-up). */
+#include <stdio.h>
+void agape_params_print(const agape_params *p, FILE *f);
+
+#endif

@@ -1,0 +1,72 @@
+/* SCDFT pair kernels (physics.md §1.2-1.4): node-local numerics, no MPI, no I/O.
+ *
+ * Conventions (stated once for all of kernels/):
+ *   - energies xi, xi', Omega share one unit (AGAPE uses eV); beta = 1/(k_B T) in 1/unit.
+ *   - beta = INFINITY selects the T = 0 closed forms.
+ *   - kernels are even in xi and xi'; only |xi| enters. 1/tanh factors are those of
+ *     physics.md (the gap equation multiplies by tanh(beta E'/2)/E' separately).
+ *   - Phonon kernels 𝒦 (K) are negative (attractive); the Z kernels 𝒵 are negative,
+ *     and Z_s = - sum_{s'} w_{s'} sum_nu |g|^2 𝒵.
+ *
+ * Two layers:
+ *   1. Reference twins (kref_*): scalar, straightforward, from (beta, xi, xi', Omega).
+ *      They never change; tests compare the optimised layer against them.
+ *   2. Optimised tables (kern_tab_*): everything that depends on one energy or one mode at
+ *      a given temperature (tanh values, Fermi factors, ...) is precomputed once, O(n*nmodes),
+ *      so that a pair evaluation is arithmetic only. Row functions evaluate one row i against
+ *      a list of columns j, summing over modes with per-pair mode weights a[b][c].
+ */
+#ifndef AGAPE_KERNELS_H
+#define AGAPE_KERNELS_H
+#include <stdint.h>
+
+typedef enum { KERN_LMG = 0, KERN_SPG = 1 } kern_functional;
+
+/* SPG constants gamma1, gamma2, gamma3 (physics.md §1.4); defaults 1.33, 3.8, 1.33. */
+typedef struct { double g1, g2, g3; } kern_spg_gammas;
+
+/* ---- reference twins -------------------------------------------------------------- */
+double kref_lmg_K(double beta, double xi, double xip, double omega);   /* 𝒦^LMG, 1/energy */
+double kref_lmg_Z(double beta, double xi, double xip, double omega);   /* 𝒵^LMG (J form), 1/energy^2 */
+double kref_spg_K(double beta, double xi, double xip, double omega, kern_spg_gammas g); /* 𝒦^SPG */
+double kref_spg_Z(double beta, double xi, double xip, double omega);   /* 𝒵^{∂I}, 1/energy^2 */
+
+/* Brute-force Matsubara double sums (physics.md §1.2-1.4) truncated at |n|,|n'| <= nmax,
+ * for tests only (finite beta). */
+double kmats_lmg_K(double beta, double xi, double xip, double omega, int nmax);
+double kmats_spg_K(double beta, double xi, double xip, double omega, kern_spg_gammas g, int nmax);
+double kmats_dI_Z(double beta, double xi, double xip, double omega, int nmax);
+
+/* ---- optimised tables -------------------------------------------------------------- */
+typedef struct kern_tab kern_tab;
+
+/* Build the per-temperature table.
+ *   functional  [in] KERN_LMG or KERN_SPG (selects both K and Z forms)
+ *   beta        [in] 1/(k_B T), 1/eV; INFINITY for T = 0
+ *   n           [in] number of states (global)
+ *   xi_row      [in] n energies used when the state is the row (first) argument, eV
+ *   xi_col      [in] n energies used when the state is the column (second) argument, eV
+ *                    (equal to xi_row except for SPG's nonlinear E^gamma, physics.md §1.4)
+ *   nmodes      [in] number of phonon frequencies
+ *   omega       [in] nmodes frequencies, eV (> 0)
+ *   gam         [in] SPG constants (ignored for LMG)
+ *   out         [out] the table; free with kern_tab_destroy
+ * Returns 0 on success, -1 on allocation failure. */
+int  kern_tab_create(kern_functional functional, double beta, int64_t n,
+                     const double *xi_row, const double *xi_col,
+                     int nmodes, const double *omega, kern_spg_gammas gam, kern_tab **out);
+void kern_tab_destroy(kern_tab **t);
+
+/* Phonon kernel row:  out[c] = sum_b a[b*lda + c] * 𝒦(xi_row[i], xi_col[j[c]], omega[b])
+ *   i    [in] global row index;  nc [in] number of columns;  j [in] nc global column indices
+ *   a    [in] nmodes x nc mode weights (|g|^2, eV^2), mode-major with leading dimension lda
+ *   out  [out] nc values, eV (|g|^2 x 1/energy) */
+void kern_K_row(const kern_tab *t, int64_t i, int nc, const int64_t *j,
+                const double *a, int lda, double *out);
+
+/* Z row sum:  returns sum_c wcol[c] * sum_b a[b*lda + c] * 𝒵(xi_row[i], xi_col[j[c]], omega[b])
+ * (dimensionless after the weights; Z_s is minus the sum over all columns). */
+double kern_Z_row(const kern_tab *t, int64_t i, int nc, const int64_t *j,
+                  const double *a, int lda, const double *wcol);
+
+#endif

@@ -1,0 +1,53 @@
+/* Material stage: what the electrons and phonons are. Second stage of the data flow
+ * (deck -> material -> sampling -> ...). Three kinds:
+ *   MATK_MODEL        built-in XB12 model: anisotropic bands and |g|^2 (model_xb12.h);
+ *   MATK_ISO          isotropic alpha^2F(omega) from a file, flat DOS N(0);
+ *   MATK_SQUARE_WELL  the constant-kernel ("bcs") model K = -V for |xi|,|xi'| < omega_D.
+ * Phonon spectra are represented by nmodes fixed frequencies omega[b] with spectral
+ * weights a2f_w[b] = int over mode b of alpha^2F (dimensionless), so that
+ * lambda = 2 sum_b a2f_w[b]/omega[b]. Energies in eV unless a name says otherwise. */
+#ifndef AGAPE_MATERIAL_H
+#define AGAPE_MATERIAL_H
+#include "agape/error.h"
+#include "agape/deck.h"
+#include "agape/model_xb12.h"
+
+typedef enum { MATK_MODEL = 0, MATK_ISO = 1, MATK_SQUARE_WELL = 2 } agape_mat_kind;
+
+typedef struct {
+  agape_mat_kind kind;
+  char name[64];
+  xb12_model *model;    /* MATK_MODEL only */
+  int nmodes;
+  double *omega;        /* [nmodes] eV */
+  double *a2f_w;        /* [nmodes] Fermi-surface spectral weights, dimensionless (MATK_MODEL:
+                           filled from the sampled states by the assembly stage) */
+  double dos0;          /* N(0), states/eV/spin/cell (MATK_MODEL: from the sample) */
+  double lambda;        /* 2 int alpha^2F/omega (MATK_ISO: from the raw file data) */
+  double omega_log;     /* eV (MATK_ISO: from the raw file data) */
+  double sw_v;          /* square well: V = N(0)V / N(0), eV */
+  double sw_omega_D;    /* square well cut-off, eV */
+  double grid_lo, grid_hi; /* isotropic energy-grid states cover [-E, grid_lo] and
+                              [grid_hi, E]; grid_lo = grid_hi = 0 for MATK_ISO/SQUARE_WELL */
+} agape_material;
+
+/* Build the material from the deck (reads the a2f file; rank 0 or every rank). */
+agape_err agape_material_create(const agape_params *p, agape_material *m);
+void      agape_material_destroy(agape_material *m);
+
+/* DOS carried by the isotropic energy grid at energy xi (states/eV/spin/cell). */
+double agape_material_grid_dos(const agape_material *m, double xi);
+
+/* Read a two-column alpha^2F file (omega in meV, alpha^2F); '#' lines, blank lines and
+ * non-numeric header/footer lines are skipped. Returns arrays (malloc'd) in meV. */
+agape_err agape_a2f_read(const char *path, int *npts, double **omega_meV, double **a2f);
+
+/* lambda = 2 int a2f/omega and omega_log = exp[(2/lambda) int ln(omega) a2f/omega]
+ * of piecewise-linear data (trapezoid rule); omega_log in the unit of omega. */
+void agape_a2f_moments(int npts, const double *omega, const double *a2f,
+                       double *lambda, double *omega_log);
+
+/* McMillan-Allen-Dynes Tc with f1 = f2 = 1 (physics.md §3.4); omega_log in K gives K. */
+double agape_tc_mcmillan(double lambda, double omega_log, double mustar);
+
+#endif

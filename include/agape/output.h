@@ -1,0 +1,65 @@
+/* Output stage: results.h5 (self-describing HDF5), gap histograms as text, and the
+ * histogram PNG. Last stage of the data flow. Called on rank 0 only, with replicated
+ * O(N) data; never writes N^2 data. Files are written to a temporary name and renamed,
+ * so a results file is either complete or absent. */
+#ifndef AGAPE_OUTPUT_H
+#define AGAPE_OUTPUT_H
+#include <stdint.h>
+#include "agape/error.h"
+#include "agape/deck.h"
+
+typedef struct {
+  /* states (length n) */
+  int64_t n;
+  const double *xi;         /* eV from E_F */
+  const double *w;          /* integration weights, dimensionless (sum_s w_s F_s ~ per-cell BZ average) */
+  const double *k;          /* n x 3 crystal coordinates, NaN rows for energy-grid states; NULL if isotropic */
+  const int    *band;       /* band index, -1 for energy-grid states; NULL if isotropic */
+  const double *fs_weight;  /* w_s * delta_sigma(xi_s), 1/eV: weight of each state on the Fermi surface */
+
+  /* temperatures and gaps */
+  int ntemps;
+  const double *temps;        /* K */
+  const double *delta;        /* ntemps x n, meV */
+  const double *z;            /* ntemps x n, dimensionless (Z_s) */
+  const double *delta_fs_avg; /* ntemps, meV */
+  const int    *converged;    /* ntemps flags */
+  const int    *iterations;   /* ntemps */
+
+  /* Tc */
+  double tc;               /* K, NaN when not searched */
+  double gap_ratio;        /* 2 Delta(T_min) / (k_B Tc), NaN when unavailable */
+  double tc_gap_T;         /* the temperature (K) whose gap entered gap_ratio */
+  int    ntc;              /* Tc-search history length */
+  const double *tc_hist_T;   /* K */
+  const double *tc_hist_rho; /* leading eigenvalue of the linearised operator at tc_hist_T */
+
+  /* coupling and Coulomb */
+  double dos0;             /* N(0), states/eV/spin/cell */
+  double lambda;           /* dimensionless */
+  double omega_log_meV;    /* meV */
+  int    nmodes;
+  const double *omega_meV; /* nmodes mode frequencies, meV */
+  const double *a2f;       /* nmodes spectral weights (int of alpha^2F over each mode), dimensionless */
+  double mu;               /* N(0) W, dimensionless */
+  double tc_mcmillan_mustar01; /* McMillan-Allen-Dynes Tc (f1 f2 = 1) at mu* = 0.1, K */
+
+  /* provenance */
+  const agape_params *params;
+  int nranks, nthreads;
+  double wall_seconds;
+} agape_results;
+
+/* Write results.h5 (params->output_file), the histogram text files and, when
+ * params->plot, the PNG, in the folder of the results file. Prints the paths written. */
+agape_err agape_output_write(const agape_results *r);
+
+/* Gap histogram on the Fermi surface (pure numerics, used by output and tests):
+ *   n, delta[n] (meV), fsw[n] (Fermi-surface weights >= 0), nbins
+ *   centres[nbins] (meV), density[nbins] (1/meV, integrates to 1 over the bins).
+ * The bin range is [min, max] of delta over states with fsw > 0, widened by half a bin;
+ * for a single value it is centred on it with width 0.1 meV. */
+void agape_histogram(int64_t n, const double *delta, const double *fsw, int nbins,
+                     double *centres, double *density);
+
+#endif

@@ -1,0 +1,296 @@
+/* The run driver (see include/agape/driver.h). Reads top to bottom as the data flow. */
+#include "agape/driver.h"
+#include "agape/deck.h"
+#include "agape/material.h"
+#include "agape/sampling.h"
+#include "agape/assembly.h"
+#include "agape/solve.h"
+#include "agape/output.h"
+#include "agape/version.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include "agape/units.h"
+
+#define KBLOCK 64                /* block size of the block-cyclic kernel layout */
+
+typedef struct {
+  const agape_par *par;
+  const agape_params *p;
+  const agape_states *st;
+  const agape_material *m;
+  const agape_dist *d;
+  float *K;
+  double *z;
+  double coul;
+  double *xcol;   /* [n] scratch column energies (SPG) */
+  double t0;
+} run_ctx;
+
+#define R0 if (c->par->rank == 0)
+
+static kern_spg_gammas gammas(const agape_params *p) { return (kern_spg_gammas){p->gamma1, p->gamma2, p->gamma3}; }
+
+/* Leading eigenvalue rho(T) of the linearised gap operator; v warm start / eigenvector. */
+static agape_err rho_at(run_ctx *c, double T, double *v, double *rho)
+{
+  agape_err err = agape_assembly_build(c->par, c->d, c->st, c->m, T, (kern_functional)c->p->functional,
+                                       gammas(c->p), NULL, c->K, c->z);
+  if (err) return err;
+  agape_op op;
+  if ((err = agape_op_init(&op, c->par, c->d, c->st->n, c->K, c->z, c->coul))) return err;
+  double *cf = malloc(sizeof(double) * c->st->n);
+  if (!cf) { agape_op_free(&op); return AGAPE_ERR_NOMEM; }
+  agape_linear_factor(c->st, T, cf);
+  err = agape_leading_eigen(&op, cf, 1e-9, v, rho);
+  free(cf);
+  agape_op_free(&op);
+  R0 printf("agape: Tc search  T = %10.4f K  rho = %.8f  (%.1f s)\n", T, *rho, agape_par_wtime() - c->t0), fflush(stdout);
+  return err;
+}
+
+/* Tc: rho(Tc) = 1, bracketed then Illinois regula falsi on ln rho versus ln T. */
+static agape_err tc_search(run_ctx *c, double Tguess, double *v, double *tc,
+                           int *nh, double *hT, double *hr)
+{
+  double Ta = Tguess, ra, Tb, rb;
+  agape_err err;
+  *nh = 0;
+#define EVAL(T, r) do { if ((err = rho_at(c, (T), v, &(r)))) return err; if (*nh < 64) { hT[*nh] = (T); hr[*nh] = (r); (*nh)++; } } while (0)
+  EVAL(Ta, ra);
+  Tb = Ta; rb = ra;
+  int k = 0;
+  if (ra > 1) {
+    while (rb > 1 && k++ < 20) { Ta = Tb; ra = rb; Tb = Ta * 2; EVAL(Tb, rb); }
+  } else {
+    while (rb <= 1 && k++ < 20) { Ta = Tb; ra = rb; Tb = Ta / 2; if (Tb < 1e-3) { *tc = 0; return AGAPE_OK; } EVAL(Tb, rb); }
+  }
+  if ((ra > 1) == (rb > 1)) { *tc = NAN; return agape_error(AGAPE_ERR_NUMERIC, "Tc could not be bracketed"); }
+  /* u = ln T, f = ln rho; f decreases with u */
+  double ua = log(Ta), fa = log(ra), ub = log(Tb), fb = log(rb);
+  int side = 0;
+  for (int it = 0; it < 60 && fabs(ub - ua) > c->p->tc_tol; it++) {
+    double u = (ua * fb - ub * fa) / (fb - fa), r;
+    double T = exp(u);
+    EVAL(T, r);
+    double f = log(r);
+    if (f == 0) { ua = ub = u; break; }
+    if ((f > 0) == (fa > 0)) { ua = u; fa = f; if (side == -1) fb /= 2; side = -1; }
+    else { ub = u; fb = f; if (side == 1) fa /= 2; side = 1; }
+    if (fabs(f) < 1e-3 * c->p->tc_tol) { ua = ub = u; break; }
+  }
+#undef EVAL
+  *tc = exp(0.5 * (ua + ub));
+  return AGAPE_OK;
+}
+
+static double fs_average(const agape_states *st, const double *delta)
+{
+  double a = 0, b = 0;
+  for (int64_t s = 0; s < st->n; s++) { a += st->fsw[s] * delta[s]; b += st->fsw[s]; }
+  return b > 0 ? a / b : 0;
+}
+
+/* One temperature: build Z and K, solve; for SPG repeat the kernel build with
+ * E^gamma of the current gap until the gap stops changing. */
+static agape_err gap_at(run_ctx *c, double T, double *delta, int *iters, int *conv, double *zout)
+{
+  const agape_params *p = c->p;
+  const int64_t n = c->st->n;
+  /* the square well is a kernel, not a functional: E' = E, no kernel update */
+  const int spg = p->functional == KERN_SPG && c->m->kind != MATK_SQUARE_WELL;
+  agape_err err;
+  double *prev = malloc(sizeof(double) * n);
+  if (!prev) return AGAPE_ERR_NOMEM;
+  *iters = 0; *conv = 0;
+  for (int outer = 0; outer < (spg ? 50 : 1); outer++) {
+    const double *xc = NULL;
+    if (spg) {
+      for (int64_t s = 0; s < n; s++)
+        c->xcol[s] = sqrt(c->st->xi[s] * c->st->xi[s] + p->gamma3 * delta[s] * delta[s]);
+      xc = c->xcol;
+    }
+    err = agape_assembly_build(c->par, c->d, c->st, c->m, T, (kern_functional)p->functional, gammas(p),
+                               xc, c->K, outer == 0 ? c->z : NULL);
+    if (err) break;
+    agape_op op;
+    if ((err = agape_op_init(&op, c->par, c->d, n, c->K, c->z, c->coul))) break;
+    agape_gap_opts o = {T, spg ? KERN_SPG : KERN_LMG, p->gamma3, p->tol, p->mixing, p->max_iter, p->anderson_depth, 1};
+    memcpy(prev, delta, sizeof(double) * n);
+    int it = 0;
+    double res;
+    err = agape_gap_solve(&op, c->st, &o, delta, &it, conv, &res);
+    agape_op_free(&op);
+    *iters += it;
+    if (err || !*conv) break;
+    double dm = 0, mx = 0;
+    for (int64_t s = 0; s < n; s++) { dm = fmax(dm, fabs(delta[s] - prev[s])); mx = fmax(mx, fabs(delta[s])); }
+    if (spg) R0 printf("agape:   T = %8.3f K  SPG kernel update %d: max change %.3e of max|Delta|\n", T, outer + 1, mx > 0 ? dm / mx : 0);
+    if (!spg || mx == 0 || dm <= 10 * p->tol * mx) break;
+    if (outer == 49) *conv = 0;
+  }
+  memcpy(zout, c->z, sizeof(double) * n);
+  free(prev);
+  return err;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+agape_err agape_run(const agape_par *par, const char *deck_path)
+{
+  double t0 = agape_par_wtime();
+  agape_params p;
+  agape_params_defaults(&p);
+  agape_err err = AGAPE_OK;
+  if (par->rank == 0) err = agape_deck_read(deck_path, &p);
+  if ((err = agape_par_agree(par, err))) { agape_params_free(&p); return err; }
+  if ((err = agape_par_bcast_params(par, &p))) return err;
+  qsort(p.temps, p.ntemps, sizeof(double), cmp_double);
+  if (par->rank == 0) {
+    printf("AGAPE %s (%s): %d rank(s) x %d thread(s), process grid %d x %d\n",
+           AGAPE_VERSION_STRING, AGAPE_GIT_HASH, par->size, par->nthreads, par->nprow, par->npcol);
+    printf("agape: deck %s\n", deck_path);
+    agape_params_print(&p, stdout);
+    fflush(stdout);
+  }
+
+  /* material */
+  agape_material m;
+  err = agape_material_create(&p, &m);
+  if ((err = agape_par_agree(par, err))) { agape_material_destroy(&m); agape_params_free(&p); return err; }
+
+  /* sampling */
+  agape_states st;
+  err = agape_states_create(&p, &m, &st);
+  if ((err = agape_par_agree(par, err))) { agape_material_destroy(&m); agape_params_free(&p); return err; }
+  if (par->rank == 0)
+    printf("agape: %lld states (%lld Monte-Carlo, %lld energy grid), window +-%.3g eV (%.1f s)\n",
+           (long long)st.n, (long long)st.n_mc, (long long)(st.n - st.n_mc), p.energy_window_eV,
+           agape_par_wtime() - t0);
+
+  agape_dist d;
+  float *K = NULL;
+  double *z = NULL, *xcol = NULL, *delta = NULL, *zall = NULL, *dfs = NULL, *v = NULL;
+  int *conv = NULL, *iters = NULL;
+  err = agape_dist_create(par, st.n, KBLOCK, &d);
+  if (!err) {
+    double gb = (double)d.mloc * d.nloc * 4 / 1e9;
+    if (par->rank == 0) printf("agape: kernel block %lld x %lld per rank (%.3f GB float)\n", (long long)d.mloc, (long long)d.nloc, gb);
+    K = malloc(sizeof(float) * (size_t)(d.mloc * d.nloc > 0 ? d.mloc * d.nloc : 1));
+    z = malloc(sizeof(double) * st.n);
+    xcol = malloc(sizeof(double) * st.n);
+    v = malloc(sizeof(double) * st.n);
+    delta = calloc((size_t)st.n * (p.ntemps ? p.ntemps : 1), sizeof(double));
+    zall = calloc((size_t)st.n * (p.ntemps ? p.ntemps : 1), sizeof(double));
+    dfs = calloc(p.ntemps ? p.ntemps : 1, sizeof(double));
+    conv = calloc(p.ntemps ? p.ntemps : 1, sizeof(int));
+    iters = calloc(p.ntemps ? p.ntemps : 1, sizeof(int));
+    if (!K || !z || !xcol || !v || !delta || !zall || !dfs || !conv || !iters) err = agape_error(AGAPE_ERR_NOMEM, "cannot allocate the kernel block (%.3f GB)", gb);
+  }
+  if ((err = agape_par_agree(par, err))) goto done;
+
+  /* coupling of the sample and Coulomb */
+  if ((err = agape_assembly_couplings(par, &d, &st, &m))) goto done;
+  double mu = p.coulomb == COUL_MU ? p.mu : 0.0;
+  run_ctx c = {par, &p, &st, &m, &d, K, z, mu / m.dos0, xcol, t0};
+  double wlog_K = m.omega_log / AGAPE_K_B;
+  double tc_mcm = agape_tc_mcmillan(m.lambda, wlog_K, 0.1);
+  if (par->rank == 0) {
+    printf("agape: N(0) = %.6g states/eV/spin/cell   lambda = %.4f   omega_log = %.3f meV   mu = %.4f\n",
+           m.dos0, m.lambda, m.omega_log * 1e3, mu);
+    if (m.kind != MATK_SQUARE_WELL)
+      printf("agape: McMillan-Allen-Dynes Tc (f1 f2 = 1): %.2f K at mu* = 0.10, %.2f K at mu* = 0.13\n",
+             tc_mcm, agape_tc_mcmillan(m.lambda, wlog_K, 0.13));
+    fflush(stdout);
+  }
+
+  /* Tc */
+  double tc = NAN;
+  int nh = 0;
+  double hT[64], hr[64];
+  for (int64_t s = 0; s < st.n; s++) v[s] = st.fsw[s] > 0 ? 1.0 : 0.1;
+  if (p.tc_search) {
+    double guess;
+    if (m.kind == MATK_SQUARE_WELL) guess = 1.134 * m.sw_omega_D / AGAPE_K_B * exp(-1 / m.lambda);
+    else {
+      double mustar = mu / (1 + mu * log(p.energy_window_eV / m.omega_log));
+      guess = agape_tc_mcmillan(m.lambda, wlog_K, mustar);
+      if (!(guess > 0.5)) guess = 0.5 + 0.01 * wlog_K;
+    }
+    if ((err = tc_search(&c, guess, v, &tc, &nh, hT, hr))) goto done;
+    if (par->rank == 0) printf("agape: Tc = %.4f K (linearised gap equation, rho(Tc) = 1)\n", tc), fflush(stdout);
+  }
+
+  /* gaps at each temperature, lowest first, continuing from the previous solution */
+  double *cur = malloc(sizeof(double) * st.n), *g0 = malloc(sizeof(double) * st.n);
+  if (!cur || !g0) { free(cur); free(g0); err = AGAPE_ERR_NOMEM; goto done; }
+  double scale = (tc > 0 ? 1.764 * AGAPE_K_B * tc : 1e-3);
+  int have_vec = p.tc_search && tc > 0;
+  for (int64_t s = 0; s < st.n; s++) {
+    double wbar = m.kind == MATK_SQUARE_WELL ? m.sw_omega_D : m.omega_log;
+    cur[s] = have_vec ? v[s] : wbar / (fabs(st.xi[s]) + wbar);
+  }
+  double a0 = fs_average(&st, cur);
+  for (int64_t s = 0; s < st.n; s++) g0[s] = cur[s] *= scale / a0;
+  for (int it = 0; it < p.ntemps && !err; it++) {
+    double T = p.temps[it];
+    if (par->rank == 0) printf("agape: gap at T = %.4f K (%d of %d)\n", T, it + 1, p.ntemps), fflush(stdout);
+    double mx = 0;
+    for (int64_t s = 0; s < st.n; s++) mx = fmax(mx, fabs(cur[s]));
+    if (mx == 0)      /* the previous temperature was normal: restart from the guess */
+      memcpy(cur, g0, sizeof(double) * st.n);
+    err = gap_at(&c, T, cur, &iters[it], &conv[it], zall + (size_t)it * st.n);
+    if (err) break;
+    memcpy(delta + (size_t)it * st.n, cur, sizeof(double) * st.n);
+    dfs[it] = fs_average(&st, cur);
+    if (par->rank == 0) {
+      printf("agape: T = %.4f K  Delta_FS = %.6f meV  %s after %d iterations  (%.1f s)\n",
+             T, dfs[it] * 1e3, conv[it] ? "converged" : "NOT converged", iters[it], agape_par_wtime() - t0);
+      fflush(stdout);
+    }
+  }
+  free(cur); free(g0);
+  if ((err = agape_par_agree(par, err))) goto done;
+
+  /* gap ratio from the lowest temperature */
+  double ratio = NAN, rT = NAN;
+  if (p.ntemps > 0 && tc > 0 && dfs[0] > 0) {
+    ratio = 2 * dfs[0] / (AGAPE_K_B * tc);
+    rT = p.temps[0];
+    if (par->rank == 0) printf("agape: gap ratio 2 Delta(%.2f K) / k_B Tc = %.4f\n", rT, ratio);
+  }
+
+  /* output (rank 0), in meV */
+  if (par->rank == 0) {
+    int64_t tot = (int64_t)st.n * p.ntemps;
+    for (int64_t q = 0; q < tot; q++) delta[q] *= 1e3;
+    double *dfs_meV = malloc(sizeof(double) * (p.ntemps ? p.ntemps : 1));
+    double *om = malloc(sizeof(double) * (m.nmodes ? m.nmodes : 1));
+    for (int it = 0; it < p.ntemps; it++) dfs_meV[it] = dfs[it] * 1e3;
+    for (int b = 0; b < m.nmodes; b++) om[b] = m.omega[b] * 1e3;
+    agape_results r = {
+      .n = st.n, .xi = st.xi, .w = st.w, .k = st.k, .band = st.band, .fs_weight = st.fsw,
+      .ntemps = p.ntemps, .temps = p.temps, .delta = delta, .z = zall, .delta_fs_avg = dfs_meV,
+      .converged = conv, .iterations = iters,
+      .tc = tc, .gap_ratio = ratio, .tc_gap_T = rT, .ntc = nh, .tc_hist_T = hT, .tc_hist_rho = hr,
+      .dos0 = m.dos0, .lambda = m.lambda, .omega_log_meV = m.omega_log * 1e3,
+      .nmodes = m.nmodes, .omega_meV = om, .a2f = m.a2f_w, .mu = mu, .tc_mcmillan_mustar01 = tc_mcm,
+      .params = &p, .nranks = par->size, .nthreads = par->nthreads, .wall_seconds = agape_par_wtime() - t0};
+    err = agape_output_write(&r);
+    free(dfs_meV); free(om);
+  }
+  err = agape_par_agree(par, err);
+  if (!err && par->rank == 0) printf("agape: done in %.1f s\n", agape_par_wtime() - t0);
+done:
+  free(K); free(z); free(xcol); free(v); free(delta); free(zall); free(dfs); free(conv); free(iters);
+  agape_dist_destroy(&d);
+  agape_states_destroy(&st);
+  agape_material_destroy(&m);
+  agape_params_free(&p);
+  return err;
+}

@@ -1,0 +1,145 @@
+/* MPI and BLACS wrappers (see include/agape/parallel.h). Every MPI call of AGAPE's
+ * driver-level code goes through this file. */
+#include "agape/parallel.h"
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include <omp.h>
+
+/* BLACS / ScaLAPACK prototypes (Debian ships no C header). */
+extern void Cblacs_pinfo(int *mypnum, int *nprocs);
+extern void Cblacs_get(int icontxt, int what, int *val);
+extern void Cblacs_gridinit(int *icontxt, const char *order, int nprow, int npcol);
+extern void Cblacs_gridinfo(int icontxt, int *nprow, int *npcol, int *myrow, int *mycol);
+extern void Cblacs_gridexit(int icontxt);
+extern void Cblacs_exit(int notdone);
+extern int  numroc_(const int *n, const int *nb, const int *iproc, const int *isrcproc, const int *nprocs);
+extern void openblas_set_num_threads(int n);
+extern void descinit_(int *desc, const int *m, const int *n, const int *mb, const int *nb,
+                      const int *irsrc, const int *icsrc, const int *ictxt, const int *lld, int *info);
+
+agape_err agape_par_init(int *argc, char ***argv, agape_par *par)
+{
+  memset(par, 0, sizeof *par);
+  int provided = 0;
+  if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
+    return AGAPE_ERR_MPI;
+  par->comm = MPI_COMM_WORLD;
+  MPI_Comm_rank(par->comm, &par->rank);
+  MPI_Comm_size(par->comm, &par->size);
+  par->nthreads = omp_get_max_threads();
+  /* AGAPE's own loops are threaded; its BLAS/LAPACK calls are small and must not spawn
+   * a second set of threads that fights OpenMP */
+  openblas_set_num_threads(1);
+  /* grid: the largest divisor of size not above sqrt(size) gives nprow */
+  int pr = (int)floor(sqrt((double)par->size));
+  while (pr > 1 && par->size % pr) pr--;
+  par->nprow = pr;
+  par->npcol = par->size / pr;
+  int me, np;
+  Cblacs_pinfo(&me, &np);
+  Cblacs_get(-1, 0, &par->ictxt);
+  Cblacs_gridinit(&par->ictxt, "Row", par->nprow, par->npcol);
+  int nr, nc;
+  Cblacs_gridinfo(par->ictxt, &nr, &nc, &par->myrow, &par->mycol);
+  return AGAPE_OK;
+}
+
+void agape_par_finalize(agape_par *par)
+{
+  Cblacs_gridexit(par->ictxt);
+  Cblacs_exit(1);
+  MPI_Finalize();
+}
+
+void agape_par_abort(const agape_par *par, int code) { MPI_Abort(par->comm, code); }
+
+agape_err agape_par_agree(const agape_par *par, agape_err local)
+{
+  int l = (int)local, g = 0;
+  MPI_Allreduce(&l, &g, 1, MPI_INT, MPI_MAX, par->comm);
+  return (agape_err)g;
+}
+
+agape_err agape_par_bcast_params(const agape_par *par, agape_params *p)
+{
+  char *text = p->deck_text;
+  long len = (par->rank == 0 && text) ? (long)strlen(text) : -1;
+  MPI_Bcast(p, (int)sizeof *p, MPI_BYTE, 0, par->comm);
+  MPI_Bcast(&len, 1, MPI_LONG, 0, par->comm);
+  if (par->rank != 0) {
+    p->deck_text = NULL;
+    if (len >= 0) {
+      p->deck_text = malloc((size_t)len + 1);
+      if (!p->deck_text) return AGAPE_ERR_NOMEM;
+    }
+  } else {
+    p->deck_text = text;
+  }
+  if (len >= 0) {
+    MPI_Bcast(p->deck_text, (int)len + 1, MPI_CHAR, 0, par->comm);
+  }
+  return AGAPE_OK;
+}
+
+void agape_par_sum(const agape_par *par, double *x, int64_t n)
+{
+  if (par->size == 1) return;
+  /* reduce to rank 0 then broadcast: the replicated result is bitwise identical on
+   * every rank (an allreduce does not promise that). Chunked for int counts. */
+  const int64_t chunk = 1 << 26;
+  for (int64_t o = 0; o < n; o += chunk) {
+    int c = (int)((n - o) < chunk ? (n - o) : chunk);
+    if (par->rank == 0)
+      MPI_Reduce(MPI_IN_PLACE, x + o, c, MPI_DOUBLE, MPI_SUM, 0, par->comm);
+    else
+      MPI_Reduce(x + o, NULL, c, MPI_DOUBLE, MPI_SUM, 0, par->comm);
+    MPI_Bcast(x + o, c, MPI_DOUBLE, 0, par->comm);
+  }
+}
+
+double agape_par_max(const agape_par *par, double x)
+{
+  double g;
+  MPI_Allreduce(&x, &g, 1, MPI_DOUBLE, MPI_MAX, par->comm);
+  return g;
+}
+
+double agape_par_min(const agape_par *par, double x)
+{
+  double g;
+  MPI_Allreduce(&x, &g, 1, MPI_DOUBLE, MPI_MIN, par->comm);
+  return g;
+}
+
+double agape_par_wtime(void) { return MPI_Wtime(); }
+void   agape_par_barrier(const agape_par *par) { MPI_Barrier(par->comm); }
+
+agape_err agape_dist_create(const agape_par *par, int64_t n, int nb, agape_dist *d)
+{
+  memset(d, 0, sizeof *d);
+  if (n > 2147483647LL) return AGAPE_ERR_INTERNAL;
+  d->n = n;
+  d->nb = nb;
+  int ni = (int)n, zero = 0;
+  d->mloc = numroc_(&ni, &nb, &par->myrow, &zero, &par->nprow);
+  d->nloc = numroc_(&ni, &nb, &par->mycol, &zero, &par->npcol);
+  d->grow = malloc(sizeof(int64_t) * (size_t)(d->mloc > 0 ? d->mloc : 1));
+  d->gcol = malloc(sizeof(int64_t) * (size_t)(d->nloc > 0 ? d->nloc : 1));
+  if (!d->grow || !d->gcol) { agape_dist_destroy(d); return AGAPE_ERR_NOMEM; }
+  for (int64_t l = 0; l < d->mloc; l++)
+    d->grow[l] = (l / nb) * (int64_t)nb * par->nprow + (int64_t)par->myrow * nb + l % nb;
+  for (int64_t l = 0; l < d->nloc; l++)
+    d->gcol[l] = (l / nb) * (int64_t)nb * par->npcol + (int64_t)par->mycol * nb + l % nb;
+  /* ScaLAPACK descriptor of K (local storage is row-major: see parallel.h) */
+  int lld = (int)(d->nloc > 1 ? d->nloc : 1), info = 0;
+  descinit_(d->desc, &ni, &ni, &nb, &nb, &zero, &zero, &par->ictxt, &lld, &info);
+  return info == 0 ? AGAPE_OK : AGAPE_ERR_MPI;
+}
+
+void agape_dist_destroy(agape_dist *d)
+{
+  free(d->grow);
+  free(d->gcol);
+  d->grow = d->gcol = NULL;
+}

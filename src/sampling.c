@@ -1,0 +1,226 @@
+/* Sampling stage (see include/agape/sampling.h). */
+#include "agape/sampling.h"
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include <Random123/philox.h>
+#include "agape/units.h"
+
+void agape_rng_uniform4(uint64_t seed, uint64_t i, double u[4])
+{
+  philox4x64_ctr_t c = {{i, 0x41474150u /* "AGAP" */, 0, 0}};
+  philox4x64_key_t k = {{seed, 0x5343444654ull}};
+  philox4x64_ctr_t r = philox4x64(c, k);
+  for (int j = 0; j < 4; j++) u[j] = (double)(r.v[j] >> 11) * 0x1.0p-53;
+}
+
+/* Gauss-Legendre nodes and weights on [-1, 1] (Newton on P_n), order <= 64. */
+static void gauss_legendre(int n, double *x, double *w)
+{
+  for (int i = 0; i < n; i++) {
+    double z = cos(AGAPE_PI * (i + 0.75) / (n + 0.5)), pp = 0;
+    for (int it = 0; it < 100; it++) {
+      double p1 = 1, p2 = 0;
+      for (int j = 1; j <= n; j++) { double p3 = p2; p2 = p1; p1 = ((2 * j - 1) * z * p2 - (j - 1) * p3) / j; }
+      pp = n * (z * p1 - p2) / (z * z - 1);
+      double dz = p1 / pp;
+      z -= dz;
+      if (fabs(dz) < 1e-16) break;
+    }
+    x[i] = -z;
+    w[i] = 2 / ((1 - z * z) * pp * pp);
+  }
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+int agape_log_grid(double a, double b, double x0, double r, int order,
+                   int nbreak, const double *breaks, int cap, double *x, double *wt)
+{
+  int ne = 0, ecap = 4096;
+  double edges[4096];
+  edges[ne++] = a;
+  edges[ne++] = b;
+  for (double e = x0; e < b && ne < ecap - nbreak - 1; e *= r)
+    if (e > a) edges[ne++] = e;
+  for (int i = 0; i < nbreak; i++)
+    if (breaks[i] > a && breaks[i] < b) edges[ne++] = breaks[i];
+  qsort(edges, ne, sizeof(double), cmp_double);
+  double gx[64], gw[64];
+  gauss_legendre(order, gx, gw);
+  int n = 0;
+  for (int p = 0; p + 1 < ne; p++) {
+    double lo = edges[p], hi = edges[p + 1];
+    if (hi - lo <= 1e-14 * (hi > 1 ? hi : 1)) continue;   /* coincident edges */
+    for (int q = 0; q < order; q++) {
+      if (n >= cap) return -1;
+      x[n] = 0.5 * (lo + hi) + 0.5 * (hi - lo) * gx[q];
+      wt[n] = 0.5 * (hi - lo) * gw[q];
+      n++;
+    }
+  }
+  return n;
+}
+
+/* ---- Monte-Carlo part: joint (band, cell) table on a uniform grid ---------------------- */
+#define MC_CELLS 64   /* cells per reciprocal axis of the selection grid */
+
+typedef struct {
+  int nb;          /* bands */
+  int64_t ncell;   /* MC_CELLS^3 */
+  double *cdf;     /* [nb*ncell] cumulative probabilities (last = 1) */
+  double *prob;    /* [nb*ncell] probabilities */
+} mc_table;
+
+/* Density over (band, cell): alpha uniform floor + (1-alpha) 1/(|xi_center| + eps0),
+ * normalised over the whole table. */
+static agape_err mc_table_build(const agape_material *m, double alpha, double eps0, mc_table *t)
+{
+  int nb = xb12_nbands(m->model);
+  int64_t nc = (int64_t)MC_CELLS * MC_CELLS * MC_CELLS, tot = nb * nc;
+  t->nb = nb; t->ncell = nc;
+  t->cdf = malloc(sizeof(double) * tot);
+  t->prob = malloc(sizeof(double) * tot);
+  if (!t->cdf || !t->prob) return AGAPE_ERR_NOMEM;
+  double hsum = 0;
+  #pragma omp parallel for reduction(+:hsum) schedule(static)
+  for (int64_t c = 0; c < nc; c++) {
+    double k[3] = {((c / (MC_CELLS * MC_CELLS)) + 0.5) / MC_CELLS,
+                   (((c / MC_CELLS) % MC_CELLS) + 0.5) / MC_CELLS,
+                   ((c % MC_CELLS) + 0.5) / MC_CELLS};
+    double xi[16];
+    xb12_bands(m->model, k, xi);
+    for (int b = 0; b < nb; b++) {
+      double h = 1.0 / (fabs(xi[b]) + eps0);
+      t->prob[b * nc + c] = h;
+      hsum += h;
+    }
+  }
+  /* serial cumulative sum: fixed order, identical everywhere */
+  double acc = 0;
+  for (int64_t i = 0; i < tot; i++) {
+    t->prob[i] = alpha / (double)tot + (1 - alpha) * t->prob[i] / hsum;
+    acc += t->prob[i];
+    t->cdf[i] = acc;
+  }
+  for (int64_t i = 0; i < tot; i++) t->cdf[i] /= acc, t->prob[i] /= acc;
+  t->cdf[tot - 1] = 1.0;
+  return AGAPE_OK;
+}
+
+static int64_t mc_table_pick(const mc_table *t, double u)
+{
+  int64_t lo = 0, hi = t->nb * t->ncell - 1;
+  while (lo < hi) {
+    int64_t mid = (lo + hi) / 2;
+    if (t->cdf[mid] > u) hi = mid; else lo = mid + 1;
+  }
+  return lo;
+}
+
+agape_err agape_states_create(const agape_params *p, const agape_material *m, agape_states *st)
+{
+  memset(st, 0, sizeof *st);
+  agape_err err = AGAPE_OK;
+  const double E = p->energy_window_eV;
+  const double x0 = p->grid_min_meV * 1e-3;
+  mc_table tab = {0};
+
+  /* energy grid: [-E, lo] and [hi, E] (lo = hi = 0 for isotropic inputs) */
+  double lo = m->grid_lo, hi = m->grid_hi;
+  double breaks[4];
+  int nbreak = 0;
+  if (m->kind == MATK_SQUARE_WELL) breaks[nbreak++] = m->sw_omega_D;
+  int cap = 20000;
+  double *gx = malloc(sizeof(double) * cap), *gw = malloc(sizeof(double) * cap);
+  double *nx = malloc(sizeof(double) * cap), *nw = malloc(sizeof(double) * cap);
+  if (!gx || !gw || !nx || !nw) { err = AGAPE_ERR_NOMEM; goto fail; }
+  int npos = 0, nneg = 0;
+  if (hi < E) npos = agape_log_grid(hi, E, x0, p->grid_ratio, p->grid_order, nbreak, breaks, cap, gx, gw);
+  if (-lo < E) nneg = agape_log_grid(-lo, E, x0, p->grid_ratio, p->grid_order, nbreak, breaks, cap, nx, nw);
+  if (npos < 0 || nneg < 0) { err = agape_error(AGAPE_ERR_DECK, "energy grid too large: raise grid_min_meV or grid_ratio"); goto fail; }
+
+  int64_t nmc = (m->kind == MATK_MODEL) ? p->npoints : 0;
+  st->n_mc = nmc;
+  st->n = nmc + npos + nneg;
+  int64_t n = st->n;
+  st->xi = malloc(sizeof(double) * n);
+  st->w = malloc(sizeof(double) * n);
+  st->fsw = malloc(sizeof(double) * n);
+  if (!st->xi || !st->w || !st->fsw) { err = AGAPE_ERR_NOMEM; goto fail; }
+
+  if (nmc > 0) {
+    st->nfeat = xb12_nfeat(m->model);
+    st->k = malloc(sizeof(double) * 3 * n);
+    st->band = malloc(sizeof(int) * n);
+    st->feat = malloc(sizeof(double) * (size_t)nmc * st->nfeat);
+    if (!st->k || !st->band || !st->feat) { err = AGAPE_ERR_NOMEM; goto fail; }
+    err = mc_table_build(m, p->mc_floor, p->mc_eps_meV * 1e-3, &tab);
+    if (err) goto fail;
+    const double vcell = 1.0 / (double)tab.ncell;
+    #pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < nmc; i++) {
+      double u[4];
+      agape_rng_uniform4(p->seed, (uint64_t)i, u);
+      int64_t e = mc_table_pick(&tab, u[0]);
+      int b = (int)(e / tab.ncell);
+      int64_t c = e % tab.ncell;
+      double *k = st->k + 3 * i;
+      k[0] = ((c / (MC_CELLS * MC_CELLS)) + u[1]) / MC_CELLS;
+      k[1] = (((c / MC_CELLS) % MC_CELLS) + u[2]) / MC_CELLS;
+      k[2] = ((c % MC_CELLS) + u[3]) / MC_CELLS;
+      double xi[16];
+      xb12_bands(m->model, k, xi);
+      st->xi[i] = xi[b] != 0 ? xi[b] : 1e-12;
+      st->band[i] = b;
+      /* density of the draw inside the cell: prob/vcell; weight 1/(N p) */
+      st->w[i] = vcell / ((double)nmc * tab.prob[e]);
+      xb12_features(m->model, k, b, st->feat + i * st->nfeat);
+    }
+  }
+  for (int i = 0; i < npos; i++) {
+    st->xi[nmc + i] = gx[i];
+    st->w[nmc + i] = gw[i] * agape_material_grid_dos(m, gx[i]);
+  }
+  for (int i = 0; i < nneg; i++) {
+    st->xi[nmc + npos + i] = -nx[i];
+    st->w[nmc + npos + i] = nw[i] * agape_material_grid_dos(m, -nx[i]);
+  }
+  if (st->k)
+    for (int64_t i = nmc; i < n; i++) {
+      st->k[3 * i] = st->k[3 * i + 1] = st->k[3 * i + 2] = NAN;
+      st->band[i] = -1;
+    }
+
+  /* Fermi-surface weights: Gaussian delta for Monte-Carlo states; for isotropic inputs
+   * a box of width 2 x0 around E_F (the innermost grid panel), which gives N(0) exactly. */
+  double sig = p->fs_smearing_meV * 1e-3, dsum = 0;
+  for (int64_t i = 0; i < n; i++) {
+    double f;
+    if (i < nmc) f = exp(-0.5 * st->xi[i] * st->xi[i] / (sig * sig)) / (sqrt(2 * AGAPE_PI) * sig);
+    else if (nmc == 0) f = fabs(st->xi[i]) < x0 ? 1.0 / (2 * x0) : 0.0;
+    else f = 0.0;
+    st->fsw[i] = st->w[i] * f;
+    dsum += st->fsw[i];
+  }
+  st->dos0 = dsum;
+  if (!(dsum > 0)) { err = agape_error(AGAPE_ERR_NUMERIC, "no states at the Fermi level (N(0) = 0)"); goto fail; }
+  free(tab.cdf); free(tab.prob);
+  free(gx); free(gw); free(nx); free(nw);
+  return AGAPE_OK;
+fail:
+  free(tab.cdf); free(tab.prob);
+  free(gx); free(gw); free(nx); free(nw);
+  agape_states_destroy(st);
+  return err ? err : AGAPE_ERR_INTERNAL;
+}
+
+void agape_states_destroy(agape_states *st)
+{
+  free(st->xi); free(st->w); free(st->k); free(st->band); free(st->feat); free(st->fsw);
+  memset(st, 0, sizeof *st);
+}

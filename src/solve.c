@@ -1,0 +1,229 @@
+/* Solve stage (see include/agape/solve.h). The only N^2 work is the local matrix-vector
+ * product; everything O(N) is replicated and done in a fixed order, so every rank takes
+ * the same decisions. */
+#include "agape/solve.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include "agape/units.h"
+
+
+extern void dgeev_(const char *jobvl, const char *jobvr, const int *n, double *a, const int *lda,
+                   double *wr, double *wi, double *vl, const int *ldvl, double *vr, const int *ldvr,
+                   double *work, const int *lwork, int *info, size_t, size_t);
+
+agape_err agape_op_init(agape_op *op, const agape_par *par, const agape_dist *d, int64_t n,
+                        const float *K, const double *z, double coul)
+{
+  op->par = par; op->d = d; op->n = n; op->K = K; op->z = z; op->coul = coul;
+  op->work = malloc(sizeof(double) * (size_t)(n + d->nloc + 1));
+  return op->work ? AGAPE_OK : AGAPE_ERR_NOMEM;
+}
+
+void agape_op_free(agape_op *op) { free(op->work); op->work = NULL; }
+
+void agape_op_apply(agape_op *op, const double *cph, const double *cel, const double *x, double *y)
+{
+  const agape_dist *d = op->d;
+  const int64_t n = op->n, nloc = d->nloc;
+  double *u = op->work + n;          /* local columns of cph * x */
+  for (int64_t lc = 0; lc < nloc; lc++) { int64_t j = d->gcol[lc]; u[lc] = cph[j] * x[j]; }
+  memset(y, 0, sizeof(double) * n);
+  const float *K = op->K;
+  /* owner computes: each thread owns whole local rows */
+  #pragma omp parallel for schedule(static)
+  for (int64_t li = 0; li < d->mloc; li++) {
+    const float *row = K + li * nloc;
+    double acc = 0;
+    #pragma omp simd reduction(+:acc)
+    for (int64_t lc = 0; lc < nloc; lc++) acc += (double)row[lc] * u[lc];
+    y[d->grow[li]] = acc;
+  }
+  agape_par_sum(op->par, y, n);
+  double ce = 0;
+  if (op->coul != 0) for (int64_t j = 0; j < n; j++) ce += cel[j] * x[j];
+  for (int64_t s = 0; s < n; s++)
+    y[s] = -0.5 * (y[s] + op->coul * ce) / (1 + op->z[s]);
+}
+
+void agape_linear_factor(const agape_states *st, double T, double *c)
+{
+  const double beta = T > 0 ? 1.0 / (AGAPE_K_B * T) : INFINITY;
+  for (int64_t s = 0; s < st->n; s++) {
+    double a = fabs(st->xi[s]);
+    c[s] = st->w[s] * (isinf(beta) ? 1.0 : tanh(0.5 * beta * a)) / a;
+  }
+}
+
+static double dot(int64_t n, const double *a, const double *b)
+{
+  double s = 0;
+  for (int64_t i = 0; i < n; i++) s += a[i] * b[i];
+  return s;
+}
+
+agape_err agape_leading_eigen(agape_op *op, const double *c, double tol, double *v, double *rho)
+{
+  const int m = 24, max_restart = 200;
+  const int64_t n = op->n;
+  double *V = malloc(sizeof(double) * (size_t)n * (m + 1));
+  double *H = calloc((size_t)(m + 1) * m, sizeof(double));
+  double *Hc = malloc(sizeof(double) * m * m), *wr = malloc(sizeof(double) * m), *wi = malloc(sizeof(double) * m);
+  double *vr = malloc(sizeof(double) * m * m), *wk = malloc(sizeof(double) * 8 * m);
+  agape_err err = AGAPE_OK;
+  if (!V || !H || !Hc || !wr || !wi || !vr || !wk) { err = AGAPE_ERR_NOMEM; goto done; }
+  double nv = sqrt(dot(n, v, v));
+  if (!(nv > 0)) { for (int64_t i = 0; i < n; i++) v[i] = 1; nv = sqrt((double)n); }
+  double theta = 0;
+  for (int restart = 0; restart < max_restart; restart++) {
+    for (int64_t i = 0; i < n; i++) V[i] = v[i] / nv;
+    memset(H, 0, sizeof(double) * (m + 1) * m);
+    int k = m;
+    for (int j = 0; j < m; j++) {
+      double *w = V + (size_t)(j + 1) * n;
+      agape_op_apply(op, c, c, V + (size_t)j * n, w);
+      for (int pass = 0; pass < 2; pass++)          /* classical Gram-Schmidt, twice */
+        for (int i = 0; i <= j; i++) {
+          double h = dot(n, V + (size_t)i * n, w);
+          H[i * m + j] += h;
+          for (int64_t q = 0; q < n; q++) w[q] -= h * V[(size_t)i * n + q];
+        }
+      double hn = sqrt(dot(n, w, w));
+      H[(j + 1) * m + j] = hn;
+      if (hn < 1e-14 * fabs(H[j * m + j]) || hn == 0) { k = j + 1; break; }
+      for (int64_t q = 0; q < n; q++) w[q] /= hn;
+    }
+    /* eigenpairs of the k x k Hessenberg matrix (column-major copy for LAPACK) */
+    for (int i = 0; i < k; i++) for (int j = 0; j < k; j++) Hc[j * k + i] = H[i * m + j];
+    int kk = k, one = 1, lw = 8 * m, info = 0;
+    double dummy;
+    dgeev_("N", "V", &kk, Hc, &kk, wr, wi, &dummy, &one, vr, &kk, wk, &lw, &info, 1, 1);
+    if (info != 0) { err = AGAPE_ERR_NUMERIC; goto done; }
+    int best = 0;
+    for (int i = 1; i < k; i++) if (wr[i] > wr[best]) best = i;
+    theta = wr[best];
+    double *y = vr + (size_t)best * k;   /* real part of the eigenvector */
+    for (int64_t q = 0; q < n; q++) {
+      double s = 0;
+      for (int i = 0; i < k; i++) s += V[(size_t)i * n + q] * y[i];
+      v[q] = s;
+    }
+    nv = sqrt(dot(n, v, v));
+    double ny = sqrt(dot(k, y, y));
+    double res = (k < m) ? 0 : fabs(H[m * m + (m - 1)] * y[k - 1]) / ny;
+    if (res <= tol * fabs(theta) || k < m) break;
+    if (restart == max_restart - 1) err = AGAPE_ERR_NUMERIC;
+  }
+  /* sign convention: positive sum (Fermi-surface side of the vector) */
+  double s = 0;
+  for (int64_t q = 0; q < n; q++) s += v[q];
+  for (int64_t q = 0; q < n; q++) v[q] = (s < 0 ? -v[q] : v[q]) / nv;
+  *rho = theta;
+done:
+  free(V); free(H); free(Hc); free(wr); free(wi); free(vr); free(wk);
+  return err;
+}
+
+/* Solve the small least-squares problem min |r - dR g| by normal equations (m <= 64). */
+static void anderson_coeffs(int64_t n, int m, const double *dR, const double *r, double *g)
+{
+  double A[64 * 64], b[64];
+  for (int i = 0; i < m; i++) {
+    b[i] = dot(n, dR + (size_t)i * n, r);
+    for (int j = 0; j <= i; j++) A[i * m + j] = A[j * m + i] = dot(n, dR + (size_t)i * n, dR + (size_t)j * n);
+  }
+  double tr = 0;
+  for (int i = 0; i < m; i++) tr += A[i * m + i];
+  for (int i = 0; i < m; i++) A[i * m + i] += 1e-12 * tr / m;
+  /* Gaussian elimination with partial pivoting */
+  for (int c = 0; c < m; c++) {
+    int p = c;
+    for (int r2 = c + 1; r2 < m; r2++) if (fabs(A[r2 * m + c]) > fabs(A[p * m + c])) p = r2;
+    if (p != c) {
+      for (int q = 0; q < m; q++) { double t = A[c * m + q]; A[c * m + q] = A[p * m + q]; A[p * m + q] = t; }
+      double t = b[c]; b[c] = b[p]; b[p] = t;
+    }
+    for (int r2 = c + 1; r2 < m; r2++) {
+      double f = A[r2 * m + c] / A[c * m + c];
+      for (int q = c; q < m; q++) A[r2 * m + q] -= f * A[c * m + q];
+      b[r2] -= f * b[c];
+    }
+  }
+  for (int c = m - 1; c >= 0; c--) {
+    double s = b[c];
+    for (int q = c + 1; q < m; q++) s -= A[c * m + q] * g[q];
+    g[c] = s / A[c * m + c];
+  }
+}
+
+agape_err agape_gap_solve(agape_op *op, const agape_states *st, const agape_gap_opts *o,
+                          double *delta, int *iterations, int *converged, double *residual)
+{
+  const int64_t n = op->n;
+  const int M = o->depth > 0 ? (o->depth < 64 ? o->depth : 64) : 0;
+  const double beta = o->T > 0 ? 1.0 / (AGAPE_K_B * o->T) : INFINITY;
+  double *cph = malloc(sizeof(double) * n), *cel = malloc(sizeof(double) * n);
+  double *g = malloc(sizeof(double) * n), *r = malloc(sizeof(double) * n);
+  double *xo = malloc(sizeof(double) * n), *ro = malloc(sizeof(double) * n);
+  double *dX = malloc(sizeof(double) * (size_t)n * (M + 1)), *dR = malloc(sizeof(double) * (size_t)n * (M + 1));
+  agape_err err = AGAPE_OK;
+  if (!cph || !cel || !g || !r || !xo || !ro || !dX || !dR) { err = AGAPE_ERR_NOMEM; goto done; }
+  double start = 0;
+  for (int64_t s = 0; s < n; s++) start = fmax(start, fabs(delta[s]));
+  *converged = 0;
+  *residual = INFINITY;
+  int hist = 0, head = 0, it;
+  double t0 = agape_par_wtime();
+  for (it = 1; it <= o->max_iter; it++) {
+    for (int64_t s = 0; s < n; s++) {
+      double x = st->xi[s], D = delta[s];
+      double E = sqrt(x * x + D * D);
+      double Eg = o->functional == 1 ? sqrt(x * x + o->gamma3 * D * D) : E;
+      cel[s] = st->w[s] * (isinf(beta) ? 1.0 : tanh(0.5 * beta * E)) / E;
+      cph[s] = o->functional == 1 ? st->w[s] * (isinf(beta) ? 1.0 : tanh(0.5 * beta * Eg)) / Eg : cel[s];
+    }
+    agape_op_apply(op, cph, cel, delta, g);
+    double gmax = 0, rmax = 0;
+    for (int64_t s = 0; s < n; s++) {
+      r[s] = g[s] - delta[s];
+      gmax = fmax(gmax, fabs(g[s]));
+      rmax = fmax(rmax, fabs(r[s]));
+    }
+    if (!isfinite(gmax)) { err = AGAPE_ERR_NUMERIC; break; }
+    *residual = gmax > 0 ? rmax / gmax : 0;
+    if (o->verbose && op->par->rank == 0 && (it == 1 || it % 10 == 0))
+      printf("agape:   T = %8.3f K  iter %4d  max|Delta| = %.6e meV  residual = %.3e  (%.1f s)\n",
+             o->T, it, gmax * 1e3, *residual, agape_par_wtime() - t0), fflush(stdout);
+    if (gmax <= 1e-10 * start) {               /* collapsed: normal state */
+      memset(delta, 0, sizeof(double) * n);
+      *converged = 1; *residual = 0;
+      break;
+    }
+    if (*residual <= o->tol) {
+      memcpy(delta, g, sizeof(double) * n);
+      *converged = 1;
+      break;
+    }
+    /* Anderson (type II) update */
+    if (it > 1 && M > 0) {
+      double *dx = dX + (size_t)head * n, *dr = dR + (size_t)head * n;
+      for (int64_t s = 0; s < n; s++) { dx[s] = delta[s] - xo[s]; dr[s] = r[s] - ro[s]; }
+      head = (head + 1) % M;
+      if (hist < M) hist++;
+    }
+    memcpy(xo, delta, sizeof(double) * n);
+    memcpy(ro, r, sizeof(double) * n);
+    double gam[64] = {0};
+    if (hist > 0) anderson_coeffs(n, hist, dR, r, gam);
+    for (int64_t s = 0; s < n; s++) {
+      double v = delta[s] + o->mixing * r[s];
+      for (int h = 0; h < hist; h++) v -= gam[h] * (dX[(size_t)h * n + s] + o->mixing * dR[(size_t)h * n + s]);
+      delta[s] = v;
+    }
+  }
+  *iterations = it > o->max_iter ? o->max_iter : it;
+done:
+  free(cph); free(cel); free(g); free(r); free(xo); free(ro); free(dX); free(dR);
+  return err;
+}
