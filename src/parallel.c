@@ -132,7 +132,7 @@ agape_err agape_dist_create(const agape_par *par, int64_t n, int nb, agape_dist 
   for (int64_t l = 0; l < d->nloc; l++)
     d->gcol[l] = (l / nb) * (int64_t)nb * par->npcol + (int64_t)par->mycol * nb + l % nb;
   /* ScaLAPACK descriptor of K (local storage is row-major: see parallel.h) */
-  int lld = (int)(d->nloc > 1 ? d->nloc : 1), info = 0;
+  int lld = (int)(d->mloc > 1 ? d->mloc : 1), info = 0;
   descinit_(d->desc, &ni, &ni, &nb, &nb, &zero, &zero, &par->ictxt, &lld, &info);
   return info == 0 ? AGAPE_OK : AGAPE_ERR_MPI;
 }

@@ -19,7 +19,8 @@ typedef struct {
   /* [material] */
   agape_mat_source source;
   char   name[64];                 /* model name: CsB12 | LaB12 | bcs */
-  char   a2f_file[AGAPE_PATH_MAX]; /* a2f: path as given (relative to the deck's folder if not absolute) */
+  char   a2f_file[AGAPE_PATH_MAX]; /* a2f: absolute path (the deck's value, resolved against the
+                                    deck's folder if relative; checked readable by agape_deck_read) */
   double dos_per_eV_spin;          /* a2f: flat N(0), states/eV/spin/cell (default 1) */
   int    a2f_bins;                 /* a2f: frequency bins after rebinning (default 64) */
   double bcs_nv;                   /* bcs: N(0)V, dimensionless (default 0.3) */
