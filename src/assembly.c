@@ -35,9 +35,6 @@ agape_err agape_assembly_couplings(const agape_par *par, const agape_dist *d,
 {
   if (m->kind != MATK_MODEL) return AGAPE_OK;
   const int nm = m->nmodes;
-  double fsmax = 0;
-  for (int64_t s = 0; s < st->n_mc; s++) if (st->fsw[s] / st->w[s] > fsmax) fsmax = st->fsw[s] / st->w[s];
-  const double thr = fsmax * 1e-8;  /* delta(xi) below 1e-8 of its peak: |xi| > 6 sigma */
   double *acc = calloc(nm, sizeof(double));
   if (!acc) return AGAPE_ERR_NOMEM;
   #pragma omp parallel
@@ -49,12 +46,12 @@ agape_err agape_assembly_couplings(const agape_par *par, const agape_dist *d,
     #pragma omp for schedule(dynamic, 4)
     for (int64_t li = 0; li < d->mloc; li++) {
       int64_t i = d->grow[li];
-      if (i >= st->n_mc || st->fsw[i] < thr * st->w[i]) continue;
+      if (i >= st->n_mc || st->fsw[i] == 0) continue;   /* Fermi-surface pairs only */
       int nc = 0;
       for (int64_t lc = 0; lc <= d->nloc; lc++) {
         if (lc < d->nloc) {
           int64_t j = d->gcol[lc];
-          if (j < st->n_mc && st->fsw[j] >= thr * st->w[j]) { jb[nc] = j; fb[nc] = st->fsw[j]; nc++; }
+          if (j < st->n_mc && st->fsw[j] > 0) { jb[nc] = j; fb[nc] = st->fsw[j]; nc++; }
         }
         if (nc == CH || (lc == d->nloc && nc > 0)) {
           xb12_g2_row(m->model, st->feat, i, nc, jb, g2);

@@ -196,12 +196,13 @@ agape_err agape_states_create(const agape_params *p, const agape_material *m, ag
       st->band[i] = -1;
     }
 
-  /* Fermi-surface weights: Gaussian delta for Monte-Carlo states; for isotropic inputs
+  /* Fermi-surface weights: Gaussian delta (truncated) for Monte-Carlo states; for isotropic inputs
    * a box of width 2 x0 around E_F (the innermost grid panel), which gives N(0) exactly. */
   double sig = p->fs_smearing_meV * 1e-3, dsum = 0;
   for (int64_t i = 0; i < n; i++) {
     double f;
-    if (i < nmc) f = exp(-0.5 * st->xi[i] * st->xi[i] / (sig * sig)) / (sqrt(2 * AGAPE_PI) * sig);
+    if (i < nmc) f = fabs(st->xi[i]) < 6 * sig          /* truncated at 6 sigma (1.5e-8 of the peak) */
+                     ? exp(-0.5 * st->xi[i] * st->xi[i] / (sig * sig)) / (sqrt(2 * AGAPE_PI) * sig) : 0.0;
     else if (nmc == 0) f = fabs(st->xi[i]) < x0 ? 1.0 / (2 * x0) : 0.0;
     else f = 0.0;
     st->fsw[i] = st->w[i] * f;

@@ -1,0 +1,970 @@
+/* Input deck: parse and validate the INI deck into agape_params. First stage of the data
+ * flow (deck -> material -> sampling -> coulomb -> assembly -> solve -> output). Rank 0
+ * calls agape_deck_read; the driver broadcasts the result. No MPI here.
+ *
+ * libinih does the tokenising. Its handler does not receive line numbers in the Debian
+ * build (INI_HANDLER_LINENO 0), so the deck is read into memory and fed to inih through
+ * our own reader (ini_parse_stream), which counts lines and classifies each one exactly as
+ * inih does (comment, continuation, section header, key line, syntax error). All state
+ * lives in one parse context (deck_ctx) passed as inih's user pointer; nothing is global.
+ *
+ * Every key is described once in the table deck_keys (section, name, type, field offset,
+ * bounds, unit). The parser, the "expected ..." part of error messages and
+ * agape_params_print are all driven by that table; docs/input.md documents it.
+ *
+ * Errors are collected (all of them, sorted by line) and printed as
+ *   agape: error: DECK:LINE: [section] key: what is wrong (expected ...)
+ * or, for a key that is missing, "agape: error: DECK: [section] key: missing ...". */
+#define _XOPEN_SOURCE 700 /* realpath, strcasecmp (POSIX.1-2008 with XSI) */
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <ini.h>
+
+#include "agape/deck.h"
+#include "agape/error.h"
+#include "agape/kernels.h"
+
+/* ---- the key table ---------------------------------------------------------------- */
+
+typedef enum {
+  SEC_MATERIAL, SEC_COULOMB, SEC_SOLVER, SEC_TEMPERATURES, SEC_SAMPLING, SEC_OUTPUT, SEC_COUNT
+} deck_section;
+
+static const char *const deck_section_names[SEC_COUNT] = {
+  "material", "coulomb", "solver", "temperatures", "sampling", "output"
+};
+
+typedef enum {
+  KT_REAL,    /* double, strict strtod, finite, within [lo, hi] (open ends optional) */
+  KT_INT,     /* int, strict strtoll base 10, within [lo, hi] */
+  KT_INT64,   /* int64_t, strict strtoll base 10, within [lo, hi] */
+  KT_UINT64,  /* uint64_t, decimal or 0x-hexadecimal, no sign */
+  KT_BOOL,    /* int 0/1 from yes|no|true|false|1|0 */
+  KT_ENUM,    /* int (or enum) from a case-insensitive name list */
+  KT_NAME,    /* char[size] holding the canonical spelling of a name-list entry */
+  KT_PATH,    /* char[size] holding a path */
+  KT_TEMPS    /* the temperature list: ntemps + temps[], K */
+} deck_type;
+
+typedef struct {
+  deck_section sec;
+  const char  *key;           /* key name as documented (matched case-insensitively) */
+  deck_type    type;
+  size_t       off;           /* offsetof(agape_params, field) */
+  size_t       size;          /* KT_NAME/KT_PATH: capacity of the char array */
+  double       lo, hi;        /* numeric bounds; -HUGE_VAL / HUGE_VAL = unbounded */
+  int          lo_open, hi_open; /* 1: the bound itself is excluded */
+  const char *const *names;   /* KT_ENUM/KT_NAME: NULL-terminated list of spellings */
+  const int   *vals;          /* KT_ENUM: value stored for names[i] */
+  const char  *unit;          /* printed after the value ("" = none) */
+} deck_key;
+
+static const char *const deck_src_names[] = {"model", "a2f", NULL};
+static const int         deck_src_vals[]  = {MAT_MODEL, MAT_A2F};
+static const char *const deck_model_names[] = {"CsB12", "LaB12", "bcs", NULL};
+static const char *const deck_coul_names[] = {"none", "mu", NULL};
+static const int         deck_coul_vals[]  = {COUL_NONE, COUL_MU};
+static const char *const deck_method_names[] = {"scdft", NULL};
+static const int         deck_method_vals[]  = {SOLVER_SCDFT};
+static const char *const deck_func_names[] = {"spg", "lmg", NULL};
+static const int         deck_func_vals[]  = {KERN_SPG, KERN_LMG};
+
+_Static_assert(sizeof(agape_mat_source) == sizeof(int), "enum fields are stored as int");
+_Static_assert(sizeof(agape_coul_mode) == sizeof(int), "enum fields are stored as int");
+_Static_assert(sizeof(agape_solver_method) == sizeof(int), "enum fields are stored as int");
+
+#define F(field) offsetof(agape_params, field)
+#define NOLO (-HUGE_VAL)
+#define NOHI HUGE_VAL
+/* REAL(section, key, field, lo, lo_open, hi, hi_open, unit) */
+#define REAL(s, k, f, lo, lo_o, hi, hi_o, u) \
+  {s, k, KT_REAL, F(f), 0, lo, hi, lo_o, hi_o, NULL, NULL, u}
+#define INT(s, k, f, lo, hi, u)   {s, k, KT_INT, F(f), 0, lo, hi, 0, 0, NULL, NULL, u}
+#define INT64(s, k, f, lo, hi, u) {s, k, KT_INT64, F(f), 0, lo, hi, 0, 0, NULL, NULL, u}
+#define ENUM(s, k, f, names, vals) {s, k, KT_ENUM, F(f), 0, NOLO, NOHI, 0, 0, names, vals, ""}
+#define BOOL(s, k, f) {s, k, KT_BOOL, F(f), 0, NOLO, NOHI, 0, 0, NULL, NULL, ""}
+#define PATH(s, k, f) {s, k, KT_PATH, F(f), sizeof(((agape_params *)0)->f), NOLO, NOHI, 0, 0, NULL, NULL, ""}
+
+static const deck_key deck_keys[] = {
+  ENUM (SEC_MATERIAL, "source", source, deck_src_names, deck_src_vals),
+  {SEC_MATERIAL, "name", KT_NAME, F(name), sizeof(((agape_params *)0)->name), NOLO, NOHI, 0, 0,
+   deck_model_names, NULL, ""},
+  PATH (SEC_MATERIAL, "a2f_file", a2f_file),
+  REAL (SEC_MATERIAL, "dos_per_eV_spin", dos_per_eV_spin, 0, 1, NOHI, 0, "states/eV/spin/cell"),
+  INT  (SEC_MATERIAL, "a2f_bins", a2f_bins, 4, INT_MAX, ""),
+  REAL (SEC_MATERIAL, "bcs_nv", bcs_nv, 0, 1, NOHI, 0, ""),
+  REAL (SEC_MATERIAL, "bcs_omega_D_meV", bcs_omega_D_meV, 0, 1, NOHI, 0, "meV"),
+
+  ENUM (SEC_COULOMB, "mode", coulomb, deck_coul_names, deck_coul_vals),
+  REAL (SEC_COULOMB, "mu", mu, 0, 0, NOHI, 0, ""),
+
+  ENUM (SEC_SOLVER, "method", method, deck_method_names, deck_method_vals),
+  ENUM (SEC_SOLVER, "functional", functional, deck_func_names, deck_func_vals),
+  REAL (SEC_SOLVER, "gamma1", gamma1, 0, 1, NOHI, 0, ""),
+  REAL (SEC_SOLVER, "gamma2", gamma2, 0, 1, NOHI, 0, ""),
+  REAL (SEC_SOLVER, "gamma3", gamma3, 0, 1, NOHI, 0, ""),
+  REAL (SEC_SOLVER, "tol", tol, 0, 1, 1, 1, "(relative)"),
+  INT  (SEC_SOLVER, "max_iter", max_iter, 1, INT_MAX, "iterations"),
+  REAL (SEC_SOLVER, "mixing", mixing, 0, 1, 1, 0, ""),
+  INT  (SEC_SOLVER, "anderson_depth", anderson_depth, 0, 50, ""),
+  REAL (SEC_SOLVER, "tc_tol", tc_tol, 0, 1, NOHI, 0, "(relative)"),
+
+  {SEC_TEMPERATURES, "list", KT_TEMPS, F(temps), 0, 0, NOHI, 0, 0, NULL, NULL, "K"},
+  BOOL (SEC_TEMPERATURES, "tc_search", tc_search),
+
+  INT64(SEC_SAMPLING, "npoints", npoints, 1, NOHI, "states"),
+  {SEC_SAMPLING, "seed", KT_UINT64, F(seed), 0, NOLO, NOHI, 0, 0, NULL, NULL, ""},
+  REAL (SEC_SAMPLING, "energy_window_eV", energy_window_eV, 0, 1, NOHI, 0, "eV"),
+  REAL (SEC_SAMPLING, "grid_min_meV", grid_min_meV, 0, 1, NOHI, 0, "meV"),
+  REAL (SEC_SAMPLING, "grid_ratio", grid_ratio, 1, 1, NOHI, 0, ""),
+  INT  (SEC_SAMPLING, "grid_order", grid_order, 1, 16, "points/panel"),
+  REAL (SEC_SAMPLING, "mc_floor", mc_floor, 0, 1, 1, 0, ""),
+  REAL (SEC_SAMPLING, "mc_eps_meV", mc_eps_meV, 0, 1, NOHI, 0, "meV"),
+  REAL (SEC_SAMPLING, "fs_smearing_meV", fs_smearing_meV, 0, 1, NOHI, 0, "meV"),
+
+  PATH (SEC_OUTPUT, "file", output_file),
+  INT  (SEC_OUTPUT, "histogram_bins", histogram_bins, 2, INT_MAX, ""),
+  BOOL (SEC_OUTPUT, "plot", plot),
+};
+#define DECK_NKEYS (sizeof deck_keys / sizeof deck_keys[0])
+
+#undef F
+#undef REAL
+#undef INT
+#undef INT64
+#undef ENUM
+#undef BOOL
+#undef PATH
+
+/* ---- parse context ---------------------------------------------------------------- */
+
+#define DECK_MAX_MSGS 32   /* errors kept for printing; further ones are only counted */
+#define DECK_MSG_LEN  512
+
+typedef struct {
+  int  line;               /* 0 for deck-wide problems (missing keys): printed last */
+  int  seq;                /* order of detection, to keep the sort stable */
+  char text[DECK_MSG_LEN]; /* "[section] key: what is wrong (expected ...)" */
+} deck_msg;
+
+typedef struct {
+  const char   *path;      /* deck path as given */
+  agape_params *p;         /* output */
+  const char   *text;      /* whole deck, NUL-terminated */
+  size_t        len, pos;  /* text length; reader position */
+  int  lineno;             /* physical line last handed to inih, 1-based */
+  int  line_cont;          /* that line is a continuation of the previous key's value */
+  int  prev_key;           /* mirrors inih's prev_name: a key was seen since the last [section] */
+  int  seen[DECK_NKEYS];   /* line where each key was given, 0 if not given */
+  int  nerr;               /* errors found */
+  deck_msg msgs[DECK_MAX_MSGS];
+} deck_ctx;
+
+/* Record one error.
+ *   c    [in,out] parse context
+ *   line [in] deck line (1-based), or 0 for a deck-wide problem
+ *   fmt  [in] printf-style message, starting with "[section] key: ..." */
+static void deck_err(deck_ctx *c, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void deck_err(deck_ctx *c, int line, const char *fmt, ...)
+{
+  if (c->nerr < DECK_MAX_MSGS) {
+    deck_msg *m = &c->msgs[c->nerr];
+    m->line = line;
+    m->seq = c->nerr;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m->text, sizeof m->text, fmt, ap);
+    va_end(ap);
+  }
+  c->nerr++;
+}
+
+/* qsort order of messages: by line, deck-wide messages (line 0) last, then by detection. */
+static int deck_msg_cmp(const void *a, const void *b)
+{
+  const deck_msg *x = a, *y = b;
+  long lx = x->line ? x->line : LONG_MAX, ly = y->line ? y->line : LONG_MAX;
+  if (lx != ly) return lx < ly ? -1 : 1;
+  return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* Print the collected errors with agape_error, sorted by line.
+ *   c [in,out] parse context (messages are sorted in place) */
+static void deck_flush_errors(deck_ctx *c)
+{
+  int n = c->nerr < DECK_MAX_MSGS ? c->nerr : DECK_MAX_MSGS;
+  qsort(c->msgs, (size_t)n, sizeof c->msgs[0], deck_msg_cmp);
+  for (int i = 0; i < n; i++) {
+    if (c->msgs[i].line > 0)
+      agape_error(AGAPE_ERR_DECK, "%s:%d: %s", c->path, c->msgs[i].line, c->msgs[i].text);
+    else
+      agape_error(AGAPE_ERR_DECK, "%s: %s", c->path, c->msgs[i].text);
+  }
+  if (c->nerr > n)
+    agape_error(AGAPE_ERR_DECK, "%s: %d more error(s) not shown", c->path, c->nerr - n);
+}
+
+/* ---- small helpers ---------------------------------------------------------------- */
+
+/* Copy s into out (capacity n), quoted and shortened to keep messages on one line. */
+static const char *deck_quote(const char *s, char *out, size_t n)
+{
+  size_t len = strlen(s);
+  if (len + 3 <= n && len <= 60)
+    snprintf(out, n, "\"%s\"", s);
+  else
+    snprintf(out, n, "\"%.40s...\"", s);
+  return out;
+}
+
+/* Format a number for messages and the parameter echo: shortest of %.15g / %.17g that
+ * reads back to the same double. */
+static const char *deck_fmt_real(double x, char *out, size_t n)
+{
+  snprintf(out, n, "%.15g", x);
+  if (strtod(out, NULL) != x)
+    snprintf(out, n, "%.17g", x);
+  return out;
+}
+
+/* Describe the values a key accepts, for the "(expected ...)" part of messages.
+ *   k [in] the key;  out [out] text of capacity n.  Returns out. */
+static const char *deck_expect(const deck_key *k, char *out, size_t n)
+{
+  char a[40], b[40];
+  size_t used = 0;
+  switch (k->type) {
+  case KT_REAL:
+    if (isfinite(k->lo) && isfinite(k->hi))
+      snprintf(out, n, "a real number in %c%s, %s%c", k->lo_open ? '(' : '[',
+               deck_fmt_real(k->lo, a, sizeof a), deck_fmt_real(k->hi, b, sizeof b),
+               k->hi_open ? ')' : ']');
+    else if (isfinite(k->lo))
+      snprintf(out, n, "a real number %s %s", k->lo_open ? ">" : ">=",
+               deck_fmt_real(k->lo, a, sizeof a));
+    else
+      snprintf(out, n, "a real number");
+    break;
+  case KT_INT:
+  case KT_INT64:
+    if (isfinite(k->hi) && k->hi < (double)INT_MAX)
+      snprintf(out, n, "an integer in %.0f..%.0f", k->lo, k->hi);
+    else
+      snprintf(out, n, "an integer >= %.0f", k->lo);
+    break;
+  case KT_UINT64:
+    snprintf(out, n, "an unsigned 64-bit integer, decimal or 0x-hexadecimal");
+    break;
+  case KT_BOOL:
+    snprintf(out, n, "yes, no, true, false, 1 or 0");
+    break;
+  case KT_ENUM:
+  case KT_NAME:
+    used = (size_t)snprintf(out, n, "one of:");
+    for (int i = 0; k->names[i] && used < n; i++)
+      used += (size_t)snprintf(out + used, n - used, "%s %s", i ? "," : "", k->names[i]);
+    break;
+  case KT_PATH:
+    snprintf(out, n, "a file path of at most %zu characters", k->size - 1);
+    break;
+  case KT_TEMPS:
+    snprintf(out, n, "temperatures in K, each >= 0, separated by spaces or commas, at most %d",
+             AGAPE_MAX_TEMPS);
+    break;
+  }
+  return out;
+}
+
+/* Strict real number: the whole string, finite, no overflow or underflow.
+ *   v [in] text;  x [out] value.  Returns NULL on success, else what is wrong. */
+static const char *deck_parse_real(const char *v, double *x)
+{
+  if (*v == '\0') return "empty value";
+  if (isspace((unsigned char)*v)) return "is not a number";
+  char *end;
+  errno = 0;
+  double d = strtod(v, &end);
+  if (end == v) return "is not a number";
+  if (*end != '\0') return "is not a number (characters after the number)";
+  if (errno == ERANGE) return fabs(d) > 1 ? "overflows a double" : "underflows a double";
+  if (!isfinite(d)) return "is not a finite number";
+  *x = d;
+  return NULL;
+}
+
+/* Strict signed decimal integer.  v [in] text;  x [out] value.  Returns NULL or what is wrong. */
+static const char *deck_parse_int(const char *v, long long *x)
+{
+  if (*v == '\0') return "empty value";
+  if (!(isdigit((unsigned char)*v) || *v == '-' || *v == '+')) return "is not an integer";
+  char *end;
+  errno = 0;
+  long long i = strtoll(v, &end, 10);
+  if (end == v || *end != '\0') return "is not an integer";
+  if (errno == ERANGE) return "is out of the range of a 64-bit integer";
+  *x = i;
+  return NULL;
+}
+
+/* Strict unsigned 64-bit integer, decimal or with a 0x prefix; no sign.
+ *   v [in] text;  x [out] value.  Returns NULL or what is wrong. */
+static const char *deck_parse_u64(const char *v, uint64_t *x)
+{
+  if (*v == '\0') return "empty value";
+  if (!isdigit((unsigned char)*v)) return "is not an unsigned integer";
+  int base = (v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) ? 16 : 10;
+  const char *digits = base == 16 ? v + 2 : v;
+  if (!isxdigit((unsigned char)*digits)) return "is not an unsigned integer";
+  char *end;
+  errno = 0;
+  unsigned long long u = strtoull(digits, &end, base);
+  if (*end != '\0') return "is not an unsigned integer";
+  if (errno == ERANGE) return "is out of the range of a 64-bit unsigned integer";
+  *x = (uint64_t)u;
+  return NULL;
+}
+
+/* Is x inside the key's bounds? */
+static int deck_in_bounds(const deck_key *k, double x)
+{
+  if (k->lo_open ? !(x > k->lo) : !(x >= k->lo)) return 0;
+  if (k->hi_open ? !(x < k->hi) : !(x <= k->hi)) return 0;
+  return 1;
+}
+
+/* Trimmed copy of s[0..n) into out (capacity cap). */
+static void deck_trim_copy(const char *s, size_t n, char *out, size_t cap)
+{
+  while (n > 0 && isspace((unsigned char)*s)) { s++; n--; }
+  while (n > 0 && isspace((unsigned char)s[n - 1])) n--;
+  if (n >= cap) n = cap - 1;
+  memcpy(out, s, n);
+  out[n] = '\0';
+}
+
+/* Section index of a name (trimmed, case-insensitive), or -1. */
+static int deck_find_section(const char *name)
+{
+  char t[64];
+  deck_trim_copy(name, strlen(name), t, sizeof t);
+  for (int s = 0; s < SEC_COUNT; s++)
+    if (strcasecmp(t, deck_section_names[s]) == 0) return s;
+  return -1;
+}
+
+/* Index of key `name` in section sec within deck_keys, or -1. */
+static int deck_find_key(int sec, const char *name)
+{
+  for (size_t i = 0; i < DECK_NKEYS; i++)
+    if ((int)deck_keys[i].sec == sec && strcasecmp(deck_keys[i].key, name) == 0) return (int)i;
+  return -1;
+}
+
+/* List the keys of a section ("a, b, c") into out (capacity n). */
+static const char *deck_key_list(int sec, char *out, size_t n)
+{
+  size_t used = 0;
+  out[0] = '\0';
+  for (size_t i = 0; i < DECK_NKEYS && used < n; i++)
+    if ((int)deck_keys[i].sec == sec)
+      used += (size_t)snprintf(out + used, n - used, "%s%s", used ? ", " : "", deck_keys[i].key);
+  return out;
+}
+
+/* ---- value parsing ---------------------------------------------------------------- */
+
+/* Append the temperatures in v (separated by whitespace and/or single commas) to p.
+ *   c [in,out] context;  k [in] the list key;  v [in] value text (one line of the list) */
+static void deck_parse_temps(deck_ctx *c, const deck_key *k, const char *v)
+{
+  agape_params *p = c->p;
+  char ex[200], q[80], tok[64];
+  const char *s = v;
+  int need_item = 0;   /* a comma was just read: an item must follow */
+  if (*s == '\0') {
+    deck_err(c, c->lineno, "[temperatures] list: empty value (expected %s)",
+             deck_expect(k, ex, sizeof ex));
+    return;
+  }
+  for (;;) {
+    while (isspace((unsigned char)*s)) s++;
+    if (*s == '\0') break;
+    if (*s == ',') {
+      if (need_item || s == v) {
+        deck_err(c, c->lineno, "[temperatures] list: empty entry between commas in %s (expected %s)",
+                 deck_quote(v, q, sizeof q), deck_expect(k, ex, sizeof ex));
+        return;
+      }
+      need_item = 1;
+      s++;
+      continue;
+    }
+    const char *t0 = s;
+    while (*s && *s != ',' && !isspace((unsigned char)*s)) s++;
+    size_t n = (size_t)(s - t0);
+    if (n >= sizeof tok) n = sizeof tok - 1;
+    memcpy(tok, t0, n);
+    tok[n] = '\0';
+    need_item = 0;
+    double T;
+    const char *why = deck_parse_real(tok, &T);
+    if (why) {
+      deck_err(c, c->lineno, "[temperatures] list: %s %s (expected %s)",
+               deck_quote(tok, q, sizeof q), why, deck_expect(k, ex, sizeof ex));
+      return;
+    }
+    if (T < 0) {
+      deck_err(c, c->lineno, "[temperatures] list: temperature %s K is negative (expected %s)",
+               tok, deck_expect(k, ex, sizeof ex));
+      return;
+    }
+    if (p->ntemps >= AGAPE_MAX_TEMPS) {
+      deck_err(c, c->lineno, "[temperatures] list: more than %d temperatures (expected %s)",
+               AGAPE_MAX_TEMPS, deck_expect(k, ex, sizeof ex));
+      return;
+    }
+    p->temps[p->ntemps++] = T;
+  }
+  if (need_item)
+    deck_err(c, c->lineno, "[temperatures] list: trailing comma in %s (expected %s)",
+             deck_quote(v, q, sizeof q), deck_expect(k, ex, sizeof ex));
+}
+
+/* Parse one value into its field of c->p, reporting a bad value at the current line.
+ *   c [in,out] context;  k [in] the key;  v [in] value text as inih trimmed it */
+static void deck_set_value(deck_ctx *c, const deck_key *k, const char *v)
+{
+  char *base = (char *)c->p;
+  const char *sec = deck_section_names[k->sec];
+  char ex[200], q[80];
+  const char *why = NULL;
+
+  switch (k->type) {
+  case KT_REAL: {
+    double x;
+    why = deck_parse_real(v, &x);
+    if (!why && !deck_in_bounds(k, x)) why = "is out of range";
+    if (!why) memcpy(base + k->off, &x, sizeof x);
+    break;
+  }
+  case KT_INT:
+  case KT_INT64: {
+    long long i;
+    why = deck_parse_int(v, &i);
+    if (!why && !deck_in_bounds(k, (double)i)) why = "is out of range";
+    if (!why && k->type == KT_INT && (i < INT_MIN || i > INT_MAX)) why = "is out of range";
+    if (!why) {
+      if (k->type == KT_INT) { int j = (int)i; memcpy(base + k->off, &j, sizeof j); }
+      else { int64_t j = (int64_t)i; memcpy(base + k->off, &j, sizeof j); }
+    }
+    break;
+  }
+  case KT_UINT64: {
+    uint64_t u;
+    why = deck_parse_u64(v, &u);
+    if (!why) memcpy(base + k->off, &u, sizeof u);
+    break;
+  }
+  case KT_BOOL: {
+    static const char *const yes[] = {"yes", "true", "1"}, *const no[] = {"no", "false", "0"};
+    int b = -1;
+    for (int i = 0; i < 3; i++) {
+      if (strcasecmp(v, yes[i]) == 0) b = 1;
+      if (strcasecmp(v, no[i]) == 0) b = 0;
+    }
+    if (*v == '\0') why = "empty value";
+    else if (b < 0) why = "is not a boolean";
+    else memcpy(base + k->off, &b, sizeof b);
+    break;
+  }
+  case KT_ENUM:
+  case KT_NAME: {
+    int found = -1;
+    for (int i = 0; k->names[i]; i++)
+      if (strcasecmp(v, k->names[i]) == 0) found = i;
+    if (*v == '\0') why = "empty value";
+    else if (found < 0) why = "is not an allowed value";
+    else if (k->type == KT_ENUM) memcpy(base + k->off, &k->vals[found], sizeof(int));
+    else snprintf(base + k->off, k->size, "%s", k->names[found]);
+    break;
+  }
+  case KT_PATH:
+    if (*v == '\0') why = "empty value";
+    else if (strlen(v) >= k->size) why = "is too long";
+    else memcpy(base + k->off, v, strlen(v) + 1);
+    break;
+  case KT_TEMPS:
+    deck_parse_temps(c, k, v);
+    return;
+  }
+  if (why == NULL) return;
+  if (strcmp(why, "empty value") == 0)
+    deck_err(c, c->lineno, "[%s] %s: empty value (expected %s)", sec, k->key,
+             deck_expect(k, ex, sizeof ex));
+  else
+    deck_err(c, c->lineno, "[%s] %s: %s %s (expected %s)", sec, k->key, deck_quote(v, q, sizeof q),
+             why, deck_expect(k, ex, sizeof ex));
+}
+
+/* ---- inih callbacks ---------------------------------------------------------------- */
+
+/* inih's scan for a closing character or an inline comment (";" after whitespace),
+ * reproduced so that the reader classifies lines exactly as inih will. */
+static const char *deck_find_chars_or_comment(const char *s, const char *chars)
+{
+  int was_space = 0;
+  while (*s && !strchr(chars, *s) && !(was_space && *s == ';')) {
+    was_space = isspace((unsigned char)*s);
+    s++;
+  }
+  return s;
+}
+
+/* Classify the line just read (as inih will) and report what inih reports without
+ * telling the handler: unknown section headers and syntax errors.
+ *   c [in,out] context;  buf [in] the line */
+static void deck_classify_line(deck_ctx *c, const char *buf)
+{
+  const char *line = buf;
+  if (c->lineno == 1 && (unsigned char)line[0] == 0xEF && (unsigned char)line[1] == 0xBB &&
+      (unsigned char)line[2] == 0xBF)
+    line += 3;  /* UTF-8 byte-order mark, skipped by inih */
+  const char *t = line;
+  while (*t && isspace((unsigned char)*t)) t++;
+  c->line_cont = 0;
+  if (*t == '\0' || *t == ';' || *t == '#') return;   /* blank line or comment */
+  if (c->prev_key && t > line) {                        /* indented: continues the value */
+    c->line_cont = 1;
+    return;
+  }
+  if (*t == '[') {
+    const char *e = deck_find_chars_or_comment(t + 1, "]");
+    if (*e != ']') {
+      deck_err(c, c->lineno, "section header without a closing ']' (expected [name])");
+      return;
+    }
+    c->prev_key = 0;
+    char name[64], ex[160];
+    deck_trim_copy(t + 1, (size_t)(e - t - 1), name, sizeof name);
+    if (deck_find_section(name) < 0) {
+      size_t used = 0;
+      for (int s = 0; s < SEC_COUNT; s++)
+        used += (size_t)snprintf(ex + used, sizeof ex - used, "%s[%s]", s ? ", " : "",
+                                 deck_section_names[s]);
+      deck_err(c, c->lineno, "[%s]: unknown section (expected one of %s)", name, ex);
+    }
+    return;
+  }
+  const char *e = deck_find_chars_or_comment(t, "=:");
+  if (*e != '=' && *e != ':')
+    deck_err(c, c->lineno, "not a 'key = value' line, a [section] header or a comment");
+}
+
+/* inih reader: hands inih the next line of the in-memory deck and counts lines.
+ *   buf [out] line buffer of inih;  num [in] its capacity;  stream [in,out] the deck_ctx
+ * Returns buf, or NULL at the end of the deck. A line too long for inih's buffer is
+ * reported and replaced by an empty line, so that inih never splits it. */
+static char *deck_reader(char *buf, int num, void *stream)
+{
+  deck_ctx *c = stream;
+  if (c->pos >= c->len || num < 2) return NULL;
+  const char *s = c->text + c->pos;
+  size_t rest = c->len - c->pos;
+  const char *nl = memchr(s, '\n', rest);
+  size_t n = nl ? (size_t)(nl - s) + 1 : rest;   /* bytes of this line, newline included */
+  c->pos += n;
+  c->lineno++;
+  if (n > (size_t)num - 1) {
+    deck_err(c, c->lineno, "line longer than %d characters (split a long [temperatures] list "
+             "over indented continuation lines)", num - 2);
+    c->line_cont = 0;
+    buf[0] = '\n';
+    buf[1] = '\0';
+    return buf;
+  }
+  memcpy(buf, s, n);
+  buf[n] = '\0';
+  deck_classify_line(c, buf);
+  return buf;
+}
+
+/* inih handler: one "key = value" (or continuation) line.
+ *   user [in,out] the deck_ctx;  section, name, value [in] as parsed by inih
+ * Always returns 1: errors are collected in the context, not reported through inih. */
+static int deck_handler(void *user, const char *section, const char *name, const char *value)
+{
+  deck_ctx *c = user;
+  char ex[400], q[80];
+  c->prev_key = 1;
+  int sec = deck_find_section(section);
+  if (sec < 0) {
+    if (section[0] == '\0' && !c->line_cont)
+      deck_err(c, c->lineno, "%s: key outside any section (expected a [section] header first)",
+               name);
+    return 1;   /* unknown section: reported once at its header */
+  }
+  int ki = deck_find_key(sec, name);
+  if (c->line_cont) {
+    if (ki < 0) return 1;   /* continuation of an unknown key: already reported */
+    /* inih 55 keeps inline comments on continuation lines (later versions strip them):
+     * strip them here with the same rule, a ';' after whitespace */
+    char cont[1024];
+    snprintf(cont, sizeof cont, "%s", value);
+    char *cut = (char *)deck_find_chars_or_comment(cont, "");
+    *cut = '\0';
+    for (size_t n = strlen(cont); n > 0 && isspace((unsigned char)cont[n - 1]); n--)
+      cont[n - 1] = '\0';
+    value = cont;
+    if (deck_keys[ki].type == KT_TEMPS)
+      deck_parse_temps(c, &deck_keys[ki], value);
+    else
+      deck_err(c, c->lineno, "[%s] %s: value continues on an indented line %s (only "
+               "[temperatures] list may span several lines)", deck_section_names[sec],
+               deck_keys[ki].key, deck_quote(value, q, sizeof q));
+    return 1;
+  }
+  if (ki < 0) {
+    deck_err(c, c->lineno, "[%s] %s: unknown key (expected one of: %s)", deck_section_names[sec],
+             name, deck_key_list(sec, ex, sizeof ex));
+    return 1;
+  }
+  const deck_key *k = &deck_keys[ki];
+  if (c->seen[ki]) {
+    deck_err(c, c->lineno, "[%s] %s: duplicate key (first given on line %d)",
+             deck_section_names[sec], k->key, c->seen[ki]);
+    return 1;
+  }
+  c->seen[ki] = c->lineno;
+  deck_set_value(c, k, value);
+  return 1;
+}
+
+/* ---- checks across keys ------------------------------------------------------------ */
+
+/* Resolve the a2f file against the deck's folder, make it absolute and check that it is a
+ * readable regular file; on success p->a2f_file holds the absolute path.
+ *   c [in,out] context;  line [in] line of the a2f_file key */
+static void deck_resolve_a2f(deck_ctx *c, int line)
+{
+  agape_params *p = c->p;
+  char joined[2 * AGAPE_PATH_MAX], q[80];
+  const char *given = p->a2f_file;
+  if (given[0] == '/') {
+    snprintf(joined, sizeof joined, "%s", given);
+  } else {
+    const char *slash = strrchr(c->path, '/');   /* the deck's folder ends there */
+    if (slash == NULL)
+      snprintf(joined, sizeof joined, "%s", given);
+    else
+      snprintf(joined, sizeof joined, "%.*s/%s", (int)(slash - c->path), c->path, given);
+  }
+  char *abs = realpath(joined, NULL);
+  if (abs == NULL) {
+    deck_err(c, line, "[material] a2f_file: cannot open %s (resolved as %s): %s (expected an "
+             "existing readable file; relative paths are relative to the deck's folder)",
+             deck_quote(given, q, sizeof q), joined, strerror(errno));
+    return;
+  }
+  struct stat st;
+  FILE *f = NULL;
+  if (stat(abs, &st) != 0 || !S_ISREG(st.st_mode)) {
+    deck_err(c, line, "[material] a2f_file: %s is not a regular file (expected an existing "
+             "readable file)", abs);
+  } else if ((f = fopen(abs, "r")) == NULL) {
+    deck_err(c, line, "[material] a2f_file: cannot read %s: %s (expected an existing readable "
+             "file)", abs, strerror(errno));
+  } else if (strlen(abs) >= sizeof p->a2f_file) {
+    deck_err(c, line, "[material] a2f_file: resolved path %s is longer than %d characters",
+             abs, AGAPE_PATH_MAX - 1);
+  } else {
+    memcpy(p->a2f_file, abs, strlen(abs) + 1);
+  }
+  if (f) fclose(f);
+  free(abs);
+}
+
+/* Checks that involve several keys, run after the whole deck was read: required keys
+ * (a2f_file for source = a2f, mu for mode = mu), the a2f file, the temperature plan, and
+ * the consistency of the energy grid. Keys given with a bad value count as given, so a
+ * bad value is not reported a second time as a missing key.
+ *   c [in,out] context */
+static void deck_check(deck_ctx *c)
+{
+  agape_params *p = c->p;
+  char ex[200];
+  int k_a2f = deck_find_key(SEC_MATERIAL, "a2f_file");
+  int k_mu = deck_find_key(SEC_COULOMB, "mu");
+  int k_list = deck_find_key(SEC_TEMPERATURES, "list");
+  int k_gmin = deck_find_key(SEC_SAMPLING, "grid_min_meV");
+  int k_win = deck_find_key(SEC_SAMPLING, "energy_window_eV");
+
+  if (p->source == MAT_A2F) {
+    if (!c->seen[k_a2f])
+      deck_err(c, 0, "[material] a2f_file: missing; required when source = a2f (expected "
+               "a2f_file = PATH, relative to the deck's folder or absolute)");
+    else if (p->a2f_file[0] != '\0')
+      deck_resolve_a2f(c, c->seen[k_a2f]);
+  }
+  if (p->coulomb == COUL_MU && !c->seen[k_mu])
+    deck_err(c, 0, "[coulomb] mu: missing; required when mode = mu (expected %s)",
+             deck_expect(&deck_keys[k_mu], ex, sizeof ex));
+  if (!c->seen[k_list] && !p->tc_search)
+    deck_err(c, 0, "[temperatures] list: missing; with tc_search = no there is nothing to do "
+             "(expected a temperature list, or tc_search = yes)");
+  if (p->grid_min_meV * 1e-3 >= p->energy_window_eV) {
+    int line = c->seen[k_gmin] ? c->seen[k_gmin] : c->seen[k_win];
+    char a[40], b[40];
+    deck_err(c, line, "[sampling] grid_min_meV: %s meV is not below energy_window_eV = %s eV "
+             "(expected grid_min_meV < 1000 * energy_window_eV)",
+             deck_fmt_real(p->grid_min_meV, a, sizeof a),
+             deck_fmt_real(p->energy_window_eV, b, sizeof b));
+  }
+}
+
+/* ---- public API -------------------------------------------------------------------- */
+
+/* Fill p with the documented defaults (no allocation; deck_text = NULL).
+ *   p [out] parameters */
+void agape_params_defaults(agape_params *p)
+{
+  memset(p, 0, sizeof *p);
+  p->source = MAT_MODEL;
+  snprintf(p->name, sizeof p->name, "%s", "CsB12");
+  p->dos_per_eV_spin = 1.0;
+  p->a2f_bins = 64;
+  p->bcs_nv = 0.3;
+  p->bcs_omega_D_meV = 10.0;
+
+  p->coulomb = COUL_NONE;
+  p->mu = 0.0;
+
+  p->method = SOLVER_SCDFT;
+  p->functional = KERN_SPG;
+  p->gamma1 = 1.33;
+  p->gamma2 = 3.8;
+  p->gamma3 = 1.33;
+  p->tol = 1e-8;
+  p->max_iter = 500;
+  p->mixing = 0.5;
+  p->anderson_depth = 8;
+  p->tc_tol = 1e-5;
+
+  p->ntemps = 0;
+  p->tc_search = 1;
+
+  p->npoints = 50000;
+  p->seed = 1;
+  p->energy_window_eV = 5.0;
+  p->grid_min_meV = 0.01;
+  p->grid_ratio = 1.4;
+  p->grid_order = 6;
+  p->mc_floor = 0.1;
+  p->mc_eps_meV = 5.0;
+  p->fs_smearing_meV = 10.0;
+
+  snprintf(p->output_file, sizeof p->output_file, "%s", "results.h5");
+  p->histogram_bins = 60;
+  p->plot = 1;
+
+  p->deck_text = NULL;
+}
+
+/* Read the whole file at path into a NUL-terminated malloc'd buffer.
+ *   path [in];  text [out] buffer;  len [out] bytes (without the NUL)
+ * Returns AGAPE_OK, AGAPE_ERR_IO (message printed) or AGAPE_ERR_NOMEM. */
+static agape_err deck_slurp(const char *path, char **text, size_t *len)
+{
+  FILE *f = fopen(path, "rb");
+  if (f == NULL)
+    return agape_error(AGAPE_ERR_IO, "%s: cannot open input deck: %s", path, strerror(errno));
+  size_t cap = 4096, n = 0;
+  char *buf = malloc(cap);
+  agape_err err = AGAPE_OK;
+  if (buf == NULL) { err = agape_error(AGAPE_ERR_NOMEM, "%s: out of memory", path); goto done; }
+  for (;;) {
+    if (cap - n < 2) {
+      char *nb = realloc(buf, cap * 2);
+      if (nb == NULL) { err = agape_error(AGAPE_ERR_NOMEM, "%s: out of memory", path); goto done; }
+      buf = nb;
+      cap *= 2;
+    }
+    size_t got = fread(buf + n, 1, cap - n - 1, f);
+    n += got;
+    if (got == 0) break;
+  }
+  if (ferror(f))
+    err = agape_error(AGAPE_ERR_IO, "%s: cannot read input deck: %s", path, strerror(errno));
+done:
+  fclose(f);
+  if (err != AGAPE_OK) { free(buf); return err; }
+  buf[n] = '\0';
+  *text = buf;
+  *len = n;
+  return AGAPE_OK;
+}
+
+/* Parse and validate the deck at path into p (defaults first), see deck.h.
+ *   path [in] deck path (relative to the working directory or absolute)
+ *   p    [out] parameters; p->deck_text is malloc'd on success, NULL on error
+ * Returns AGAPE_OK; AGAPE_ERR_IO (deck missing or unreadable); AGAPE_ERR_DECK (all problems
+ * printed, one per line, sorted by line); AGAPE_ERR_NOMEM. */
+agape_err agape_deck_read(const char *path, agape_params *p)
+{
+  agape_params_defaults(p);
+  if (strlen(path) >= sizeof p->deck_path)
+    return agape_error(AGAPE_ERR_IO, "%.80s...: deck path longer than %d characters", path,
+                       AGAPE_PATH_MAX - 1);
+  snprintf(p->deck_path, sizeof p->deck_path, "%s", path);
+
+  char *text = NULL;
+  size_t len = 0;
+  agape_err err = deck_slurp(path, &text, &len);
+  if (err != AGAPE_OK) return err;
+
+  deck_ctx *c = calloc(1, sizeof *c);
+  if (c == NULL) {
+    free(text);
+    return agape_error(AGAPE_ERR_NOMEM, "%s: out of memory", path);
+  }
+  c->path = path;
+  c->p = p;
+  c->text = text;
+  c->len = len;
+
+  const char *nul = memchr(text, '\0', len);
+  if (nul != NULL) {
+    int line = 1;
+    for (const char *s = text; s < nul; s++) line += *s == '\n';
+    deck_err(c, line, "contains a NUL byte (expected a text file)");
+  } else {
+    int rc = ini_parse_stream(deck_reader, c, deck_handler, c);
+    if (rc == -2) {
+      err = agape_error(AGAPE_ERR_NOMEM, "%s: out of memory while parsing", path);
+      goto done;
+    }
+    if (rc != 0 && c->nerr == 0)   /* inih saw a problem our reader did not: report it */
+      deck_err(c, rc > 0 ? rc : 0, "cannot parse this line");
+    deck_check(c);
+  }
+
+  if (c->nerr > 0) {
+    deck_flush_errors(c);
+    err = AGAPE_ERR_DECK;
+  }
+done:
+  free(c);
+  if (err != AGAPE_OK) {
+    free(text);
+    p->deck_text = NULL;
+    return err;
+  }
+  p->deck_text = text;
+  return AGAPE_OK;
+}
+
+/* Free what agape_deck_read allocated.  p [in,out] parameters (NULL allowed). */
+void agape_params_free(agape_params *p)
+{
+  if (p == NULL) return;
+  free(p->deck_text);
+  p->deck_text = NULL;
+}
+
+/* Format the value of key k in p into out (capacity n). */
+static const char *deck_format_value(const deck_key *k, const agape_params *p, char *out, size_t n)
+{
+  const char *base = (const char *)p;
+  switch (k->type) {
+  case KT_REAL: {
+    double x;
+    memcpy(&x, base + k->off, sizeof x);
+    return deck_fmt_real(x, out, n);
+  }
+  case KT_INT: {
+    int i;
+    memcpy(&i, base + k->off, sizeof i);
+    snprintf(out, n, "%d", i);
+    return out;
+  }
+  case KT_INT64: {
+    int64_t i;
+    memcpy(&i, base + k->off, sizeof i);
+    snprintf(out, n, "%" PRId64, i);
+    return out;
+  }
+  case KT_UINT64: {
+    uint64_t u;
+    memcpy(&u, base + k->off, sizeof u);
+    snprintf(out, n, "%" PRIu64, u);
+    return out;
+  }
+  case KT_BOOL: {
+    int b;
+    memcpy(&b, base + k->off, sizeof b);
+    snprintf(out, n, "%s", b ? "yes" : "no");
+    return out;
+  }
+  case KT_ENUM: {
+    int v;
+    memcpy(&v, base + k->off, sizeof v);
+    snprintf(out, n, "(invalid: %d)", v);
+    for (int i = 0; k->names[i]; i++)
+      if (k->vals[i] == v) snprintf(out, n, "%s", k->names[i]);
+    return out;
+  }
+  case KT_NAME:
+  case KT_PATH:
+    snprintf(out, n, "%s", base[k->off] ? base + k->off : "(none)");
+    return out;
+  case KT_TEMPS: {
+    size_t used = 0;
+    char num[40];
+    out[0] = '\0';
+    if (p->ntemps == 0) snprintf(out, n, "(none)");
+    for (int i = 0; i < p->ntemps && used < n; i++)
+      used += (size_t)snprintf(out + used, n - used, "%s%s", i ? " " : "",
+                               deck_fmt_real(p->temps[i], num, sizeof num));
+    return out;
+  }
+  }
+  return out;
+}
+
+/* Print every parameter, one per line with its unit, names aligned:
+ *   "  sampling.energy_window_eV = 5 eV"
+ *   p [in] parameters;  f [in,out] stream (rank 0, at start-up) */
+void agape_params_print(const agape_params *p, FILE *f)
+{
+  int width = (int)strlen("deck");
+  for (size_t i = 0; i < DECK_NKEYS; i++) {
+    int w = (int)(strlen(deck_section_names[deck_keys[i].sec]) + 1 + strlen(deck_keys[i].key));
+    if (w > width) width = w;
+  }
+  fprintf(f, "  %-*s = %s\n", width, "deck", p->deck_path[0] ? p->deck_path : "(none)");
+  char name[128];
+  char *val = malloc(AGAPE_MAX_TEMPS * 26 + AGAPE_PATH_MAX);
+  char small[AGAPE_PATH_MAX + 64];
+  size_t cap = val ? (size_t)AGAPE_MAX_TEMPS * 26 + AGAPE_PATH_MAX : sizeof small;
+  char *buf = val ? val : small;   /* a long temperature list is shortened if malloc fails */
+  for (size_t i = 0; i < DECK_NKEYS; i++) {
+    const deck_key *k = &deck_keys[i];
+    snprintf(name, sizeof name, "%s.%s", deck_section_names[k->sec], k->key);
+    deck_format_value(k, p, buf, cap);
+    int has_unit = k->unit[0] != '\0' && strcmp(buf, "(none)") != 0;
+    fprintf(f, "  %-*s = %s%s%s\n", width, name, buf, has_unit ? " " : "", has_unit ? k->unit : "");
+  }
+  free(val);
+}

@@ -1,0 +1,703 @@
+/* Output stage (see include/agape/output.h): results.h5, the gap-histogram text export
+ * and the histogram PNG. Last stage of the data flow (deck -> material -> sampling ->
+ * coulomb -> assembly -> solve -> output). Runs on rank 0 only with the default sec2
+ * HDF5 driver and makes no MPI call. Every file is written under a temporary name in its
+ * final folder and renamed on success, so a file is either complete or absent.
+ *
+ * Layout of results.h5 (docs/formats.md): every dataset carries string attributes
+ * `units` ("1" = dimensionless) and `description`; arrays are row-major (C order). */
+#define _POSIX_C_SOURCE 200809L
+#include "agape/output.h"
+#include "agape/version.h"
+#include <hdf5.h>
+#include <errno.h>
+#include <math.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define OUT_SCRIPT_NAME "agape-plot-histograms"
+#define OUT_HIST_TXT    "gap_histogram.dat"
+#define OUT_HIST_PNG    "gap_histogram.png"
+#define OUT_PYTHON      "/usr/bin/python3"
+#define OUT_CHUNK_MIN   4096          /* compress n-sized datasets above this length */
+#define OUT_CHUNK_ELEMS (1 << 16)     /* elements per chunk along the state axis (512 KiB) */
+#define OUT_SINGLE_WIDTH_MEV 0.1      /* histogram range when all gaps are equal, meV */
+
+/* ======================================================================================
+ * Histogram (pure numerics)
+ * ====================================================================================== */
+
+/* Fermi-surface gap histogram (documented in output.h).
+ *   n        [in]  number of states
+ *   delta    [in]  n gaps, meV (non-finite values are ignored)
+ *   fsw      [in]  n Fermi-surface weights, 1/eV (only the ratios matter; <= 0 is ignored)
+ *   nbins    [in]  number of bins (nothing is done for nbins < 1)
+ *   centres  [out] nbins bin centres, meV
+ *   density  [out] nbins densities, 1/meV, with sum(density) * bin_width = 1
+ * If no state has positive weight the density is zero everywhere (range as for one value
+ * at 0 meV). A bin holds values in [lo + i h, lo + (i+1) h); the maximum lands in the last. */
+void agape_histogram(int64_t n, const double *delta, const double *fsw, int nbins,
+                     double *centres, double *density)
+{
+  if (nbins < 1) return;
+  double dmin = INFINITY, dmax = -INFINITY, wsum = 0.0;
+  for (int64_t s = 0; s < n; s++) {
+    if (!(fsw[s] > 0.0) || !isfinite(delta[s])) continue;
+    if (delta[s] < dmin) dmin = delta[s];
+    if (delta[s] > dmax) dmax = delta[s];
+    wsum += fsw[s];
+  }
+  if (!(wsum > 0.0)) { dmin = dmax = 0.0; }
+
+  /* [dmin, dmax] widened by half a bin on each side: nbins h = (dmax - dmin) + h */
+  double lo, h;
+  if (dmax > dmin && nbins > 1) {
+    h = (dmax - dmin) / (double)(nbins - 1);
+    lo = dmin - 0.5 * h;
+  } else if (dmax > dmin) { /* one bin covering the whole range */
+    h = dmax - dmin;
+    lo = dmin;
+  } else {
+    h = OUT_SINGLE_WIDTH_MEV / (double)nbins;
+    lo = dmin - 0.5 * OUT_SINGLE_WIDTH_MEV;
+  }
+  for (int b = 0; b < nbins; b++) {
+    centres[b] = lo + ((double)b + 0.5) * h;
+    density[b] = 0.0;
+  }
+  if (!(wsum > 0.0)) return;
+  for (int64_t s = 0; s < n; s++) {
+    if (!(fsw[s] > 0.0) || !isfinite(delta[s])) continue;
+    int64_t b = (int64_t)floor((delta[s] - lo) / h);
+    if (b < 0) b = 0;
+    if (b >= nbins) b = nbins - 1;
+    density[b] += fsw[s];
+  }
+  double norm = 1.0 / (wsum * h);
+  for (int b = 0; b < nbins; b++) density[b] *= norm;
+}
+
+/* ======================================================================================
+ * Small file-system helpers
+ * ====================================================================================== */
+
+/* Folder part of path into dir (size cap): "." when path has no slash, "/" for "/x". */
+static void out_dirname(const char *path, char *dir, size_t cap)
+{
+  const char *slash = strrchr(path, '/');
+  if (!slash) { snprintf(dir, cap, "."); return; }
+  size_t len = (size_t)(slash - path);
+  if (len == 0) len = 1; /* root folder */
+  if (len >= cap) len = cap - 1;
+  memcpy(dir, path, len);
+  dir[len] = '\0';
+}
+
+/* mkdir -p: create dir and its missing parents (mode 0777 & ~umask).
+ * Returns 0, or -1 with errno set (ENOTDIR when a component is a regular file). */
+static int out_mkdir_p(const char *dir)
+{
+  char buf[AGAPE_PATH_MAX];
+  if (snprintf(buf, sizeof buf, "%s", dir) >= (int)sizeof buf) { errno = ENAMETOOLONG; return -1; }
+  size_t len = strlen(buf);
+  while (len > 1 && buf[len - 1] == '/') buf[--len] = '\0';
+  for (char *p = buf + 1; ; p++) {
+    if (*p == '/' || *p == '\0') {
+      char saved = *p;
+      *p = '\0';
+      if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
+      struct stat st;
+      if (stat(buf, &st) != 0) return -1;
+      if (!S_ISDIR(st.st_mode)) { errno = ENOTDIR; return -1; }
+      *p = saved;
+      if (saved == '\0') break;
+    }
+  }
+  return 0;
+}
+
+/* Join folder and file name into out (cap bytes). Returns 0, -1 if too long. */
+static int out_join(char *out, size_t cap, const char *dir, const char *name)
+{
+  int len = snprintf(out, cap, "%s/%s", dir, name);
+  return (len < 0 || (size_t)len >= cap) ? -1 : 0;
+}
+
+/* Temporary sibling of path: "<path>.tmp.<pid>". Returns 0, -1 if too long. */
+static int out_tmpname(char *out, size_t cap, const char *path)
+{
+  int len = snprintf(out, cap, "%s.tmp.%ld", path, (long)getpid());
+  return (len < 0 || (size_t)len >= cap) ? -1 : 0;
+}
+
+/* ======================================================================================
+ * HDF5 helpers. Each returns 0 on success, -1 on failure; on failure ctx->what names the
+ * object that failed. Every handle opened in a helper is closed at its single label.
+ * ====================================================================================== */
+
+typedef struct {
+  char what[256]; /* the HDF5 object being written when a failure happened */
+} out_ctx;
+
+/* Variable-length UTF-8 string type (caller closes), or a negative id. */
+static hid_t out_str_type(void)
+{
+  hid_t t = H5Tcopy(H5T_C_S1);
+  if (t < 0) return t;
+  if (H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0) {
+    H5Tclose(t);
+    return -1;
+  }
+  return t;
+}
+
+/* String attribute name = value on obj (value NULL is stored as ""). */
+static int out_attr_str(out_ctx *ctx, hid_t obj, const char *name, const char *value)
+{
+  int rc = -1;
+  hid_t type = -1, space = -1, attr = -1;
+  const char *v = value ? value : "";
+  snprintf(ctx->what, sizeof ctx->what, "attribute %s", name);
+  if ((type = out_str_type()) < 0) goto done;
+  if ((space = H5Screate(H5S_SCALAR)) < 0) goto done;
+  if ((attr = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT)) < 0) goto done;
+  if (H5Awrite(attr, type, &v) < 0) goto done;
+  rc = 0;
+done:
+  if (attr >= 0) H5Aclose(attr);
+  if (space >= 0) H5Sclose(space);
+  if (type >= 0) H5Tclose(type);
+  return rc;
+}
+
+/* Scalar numeric attribute name on obj: memtype/filetype e.g. H5T_NATIVE_INT/H5T_STD_I32LE. */
+static int out_attr_num(out_ctx *ctx, hid_t obj, const char *name, hid_t memtype,
+                        hid_t filetype, const void *value)
+{
+  int rc = -1;
+  hid_t space = -1, attr = -1;
+  snprintf(ctx->what, sizeof ctx->what, "attribute %s", name);
+  if ((space = H5Screate(H5S_SCALAR)) < 0) goto done;
+  if ((attr = H5Acreate2(obj, name, filetype, space, H5P_DEFAULT, H5P_DEFAULT)) < 0) goto done;
+  if (H5Awrite(attr, memtype, value) < 0) goto done;
+  rc = 0;
+done:
+  if (attr >= 0) H5Aclose(attr);
+  if (space >= 0) H5Sclose(space);
+  return rc;
+}
+
+/* Numeric dataset loc/name with attributes units and description.
+ *   memtype, filetype [in] HDF5 types of data in memory and in the file
+ *   rank, dims        [in] shape (rank 0 = scalar); data row-major; data may be NULL
+ *                          only when the shape holds no element
+ * Datasets whose first or second extent exceeds OUT_CHUNK_MIN are chunked along that
+ * axis and compressed (shuffle + deflate) when the deflate filter is available. */
+static int out_dset(out_ctx *ctx, hid_t loc, const char *name, hid_t memtype, hid_t filetype,
+                    int rank, const hsize_t *dims, const void *data,
+                    const char *units, const char *description)
+{
+  int rc = -1;
+  hid_t space = -1, dcpl = -1, dset = -1;
+  hsize_t total = 1;
+  for (int d = 0; d < rank; d++) total *= dims[d];
+  if (total > 0 && !data) {
+    snprintf(ctx->what, sizeof ctx->what, "dataset %s (no data given)", name);
+    return -1;
+  }
+  snprintf(ctx->what, sizeof ctx->what, "dataset %s", name);
+  space = rank == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(rank, dims, NULL);
+  if (space < 0) goto done;
+  if ((dcpl = H5Pcreate(H5P_DATASET_CREATE)) < 0) goto done;
+  int big = -1; /* the axis along which the dataset is large */
+  for (int d = 0; d < rank && d < 2; d++)
+    if (dims[d] > OUT_CHUNK_MIN) big = d;
+  if (big >= 0 && H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) {
+    hsize_t chunk[H5S_MAX_RANK];
+    for (int d = 0; d < rank; d++) chunk[d] = d == big ? 0 : (d < big ? 1 : dims[d]);
+    hsize_t rest = 1;
+    for (int d = big + 1; d < rank; d++) rest *= dims[d];
+    hsize_t along = OUT_CHUNK_ELEMS / (rest ? rest : 1);
+    if (along < 1) along = 1;
+    chunk[big] = dims[big] < along ? dims[big] : along;
+    if (H5Pset_chunk(dcpl, rank, chunk) < 0) goto done;
+    if (H5Pset_shuffle(dcpl) < 0) goto done;
+    if (H5Pset_deflate(dcpl, 4) < 0) goto done;
+  }
+  if ((dset = H5Dcreate2(loc, name, filetype, space, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0)
+    goto done;
+  if (total > 0 && H5Dwrite(dset, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) goto done;
+  if (out_attr_str(ctx, dset, "units", units) < 0) goto done;
+  if (out_attr_str(ctx, dset, "description", description) < 0) goto done;
+  rc = 0;
+done:
+  if (rc != 0 && strncmp(ctx->what, "attribute", 9) == 0) {
+    char attr[sizeof ctx->what];
+    snprintf(attr, sizeof attr, "%s", ctx->what);
+    snprintf(ctx->what, sizeof ctx->what, "%.120s of dataset %.120s", attr, name);
+  }
+  if (dset >= 0) H5Dclose(dset);
+  if (dcpl >= 0) H5Pclose(dcpl);
+  if (space >= 0) H5Sclose(space);
+  return rc;
+}
+
+/* Shorthands: double / int datasets of rank 0, 1 or 2. */
+static int out_f64(out_ctx *ctx, hid_t loc, const char *name, int rank, const hsize_t *dims,
+                   const double *data, const char *units, const char *description)
+{
+  return out_dset(ctx, loc, name, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, rank, dims, data, units,
+                  description);
+}
+static int out_i32(out_ctx *ctx, hid_t loc, const char *name, int rank, const hsize_t *dims,
+                   const int *data, const char *units, const char *description)
+{
+  return out_dset(ctx, loc, name, H5T_NATIVE_INT, H5T_STD_I32LE, rank, dims, data, units,
+                  description);
+}
+static int out_scalar(out_ctx *ctx, hid_t loc, const char *name, double value,
+                      const char *units, const char *description)
+{
+  return out_f64(ctx, loc, name, 0, NULL, &value, units, description);
+}
+
+/* Scalar string dataset loc/name (value NULL is stored as ""). */
+static int out_str_dset(out_ctx *ctx, hid_t loc, const char *name, const char *value,
+                        const char *units, const char *description)
+{
+  int rc = -1;
+  hid_t type = -1, space = -1, dset = -1;
+  const char *v = value ? value : "";
+  snprintf(ctx->what, sizeof ctx->what, "dataset %s", name);
+  if ((type = out_str_type()) < 0) goto done;
+  if ((space = H5Screate(H5S_SCALAR)) < 0) goto done;
+  if ((dset = H5Dcreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0)
+    goto done;
+  if (H5Dwrite(dset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v) < 0) goto done;
+  if (out_attr_str(ctx, dset, "units", units) < 0) goto done;
+  if (out_attr_str(ctx, dset, "description", description) < 0) goto done;
+  rc = 0;
+done:
+  if (dset >= 0) H5Dclose(dset);
+  if (space >= 0) H5Sclose(space);
+  if (type >= 0) H5Tclose(type);
+  return rc;
+}
+
+/* New group loc/name with a description attribute; returns its id (caller closes) or -1. */
+static hid_t out_group(out_ctx *ctx, hid_t loc, const char *name, const char *description)
+{
+  snprintf(ctx->what, sizeof ctx->what, "group %s", name);
+  hid_t g = H5Gcreate2(loc, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  if (g < 0) return -1;
+  if (out_attr_str(ctx, g, "description", description) < 0) { H5Gclose(g); return -1; }
+  return g;
+}
+
+/* ======================================================================================
+ * results.h5
+ * ====================================================================================== */
+
+/* Name of the histogram group of temperature index it: "T_%.2f", with "_<it>" appended if
+ * an earlier temperature already produced the same name. */
+static void out_hist_name(hid_t hist_group, const double *temps, int it, char *name, size_t cap)
+{
+  snprintf(name, cap, "T_%.2f", temps[it]);
+  if (H5Lexists(hist_group, name, H5P_DEFAULT) > 0) {
+    size_t len = strlen(name);
+    snprintf(name + len, cap - len, "_%d", it);
+  }
+}
+
+/* Write the whole results file to path (a temporary name; the caller renames it).
+ *   r        [in] results (rank 0, replicated O(n) data)
+ *   nbins    [in] histogram bins
+ *   hc, hd   [in] ntemps x nbins histogram centres (meV) and densities (1/meV)
+ *   ctx      [out] names the failing object on failure
+ * Returns 0 or -1. */
+static int out_write_h5(const char *path, const agape_results *r, int nbins,
+                        const double *hc, const double *hd, out_ctx *ctx)
+{
+  int rc = -1;
+  const agape_params *p = r->params;
+  hid_t fapl = -1, file = -1, g = -1, gh = -1, gt = -1;
+  hsize_t n = (hsize_t)r->n, nt = (hsize_t)r->ntemps;
+  hsize_t d1[1], d2[2];
+  int iv;
+  char text[256];
+
+  /* serial sec2 driver on rank 0; file locks are used but not required (Lustre/NFS
+   * mounts without flock otherwise make H5Fcreate fail) */
+  snprintf(ctx->what, sizeof ctx->what, "file creation");
+  if ((fapl = H5Pcreate(H5P_FILE_ACCESS)) < 0 || H5Pset_fapl_sec2(fapl) < 0) goto done;
+#if H5_VERSION_GE(1, 10, 7)
+  if (H5Pset_file_locking(fapl, 1, 1) < 0) goto done;
+#endif
+  if ((file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl)) < 0) goto done;
+
+  /* --- root attributes --------------------------------------------------------------- */
+  iv = AGAPE_FORMAT_VERSION;
+  if (out_attr_num(ctx, file, "format_version", H5T_NATIVE_INT, H5T_STD_I32LE, &iv) < 0) goto done;
+  if (out_attr_str(ctx, file, "program", "AGAPE") < 0) goto done;
+  if (out_attr_str(ctx, file, "version", AGAPE_VERSION_STRING) < 0) goto done;
+  if (out_attr_str(ctx, file, "description",
+                   "AGAPE results: anisotropic SCDFT gap equation (Delta_s, Z_s per state and "
+                   "temperature), Tc and coupling summary") < 0) goto done;
+
+  /* --- /run: provenance -------------------------------------------------------------- */
+  if ((g = out_group(ctx, file, "run", "provenance: input deck, build and run environment")) < 0)
+    goto done;
+  if (out_str_dset(ctx, g, "deck", p->deck_text, "1", "full text of the input deck") < 0) goto done;
+  if (out_str_dset(ctx, g, "deck_path", p->deck_path, "1", "path of the input deck as given") < 0)
+    goto done;
+  if (out_str_dset(ctx, g, "version", AGAPE_VERSION_STRING, "1", "AGAPE version") < 0) goto done;
+  if (out_str_dset(ctx, g, "git_hash", AGAPE_GIT_HASH, "1", "git commit of the build") < 0)
+    goto done;
+  if (out_i32(ctx, g, "ranks", 0, NULL, &r->nranks, "1", "MPI ranks") < 0) goto done;
+  if (out_i32(ctx, g, "threads", 0, NULL, &r->nthreads, "1", "OpenMP threads per rank") < 0)
+    goto done;
+  if (out_scalar(ctx, g, "wall_seconds", r->wall_seconds, "s",
+                 "wall time of the run up to output") < 0) goto done;
+  {
+    time_t now = time(NULL);
+    struct tm tm;
+    if (!gmtime_r(&now, &tm) || strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+      snprintf(text, sizeof text, "unknown");
+  }
+  if (out_str_dset(ctx, g, "date", text, "1", "time of writing, ISO 8601 UTC") < 0) goto done;
+  H5Gclose(g); g = -1;
+
+  /* --- Tc ------------------------------------------------------------------------------ */
+  if (out_scalar(ctx, file, "tc", r->tc, "K",
+                 "critical temperature (leading eigenvalue of the linearised gap equation = 1); "
+                 "NaN when not searched") < 0) goto done;
+  if (out_scalar(ctx, file, "gap_ratio", r->gap_ratio, "1",
+                 "2 Delta_FS(gap_ratio_T) / (k_B Tc); NaN when unavailable") < 0) goto done;
+  if (out_scalar(ctx, file, "gap_ratio_T", r->tc_gap_T, "K",
+                 "temperature whose Fermi-surface gap entered gap_ratio") < 0) goto done;
+  if (r->ntc > 0) {
+    if ((g = out_group(ctx, file, "tc_search", "history of the Tc search")) < 0) goto done;
+    d1[0] = (hsize_t)r->ntc;
+    if (out_f64(ctx, g, "T", 1, d1, r->tc_hist_T, "K", "temperatures visited by the Tc search") < 0)
+      goto done;
+    if (out_f64(ctx, g, "rho", 1, d1, r->tc_hist_rho, "1",
+                "leading eigenvalue of the linearised gap operator at T") < 0) goto done;
+    H5Gclose(g); g = -1;
+  }
+
+  /* --- temperatures and gaps ----------------------------------------------------------- */
+  d1[0] = nt;
+  if (out_f64(ctx, file, "temperatures", 1, d1, r->temps, "K",
+              "temperatures of the gap solutions (0 = T -> 0 limit)") < 0) goto done;
+  if ((g = out_group(ctx, file, "gap", "gap-equation solutions, one row per temperature")) < 0)
+    goto done;
+  d2[0] = nt; d2[1] = n;
+  if (out_f64(ctx, g, "delta", 2, d2, r->delta, "meV",
+              "gap Delta_s, ntemps x n (rows follow /temperatures, columns /states)") < 0) goto done;
+  if (out_f64(ctx, g, "z", 2, d2, r->z, "1", "renormalisation Z_s, ntemps x n") < 0) goto done;
+  if (out_f64(ctx, g, "delta_fs_avg", 1, d1, r->delta_fs_avg, "meV",
+              "Fermi-surface average of Delta_s (weights /states/fs_weight)") < 0) goto done;
+  if (out_i32(ctx, g, "converged", 1, d1, r->converged, "1", "1 if the solution converged") < 0)
+    goto done;
+  if (out_i32(ctx, g, "iterations", 1, d1, r->iterations, "1", "fixed-point iterations used") < 0)
+    goto done;
+  if ((gh = out_group(ctx, g, "histogram",
+                      "distribution of Delta_s on the Fermi surface, one group per temperature")) < 0)
+    goto done;
+  if (out_attr_num(ctx, gh, "bins", H5T_NATIVE_INT, H5T_STD_I32LE, &nbins) < 0) goto done;
+  for (int it = 0; it < r->ntemps; it++) {
+    char name[64];
+    out_hist_name(gh, r->temps, it, name, sizeof name);
+    snprintf(text, sizeof text,
+             "Fermi-surface gap histogram at T = %.6g K (temperature index %d)", r->temps[it], it);
+    if ((gt = out_group(ctx, gh, name, text)) < 0) goto done;
+    if (out_attr_num(ctx, gt, "temperature", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, &r->temps[it]) < 0)
+      goto done;
+    if (out_attr_str(ctx, gt, "temperature_units", "K") < 0) goto done;
+    if (out_attr_num(ctx, gt, "index", H5T_NATIVE_INT, H5T_STD_I32LE, &it) < 0) goto done;
+    d1[0] = (hsize_t)nbins;
+    if (out_f64(ctx, gt, "centres", 1, d1, hc + (size_t)it * nbins, "meV", "bin centres of Delta")
+        < 0) goto done;
+    if (out_f64(ctx, gt, "density", 1, d1, hd + (size_t)it * nbins, "1/meV",
+                "Fermi-surface weighted density of Delta, integrates to 1") < 0) goto done;
+    H5Gclose(gt); gt = -1;
+  }
+  H5Gclose(gh); gh = -1;
+  H5Gclose(g); g = -1;
+
+  /* --- states -------------------------------------------------------------------------- */
+  if ((g = out_group(ctx, file, "states", "sampled electronic states s = 0..n-1")) < 0) goto done;
+  d1[0] = n;
+  if (out_f64(ctx, g, "xi", 1, d1, r->xi, "eV", "energy from the Fermi level") < 0) goto done;
+  if (out_f64(ctx, g, "weight", 1, d1, r->w, "1",
+              "integration weight (sum_s w_s F(xi_s) ~ per-cell Brillouin-zone average)") < 0)
+    goto done;
+  if (out_f64(ctx, g, "fs_weight", 1, d1, r->fs_weight, "1/eV",
+              "Fermi-surface weight w_s delta_sigma(xi_s)") < 0) goto done;
+  if (r->k) {
+    d2[0] = n; d2[1] = 3;
+    if (out_f64(ctx, g, "k", 2, d2, r->k, "1",
+                "k point, n x 3 crystal coordinates; NaN rows for energy-grid states") < 0)
+      goto done;
+  }
+  if (r->band) {
+    if (out_i32(ctx, g, "band", 1, d1, r->band, "1", "band index; -1 for energy-grid states") < 0)
+      goto done;
+  }
+  H5Gclose(g); g = -1;
+
+  /* --- coupling and Coulomb ------------------------------------------------------------ */
+  if ((g = out_group(ctx, file, "coupling", "electron-phonon coupling summary")) < 0) goto done;
+  if (out_scalar(ctx, g, "lambda", r->lambda, "1", "electron-phonon coupling constant") < 0)
+    goto done;
+  if (out_scalar(ctx, g, "omega_log", r->omega_log_meV, "meV", "logarithmic average phonon frequency")
+      < 0) goto done;
+  if (out_scalar(ctx, g, "dos0", r->dos0, "1/eV", "N(0): density of states at E_F per spin per cell")
+      < 0) goto done;
+  d1[0] = (hsize_t)(r->nmodes > 0 ? r->nmodes : 0);
+  if (out_f64(ctx, g, "omega", 1, d1, r->omega_meV, "meV", "phonon mode frequencies") < 0) goto done;
+  if (out_f64(ctx, g, "a2f_weight", 1, d1, r->a2f, "1",
+              "integral of alpha^2F over each mode") < 0) goto done;
+  if (out_scalar(ctx, g, "tc_mcmillan_mustar_0.1", r->tc_mcmillan_mustar01, "K",
+                 "McMillan-Allen-Dynes Tc (f1 f2 = 1) at mu* = 0.1") < 0) goto done;
+  H5Gclose(g); g = -1;
+  if ((g = out_group(ctx, file, "coulomb", "Coulomb interaction")) < 0) goto done;
+  if (out_scalar(ctx, g, "mu", r->mu, "1", "mu = N(0) W (0 when Coulomb is off)") < 0) goto done;
+  H5Gclose(g); g = -1;
+
+  snprintf(ctx->what, sizeof ctx->what, "file (flush/close)");
+  if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) goto done;
+  rc = 0;
+done:
+  if (gt >= 0) H5Gclose(gt);
+  if (gh >= 0) H5Gclose(gh);
+  if (g >= 0) H5Gclose(g);
+  if (file >= 0 && H5Fclose(file) < 0) rc = -1;
+  if (fapl >= 0) H5Pclose(fapl);
+  return rc;
+}
+
+/* ======================================================================================
+ * Text export
+ * ====================================================================================== */
+
+/* Write the gnuplot-index histogram file to tmp (caller renames).
+ *   src [in] path of the results file (for the header); hc, hd as in out_write_h5.
+ * Returns 0 or -1 (errno set). */
+static int out_write_txt(const char *tmp, const char *src, const agape_results *r, int nbins,
+                         const double *hc, const double *hd)
+{
+  FILE *f = fopen(tmp, "w");
+  if (!f) return -1;
+  fprintf(f, "# AGAPE %s: gap distribution on the Fermi surface (results: %s)\n",
+          AGAPE_VERSION_STRING, src);
+  if (r->params->name[0]) fprintf(f, "# material: %s\n", r->params->name);
+  if (isfinite(r->tc)) fprintf(f, "# Tc = %.6g K\n", r->tc);
+  fprintf(f, "# %d temperatures [K]:", r->ntemps);
+  for (int it = 0; it < r->ntemps; it++) fprintf(f, " %.6g", r->temps[it]);
+  fprintf(f, "\n# %d bins per temperature; density is weighted by the Fermi-surface weight and "
+             "integrates to 1 over Delta\n", nbins);
+  fprintf(f, "# one block per temperature, blocks separated by two blank lines "
+             "(gnuplot: plot '" OUT_HIST_TXT "' index i using 2:3)\n");
+  fprintf(f, "# columns: T [K]   Delta [meV]   density [1/meV]\n");
+  for (int it = 0; it < r->ntemps; it++) {
+    if (it > 0) fputs("\n\n", f);
+    fprintf(f, "# index %d: T = %.6g K\n", it, r->temps[it]);
+    for (int b = 0; b < nbins; b++)
+      fprintf(f, "%.6f %.10e %.10e\n", r->temps[it], hc[(size_t)it * nbins + b],
+              hd[(size_t)it * nbins + b]);
+  }
+  int bad = ferror(f);
+  if (fclose(f) != 0) bad = 1;
+  return bad ? -1 : 0;
+}
+
+/* ======================================================================================
+ * PNG via the Python script
+ * ====================================================================================== */
+
+/* Locate agape-plot-histograms: $AGAPE_PLOT_SCRIPT, else relative to the folder of
+ * /proc/self/exe: ../scripts/ (build folder inside the repository), ./ or ../bin/
+ * (installed), else AGAPE_SOURCE_DIR/scripts/ when that macro is defined at compile time.
+ *   out, cap [out] path found
+ * Returns 0 and fills out, or -1. */
+static int out_find_script(char *out, size_t cap)
+{
+  const char *env = getenv("AGAPE_PLOT_SCRIPT");
+  if (env && env[0]) {
+    if (access(env, R_OK) == 0 && snprintf(out, cap, "%s", env) < (int)cap) return 0;
+    fprintf(stderr, "agape: warning: AGAPE_PLOT_SCRIPT=%s is not readable; looking elsewhere\n", env);
+  }
+  char exe[AGAPE_PATH_MAX];
+  ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (len <= 0) return -1;
+  exe[len] = '\0';
+  char dir[AGAPE_PATH_MAX];
+  out_dirname(exe, dir, sizeof dir);
+  static const char *const rel[] = {"../scripts/", "", "../bin/"};
+  for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+    int l = snprintf(out, cap, "%s/%s" OUT_SCRIPT_NAME, dir, rel[i]);
+    if (l > 0 && (size_t)l < cap && access(out, R_OK) == 0) return 0;
+  }
+#ifdef AGAPE_SOURCE_DIR /* optional compile definition: out-of-tree build folders */
+  int l = snprintf(out, cap, "%s/scripts/" OUT_SCRIPT_NAME, AGAPE_SOURCE_DIR);
+  if (l > 0 && (size_t)l < cap && access(out, R_OK) == 0) return 0;
+#endif
+  return -1;
+}
+
+/* Run python3 script results -o png and wait. Returns the script's exit status, or -1 when
+ * it could not be started / was killed. */
+static int out_run_plot(const char *script, const char *results, const char *png)
+{
+  char *argv[] = {(char *)OUT_PYTHON, (char *)script, (char *)results, (char *)"-o",
+                  (char *)png, NULL};
+  pid_t pid;
+  fflush(stdout);
+  fflush(stderr);
+  if (posix_spawn(&pid, OUT_PYTHON, NULL, NULL, argv, environ) != 0) return -1;
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Make the PNG beside the results; problems are warnings only. */
+static void out_plot(const char *results, const char *png)
+{
+  char script[AGAPE_PATH_MAX];
+  if (out_find_script(script, sizeof script) != 0) {
+    fprintf(stderr, "agape: warning: no plot made: " OUT_SCRIPT_NAME " not found (set "
+                    "AGAPE_PLOT_SCRIPT to its path, or run scripts/" OUT_SCRIPT_NAME " %s -o %s)\n",
+            results, png);
+    return;
+  }
+  if (access(OUT_PYTHON, X_OK) != 0) {
+    fprintf(stderr, "agape: warning: no plot made: " OUT_PYTHON " not found; install python3 "
+                    "with h5py, numpy and matplotlib (Debian: python3-h5py python3-matplotlib) and "
+                    "run: " OUT_PYTHON " '%s' '%s' -o '%s'\n", script, results, png);
+    return;
+  }
+  int st = out_run_plot(script, results, png);
+  if (st != 0) {
+    fprintf(stderr, "agape: warning: no plot made (plot script exit status %d); the results are "
+                    "complete. Make sure python3 has h5py, numpy and matplotlib (Debian: "
+                    "python3-h5py python3-matplotlib), then run: " OUT_PYTHON " '%s' '%s' -o '%s'\n",
+            st, script, results, png);
+    return;
+  }
+  printf("agape: wrote gap histogram plot to %s\n", png);
+}
+
+/* ======================================================================================
+ * Driver
+ * ====================================================================================== */
+
+/* Check that the arrays the header requires are present. Returns NULL or the missing name. */
+static const char *out_missing(const agape_results *r)
+{
+  if (!r->params) return "params";
+  if (r->n < 0 || r->ntemps < 0 || r->nmodes < 0 || r->ntc < 0) return "non-negative sizes";
+  if (r->n > 0 && (!r->xi || !r->w || !r->fs_weight)) return "states (xi, w, fs_weight)";
+  if (r->ntemps > 0 && (!r->temps || !r->delta_fs_avg || !r->converged || !r->iterations))
+    return "temperature arrays";
+  if (r->ntemps > 0 && r->n > 0 && (!r->delta || !r->z)) return "delta/z";
+  if (r->ntc > 0 && (!r->tc_hist_T || !r->tc_hist_rho)) return "Tc history";
+  if (r->nmodes > 0 && (!r->omega_meV || !r->a2f)) return "modes";
+  return NULL;
+}
+
+/* Write results.h5, gap_histogram.dat and (params->plot) gap_histogram.png.
+ *   r [in] results on rank 0; r->params->output_file names the results file; its folder
+ *          is created when missing and receives the other two files.
+ * Returns AGAPE_OK, AGAPE_ERR_IO (message names the path; no partial file is left),
+ * AGAPE_ERR_NOMEM or AGAPE_ERR_INTERNAL (missing arrays). A failing plot is a warning. */
+agape_err agape_output_write(const agape_results *r)
+{
+  agape_err err = AGAPE_OK;
+  double *hc = NULL, *hd = NULL;
+  char dir[AGAPE_PATH_MAX], tmp[AGAPE_PATH_MAX + 32], txt[AGAPE_PATH_MAX + 32];
+  char txt_tmp[AGAPE_PATH_MAX + 64], png[AGAPE_PATH_MAX + 32];
+  int tmp_made = 0, txt_tmp_made = 0;
+  H5E_auto2_t old_func = NULL;
+  void *old_data = NULL;
+  int h5e_saved = 0;
+
+  const char *missing = out_missing(r);
+  if (missing) return agape_error(AGAPE_ERR_INTERNAL, "output: results lack %s", missing);
+  const agape_params *p = r->params;
+  const char *path = p->output_file;
+  if (!path[0]) return agape_error(AGAPE_ERR_IO, "output: empty output file name");
+
+  out_dirname(path, dir, sizeof dir);
+  if (out_tmpname(tmp, sizeof tmp, path) != 0 || out_join(txt, sizeof txt, dir, OUT_HIST_TXT) != 0
+      || out_tmpname(txt_tmp, sizeof txt_tmp, txt) != 0
+      || out_join(png, sizeof png, dir, OUT_HIST_PNG) != 0)
+    return agape_error(AGAPE_ERR_IO, "cannot write %s: path too long", path);
+  if (out_mkdir_p(dir) != 0)
+    return agape_error(AGAPE_ERR_IO, "cannot write %s: cannot create folder %s: %s", path, dir,
+                       strerror(errno));
+
+  /* histograms first (pure): one row of nbins per temperature */
+  int nbins = p->histogram_bins > 0 ? p->histogram_bins : 60;
+  size_t nh = (size_t)(r->ntemps > 0 ? r->ntemps : 0) * (size_t)nbins;
+  hc = malloc((nh ? nh : 1) * sizeof *hc);
+  hd = malloc((nh ? nh : 1) * sizeof *hd);
+  if (!hc || !hd) { err = agape_error(AGAPE_ERR_NOMEM, "output: histogram buffers"); goto done; }
+  for (int it = 0; it < r->ntemps; it++)
+    agape_histogram(r->n, r->delta + (size_t)it * (size_t)r->n, r->fs_weight, nbins,
+                    hc + (size_t)it * nbins, hd + (size_t)it * nbins);
+
+  /* results.h5: HDF5's own error stack is silenced; the message below names the object */
+  if (H5Eget_auto2(H5E_DEFAULT, &old_func, &old_data) >= 0) {
+    h5e_saved = 1;
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  }
+  out_ctx ctx = {{0}};
+  tmp_made = 1;
+  if (out_write_h5(tmp, r, nbins, hc, hd, &ctx) != 0) {
+    err = agape_error(AGAPE_ERR_IO, "cannot write %s (temporary %s): HDF5 failed at %s", path,
+                      tmp, ctx.what);
+    goto done;
+  }
+  if (rename(tmp, path) != 0) {
+    err = agape_error(AGAPE_ERR_IO, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+    goto done;
+  }
+  tmp_made = 0;
+  printf("agape: wrote results to %s\n", path);
+
+  /* gap_histogram.dat */
+  txt_tmp_made = 1;
+  if (out_write_txt(txt_tmp, path, r, nbins, hc, hd) != 0) {
+    err = agape_error(AGAPE_ERR_IO, "cannot write %s (temporary %s): %s", txt, txt_tmp,
+                      strerror(errno));
+    goto done;
+  }
+  if (rename(txt_tmp, txt) != 0) {
+    err = agape_error(AGAPE_ERR_IO, "cannot rename %s to %s: %s", txt_tmp, txt, strerror(errno));
+    goto done;
+  }
+  txt_tmp_made = 0;
+  printf("agape: wrote gap histograms to %s\n", txt);
+
+  if (p->plot) out_plot(path, png);
+
+done:
+  if (h5e_saved) H5Eset_auto2(H5E_DEFAULT, old_func, old_data);
+  if (tmp_made) remove(tmp);
+  if (txt_tmp_made) remove(txt_tmp);
+  free(hc);
+  free(hd);
+  fflush(stdout);
+  return err;
+}
