@@ -110,14 +110,9 @@ int main(int argc, char **argv)
   printf("%s: E_F = %.6f eV (tight-binding scale), manifold [%.4f, %.4f] eV from E_F, "
          "N(0) tetra = %.5f /eV/spin/cell\n", xb12_name(m), xb12_fermi_level(m), lo, hi, xb12_dos0(m));
   if (strcmp(argv[2], "scan") == 0) {
-    const int grids[] = {32, 48, 64, 96, 128};
-    const double sigs[] = {0.06, 0.04, 0.03, 0.02, 0.015};
-    for (int g = 0; g < 5; g++)
-      for (int q = 0; q < 5; q++) {
-        /* skip combinations where sigma is far below the grid's energy resolution */
-        if (sigs[q] < 1.0 / grids[g]) continue;
-        run(m, grids[g], sigs[q], 0);
-      }
+    const int grids[] = {32, 32, 48, 48, 48, 64, 64, 64, 96, 96, 96, 128};
+    const double sigs[] = {0.06, 0.04, 0.06, 0.04, 0.03, 0.04, 0.03, 0.02, 0.03, 0.02, 0.015, 0.015};
+    for (int g = 0; g < (int)(sizeof grids / sizeof grids[0]); g++) run(m, grids[g], sigs[g], 0);
   } else if (strcmp(argv[2], "time") == 0) {
     timing(m);
   } else {

@@ -18,7 +18,7 @@ file = results.h5
 plot = no
 """
 cases = [
-    ("unknown key", GOOD.replace("name = bcs", "name = bcs\ncolour = blue"), ["colour", ":3:"]),
+    ("unknown key", GOOD.replace("name = bcs", "name = bcs\ncolour = blue"), ["colour", ":4:"]),
     ("bad number", GOOD.replace("energy_window_eV = 0.1", "energy_window_eV = 0.1x"), ["energy_window_eV", ":8:"]),
     ("negative temperature", GOOD.replace("list = 1 2", "list = 1 -2"), ["list", "-2"]),
     ("missing a2f file", GOOD.replace("source = model\nname = bcs", "source = a2f\na2f_file = nowhere.dat"), ["nowhere.dat"]),
