@@ -66,6 +66,8 @@ void   xb12_hamiltonian(const xb12_model *m, const double k[3], double *H);
 void   xb12_background_range(const xb12_model *m, double *emin, double *emax);
 /* Short description of mode b (static storage). */
 const char *xb12_mode_name(const xb12_model *m, int b);
+/* Calibrated coupling prefactor G_b of mode b, eV^2 (docs/model_xb12.md). */
+double xb12_mode_prefactor(const xb12_model *m, int b);
 /* Reference twin of xb12_g2_row: |g^nu|^2 (eV^2, g2[nmodes]) between state (k, n) and
  * state (kp, np), evaluated directly from the k-points (slow; for tests). */
 void   xb12_g2_ref(const xb12_model *m, const double k[3], int n, const double kp[3], int np,
