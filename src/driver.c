@@ -271,18 +271,19 @@ agape_err agape_run(const agape_par *par, const char *deck_path)
     for (int64_t q = 0; q < tot; q++) delta[q] *= 1e3;
     double *dfs_meV = malloc(sizeof(double) * (p.ntemps ? p.ntemps : 1));
     double *om = malloc(sizeof(double) * (m.nmodes ? m.nmodes : 1));
+    double *aw = malloc(sizeof(double) * (m.nmodes ? m.nmodes : 1));
     for (int it = 0; it < p.ntemps; it++) dfs_meV[it] = dfs[it] * 1e3;
-    for (int b = 0; b < m.nmodes; b++) om[b] = m.omega[b] * 1e3;
+    for (int b = 0; b < m.nmodes; b++) { om[b] = m.omega[b] * 1e3; aw[b] = m.a2f_w[b] * 1e3; }
     agape_results r = {
       .n = st.n, .xi = st.xi, .w = st.w, .k = st.k, .band = st.band, .fs_weight = st.fsw,
       .ntemps = p.ntemps, .temps = p.temps, .delta = delta, .z = zall, .delta_fs_avg = dfs_meV,
       .converged = conv, .iterations = iters,
       .tc = tc, .gap_ratio = ratio, .tc_gap_T = rT, .ntc = nh, .tc_hist_T = hT, .tc_hist_rho = hr,
       .dos0 = m.dos0, .lambda = m.lambda, .omega_log_meV = m.omega_log * 1e3,
-      .nmodes = m.nmodes, .omega_meV = om, .a2f = m.a2f_w, .mu = mu, .tc_mcmillan_mustar01 = tc_mcm,
+      .nmodes = m.nmodes, .omega_meV = om, .a2f = aw, .mu = mu, .tc_mcmillan_mustar01 = tc_mcm,
       .params = &p, .nranks = par->size, .nthreads = par->nthreads, .wall_seconds = agape_par_wtime() - t0};
     err = agape_output_write(&r);
-    free(dfs_meV); free(om);
+    free(dfs_meV); free(om); free(aw);
   }
   err = agape_par_agree(par, err);
   if (!err && par->rank == 0) printf("agape: done in %.1f s\n", agape_par_wtime() - t0);

@@ -116,7 +116,7 @@ static agape_err rebin_a2f(int npts, const double *w, const double *a, int nb,
   for (int b = 0; b < nb; b++) {
     if (A[b] <= 0 || L[b] <= 0) continue;
     m->omega[m->nmodes] = A[b] / L[b] * 1e-3;   /* meV -> eV */
-    m->a2f_w[m->nmodes] = A[b];
+    m->a2f_w[m->nmodes] = A[b] * 1e-3;          /* int alpha^2F d(omega): meV -> eV */
     m->nmodes++;
   }
   free(A); free(L);

@@ -465,8 +465,8 @@ static int out_write_h5(const char *path, const agape_results *r, int nbins,
       < 0) goto done;
   d1[0] = (hsize_t)(r->nmodes > 0 ? r->nmodes : 0);
   if (out_f64(ctx, g, "omega", 1, d1, r->omega_meV, "meV", "phonon mode frequencies") < 0) goto done;
-  if (out_f64(ctx, g, "a2f_weight", 1, d1, r->a2f, "1",
-              "integral of alpha^2F over each mode") < 0) goto done;
+  if (out_f64(ctx, g, "a2f_weight", 1, d1, r->a2f, "meV",
+              "integral of alpha^2F(omega) d omega over each mode (lambda = 2 sum a2f_weight/omega)") < 0) goto done;
   if (out_scalar(ctx, g, "tc_mcmillan_mustar_0.1", r->tc_mcmillan_mustar01, "K",
                  "McMillan-Allen-Dynes Tc (f1 f2 = 1) at mu* = 0.1") < 0) goto done;
   H5Gclose(g); g = -1;

@@ -4,7 +4,7 @@
  *   MATK_ISO          isotropic alpha^2F(omega) from a file, flat DOS N(0);
  *   MATK_SQUARE_WELL  the constant-kernel ("bcs") model K = -V for |xi|,|xi'| < omega_D.
  * Phonon spectra are represented by nmodes fixed frequencies omega[b] with spectral
- * weights a2f_w[b] = int over mode b of alpha^2F (dimensionless), so that
+ * weights a2f_w[b] = int over mode b of alpha^2F(omega) d omega (eV), so that
  * lambda = 2 sum_b a2f_w[b]/omega[b]. Energies in eV unless a name says otherwise. */
 #ifndef AGAPE_MATERIAL_H
 #define AGAPE_MATERIAL_H
@@ -20,7 +20,7 @@ typedef struct {
   xb12_model *model;    /* MATK_MODEL only */
   int nmodes;
   double *omega;        /* [nmodes] eV */
-  double *a2f_w;        /* [nmodes] Fermi-surface spectral weights, dimensionless (MATK_MODEL:
+  double *a2f_w;        /* [nmodes] Fermi-surface spectral weights, eV (MATK_MODEL:
                            filled from the sampled states by the assembly stage) */
   double dos0;          /* N(0), states/eV/spin/cell (MATK_MODEL: from the sample) */
   double lambda;        /* 2 int alpha^2F/omega (MATK_ISO: from the raw file data) */

@@ -48,7 +48,7 @@ void xb12_g2_row(const xb12_model *m, const double *feat, int64_t i, int nc,
 /* Independent check of the model's coupling on a uniform k-grid (ngrid^3 points per band,
  * Gaussian delta of width sigma eV). Returns N(0) (per spin, 1/eV) and fills
  * a2f[nmodes] = spectral weight of each mode, int over the mode's delta of alpha^2F(omega)
- * (dimensionless), so lambda = 2 sum_b a2f[b]/omega[b]. Cost O(ngrid^6): for small grids. */
+ * d omega (eV), so lambda = 2 sum_b a2f[b]/omega[b]. Cost O(ngrid^6): for small grids. */
 double xb12_a2f_grid(const xb12_model *m, int ngrid, double sigma, double *a2f);
 
 /* ---- additions (documentation, tests, cross-checks) ---------------------------------- */

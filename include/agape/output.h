@@ -40,7 +40,7 @@ typedef struct {
   double omega_log_meV;    /* meV */
   int    nmodes;
   const double *omega_meV; /* nmodes mode frequencies, meV */
-  const double *a2f;       /* nmodes spectral weights (int of alpha^2F over each mode), dimensionless */
+  const double *a2f;       /* nmodes spectral weights int alpha^2F d omega over each mode, meV */
   double mu;               /* N(0) W, dimensionless */
   double tc_mcmillan_mustar01; /* McMillan-Allen-Dynes Tc (f1 f2 = 1) at mu* = 0.1, K */
 

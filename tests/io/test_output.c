@@ -433,7 +433,7 @@ static void test_readback(tally *t, const char *file, const synth *s, int full)
   check_dset(t, f, "/coupling/omega_log", 0, 0, 0, K_F64, "meV", &r->omega_log_meV);
   check_dset(t, f, "/coupling/dos0", 0, 0, 0, K_F64, "1/eV", &r->dos0);
   check_dset(t, f, "/coupling/omega", 1, r->nmodes, 0, K_F64, "meV", r->omega_meV);
-  check_dset(t, f, "/coupling/a2f_weight", 1, r->nmodes, 0, K_F64, "1", r->a2f);
+  check_dset(t, f, "/coupling/a2f_weight", 1, r->nmodes, 0, K_F64, "meV", r->a2f);
   check_dset(t, f, "/coupling/tc_mcmillan_mustar_0.1", 0, 0, 0, K_F64, "K",
              &r->tc_mcmillan_mustar01);
   check_dset(t, f, "/coulomb/mu", 0, 0, 0, K_F64, "1", &r->mu);
