@@ -32,7 +32,9 @@ double kref_spg_K(double beta, double xi, double xip, double omega, kern_spg_gam
 double kref_spg_Z(double beta, double xi, double xip, double omega);   /* 𝒵^{∂I}, 1/energy^2 */
 
 /* Brute-force Matsubara double sums (physics.md §1.2-1.4) truncated at |n|,|n'| <= nmax,
- * for tests only (finite beta). */
+ * for tests only (finite beta).  The truncated set is the symmetric one, n = -nmax .. nmax-1,
+ * i.e. the 2 nmax fermionic frequencies with |omega_n| < 2 pi nmax / beta; the relative
+ * truncation error falls as nmax^-3 (test_kernels.c estimates it from two nmax). */
 double kmats_lmg_K(double beta, double xi, double xip, double omega, int nmax);
 double kmats_spg_K(double beta, double xi, double xip, double omega, kern_spg_gammas g, int nmax);
 double kmats_dI_Z(double beta, double xi, double xip, double omega, int nmax);
@@ -51,11 +53,22 @@ typedef struct kern_tab kern_tab;
  *   omega       [in] nmodes frequencies, eV (> 0)
  *   gam         [in] SPG constants (ignored for LMG)
  *   out         [out] the table; free with kern_tab_destroy
- * Returns 0 on success, -1 on allocation failure. */
+ * Returns 0 on success, -1 on allocation failure (or invalid arguments, see below). */
 int  kern_tab_create(kern_functional functional, double beta, int64_t n,
                      const double *xi_row, const double *xi_col,
                      int nmodes, const double *omega, kern_spg_gammas gam, kern_tab **out);
 void kern_tab_destroy(kern_tab **t);
+
+/* As kern_tab_create, but the per-row data (the O(nrows * nmodes) part, 12 doubles per row and
+ * mode for LMG, 15 for SPG) is built only for the global rows rows[0..nrows-1]; the row
+ * functions may then be called only for those rows (others give zeros).  Columns are always
+ * all n states.  rows == NULL means all rows (nrows is then ignored).
+ * Returns 0 on success, -1 on allocation failure or invalid arguments (beta <= 0, an
+ * omega <= 0, a row index outside [0, n)). */
+int  kern_tab_create_rows(kern_functional functional, double beta, int64_t n,
+                          const double *xi_row, const double *xi_col,
+                          int nmodes, const double *omega, kern_spg_gammas gam,
+                          int64_t nrows, const int64_t *rows, kern_tab **out);
 
 /* Phonon kernel row:  out[c] = sum_b a[b*lda + c] * 𝒦(xi_row[i], xi_col[j[c]], omega[b])
  *   i    [in] global row index;  nc [in] number of columns;  j [in] nc global column indices
