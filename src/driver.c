@@ -46,7 +46,7 @@ static agape_err rho_at(run_ctx *c, double T, double *v, double *rho)
   err = agape_leading_eigen(&op, cf, 1e-9, v, rho);
   free(cf);
   agape_op_free(&op);
-  R0 printf("agape: Tc search  T = %10.4f K  rho = %.8f  (%.1f s)\n", T, *rho, agape_par_wtime() - c->t0), fflush(stdout);
+  R0 printf("agape: linearised gap equation  T = %10.4f K  rho = %.8f  (%.1f s)\n", T, *rho, agape_par_wtime() - c->t0), fflush(stdout);
   return err;
 }
 
@@ -214,14 +214,15 @@ agape_err agape_run(const agape_par *par, const char *deck_path)
   int nh = 0;
   double hT[64], hr[64];
   for (int64_t s = 0; s < st.n; s++) v[s] = st.fsw[s] > 0 ? 1.0 : 0.1;
+  /* a Tc estimate: BCS for the square well, McMillan with Morel-Anderson mu* otherwise */
+  double guess;
+  if (m.kind == MATK_SQUARE_WELL) guess = 1.134 * m.sw_omega_D / AGAPE_K_B * exp(-1 / m.lambda);
+  else {
+    double mustar = mu / (1 + mu * log(p.energy_window_eV / m.omega_log));
+    guess = agape_tc_mcmillan(m.lambda, wlog_K, mustar);
+    if (!(guess > 0.5)) guess = 0.5 + 0.01 * wlog_K;
+  }
   if (p.tc_search) {
-    double guess;
-    if (m.kind == MATK_SQUARE_WELL) guess = 1.134 * m.sw_omega_D / AGAPE_K_B * exp(-1 / m.lambda);
-    else {
-      double mustar = mu / (1 + mu * log(p.energy_window_eV / m.omega_log));
-      guess = agape_tc_mcmillan(m.lambda, wlog_K, mustar);
-      if (!(guess > 0.5)) guess = 0.5 + 0.01 * wlog_K;
-    }
     if ((err = tc_search(&c, guess, v, &tc, &nh, hT, hr))) goto done;
     if (par->rank == 0) printf("agape: Tc = %.4f K (linearised gap equation, rho(Tc) = 1)\n", tc), fflush(stdout);
   }
@@ -229,12 +230,18 @@ agape_err agape_run(const agape_par *par, const char *deck_path)
   /* gaps at each temperature, lowest first, continuing from the previous solution */
   double *cur = malloc(sizeof(double) * st.n), *g0 = malloc(sizeof(double) * st.n);
   if (!cur || !g0) { free(cur); free(g0); err = AGAPE_ERR_NOMEM; goto done; }
-  double scale = (tc > 0 ? 1.764 * AGAPE_K_B * tc : 1e-3);
-  int have_vec = p.tc_search && tc > 0;
-  for (int64_t s = 0; s < st.n; s++) {
-    double wbar = m.kind == MATK_SQUARE_WELL ? m.sw_omega_D : m.omega_log;
-    cur[s] = have_vec ? v[s] : wbar / (fabs(st.xi[s]) + wbar);
+  /* start: the leading eigenvector of the linearised equation (it has the right shape,
+   * including the sign change of Delta at high energy that the Coulomb term causes);
+   * without a Tc search it is computed at the first temperature */
+  /* amplitude of the start: the BCS gap of Tc (or of its estimate). Anderson mixing is a
+   * secant method: started at a small amplitude, where the residual is nearly linear, it
+   * converges to the trivial root Delta = 0 even below Tc. */
+  double scale = 1.764 * AGAPE_K_B * (tc > 0 ? tc : guess);
+  if (!(p.tc_search && tc > 0) && p.ntemps > 0) {
+    double rho0;
+    if ((err = rho_at(&c, p.temps[0], v, &rho0))) { free(cur); free(g0); goto done; }
   }
+  for (int64_t s = 0; s < st.n; s++) cur[s] = v[s];
   double a0 = fs_average(&st, cur);
   for (int64_t s = 0; s < st.n; s++) g0[s] = cur[s] *= scale / a0;
   for (int it = 0; it < p.ntemps && !err; it++) {
