@@ -16,7 +16,8 @@
  *
  *     H(v) = tanh(u/2)/u  = sum_m 4/(v + w_m^2),          G(v) = v H(v) = u tanh(u/2),
  *
- * (w_m = (2m+1)pi; both are Stieltjes functions with their only poles at v = -w_m^2 <= -pi^2),
+ * (w_m = (2m+1)pi: H is a Stieltjes function and G = sum_m 4v/(v + w_m^2); both are analytic
+ * except for poles at v = -w_m^2 <= -pi^2, and their DDs of order k >= 1 have fixed signs),
  * e.g.  T[a, y, -y] = a H[a^2, Y],  T[a, +-y, +-w] = a H[a^2, Y, W],
  *       sum_{+-} T[a, +-y] = 2 G[a^2, Y],  sum_{+-} T[a, a, +-y] = 4 a G[a^2, a^2, Y].
  * Every kernel then has the form  prefactor * E  with, for an odd function Q(a) = a K(a^2),
@@ -104,9 +105,11 @@ static void ref_coeffs(int fn, ldbl c, int nc, ldbl *out)
 {
   const ldbl R = c + PI2_L, r = R / 3;
   ldbl cs[REF_M], sn[REF_M], acc[REF_NC];
-  for (int k = 0; k < REF_M; k++) {
-    cs[k] = cosl(2 * PI_L * k / REF_M);
-    sn[k] = sinl(2 * PI_L * k / REF_M);
+  const ldbl c1 = cosl(2 * PI_L / REF_M), s1 = sinl(2 * PI_L / REF_M);
+  cs[0] = 1; sn[0] = 0;
+  for (int k = 1; k < REF_M; k++) {      /* roots of unity by rotation: error ~k eps_ld */
+    cs[k] = cs[k - 1] * c1 - sn[k - 1] * s1;
+    sn[k] = sn[k - 1] * c1 + cs[k - 1] * s1;
   }
   for (int j = 0; j < nc; j++) acc[j] = 0;
   for (int k = 0; k <= REF_M / 2; k++) {   /* F(conj zeta) = conj F(zeta): half the circle */

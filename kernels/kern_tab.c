@@ -9,42 +9,51 @@
  * p = a1^2, q = a2^2, Y = y^2, Z = z^2, W = w^2 and the Stieltjes functions
  * H(v) = tanh(u/2)/u, G(v) = u tanh(u/2) (u = sqrt v), every kernel is
  *
- *     value = pref(column) * [ c1 * Q(p) + c2 * Q(q) + c3 * Q(p,q) ]   (+ dI term for SPG's Z)
+ *     value = pref * [ c1 Q(p) + c2 Q(q) + c3 Q(p,q) ]   (+ ex G[p,q,Y] for SPG's 𝒵^{∂I})
  *
  * with divided differences (DDs)  Q(p) = H[p,Y] (LMG K), H[p,W,Y] (SPG K), G[p,p,Y] (Z),
- * Q(p,q) = H[p,q,Y], H[p,q,W,Y], G[p,p,q,Y] + G[p,q,q,Y],  and c1..c3 depending on the row and
- * the mode only (small-x form for x < KT_XS, direct form otherwise; see kern_ref.c).
+ * Q(p,q) = H[p,q,Y], H[p,q,W,Y], G[p,p,q,Y] + G[p,q,q,Y];  pref = 1/H(Y) for K, and c1..c3, ex
+ * depend on the row and the mode only (small-x form for x < KT_XS, direct form otherwise,
+ * c3 = 0; kern_ref.c explains why both forms are needed).
  *
- * What is precomputed (create, O(n nmodes), all transcendental work):
- *   per column state:  Y, H(Y), G(Y), 1/H(Y) = y/t_y, and KT_NC Taylor coefficients of H and G
- *                      about Y (for the rare near-singular pairs);
- *   per mode:          z, Z, W, H(W), 1/t_z, n(z);
+ * Precomputed in create (O(n nmodes); all transcendental work happens here):
+ *   per column state:  y, Y, H(Y), G(Y), m(y) = 1 - tanh(y/2), 1/Y, 1/H(Y) = y/t_y, and KT_NC
+ *                      scaled Taylor coefficients of H and G about Y (used by the fix-up only);
+ *   per mode:          z, Z, w, W, H(W), m(w), 1/t_z, n(z);
  *   per row state:     x, x/t_x, t_x, f(x), sech^2(x/2);
- *   per row x mode:    p, q, H(p), H(q), H[p,q] (+ H[p,W], H[q,W], H[p,q,W] for SPG),
- *                      G(p), G(q), G'(p), G'(q), G[p,q], G[p,p,q], G[p,q,q]:
- *                      every DD among the nodes owned by the row and the mode, evaluated with
- *                      the robust rule below (tanh((z -+ x)/2) enter here).
- * Per pair and mode the row functions only add the column node Y to these DDs by Newton's
- * recursion, e.g. H[p,q,Y] = (H[q,Y] - H[p,q]) / (Y - p): a handful of subtractions, products
- * and three reciprocals, no tanh/exp/log, in a branch-free `omp simd` loop.
+ *   per row x mode:    p, q, H(p), H(q), m(|a1|), m(a2) (tanh((z -+ x)/2) enters here), and
+ *                      every DD among the nodes owned by the row and the mode: H[p,q]
+ *                      (+ H[p,W], H[q,W], H[p,q,W] for SPG), G(p), G(q), G'(p), G'(q), G[p,q],
+ *                      G[p,p,q], G[p,q,q]: 14 doubles per row and mode (17 for SPG).
+ * Per pair and mode the row functions add the column node Y to these DDs: arithmetic only,
+ * three reciprocals at most, in `omp simd` loops over blocks of KT_BLK columns whose column data
+ * are gathered once per block and reused for all modes; no OpenMP region inside.
  *
- * Removable singularities (node coincidences: Y = p, Y = q, Y = W, p = q, p = W, q = W and the
- * repeated nodes of G) are treated as follows.
+ * Accuracy and the removable singularities (node coincidences: Y = p, Y = q, Y = W, p = q,
+ * p = W, q = W and the repeated nodes of G):
+ *   - x -> 0, y -> 0 need no branch: the 1/t_x and 1/t_y factors were removed exactly.
  *   - Row/mode groups (create): a DD is split over its widest pair; a group of nodes whose
  *     spread is below KT_TG (v_min + pi^2) (pi^2: distance to the nearest pole of H and G) is
- *     summed as a Taylor series about the best of the centres Z, W (per mode) or, failing that,
- *     about its midpoint (coefficients computed on the spot); G[p,p] = G'(p) analytically.
- *     Loss <= eps / KT_TG^2 ~ 1e-13 for the order-2 groups.
- *   - Pairs: Newton's recursion loses a factor e_r = (min(Y,r) + pi^2)/|Y - r| per node r added
- *     to Y.  The SIMD loop computes the product of max(1, e_r) over the chain and, where it
- *     exceeds KT_LAMBDA (so that the generic value could be worse than ~1e-13), leaves the pair
- *     to a scalar fix-up.  The fix-up sums the nodes within KT_TC (Y + pi^2) of Y as a Taylor
- *     series about Y (truncation 0.1^21 C(24,3) < 1e-17) and adds the others by Newton's
- *     recursion (loss <= eps/KT_TC^3).  Exact coincidences (e.g. exactly resonant
- *     xi - xi' = Omega) are therefore finite and as accurate as generic pairs.
- *   - x -> 0 and y -> 0 need no branch: the 1/t_x and 1/t_y factors were removed exactly.
- * Measured agreement with the reference twins: see tests/unit/test_kernels.c (<= 1e-12
- * relative everywhere, including on and near the singular sets).
+ *     summed as a Taylor series about the best of the centres Z, W (per mode), X (per row,
+ *     computed on first use) or else about its midpoint (coefficients computed on the spot);
+ *     G[p,p] = G'(p) analytically.  Loss
+ *     <= eps/KT_TG^2 ~ 1e-13 for the order-2 groups.
+ *   - Pairs, first level (kt_first): F[r,Y] is formed from the exact factors (y - u)(y + u) of
+ *     Y - r and the u-space DD of tanh, G[r,Y] = (T(y) + u T[u,y])/(y + u) (no cancellation;
+ *     the rounding of T[u,y] is damped by m ~ 2 exp(-u)), H[r,Y] from Leibniz' rule
+ *     H[L,S] = (G[L,S] - H(S))/L when max(Y,r) >= 4 and as the plain quotient below.  This
+ *     removes the resonance amplification from the first level almost entirely for u >> 1.
+ *   - Pairs, higher levels: each Newton step dividing by Y - r loses a factor
+ *     e_r = (min(Y,r) + pi^2)/|Y - r|; where two orderings are possible the loop takes the one
+ *     with the smaller estimated loss.  The loop estimates the total amplification of every
+ *     chain it used; above KT_LAMBDA (K) or KT_LAMBDA_Z (Z) the pair goes to a scalar fix-up:
+ *     nodes with e_r > KT_ENEAR are summed as a Taylor series about Y (a-priori truncated
+ *     below 1e-17), the others are added by Newton's recursion (at most KT_ENEAR^3 = 64).
+ *     Exact coincidences (e.g. an exactly resonant xi - xi' = Omega) are flagged (infinite or
+ *     NaN estimate) and come out finite and accurate.
+ *   - Net: <= ~5e-13 relative to the reference twins everywhere, including on and next to the
+ *     singular sets (test_kernels.c checks 1e-12).  Fix-ups are rare: on a log energy grid at
+ *     beta = 300/eV, ~0.1% of K pairs, ~1.4% of Z pairs (mostly small-x rows near y = z).
  *
  * beta == INFINITY: the T = 0 closed forms, per pair one division.
  * Limits: |beta xi| and beta Omega below ~1e150 (their squares must not overflow).
@@ -71,7 +80,9 @@ static const double KT_PI2 = 9.86960440108935861883;
 
 enum { FN_H = 0, FN_G = 1 };
 
-static inline double kt_max(double a, double b) { return a > b ? a : b; }
+/* max that propagates a NaN in its first argument (an amplification estimate is NaN only at
+ * an exact coincidence, 0 * inf, where the pair must go to the fix-up). */
+static inline double kt_max(double a, double b) { return (a > b || a != a) ? a : b; }
 static inline double kt_min(double a, double b) { return a < b ? a : b; }
 
 /* Row x mode record layout (doubles); SPG appends three fields. */
@@ -98,7 +109,7 @@ struct kern_tab {
   double *cmY;            /* m(y) = 1 - tanh(y/2) */
   double *ciYv;           /* 1/Y (inf for Y = 0) */
   double *ciy;            /* 1/H(Y) = y / tanh(y/2) */
-  double *ccH, *ccG;      /* n * KT_NC Taylor coefficients of H, G about Y */
+  double *ccH, *ccG;      /* n * KT_NC scaled Taylor coefficients c_j (Y + pi^2)^j of H, G about Y */
   /* modes, nmodes entries each */
   double *om;             /* Omega, eV */
   double *mz, *mZ;        /* z = beta Omega, z^2 */
@@ -137,14 +148,19 @@ static double kt_sech2(double u)
   return 4.0 * e / ((1.0 + e) * (1.0 + e));
 }
 
-/* Taylor coefficients of H and G about c >= 0 (orders 0..KT_NC-1) from the Cauchy integral
- * on |zeta - c| = (c + pi^2)/2 (trapezoid rule, KT_M points; aliasing 2^-64, rounding
- * ~eps 2^j relative in order j).  Either output may be NULL. */
+/* Scaled Taylor coefficients c_j R^j (R = c + pi^2, the radius of convergence; c_j the j-th
+ * Taylor coefficient) of H and G about c >= 0, orders 0..KT_NC-1, from the Cauchy integral on
+ * |zeta - c| = R/2 (trapezoid rule, KT_M points; aliasing 2^-64, rounding ~eps 2^j relative in
+ * order j).  The scaling keeps every stored number O(F) for any c.  Either output may be NULL. */
 static void kt_coeffs(double c, double *cH, double *cG)
 {
   const double R = c + KT_PI2, r = 0.5 * R;
   double cs[KT_M], sn[KT_M], aH[KT_NC], aG[KT_NC];
-  for (int k = 0; k < KT_M; k++) { cs[k] = cos(2 * KT_PI * k / KT_M); sn[k] = sin(2 * KT_PI * k / KT_M); }
+  for (int k = 0; k <= KT_M / 4; k++) { cs[k] = cos(2 * KT_PI * k / KT_M); sn[k] = sin(2 * KT_PI * k / KT_M); }
+  for (int k = KT_M / 4 + 1; k < KT_M; k++) {     /* exact quarter-turn rotations */
+    cs[k] = -sn[k - KT_M / 4];
+    sn[k] = cs[k - KT_M / 4];
+  }
   for (int j = 0; j < KT_NC; j++) aH[j] = aG[j] = 0;
   for (int k = 0; k <= KT_M / 2; k++) {     /* F(conj zeta) = conj F(zeta): half the circle */
     double complex zeta = c + r * (cs[k] + I * sn[k]);
@@ -154,7 +170,8 @@ static void kt_coeffs(double c, double *cH, double *cG)
       Gc = zeta * Hc;
     } else {
       double complex t = ctanh(0.5 * s);
-      Hc = t / s;
+      double s2 = creal(s) * creal(s) + cimag(s) * cimag(s);   /* |s| >= 1e-4: no scaling needed */
+      Hc = t * conj(s) / s2;
       Gc = s * t;
     }
     double wk = (k == 0 || k == KT_M / 2) ? 1.0 : 2.0;
@@ -164,32 +181,41 @@ static void kt_coeffs(double c, double *cH, double *cG)
       aG[j] += wk * (creal(Gc) * cs[m] + cimag(Gc) * sn[m]);
     }
   }
-  double rj = 1;
+  double sj = 1.0 / KT_M;                           /* (R/r)^j / M = 2^j / M */
   for (int j = 0; j < KT_NC; j++) {
-    if (cH) cH[j] = aH[j] / (KT_M * rj);
-    if (cG) cG[j] = aG[j] / (KT_M * rj);
-    rj *= r;
+    if (cH) cH[j] = aH[j] * sj;
+    if (cG) cG[j] = aG[j] * sj;
+    sj *= R / r;
   }
 }
 
-/* sum_{m} co[k+m] h_m(d[0..nd-1]) : DD of order k over nodes c + d[i] (and, when nd = k, the
- * centre itself), from Taylor coefficients co[] about c. */
-static double kt_taylor(const double *co, int k, int nd, const double *d)
+/* R^-k sum_m co[k+m] h_m(d[0..nd-1]/R) : DD of order k over the nodes c + d[i] (and, when
+ * nd = k, the centre itself), from the scaled Taylor coefficients co[] about c (R = c + pi^2);
+ * h_m are the complete homogeneous symmetric polynomials. */
+static double kt_taylor(const double *co, int k, int nd, const double *d, double R)
 {
   double h[KT_NC];
   int mmax = KT_NC - 1 - k;
   h[0] = 1;
   for (int m = 1; m <= mmax; m++) h[m] = 0;
-  for (int i = 0; i < nd; i++)
-    for (int m = 1; m <= mmax; m++) h[m] += d[i] * h[m - 1];
+  for (int i = 0; i < nd; i++) {
+    const double di = d[i] / R;
+    for (int m = 1; m <= mmax; m++) h[m] += di * h[m - 1];
+  }
   double s = 0;
   for (int m = mmax; m >= 0; m--) s += co[k + m] * h[m];
+  for (int i = 0; i < k; i++) s /= R;
   return s;
 }
 
 /* ---- create-time robust DDs over the row/mode groups ---------------------------------- */
 
-typedef struct { double c; const double *co; } kt_centre;   /* candidate expansion centre */
+/* Taylor coefficients of H and G about the row node X = x^2, computed on first use and then
+ * shared by all modes of the row (groups p ~ q ~ X occur for beta Omega << beta |xi|). */
+typedef struct { double c; int done; double coH[KT_NC], coG[KT_NC]; } kt_lazy;
+
+/* Candidate expansion centre: precomputed coefficients co, or lazy ones (co == NULL). */
+typedef struct { double c; const double *co; kt_lazy *lazy; } kt_centre;
 
 /* DD of F over sorted nodes v[lo..hi] with values F[], derivatives dF[] (G only, for a
  * repeated pair).  Widest-pair split; Taylor for groups narrower than KT_TG (v + pi^2). */
@@ -211,14 +237,19 @@ static double kt_dd_rec(int fn, const double *v, const double *F, const double *
   }
   double co[KT_NC], d[4], c;
   const double *cp;
-  if (best >= 0) { c = cand[best].c; cp = cand[best].co; }
+  if (best >= 0 && !cand[best].co) {           /* lazy centre: compute on first use */
+    kt_lazy *lz = cand[best].lazy;
+    if (!lz->done) { kt_coeffs(lz->c, lz->coH, lz->coG); lz->done = 1; }
+    c = lz->c;
+    cp = (fn == FN_H) ? lz->coH : lz->coG;
+  } else if (best >= 0) { c = cand[best].c; cp = cand[best].co; }
   else {                               /* no precomputed centre close enough: midpoint */
     c = 0.5 * (v[lo] + v[hi]);
     if (fn == FN_H) kt_coeffs(c, co, NULL); else kt_coeffs(c, NULL, co);
     cp = co;
   }
   for (int i = lo; i <= hi; i++) d[i - lo] = v[i] - c;
-  return kt_taylor(cp, hi - lo, hi - lo + 1, d);
+  return kt_taylor(cp, hi - lo, hi - lo + 1, d, c + KT_PI2);
 }
 
 /* DD of F over nn <= 4 nodes (unsorted) with values and derivatives. */
@@ -234,9 +265,9 @@ static double kt_dd(int fn, int nn, const double *v0, const double *F0, const do
   return kt_dd_rec(fn, v, F, dF, 0, nn - 1, cand, ncand);
 }
 
-/* Fill the record of row slot s and mode b. */
+/* Fill the record of row slot s and mode b; lz holds the row's lazy centre X. */
 static void kt_fill_record(const kern_tab *t, int64_t s, int b, const double *cZH, const double *cZG,
-                           const double *cWH, double *rec)
+                           const double *cWH, kt_lazy *lz, double *rec)
 {
   const double x = t->rx[s], z = t->mz[b];
   const double a1 = z - x, a2 = z + x, u1 = fabs(a1);
@@ -245,9 +276,9 @@ static void kt_fill_record(const kern_tab *t, int64_t s, int b, const double *cZ
   const double Hp = u1 < 1e-4 ? kt_H_u(u1) : t1 / u1, Hq = a2 < 1e-4 ? kt_H_u(a2) : t2 / a2;
   const double Gp = u1 * t1, Gq = a2 * t2;
   const double Gpp = 0.5 * Hp + 0.25 * kt_sech2(u1), Gqq = 0.5 * Hq + 0.25 * kt_sech2(a2);
-  kt_centre cH[2] = {{t->mZ[b], cZH}, {t->mW ? t->mW[b] : 0, cWH}};
-  kt_centre cG[1] = {{t->mZ[b], cZG}};
-  const int nch = (t->fun == KERN_SPG) ? 2 : 1;
+  kt_centre cH[3] = {{t->mZ[b], cZH, NULL}, {lz->c, NULL, lz}, {t->mW[b], cWH, NULL}};
+  kt_centre cG[2] = {{t->mZ[b], cZG, NULL}, {lz->c, NULL, lz}};
+  const int nch = (t->fun == KERN_SPG) ? 3 : 2;
 
   rec[RM_P] = p; rec[RM_Q] = q;
   rec[RM_HP] = Hp; rec[RM_HQ] = Hq;
@@ -260,18 +291,18 @@ static void kt_fill_record(const kern_tab *t, int64_t s, int b, const double *cZ
   }
   {
     double v[3] = {p, q, q}, F[3] = {Gp, Gq, Gq}, dF[3] = {Gpp, Gqq, Gqq};
-    rec[RM_GPQ]  = kt_dd(FN_G, 2, v, F, dF, cG, 1);
-    rec[RM_GPQQ] = kt_dd(FN_G, 3, v, F, dF, cG, 1);
+    rec[RM_GPQ]  = kt_dd(FN_G, 2, v, F, dF, cG, 2);
+    rec[RM_GPQQ] = kt_dd(FN_G, 3, v, F, dF, cG, 2);
     double v2[3] = {p, p, q}, F2[3] = {Gp, Gp, Gq}, dF2[3] = {Gpp, Gpp, Gqq};
-    rec[RM_GPPQ] = kt_dd(FN_G, 3, v2, F2, dF2, cG, 1);
+    rec[RM_GPPQ] = kt_dd(FN_G, 3, v2, F2, dF2, cG, 2);
   }
   if (t->fun == KERN_SPG) {
     const double W = t->mW[b], HW = t->mHW[b];
     double v[3] = {p, q, W}, F[3] = {Hp, Hq, HW};
     double vp[2] = {p, W}, Fp[2] = {Hp, HW}, vq[2] = {q, W}, Fq[2] = {Hq, HW};
-    rec[RM_HPW]  = kt_dd(FN_H, 2, vp, Fp, NULL, cH, 2);
-    rec[RM_HQW]  = kt_dd(FN_H, 2, vq, Fq, NULL, cH, 2);
-    rec[RM_HPQW] = kt_dd(FN_H, 3, v, F, NULL, cH, 2);
+    rec[RM_HPW]  = kt_dd(FN_H, 2, vp, Fp, NULL, cH, 3);
+    rec[RM_HQW]  = kt_dd(FN_H, 2, vq, Fq, NULL, cH, 3);
+    rec[RM_HPQW] = kt_dd(FN_H, 3, v, F, NULL, cH, 3);
   }
 }
 
@@ -375,12 +406,17 @@ int kern_tab_create_rows(kern_functional functional, double beta, int64_t n,
     t->rx[s] = x; t->rix[s] = 1.0 / kt_H_u(x); t->rtx[s] = tanh(0.5 * x);
     t->rfx[s] = e / (1.0 + e); t->rsech[s] = kt_sech2(x);
   }
-  /* per row x mode: each record written by exactly one iteration */
+  /* per row x mode: each record written by exactly one iteration; the lazy centre is private
+   * to the iteration that owns the row */
   #pragma omp parallel for schedule(dynamic, 16)
-  for (int64_t s = 0; s < nrows; s++)
+  for (int64_t s = 0; s < nrows; s++) {
+    kt_lazy lz;
+    lz.c = t->rx[s] * t->rx[s];
+    lz.done = 0;
     for (int b = 0; b < nmodes; b++)
       kt_fill_record(t, s, b, cZH + (size_t)b * KT_NC, cZG + (size_t)b * KT_NC,
-                     cWH + (size_t)b * KT_NC, t->rm + ((size_t)s * nm + (size_t)b) * (size_t)t->stride);
+                     cWH + (size_t)b * KT_NC, &lz, t->rm + ((size_t)s * nm + (size_t)b) * (size_t)t->stride);
+  }
   free(cZH); free(cZG); free(cWH);
   *out = t;
   return 0;
@@ -491,8 +527,8 @@ static const unsigned char KT_TERMS[4][8] = {
 static double kt_taylor_adapt(const double *co, int k, int nd, const double *d, double R)
 {
   static const double lim[8] = {0.25, 0.125, 0.0625, 0.03125, 0.015625, 1.0 / 256, 1.0 / 4096, 1.0 / 65536};
-  double rho = 0, h[KT_NC];
-  for (int i = 0; i < nd; i++) rho = kt_max(rho, fabs(d[i]) / R);
+  double rho = 0, h[KT_NC], dr[4];
+  for (int i = 0; i < nd; i++) { dr[i] = d[i] / R; rho = kt_max(rho, fabs(dr[i])); }
   int col = 0;
   while (col < 7 && rho <= lim[col + 1]) col++;
   int mmax = nd ? KT_TERMS[nd - 1][col] : 0;
@@ -500,9 +536,10 @@ static double kt_taylor_adapt(const double *co, int k, int nd, const double *d, 
   h[0] = 1;
   for (int m = 1; m <= mmax; m++) h[m] = 0;
   for (int i = 0; i < nd; i++)
-    for (int m = 1; m <= mmax; m++) h[m] += d[i] * h[m - 1];
+    for (int m = 1; m <= mmax; m++) h[m] += dr[i] * h[m - 1];
   double sum = 0;
   for (int m = mmax; m >= 0; m--) sum += co[k + m] * h[m];
+  for (int i = 0; i < k; i++) sum /= R;
   return sum;
 }
 
@@ -633,7 +670,7 @@ void kern_K_row(const kern_tab *t, int64_t i, int nc, const int64_t *j,
           const kt_first_t Q = kt_first(y, Y, HY, mY, iYv, uq, q, Hq, mq, iqv);
           const double A = Q.aH * P.e, B = P.aH * Q.e;   /* two Newton orders for H[p,q,Y] */
           const double Hpqy = A <= B ? (Q.H1 - Hpq) * P.r : (P.H1 - Hpq) * Q.r;
-          const double v = c1 * P.H1 + c2 * Q.H1 + c3 * Hpqy;
+          const double v = c1 * P.H1 + c2 * Q.H1 + (small ? c3 * Hpqy : 0.0);
           const double amp = kt_max(kt_max(P.aH, Q.aH), small ? kt_min(A, B) : 1.0);
           const int bad = !(amp <= KT_LAMBDA);
           flag[c] = (unsigned char)bad;
@@ -658,7 +695,7 @@ void kern_K_row(const kern_tab *t, int64_t i, int nc, const int64_t *j,
           const double aqw = kt_min(A2, B2);
           const double A3 = aqw * P.e, B3 = apw * Q.e;
           const double Hpqwy = A3 <= B3 ? (Hqwy - HpqW) * P.r : (Hpwy - HpqW) * Q.r;
-          const double v = c1 * Hpwy + c2 * Hqwy + c3 * Hpqwy;
+          const double v = c1 * Hpwy + c2 * Hqwy + (small ? c3 * Hpqwy : 0.0);
           const double amp = kt_max(kt_max(apw, aqw), small ? kt_min(A3, B3) : 1.0);
           const int bad = !(amp <= KT_LAMBDA);
           flag[c] = (unsigned char)bad;
@@ -736,7 +773,7 @@ double kern_Z_row(const kern_tab *t, int64_t i, int nc, const int64_t *j,
         const double Gppqy = A4 <= B4 ? (Gpqy - Gppq) * P.r : (Lp - Gppq) * Q.r;
         const double A5 = aLq * P.e, B5 = apq * Q.e;
         const double Gpqqy = A5 <= B5 ? (Lq - Gpqq) * P.r : (Gpqy - Gpqq) * Q.r;
-        const double v = c1 * Lp + c2 * Lq + c3 * (Gppqy + Gpqqy) + ex * Gpqy;
+        const double v = c1 * Lp + c2 * Lq + (small ? c3 * (Gppqy + Gpqqy) : 0.0) + (dI ? ex * Gpqy : 0.0);
         double amp = kt_max(aLp, aLq);
         if (dI) amp = kt_max(amp, apq);
         if (small) amp = kt_max(amp, kt_max(kt_min(A4, B4), kt_min(A5, B5)));

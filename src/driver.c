@@ -244,9 +244,18 @@ agape_err agape_run(const agape_par *par, const char *deck_path)
   for (int64_t s = 0; s < st.n; s++) cur[s] = v[s];
   double a0 = fs_average(&st, cur);
   for (int64_t s = 0; s < st.n; s++) g0[s] = cur[s] *= scale / a0;
+  double tloop = agape_par_wtime();
   for (int it = 0; it < p.ntemps && !err; it++) {
     double T = p.temps[it];
-    if (par->rank == 0) printf("agape: gap at T = %.4f K (%d of %d)\n", T, it + 1, p.ntemps), fflush(stdout);
+    if (par->rank == 0) {
+      double el = agape_par_wtime() - tloop;
+      if (it > 0)
+        printf("agape: gap at T = %.4f K (%d of %d), about %.0f s left\n", T, it + 1, p.ntemps,
+               el / it * (p.ntemps - it));
+      else
+        printf("agape: gap at T = %.4f K (%d of %d)\n", T, it + 1, p.ntemps);
+      fflush(stdout);
+    }
     double mx = 0;
     for (int64_t s = 0; s < st.n; s++) mx = fmax(mx, fabs(cur[s]));
     if (mx == 0)      /* the previous temperature was normal: restart from the guess */

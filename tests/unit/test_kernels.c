@@ -16,6 +16,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <omp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -663,6 +664,32 @@ static void test_table(void)
     kern_tab_destroy(&full);
     kern_tab_destroy(&sub);
     check(full == NULL && sub == NULL, "kern_tab_destroy sets the pointer to NULL");
+  }
+  /* results independent of the number of OpenMP threads used by kern_tab_create */
+  {
+    const int n = 64, nm = 3;
+    double xi[64], om[3] = {0.01, 0.04, 0.09}, A[192], o1[64], o2[64];
+    int64_t j[64];
+    for (int k = 0; k < n; k++) { xi[k] = (k % 2 ? 1 : -1) * 1e-5 * pow(1.2, k); j[k] = k; }
+    for (int k = 0; k < n * nm; k++) A[k] = 1;
+    int same = 1, nt0 = omp_get_max_threads();
+    for (int fun = 0; fun < 2; fun++) {
+      kern_tab *t1 = NULL, *t2 = NULL;
+      omp_set_num_threads(1);
+      int rc = kern_tab_create((kern_functional)fun, 300, n, xi, xi, nm, om, G_SPG, &t1);
+      omp_set_num_threads(nt0 > 1 ? nt0 : 2);
+      rc |= kern_tab_create((kern_functional)fun, 300, n, xi, xi, nm, om, G_SPG, &t2);
+      for (int i = 0; rc == 0 && i < n; i++) {
+        kern_K_row(t1, i, n, j, A, n, o1);
+        kern_K_row(t2, i, n, j, A, n, o2);
+        if (memcmp(o1, o2, sizeof o1) || kern_Z_row(t1, i, n, j, A, n, A) != kern_Z_row(t2, i, n, j, A, n, A)) same = 0;
+      }
+      if (rc) same = 0;
+      kern_tab_destroy(&t1);
+      kern_tab_destroy(&t2);
+    }
+    omp_set_num_threads(nt0);
+    check(same, "tables built with 1 and %d OpenMP threads give bit-identical rows", nt0 > 1 ? nt0 : 2);
   }
   {
     double xi[2] = {0.1, 0.2}, om[1] = {-0.1};
