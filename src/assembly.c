@@ -108,11 +108,13 @@ agape_err agape_assembly_build(const agape_par *par, const agape_dist *d,
   const double beta = T > 0 ? 1.0 / (AGAPE_K_B * T) : INFINITY;
   kern_tab *tk = NULL, *tz = NULL;
   agape_err err = AGAPE_OK;
-  if (K && kern_tab_create(fun, beta, n, st->xi, xi_col ? xi_col : st->xi,
-                           m->nmodes, m->omega, gam, &tk) != 0) { err = AGAPE_ERR_NOMEM; goto done; }
+  /* per-row table data only for this rank's rows */
+  if (K && kern_tab_create_rows(fun, beta, n, st->xi, xi_col ? xi_col : st->xi, m->nmodes, m->omega,
+                                gam, d->mloc, d->grow, &tk) != 0) { err = AGAPE_ERR_NOMEM; goto done; }
   if (z) {
     if (K && !xi_col) tz = tk;
-    else if (kern_tab_create(fun, beta, n, st->xi, st->xi, m->nmodes, m->omega, gam, &tz) != 0) {
+    else if (kern_tab_create_rows(fun, beta, n, st->xi, st->xi, m->nmodes, m->omega, gam,
+                                  d->mloc, d->grow, &tz) != 0) {
       err = AGAPE_ERR_NOMEM; goto done;
     }
   }
