@@ -242,6 +242,13 @@ static int ref_bad(double beta, double xi, double xip, double omega)
   return !(omega > 0) || !(beta > 0) || isnan(xi) || isnan(xip) || isinf(omega);
 }
 
+/* T = 0 limit shared by both Z forms (J and ∂I): -1/(|xi|+|xi'|+Omega)^2, 1/energy^2. */
+static double ref_z_t0(double xi, double xip, double omega)
+{
+  ldbl s = (ldbl)fabs(xi) + fabs(xip) + omega;
+  return (double)(-1.0L / (s * s));
+}
+
 /* 𝒦^LMG(beta; xi, xi', Omega), 1/energy.  beta [in] 1/energy (INFINITY: T = 0);
  * xi, xip [in] energies (only |xi|, |xi'| enter); omega [in] phonon energy > 0. */
 double kref_lmg_K(double beta, double xi, double xip, double omega)
@@ -257,10 +264,7 @@ double kref_lmg_K(double beta, double xi, double xip, double omega)
 double kref_lmg_Z(double beta, double xi, double xip, double omega)
 {
   if (ref_bad(beta, xi, xip, omega)) return NAN;
-  if (isinf(beta)) {
-    ldbl s = (ldbl)fabs(xi) + fabs(xip) + omega;
-    return (double)(-1.0L / (s * s));
-  }
+  if (isinf(beta)) return ref_z_t0(xi, xip, omega);
   kern_spg_gammas g = {0, 0, 0};
   return (double)ref_eval(RK_LMG_Z, beta, xi, xip, omega, g);
 }
@@ -285,10 +289,7 @@ double kref_spg_K(double beta, double xi, double xip, double omega, kern_spg_gam
 double kref_spg_Z(double beta, double xi, double xip, double omega)
 {
   if (ref_bad(beta, xi, xip, omega)) return NAN;
-  if (isinf(beta)) {
-    ldbl s = (ldbl)fabs(xi) + fabs(xip) + omega;
-    return (double)(-1.0L / (s * s));
-  }
+  if (isinf(beta)) return ref_z_t0(xi, xip, omega);
   kern_spg_gammas g = {0, 0, 0};
   return (double)ref_eval(RK_SPG_Z, beta, xi, xip, omega, g);
 }
