@@ -99,7 +99,8 @@ struct kern_tab {
   kern_functional fun;
   double beta;            /* 1/eV; INFINITY selects T = 0 */
   int zero_t;             /* beta == INFINITY */
-  int64_t n;              /* number of states (global) */
+  int64_t n;              /* size of the row index space (global row indices are < n) */
+  int64_t ncol;           /* number of column energies */
   int nmodes;
   kern_spg_gammas g;
   /* columns, n entries each (T = 0: only cabs) */
@@ -324,14 +325,14 @@ void kern_tab_destroy(kern_tab **tp)
 
 static double *kt_alloc(size_t n) { return malloc((n ? n : 1) * sizeof(double)); }
 
-int kern_tab_create_rows(kern_functional functional, double beta, int64_t n,
-                         const double *xi_row, const double *xi_col,
-                         int nmodes, const double *omega, kern_spg_gammas gam,
-                         int64_t nrows, const int64_t *rows, kern_tab **out)
+int kern_tab_create_rc(kern_functional functional, double beta, int64_t n,
+                       const double *xi_row, int64_t ncol, const double *xi_col,
+                       int nmodes, const double *omega, kern_spg_gammas gam,
+                       int64_t nrows, const int64_t *rows, kern_tab **out)
 {
   if (!out) return -1;
   *out = NULL;
-  if (n < 0 || nmodes < 0 || !(beta > 0) || (n > 0 && (!xi_row || !xi_col)) ||
+  if (n < 0 || ncol < 0 || nmodes < 0 || !(beta > 0) || (n > 0 && !xi_row) || (ncol > 0 && !xi_col) ||
       (nmodes > 0 && !omega) || (functional != KERN_LMG && functional != KERN_SPG))
     return -1;
   for (int b = 0; b < nmodes; b++)
@@ -343,15 +344,15 @@ int kern_tab_create_rows(kern_functional functional, double beta, int64_t n,
   kern_tab *t = calloc(1, sizeof *t);
   if (!t) return -1;
   t->fun = functional; t->beta = beta; t->zero_t = isinf(beta) != 0;
-  t->n = n; t->nmodes = nmodes; t->g = gam; t->nrows = nrows;
+  t->n = n; t->ncol = ncol; t->nmodes = nmodes; t->g = gam; t->nrows = nrows;
   t->stride = (functional == KERN_SPG) ? RM_NSPG : RM_NLMG;
-  const size_t nn = (size_t)n, nm = (size_t)nmodes, nr = (size_t)nrows;
+  const size_t nn = (size_t)ncol, nm = (size_t)nmodes, nr = (size_t)nrows;
   int ok = 1;
 
   t->om = kt_alloc(nm); t->rabs = kt_alloc(nr); t->cabs = kt_alloc(nn);
   ok = t->om && t->rabs && t->cabs;
   if (ok && rows) {
-    t->slot = malloc((nn ? nn : 1) * sizeof(int32_t));
+    t->slot = malloc(((size_t)n ? (size_t)n : 1) * sizeof(int32_t));
     ok = t->slot != NULL;
     if (ok) {
       for (int64_t k = 0; k < n; k++) t->slot[k] = -1;
@@ -364,7 +365,7 @@ int kern_tab_create_rows(kern_functional functional, double beta, int64_t n,
   if (!ok) { kern_tab_destroy(&t); return -1; }
   for (int b = 0; b < nmodes; b++) t->om[b] = omega[b];
   for (int64_t s = 0; s < nrows; s++) t->rabs[s] = fabs(xi_row[rows ? rows[s] : s]);
-  for (int64_t k = 0; k < n; k++) t->cabs[k] = fabs(xi_col[k]);
+  for (int64_t k = 0; k < ncol; k++) t->cabs[k] = fabs(xi_col[k]);
   if (t->zero_t) { *out = t; return 0; }
 
   t->cy = kt_alloc(nn); t->cY = kt_alloc(nn); t->cHY = kt_alloc(nn); t->cGY = kt_alloc(nn);
@@ -394,7 +395,7 @@ int kern_tab_create_rows(kern_functional functional, double beta, int64_t n,
   }
   /* per column state: independent entries, any thread may own any k */
   #pragma omp parallel for schedule(static)
-  for (int64_t k = 0; k < n; k++) {
+  for (int64_t k = 0; k < ncol; k++) {
     double y = beta * fabs(xi_col[k]), Y = y * y, H = kt_H_u(y);
     t->cy[k] = y; t->cY[k] = Y; t->cHY[k] = H; t->cGY[k] = y * tanh(0.5 * y);
     t->cmY[k] = kt_m(y); t->ciYv[k] = 1.0 / Y; t->ciy[k] = 1.0 / H;
@@ -420,6 +421,14 @@ int kern_tab_create_rows(kern_functional functional, double beta, int64_t n,
   free(cZH); free(cZG); free(cWH);
   *out = t;
   return 0;
+}
+
+int kern_tab_create_rows(kern_functional functional, double beta, int64_t n,
+                         const double *xi_row, const double *xi_col,
+                         int nmodes, const double *omega, kern_spg_gammas gam,
+                         int64_t nrows, const int64_t *rows, kern_tab **out)
+{
+  return kern_tab_create_rc(functional, beta, n, xi_row, n, xi_col, nmodes, omega, gam, nrows, rows, out);
 }
 
 int kern_tab_create(kern_functional functional, double beta, int64_t n,
@@ -607,26 +616,33 @@ static double kt_fix_Z(const kern_tab *t, const double *rec, int64_t jj,
   return v;
 }
 
-void kern_K_row(const kern_tab *t, int64_t i, int nc, const int64_t *j,
-                const double *a, int lda, double *out)
+/* Body of kern_K_row (PM = 0: out[c] = sum_b a[b][c] K_b) and kern_K_row_modes (PM = 1:
+ * out[b*ldo + c] = K_b, unit weights, a unused); PM is a literal so each caller gets its own
+ * specialised copy. */
+#define KT_W(abb, c) (PM ? 1.0 : (abb)[c])
+static inline __attribute__((always_inline))
+void kt_K_row(const kern_tab *t, int64_t i, int nc, const int64_t *j,
+              const double *a, int lda, double *out, int64_t ldo, const int PM)
 {
-  for (int c = 0; c < nc; c++) out[c] = 0;
+  for (int b = 0; b < (PM ? t->nmodes : 1); b++)
+    for (int c = 0; c < nc; c++) out[(size_t)b * (size_t)ldo + c] = 0;
   const int64_t s = kt_slot(t, i);
   if (s < 0 || nc <= 0) return;
 
   if (t->zero_t) {
     const double ax = t->rabs[s], g1 = t->g.g1, g2 = t->g.g2;
     for (int b = 0; b < t->nmodes; b++) {
-      const double W = t->om[b], *ab = a + (size_t)b * (size_t)lda;
+      const double W = t->om[b], *ab = PM ? NULL : a + (size_t)b * (size_t)lda;
+      double *o = PM ? out + (size_t)b * (size_t)ldo : out;
       if (t->fun == KERN_LMG) {
         #pragma omp simd
         for (int c = 0; c < nc; c++)
-          out[c] += ab[c] * (-2.0 / (ax + t->cabs[j[c]] + W));
+          o[c] += KT_W(ab, c) * (-2.0 / (ax + t->cabs[j[c]] + W));
       } else {
         #pragma omp simd
         for (int c = 0; c < nc; c++) {
           double ay = t->cabs[j[c]];
-          out[c] += ab[c] * (-2.0 * g1 * g2 * W * (ax + ay + (1 + g2) * W) /
+          o[c] += KT_W(ab, c) * (-2.0 * g1 * g2 * W * (ax + ay + (1 + g2) * W) /
                              ((ax + ay + W) * (ay + g2 * W) * (ax + (1 + g2) * W)));
         }
       }
@@ -641,7 +657,6 @@ void kern_K_row(const kern_tab *t, int64_t i, int nc, const int64_t *j,
   for (int c0 = 0; c0 < nc; c0 += KT_BLK) {
     const int cn = (nc - c0) < KT_BLK ? (nc - c0) : KT_BLK;
     const int64_t *jb = j + c0;
-    double *ob = out + c0;
     double ly[KT_BLK], lY[KT_BLK], lHY[KT_BLK], lmY[KT_BLK], liYv[KT_BLK], liy[KT_BLK];
     unsigned char flag[KT_BLK];
     for (int c = 0; c < cn; c++) {
@@ -651,7 +666,8 @@ void kern_K_row(const kern_tab *t, int64_t i, int nc, const int64_t *j,
     }
     for (int b = 0; b < t->nmodes; b++) {
       const double *rec = t->rm + ((size_t)s * (size_t)t->nmodes + (size_t)b) * (size_t)t->stride;
-      const double *abb = a + (size_t)b * (size_t)lda + c0;
+      const double *abb = PM ? NULL : a + (size_t)b * (size_t)lda + c0;
+      double *ob = (PM ? out + (size_t)b * (size_t)ldo : out) + c0;
       const double z = t->mz[b], up = fabs(z - x), uq = z + x;
       const double p = rec[RM_P], q = rec[RM_Q], ipv = 1.0 / p, iqv = 1.0 / q;
       const double Hp = rec[RM_HP], Hq = rec[RM_HQ], Hpq = rec[RM_HPQ];
@@ -674,7 +690,7 @@ void kern_K_row(const kern_tab *t, int64_t i, int nc, const int64_t *j,
           const double amp = kt_max(kt_max(P.aH, Q.aH), small ? kt_min(A, B) : 1.0);
           const int bad = !(amp <= KT_LAMBDA);
           flag[c] = (unsigned char)bad;
-          ob[c] += bad ? 0.0 : abb[c] * liy[c] * v;
+          ob[c] += bad ? 0.0 : KT_W(abb, c) * liy[c] * v;
           nbad += bad;
         }
       } else {
@@ -699,32 +715,58 @@ void kern_K_row(const kern_tab *t, int64_t i, int nc, const int64_t *j,
           const double amp = kt_max(kt_max(apw, aqw), small ? kt_min(A3, B3) : 1.0);
           const int bad = !(amp <= KT_LAMBDA);
           flag[c] = (unsigned char)bad;
-          ob[c] += bad ? 0.0 : abb[c] * liy[c] * v;
+          ob[c] += bad ? 0.0 : KT_W(abb, c) * liy[c] * v;
           nbad += bad;
         }
       }
       if (nbad)
         for (int c = 0; c < cn; c++)
-          if (flag[c]) ob[c] += abb[c] * liy[c] * kt_fix_K(t, rec, b, jb[c], c1, c2, c3);
+          if (flag[c]) ob[c] += KT_W(abb, c) * liy[c] * kt_fix_K(t, rec, b, jb[c], c1, c2, c3);
     }
   }
 }
 
-double kern_Z_row(const kern_tab *t, int64_t i, int nc, const int64_t *j,
-                  const double *a, int lda, const double *wcol)
+void kern_K_row(const kern_tab *t, int64_t i, int nc, const int64_t *j,
+                const double *a, int lda, double *out)
+{
+  kt_K_row(t, i, nc, j, a, lda, out, 0, 0);
+}
+
+void kern_K_row_modes(const kern_tab *t, int64_t i, int nc, const int64_t *j, double *out, int64_t ldo)
+{
+  kt_K_row(t, i, nc, j, NULL, 0, out, ldo, 1);
+}
+
+/* Body of kern_Z_row (PM = 0: returns sum_c wcol[c] sum_b a[b][c] Z_b) and kern_Z_row_modes
+ * (PM = 1: out[b*ldo + c] = Z_b, unit weights, a and wcol unused). */
+static inline __attribute__((always_inline))
+double kt_Z_row(const kern_tab *t, int64_t i, int nc, const int64_t *j,
+                const double *a, int lda, const double *wcol, double *out, int64_t ldo, const int PM)
 {
   const int64_t s = kt_slot(t, i);
+  if (PM)
+    for (int b = 0; b < t->nmodes; b++)
+      for (int c = 0; c < nc; c++) out[(size_t)b * (size_t)ldo + c] = 0;
   if (s < 0 || nc <= 0) return 0;
   double sum = 0;
 
   if (t->zero_t) {
     const double ax = t->rabs[s];
     for (int b = 0; b < t->nmodes; b++) {
-      const double W = t->om[b], *ab = a + (size_t)b * (size_t)lda;
-      #pragma omp simd reduction(+:sum)
-      for (int c = 0; c < nc; c++) {
-        double d = ax + t->cabs[j[c]] + W;
-        sum += wcol[c] * ab[c] * (-1.0 / (d * d));
+      const double W = t->om[b], *ab = PM ? NULL : a + (size_t)b * (size_t)lda;
+      if (PM) {
+        double *o = out + (size_t)b * (size_t)ldo;
+        #pragma omp simd
+        for (int c = 0; c < nc; c++) {
+          double d = ax + t->cabs[j[c]] + W;
+          o[c] = -1.0 / (d * d);
+        }
+      } else {
+        #pragma omp simd reduction(+:sum)
+        for (int c = 0; c < nc; c++) {
+          double d = ax + t->cabs[j[c]] + W;
+          sum += wcol[c] * ab[c] * (-1.0 / (d * d));
+        }
       }
     }
     return sum;
@@ -736,7 +778,7 @@ double kern_Z_row(const kern_tab *t, int64_t i, int nc, const int64_t *j,
   for (int c0 = 0; c0 < nc; c0 += KT_BLK) {     /* column blocks outer, as in kern_K_row */
     const int cn = (nc - c0) < KT_BLK ? (nc - c0) : KT_BLK;
     const int64_t *jb = j + c0;
-    const double *wb = wcol + c0;
+    const double *wb = PM ? NULL : wcol + c0;
     double ly[KT_BLK], lY[KT_BLK], lHY[KT_BLK], lmY[KT_BLK], liYv[KT_BLK], val[KT_BLK];
     unsigned char flag[KT_BLK];
     for (int c = 0; c < cn; c++) {
@@ -746,7 +788,7 @@ double kern_Z_row(const kern_tab *t, int64_t i, int nc, const int64_t *j,
     }
     for (int b = 0; b < t->nmodes; b++) {
       const double *rec = t->rm + ((size_t)s * (size_t)t->nmodes + (size_t)b) * (size_t)t->stride;
-      const double *abb = a + (size_t)b * (size_t)lda + c0;
+      const double *abb = PM ? NULL : a + (size_t)b * (size_t)lda + c0;
       const double z = t->mz[b], up = fabs(z - x), uq = z + x;
       const double p = rec[RM_P], q = rec[RM_Q], ipv = 1.0 / p, iqv = 1.0 / q;
       const double Hp = rec[RM_HP], Hq = rec[RM_HQ], mp = rec[RM_MP], mq = rec[RM_MQ];
@@ -779,14 +821,26 @@ double kern_Z_row(const kern_tab *t, int64_t i, int nc, const int64_t *j,
         if (small) amp = kt_max(amp, kt_max(kt_min(A4, B4), kt_min(A5, B5)));
         const int bad = !(amp <= KT_LAMBDA_Z);
         flag[c] = (unsigned char)bad;
-        val[c] = bad ? 0.0 : wb[c] * abb[c] * v;
+        val[c] = bad ? 0.0 : (PM ? v : wb[c] * abb[c] * v);
         nbad += bad;
       }
       if (nbad)
         for (int c = 0; c < cn; c++)
-          if (flag[c]) val[c] = wb[c] * abb[c] * kt_fix_Z(t, rec, jb[c], c1, c2, c3, ex);
-      for (int c = 0; c < cn; c++) sum += val[c];
+          if (flag[c]) val[c] = (PM ? 1.0 : wb[c] * abb[c]) * kt_fix_Z(t, rec, jb[c], c1, c2, c3, ex);
+      if (PM) memcpy(out + (size_t)b * (size_t)ldo + c0, val, sizeof(double) * (size_t)cn);
+      else for (int c = 0; c < cn; c++) sum += val[c];
     }
   }
   return sum;
+}
+
+double kern_Z_row(const kern_tab *t, int64_t i, int nc, const int64_t *j,
+                  const double *a, int lda, const double *wcol)
+{
+  return kt_Z_row(t, i, nc, j, a, lda, wcol, NULL, 0, 0);
+}
+
+void kern_Z_row_modes(const kern_tab *t, int64_t i, int nc, const int64_t *j, double *out, int64_t ldo)
+{
+  (void)kt_Z_row(t, i, nc, j, NULL, 0, NULL, out, ldo, 1);
 }

@@ -80,10 +80,13 @@ static const char *const deck_method_names[] = {"scdft", NULL};
 static const int         deck_method_vals[]  = {SOLVER_SCDFT};
 static const char *const deck_func_names[] = {"spg", "lmg", NULL};
 static const int         deck_func_vals[]  = {KERN_SPG, KERN_LMG};
+static const char *const deck_keval_names[] = {"auto", "exact", "interpolate", NULL};
+static const int         deck_keval_vals[]  = {KEVAL_AUTO, KEVAL_EXACT, KEVAL_INTERP};
 
 _Static_assert(sizeof(agape_mat_source) == sizeof(int), "enum fields are stored as int");
 _Static_assert(sizeof(agape_coul_mode) == sizeof(int), "enum fields are stored as int");
 _Static_assert(sizeof(agape_solver_method) == sizeof(int), "enum fields are stored as int");
+_Static_assert(sizeof(agape_kernel_eval) == sizeof(int), "enum fields are stored as int");
 
 #define F(field) offsetof(agape_params, field)
 #define NOLO (-HUGE_VAL)
@@ -120,6 +123,7 @@ static const deck_key deck_keys[] = {
   REAL (SEC_SOLVER, "mixing", mixing, 0, 1, 1, 0, ""),
   INT  (SEC_SOLVER, "anderson_depth", anderson_depth, 0, 50, ""),
   REAL (SEC_SOLVER, "tc_tol", tc_tol, 0, 1, NOHI, 0, "(relative)"),
+  ENUM (SEC_SOLVER, "kernel_eval", kernel_eval, deck_keval_names, deck_keval_vals),
 
   {SEC_TEMPERATURES, "list", KT_TEMPS, F(temps), 0, 0, NOHI, 0, 0, NULL, NULL, "K"},
   BOOL (SEC_TEMPERATURES, "tc_search", tc_search),

@@ -25,6 +25,7 @@ typedef struct {
   double *z;
   double coul;
   double *xcol;   /* [n] scratch column energies (SPG) */
+  int interp;     /* column-interpolated kernels (kernels.h) */
   double t0;
 } run_ctx;
 
@@ -36,7 +37,7 @@ static kern_spg_gammas gammas(const agape_params *p) { return (kern_spg_gammas){
 static agape_err rho_at(run_ctx *c, double T, double *v, double *rho)
 {
   agape_err err = agape_assembly_build(c->par, c->d, c->st, c->m, T, (kern_functional)c->p->functional,
-                                       gammas(c->p), NULL, c->K, c->z);
+                                       gammas(c->p), NULL, c->interp, c->K, c->z);
   if (err) return err;
   agape_op op;
   if ((err = agape_op_init(&op, c->par, c->d, c->st->n, c->K, c->z, c->coul))) return err;
@@ -59,14 +60,26 @@ static agape_err tc_search(run_ctx *c, double Tguess, double *v, double *tc,
   *nh = 0;
 #define EVAL(T, r) do { if ((err = rho_at(c, (T), v, &(r)))) return err; if (*nh < 64) { hT[*nh] = (T); hr[*nh] = (r); (*nh)++; } } while (0)
   EVAL(Ta, ra);
+  /* bracket by secant steps in (ln T, ln rho): rho ~ T^-s near Tc with s = d ln rho / d ln T
+   * of order lambda_eff (start s = 0.5, then the measured slope), each step clamped to a
+   * factor 4 and at least 1 % */
   Tb = Ta; rb = ra;
+  double slope = 0.5;
   int k = 0;
-  if (ra > 1) {
-    while (rb > 1 && k++ < 20) { Ta = Tb; ra = rb; Tb = Ta * 2; EVAL(Tb, rb); }
-  } else {
-    while (rb <= 1 && k++ < 20) { Ta = Tb; ra = rb; Tb = Ta / 2; if (Tb < 1e-3) { *tc = 0; return AGAPE_OK; } EVAL(Tb, rb); }
+  while ((rb > 1) == (ra > 1) && k++ < 30) {
+    if (k > 1) {
+      double sl = -log(rb / ra) / log(Tb / Ta);
+      if (sl > 0.05 && sl < 20) slope = sl;
+      Ta = Tb; ra = rb;
+    }
+    double f = pow(ra, 1.0 / slope);
+    if (ra > 1) f = fmin(fmax(f, 1.01), 4.0); else f = fmax(fmin(f, 0.99), 0.25);
+    Tb = Ta * f;
+    if (Tb < 1e-3) { *tc = 0; return AGAPE_OK; }
+    EVAL(Tb, rb);
   }
   if ((ra > 1) == (rb > 1)) { *tc = NAN; return agape_error(AGAPE_ERR_NUMERIC, "Tc could not be bracketed"); }
+  if (Ta > Tb) { double t = Ta; Ta = Tb; Tb = t; t = ra; ra = rb; rb = t; }
   /* u = ln T, f = ln rho; f decreases with u */
   double ua = log(Ta), fa = log(ra), ub = log(Tb), fb = log(rb);
   int side = 0;
@@ -75,10 +88,10 @@ static agape_err tc_search(run_ctx *c, double Tguess, double *v, double *tc,
     double T = exp(u);
     EVAL(T, r);
     double f = log(r);
-    if (f == 0) { ua = ub = u; break; }
+    /* |u - u_c| ~ |f| / slope: stop once that is a tenth of the tolerance */
+    if (fabs(f) <= 0.1 * c->p->tc_tol * fabs((fb - fa) / (ub - ua))) { ua = ub = u; break; }
     if ((f > 0) == (fa > 0)) { ua = u; fa = f; if (side == -1) fb /= 2; side = -1; }
     else { ub = u; fb = f; if (side == 1) fa /= 2; side = 1; }
-    if (fabs(f) < 1e-3 * c->p->tc_tol) { ua = ub = u; break; }
   }
 #undef EVAL
   *tc = exp(0.5 * (ua + ub));
@@ -101,9 +114,17 @@ static agape_err gap_at(run_ctx *c, double T, double *delta, int *iters, int *co
   /* the square well is a kernel, not a functional: E' = E, no kernel update */
   const int spg = p->functional == KERN_SPG && c->m->kind != MATK_SQUARE_WELL;
   agape_err err;
-  double *prev = malloc(sizeof(double) * n);
-  if (!prev) return AGAPE_ERR_NOMEM;
+  double *prev = malloc(sizeof(double) * n), *r = malloc(sizeof(double) * n);
+  agape_anderson outer_mix;
+  /* SPG: the kernel-update map G (Delta_in -> gap solved with K(E^gamma(Delta_in))) contracts
+   * by ~0.2 per update; Anderson mixing on G makes that superlinear (about half the kernel
+   * builds).  Each inner solve only needs to be accurate to a small fraction of the current
+   * outer change, and to tol at the end. */
+  err = agape_anderson_init(&outer_mix, n, 4);
+  if (!err && (!prev || !r)) err = AGAPE_ERR_NOMEM;
+  if (err) { free(prev); free(r); agape_anderson_free(&outer_mix); return err; }
   *iters = 0; *conv = 0;
+  double change = 0.1;             /* last outer change, relative to max|Delta| */
   for (int outer = 0; outer < (spg ? 50 : 1); outer++) {
     const double *xc = NULL;
     if (spg) {
@@ -111,12 +132,16 @@ static agape_err gap_at(run_ctx *c, double T, double *delta, int *iters, int *co
         c->xcol[s] = sqrt(c->st->xi[s] * c->st->xi[s] + p->gamma3 * delta[s] * delta[s]);
       xc = c->xcol;
     }
+    double tb = agape_par_wtime();
     err = agape_assembly_build(c->par, c->d, c->st, c->m, T, (kern_functional)p->functional, gammas(p),
-                               xc, c->K, outer == 0 ? c->z : NULL);
+                               xc, c->interp, c->K, outer == 0 ? c->z : NULL);
     if (err) break;
+    tb = agape_par_wtime() - tb;
+    double ts = agape_par_wtime();
     agape_op op;
     if ((err = agape_op_init(&op, c->par, c->d, n, c->K, c->z, c->coul))) break;
-    agape_gap_opts o = {T, spg ? KERN_SPG : KERN_LMG, p->gamma3, p->tol, p->mixing, p->max_iter, p->anderson_depth, 1};
+    double tol_in = spg ? fmax(p->tol, 1e-3 * change) : p->tol;
+    agape_gap_opts o = {T, spg ? KERN_SPG : KERN_LMG, p->gamma3, tol_in, p->mixing, p->max_iter, p->anderson_depth, 1};
     memcpy(prev, delta, sizeof(double) * n);
     int it = 0;
     double res;
@@ -125,13 +150,23 @@ static agape_err gap_at(run_ctx *c, double T, double *delta, int *iters, int *co
     *iters += it;
     if (err || !*conv) break;
     double dm = 0, mx = 0;
-    for (int64_t s = 0; s < n; s++) { dm = fmax(dm, fabs(delta[s] - prev[s])); mx = fmax(mx, fabs(delta[s])); }
-    if (spg) R0 printf("agape:   T = %8.3f K  SPG kernel update %d: max change %.3e of max|Delta|\n", T, outer + 1, mx > 0 ? dm / mx : 0);
-    if (!spg || mx == 0 || dm <= 10 * p->tol * mx) break;
-    if (outer == 49) *conv = 0;
+    for (int64_t s = 0; s < n; s++) {
+      r[s] = delta[s] - prev[s];
+      dm = fmax(dm, fabs(r[s])); mx = fmax(mx, fabs(delta[s]));
+    }
+    ts = agape_par_wtime() - ts;
+    change = mx > 0 ? dm / mx : 0;
+    if (spg) R0 printf("agape:   T = %8.3f K  SPG kernel update %d: max change %.3e of max|Delta|  (kernel %.1f s, %d iterations %.1f s)\n",
+                       T, outer + 1, change, tb, it, ts);
+    if (!spg || mx == 0 || (dm <= 10 * p->tol * mx && tol_in <= p->tol)) break;
+    if (outer == 49) { *conv = 0; break; }
+    /* next input: Anderson extrapolation of the kernel-update map from (prev, r) */
+    memcpy(delta, prev, sizeof(double) * n);
+    agape_anderson_step(&outer_mix, delta, r, 1.0);
   }
   memcpy(zout, c->z, sizeof(double) * n);
-  free(prev);
+  free(prev); free(r);
+  agape_anderson_free(&outer_mix);
   return err;
 }
 
@@ -197,7 +232,9 @@ agape_err agape_run(const agape_par *par, const char *deck_path)
   /* coupling of the sample and Coulomb */
   if ((err = agape_assembly_couplings(par, &d, &st, &m))) goto done;
   double mu = p.coulomb == COUL_MU ? p.mu : 0.0;
-  run_ctx c = {par, &p, &st, &m, &d, K, z, mu / m.dos0, xcol, t0};
+  int interp = p.kernel_eval == KEVAL_INTERP ||
+               (p.kernel_eval == KEVAL_AUTO && st.n >= AGAPE_INTERP_MIN_STATES);
+  run_ctx c = {par, &p, &st, &m, &d, K, z, mu / m.dos0, xcol, interp, t0};
   double wlog_K = m.omega_log / AGAPE_K_B;
   double tc_mcm = agape_tc_mcmillan(m.lambda, wlog_K, 0.1);
   if (par->rank == 0) {

@@ -157,23 +157,65 @@ static void anderson_coeffs(int64_t n, int m, const double *dR, const double *r,
   }
 }
 
+agape_err agape_anderson_init(agape_anderson *a, int64_t n, int depth)
+{
+  memset(a, 0, sizeof *a);
+  a->n = n;
+  a->depth = depth > 0 ? (depth < 64 ? depth : 64) : 0;
+  a->xo = malloc(sizeof(double) * (size_t)n);
+  a->ro = malloc(sizeof(double) * (size_t)n);
+  a->dX = malloc(sizeof(double) * (size_t)n * (a->depth + 1));
+  a->dR = malloc(sizeof(double) * (size_t)n * (a->depth + 1));
+  if (!a->xo || !a->ro || !a->dX || !a->dR) { agape_anderson_free(a); return AGAPE_ERR_NOMEM; }
+  return AGAPE_OK;
+}
+
+void agape_anderson_free(agape_anderson *a)
+{
+  free(a->xo); free(a->ro); free(a->dX); free(a->dR);
+  a->xo = a->ro = a->dX = a->dR = NULL;
+}
+
+void agape_anderson_reset(agape_anderson *a) { a->hist = 0; a->head = 0; a->have = 0; }
+
+void agape_anderson_step(agape_anderson *a, double *x, const double *r, double mixing)
+{
+  const int64_t n = a->n;
+  const int M = a->depth;
+  if (a->have && M > 0) {
+    double *dx = a->dX + (size_t)a->head * n, *dr = a->dR + (size_t)a->head * n;
+    for (int64_t s = 0; s < n; s++) { dx[s] = x[s] - a->xo[s]; dr[s] = r[s] - a->ro[s]; }
+    a->head = (a->head + 1) % M;
+    if (a->hist < M) a->hist++;
+  }
+  memcpy(a->xo, x, sizeof(double) * n);
+  memcpy(a->ro, r, sizeof(double) * n);
+  a->have = 1;
+  double gam[64] = {0};
+  if (a->hist > 0) anderson_coeffs(n, a->hist, a->dR, r, gam);
+  for (int64_t s = 0; s < n; s++) {
+    double v = x[s] + mixing * r[s];
+    for (int h = 0; h < a->hist; h++) v -= gam[h] * (a->dX[(size_t)h * n + s] + mixing * a->dR[(size_t)h * n + s]);
+    x[s] = v;
+  }
+}
+
 agape_err agape_gap_solve(agape_op *op, const agape_states *st, const agape_gap_opts *o,
                           double *delta, int *iterations, int *converged, double *residual)
 {
   const int64_t n = op->n;
-  const int M = o->depth > 0 ? (o->depth < 64 ? o->depth : 64) : 0;
   const double beta = o->T > 0 ? 1.0 / (AGAPE_K_B * o->T) : INFINITY;
   double *cph = malloc(sizeof(double) * n), *cel = malloc(sizeof(double) * n);
   double *g = malloc(sizeof(double) * n), *r = malloc(sizeof(double) * n);
-  double *xo = malloc(sizeof(double) * n), *ro = malloc(sizeof(double) * n);
-  double *dX = malloc(sizeof(double) * (size_t)n * (M + 1)), *dR = malloc(sizeof(double) * (size_t)n * (M + 1));
-  agape_err err = AGAPE_OK;
-  if (!cph || !cel || !g || !r || !xo || !ro || !dX || !dR) { err = AGAPE_ERR_NOMEM; goto done; }
+  agape_anderson and;
+  agape_err err = agape_anderson_init(&and, n, o->depth);
+  if (!err && (!cph || !cel || !g || !r)) err = AGAPE_ERR_NOMEM;
+  if (err) goto done;
   double start = 0;
   for (int64_t s = 0; s < n; s++) start = fmax(start, fabs(delta[s]));
   *converged = 0;
   *residual = INFINITY;
-  int hist = 0, head = 0, it;
+  int it;
   double t0 = agape_par_wtime();
   for (it = 1; it <= o->max_iter; it++) {
     for (int64_t s = 0; s < n; s++) {
@@ -205,25 +247,11 @@ agape_err agape_gap_solve(agape_op *op, const agape_states *st, const agape_gap_
       *converged = 1;
       break;
     }
-    /* Anderson (type II) update */
-    if (it > 1 && M > 0) {
-      double *dx = dX + (size_t)head * n, *dr = dR + (size_t)head * n;
-      for (int64_t s = 0; s < n; s++) { dx[s] = delta[s] - xo[s]; dr[s] = r[s] - ro[s]; }
-      head = (head + 1) % M;
-      if (hist < M) hist++;
-    }
-    memcpy(xo, delta, sizeof(double) * n);
-    memcpy(ro, r, sizeof(double) * n);
-    double gam[64] = {0};
-    if (hist > 0) anderson_coeffs(n, hist, dR, r, gam);
-    for (int64_t s = 0; s < n; s++) {
-      double v = delta[s] + o->mixing * r[s];
-      for (int h = 0; h < hist; h++) v -= gam[h] * (dX[(size_t)h * n + s] + o->mixing * dR[(size_t)h * n + s]);
-      delta[s] = v;
-    }
+    agape_anderson_step(&and, delta, r, o->mixing);     /* Anderson (type II) update */
   }
   *iterations = it > o->max_iter ? o->max_iter : it;
 done:
-  free(cph); free(cel); free(g); free(r); free(xo); free(ro); free(dX); free(dR);
+  agape_anderson_free(&and);
+  free(cph); free(cel); free(g); free(r);
   return err;
 }

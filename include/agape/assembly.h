@@ -28,10 +28,14 @@ agape_err agape_assembly_couplings(const agape_par *par, const agape_dist *d,
  *   xi_col  [in] n column energies (eV) for the kernel's second argument, or NULL for xi
  *               (SPG nonlinear: E^gamma_{s'} = sqrt(xi^2 + gamma3 Delta^2))
  *   K       [out] mloc x nloc local block, row-major, eV (NULL: not built)
+ *   interp  [in] 0: closed-form kernel for every pair; 1: each own row tabulated exactly on a
+ *               column-energy grid and interpolated per pair (kernels.h, column interpolation;
+ *               error below 1e-10 (K) / 1e-8 (Z) relative, under the float storage of K)
+ *   K       [out] mloc x nloc local block, row-major, eV (NULL: not built)
  *   z       [out] n replicated Z_s, dimensionless (NULL: not built; always with xi columns) */
 agape_err agape_assembly_build(const agape_par *par, const agape_dist *d,
                                const agape_states *st, const agape_material *m,
                                double T, kern_functional fun, kern_spg_gammas gam,
-                               const double *xi_col, float *K, double *z);
+                               const double *xi_col, int interp, float *K, double *z);
 
 #endif

@@ -15,6 +15,12 @@ typedef enum { MAT_MODEL = 0, MAT_A2F = 1 } agape_mat_source;
 typedef enum { COUL_NONE = 0, COUL_MU = 1 } agape_coul_mode;
 typedef enum { SOLVER_SCDFT = 0 } agape_solver_method;
 
+/* How the pair kernels are evaluated (kernels.h): exact closed forms for every pair, or
+ * exact on a column-energy grid and interpolated per pair; auto interpolates from
+ * AGAPE_INTERP_MIN_STATES states up (a rule on the global N, so every rank count agrees). */
+typedef enum { KEVAL_AUTO = 0, KEVAL_EXACT = 1, KEVAL_INTERP = 2 } agape_kernel_eval;
+#define AGAPE_INTERP_MIN_STATES 4000
+
 typedef struct {
   /* [material] */
   agape_mat_source source;
@@ -39,6 +45,7 @@ typedef struct {
   double mixing;                   /* Anderson mixing parameter (default 0.5) */
   int    anderson_depth;           /* Anderson history length (default 8) */
   double tc_tol;                   /* relative tolerance of Tc (default 1e-5) */
+  int    kernel_eval;              /* agape_kernel_eval: auto | exact | interpolate (default auto) */
 
   /* [temperatures] */
   int    ntemps;

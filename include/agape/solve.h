@@ -37,6 +37,23 @@ void agape_linear_factor(const agape_states *st, double T, double *c);
  *   rho  [out] eigenvalue;  tol [in] relative residual. Collective. */
 agape_err agape_leading_eigen(agape_op *op, const double *c, double tol, double *v, double *rho);
 
+/* Anderson (type II) mixing for a fixed point x = G(x) with residual r = G(x) - x:
+ *   x_{k+1} = x_k + m r_k - sum_h gamma_h (dX_h + m dR_h),  gamma = argmin |r_k - dR gamma|
+ * over the last `depth` differences dX, dR of iterates and residuals (m: mixing). O(n) and
+ * replicated: every rank computes the same update from the same vectors. */
+typedef struct {
+  int64_t n;
+  int depth, hist, head, have;
+  double *xo, *ro;     /* [n] previous iterate and residual */
+  double *dX, *dR;     /* [n * depth] difference histories (ring buffers) */
+} agape_anderson;
+
+agape_err agape_anderson_init(agape_anderson *a, int64_t n, int depth);
+void agape_anderson_free(agape_anderson *a);
+void agape_anderson_reset(agape_anderson *a);            /* forget the history */
+/* x [in] x_k, [out] x_{k+1};  r [in] r_k;  mixing [in] m in (0, 1] */
+void agape_anderson_step(agape_anderson *a, double *x, const double *r, double mixing);
+
 typedef struct {
   double T;            /* K */
   int functional;      /* 0 LMG, 1 SPG */

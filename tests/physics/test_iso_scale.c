@@ -56,7 +56,7 @@ int main(int argc, char **argv)
   float *K = malloc(sizeof(float) * d.mloc * d.nloc);
   double *z = malloc(sizeof(double) * st.n);
   kern_spg_gammas g = {1.33, 3.8, 1.33};
-  if (agape_assembly_build(&par, &d, &st, &m, 0.0, KERN_LMG, g, NULL, K, z)) return 1;
+  if (agape_assembly_build(&par, &d, &st, &m, 0.0, KERN_LMG, g, NULL, 0, K, z)) return 1;
   /* state nearest E_F */
   int64_t i0 = 0;
   for (int64_t s = 0; s < st.n; s++) if (fabs(st.xi[s]) < fabs(st.xi[i0])) i0 = s;

@@ -179,7 +179,8 @@ static void test_defaults(tstate *t)
            p.bcs_omega_D_meV == 10.0 && p.coulomb == COUL_NONE && p.mu == 0.0 &&
            p.method == SOLVER_SCDFT && p.functional == KERN_SPG && p.gamma1 == 1.33 &&
            p.gamma2 == 3.8 && p.gamma3 == 1.33 && p.tol == 1e-8 && p.max_iter == 500 &&
-           p.mixing == 0.5 && p.anderson_depth == 8 && p.tc_tol == 1e-5 && p.ntemps == 0 &&
+           p.mixing == 0.5 && p.anderson_depth == 8 && p.tc_tol == 1e-5 && p.kernel_eval == KEVAL_AUTO &&
+           p.ntemps == 0 &&
            p.tc_search == 1 && p.npoints == 50000 && p.seed == 1 && p.energy_window_eV == 5.0 &&
            p.grid_min_meV == 0.01 && p.grid_ratio == 1.4 && p.grid_order == 6 &&
            p.mc_floor == 0.1 && p.mc_eps_meV == 5.0 && p.fs_smearing_meV == 10.0 &&
@@ -232,6 +233,7 @@ static void test_full_deck(tstate *t)
       "mixing = 1\n"
       "anderson_depth = 0\n"
       "TC_TOL = 2.5e-4\n"
+      "kernel_eval = interpolate\n"
       "\n"
       "[temperatures]\n"
       "list = 1, 2.5 ,5 10\n"
@@ -268,7 +270,7 @@ static void test_full_deck(tstate *t)
   check(t, p.coulomb == COUL_MU && p.mu == 0.12, "[coulomb] mode = mu, mu (inline comment stripped)");
   check(t, p.method == SOLVER_SCDFT && p.functional == KERN_LMG && p.gamma1 == 1.3 &&
            p.gamma2 == 3.88 && p.gamma3 == 1.2 && p.tol == 1e-10 && p.max_iter == 123 &&
-           p.mixing == 1.0 && p.anderson_depth == 0 && p.tc_tol == 2.5e-4,
+           p.mixing == 1.0 && p.anderson_depth == 0 && p.tc_tol == 2.5e-4 && p.kernel_eval == KEVAL_INTERP,
         "[solver] every key (section and key names case-insensitive)");
   const double T[] = {1, 2.5, 5, 10, 20, 40};
   int tok = p.ntemps == 6;
@@ -299,7 +301,7 @@ static void test_full_deck(tstate *t)
     lines++;
     s = eol + 1;
   }
-  check(t, aligned && lines == 34, "agape_params_print: %d lines, all '=' aligned", lines);
+  check(t, aligned && lines == 35, "agape_params_print: %d lines, all '=' aligned", lines);
   check(t, strstr(buf, "  sampling.energy_window_eV") && strstr(buf, "= 2 eV\n") &&
            strstr(buf, "= 1 2.5 5 10 20 40 K\n") && strstr(buf, "= 0.001 meV\n") &&
            strstr(buf, "solver.functional") && strstr(buf, "= lmg\n") &&
@@ -422,6 +424,8 @@ static void test_bad_decks(tstate *t)
              "[sampling]\ngrid_order = 17\n", 2, "[sampling] grid_order", "an integer in 1..16");
   expect_bad(t, "anderson_depth out of range", "b_depth.ini",
              "[solver]\nanderson_depth = -1\n", 2, "[solver] anderson_depth", "0..50");
+  expect_bad(t, "kernel_eval unknown choice", "b_keval.ini",
+             "[solver]\nkernel_eval = fast\n", 2, "[solver] kernel_eval", "auto, exact, interpolate");
   expect_bad(t, "negative seed", "b_seed.ini",
              "[sampling]\nseed = -1\n", 2, "[sampling] seed", "unsigned");
   expect_bad(t, "negative temperature", "b_negT.ini",

@@ -745,6 +745,103 @@ static void test_symmetry(void)
   }
 }
 
+
+/* Column interpolation (kernels/kern_interp.c).  The tolerance: K is stored in float (relative
+ * rounding 6e-8), so the interpolation must stay well below that; the analyticity argument in
+ * kern_interp.c predicts ~rho^-8 ~ 1e-10 for K (double poles of Z: ~1e-9).  Checked with 1e-9
+ * (K) and 1e-8 (Z) against the exact tables, which are themselves within 5e-13 of the twins. */
+static void test_interp(void)
+{
+  /* 1. Lagrange weights reproduce a degree-7 polynomial on every panel (independent of kernels) */
+  {
+    kern_cgrid *g = NULL;
+    int rc = kern_cgrid_create(1.0 / (8.617333262e-5 * 10), 0.002, 5.0, &g);
+    double worst = 0;
+    if (rc == 0) {
+      const int nn = kern_cgrid_nnodes(g);
+      const double *x = kern_cgrid_nodes(g);
+      double u[400];
+      int32_t off[400];
+      double L[400 * KERN_CI_NP];
+      for (int k = 0; k < 400; k++) u[k] = 5.0 * pow((k + 0.5) / 400.0, 5) * (k % 2 ? -1 : 1);
+      u[0] = 0; u[1] = x[3]; u[2] = 5.0;
+      check(kern_cgrid_locate(g, 400, u, off, L) == 0, "kern_cgrid_locate: every |u| <= 5 eV inside a grid of %d nodes", nn);
+      for (int k = 0; k < 400; k++) {
+        const double *xn = x + off[k];
+        /* p(v) = prod (v - c_m) over 7 points of the panel's own span: degree 7 */
+        double lo = xn[KERN_CI_NP - 1], hi = xn[0], v = fabs(u[k]), pv = 1, pi = 0, sc = 1;
+        for (int m = 0; m < 7; m++) { double cm = lo + (hi - lo) * m / 6.5; pv *= v - cm; sc *= hi - lo; }
+        for (int q = 0; q < KERN_CI_NP; q++) {
+          double pq = 1;
+          for (int m = 0; m < 7; m++) pq *= xn[q] - (lo + (hi - lo) * m / 6.5);
+          pi += L[(size_t)k * KERN_CI_NP + q] * pq;
+        }
+        worst = fmax(worst, fabs(pi - pv) / sc);
+      }
+      double big = 7.0;
+      check(kern_cgrid_locate(g, 1, &big, off, L) == 1, "kern_cgrid_locate counts |u| beyond the grid");
+    }
+    check(rc == 0 && worst <= 1e-13, "Chebyshev panel weights reproduce degree-7 polynomials: worst %.1e (scaled)", worst);
+    kern_cgrid_destroy(&g);
+    check(g == NULL && kern_cgrid_create(-1, 0.01, 1, &g) == -1 && kern_cgrid_create(1, 0, 1, &g) == -1,
+          "kern_cgrid_create rejects beta <= 0 and omega_min <= 0");
+  }
+  /* 2. interpolated kernels against the exact tables */
+  const double kB = 8.617333262e-5, Ts[] = {0, 0.3, 5, 40, 300};
+  const double om[4] = {0.0005, 0.015, 0.06, 0.13};
+  enum { NR = 60, NC = 700, NM = 4 };
+  static double xr[NR], xc[NC], ek[NM * NC], ez[NM * NC], A[NM * NC], ik[NC], tk[NM * 2000], tz[NM * 2000];
+  static int64_t j[2000];
+  static int32_t off[NC];
+  static double L[NC * KERN_CI_NP];
+  for (int k = 0; k < 2000; k++) j[k] = k;
+  rng_state = 99;
+  for (int i = 0; i < NR; i++) xr[i] = (i % 2 ? -1 : 1) * 5.0 * pow(urand(), 6);
+  for (int c = 0; c < NC; c++) xc[c] = (c % 3 ? 1 : -1) * 5.0 * pow(urand(), 6);
+  xr[0] = 0; xc[0] = 0; xc[1] = 5.0;
+  for (int b = 0; b < 2; b++) { xc[2 + b] = fabs(xr[3]) + om[b + 1]; xc[4 + b] = fabs(fabs(xr[5]) - om[b + 2]); }
+  for (int fun = 0; fun < 2; fun++)
+    for (int it = 0; it < 5; it++) {
+      const double beta = Ts[it] > 0 ? 1 / (kB * Ts[it]) : INFINITY;
+      kern_cgrid *g = NULL;
+      kern_tab *te = NULL, *tn = NULL;
+      int rc = kern_cgrid_create(beta, om[0], 5.0, &g);
+      int nn = rc == 0 ? kern_cgrid_nnodes(g) : 0;
+      rc |= nn > 2000;
+      if (!rc) rc = kern_tab_create_rc((kern_functional)fun, beta, NR, xr, NC, xc, NM, om, G_SPG, NR, NULL, &te) |
+                    kern_tab_create_rc((kern_functional)fun, beta, NR, xr, nn, kern_cgrid_nodes(g), NM, om, G_SPG, NR, NULL, &tn);
+      double wK = 0, wZ = 0, wS = 0;
+      if (!rc) {
+        (void)kern_cgrid_locate(g, NC, xc, off, L);
+        for (int i = 0; i < NR; i++) {
+          kern_K_row_modes(tn, i, nn, j, tk, nn);
+          kern_Z_row_modes(tn, i, nn, j, tz, nn);
+          kern_K_row_modes(te, i, NC, j, ek, NC);
+          kern_Z_row_modes(te, i, NC, j, ez, NC);
+          for (int b = 0; b < NM; b++) {          /* one mode at a time: unit weights */
+            for (int q = 0; q < NM * NC; q++) A[q] = (q / NC == b);
+            kern_ci_K_row(NM, tk, nn, off, L, NC, j, A, NC, ik);
+            for (int c = 0; c < NC; c++) {
+              wK = fmax(wK, rel(ik[c], ek[b * NC + c]));
+              double zc = kern_ci_Z_row(NM, tz, nn, off, L, 1, j + c, A + c, NC, &(double){1.0});
+              wZ = fmax(wZ, rel(zc, ez[b * NC + c]));
+            }
+          }
+          /* weighted sums over all modes and columns agree with the exact kern_Z_row */
+          double w[NC];
+          for (int c = 0; c < NC; c++) w[c] = 0.5 + urand();
+          for (int q = 0; q < NM * NC; q++) A[q] = urand();
+          double zi = kern_ci_Z_row(NM, tz, nn, off, L, NC, j, A, NC, w), ze = kern_Z_row(te, i, NC, j, A, NC, w);
+          wS = fmax(wS, rel(zi, ze));
+        }
+      }
+      check(!rc && wK <= 1e-9 && wZ <= 1e-8 && wS <= 1e-8,
+            "column interpolation %s T = %5.1f K (%d nodes): K worst %.1e, Z worst %.1e, weighted Z row %.1e",
+            fun ? "SPG" : "LMG", Ts[it], nn, wK, wZ, wS);
+      kern_tab_destroy(&te); kern_tab_destroy(&tn); kern_cgrid_destroy(&g);
+    }
+}
+
 int main(void)
 {
   test_matsubara();
@@ -753,6 +850,7 @@ int main(void)
   test_singular();
   test_table();
   test_symmetry();
+  test_interp();
   printf("%d passed, %d failed\n", n_pass, n_fail);
   return n_fail ? 1 : 0;
 }
