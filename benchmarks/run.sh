@@ -2,14 +2,46 @@
 # AGAPE benchmarks (not tests): prints the figures and appends them, with the machine
 # description, to benchmarks/results/<date>-<host>.txt. Run from the repository after
 # `scripts/agape-setup build`.
-#   benchmarks/run.sh            kernels + matvec + the default CsB12 run (long)
-#   benchmarks/run.sh quick      kernels + matvec only
+#   benchmarks/run.sh              kernels + matvec + the default CsB12 run (inputs/CsB12.in)
+#   benchmarks/run.sh quick        kernels + matvec only
+#   benchmarks/run.sh production   the 50,000-state CsB12 run only (benchmarks/decks/CsB12-50k.in):
+#                                  wall time, and peak memory summed over the ranks
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
 mkdir -p benchmarks/results
 out=benchmarks/results/$(date -u +%Y%m%dT%H%M%SZ)-$(hostname -s).txt
 ncpu=$(nproc)
+
+# run DECK on all cores; print the physics lines, the wall time and the peak of the summed
+# resident memory of the agape processes (sampled every second)
+run_deck() {
+  local deck=$1 peak=/tmp/agape-peak.$$
+  echo 0 > "$peak"
+  ( m=0; while sleep 1; do
+      s=$(ps -C agape -o rss= | awk '{t += $1} END {print t + 0}')
+      [ "$s" -gt "$m" ] && m=$s && echo "$m" > "$peak"
+    done ) &
+  local mon=$!
+  /usr/bin/time -v -o /tmp/agape-time.txt env OMP_NUM_THREADS=1 mpirun --oversubscribe -np "$ncpu" \
+    build/agape run "$deck" | tee /tmp/agape-run.log | grep -E "^agape: (Tc =|T = |gap ratio|done|N\(0\)|McMillan|[0-9]+ states|kernel block)"
+  kill "$mon" 2>/dev/null || true
+  grep -E "Elapsed" /tmp/agape-time.txt
+  echo "peak resident memory summed over the $ncpu ranks: $(awk '{printf "%.2f GB", $1 / 1048576}' "$peak") (sampled every 1 s)"
+  rm -f "$peak"
+}
+
+if [ "${1:-full}" = production ]; then
+  {
+    echo "# AGAPE production benchmark $(date -u +%FT%TZ), git $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    echo "## machine"
+    lscpu | grep -E "Model name|^CPU\(s\)|Thread" ; free -g | head -2
+    echo "## CsB12, 50,000 Monte-Carlo states (benchmarks/decks/CsB12-50k.in), $ncpu ranks x 1 thread"
+    run_deck benchmarks/decks/CsB12-50k.in
+  } 2>&1 | tee "$out"
+  echo "benchmarks: written to $out"
+  exit 0
+fi
 {
   echo "# AGAPE benchmarks $(date -u +%FT%TZ), git $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo "## machine"
@@ -24,10 +56,7 @@ ncpu=$(nproc)
   done
   if [ "${1:-full}" != quick ]; then
     echo "## default CsB12 run (inputs/CsB12.in), $ncpu ranks x 1 thread"
-    /usr/bin/time -v -o /tmp/agape-time.txt env OMP_NUM_THREADS=1 mpirun --oversubscribe -np "$ncpu" \
-      build/agape run inputs/CsB12.in | grep -E "^agape: (Tc =|T = |gap ratio|done|N\(0\)|McMillan|[0-9]+ states)"
-    grep -E "Elapsed|Maximum resident" /tmp/agape-time.txt
-    echo "(peak memory above is the largest single process; multiply by the rank count for the node)"
+    run_deck inputs/CsB12.in
   fi
 } 2>&1 | tee "$out"
 echo "benchmarks: written to $out"
