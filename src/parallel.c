@@ -1,6 +1,7 @@
 /* MPI and BLACS wrappers (see include/agape/parallel.h). Every MPI call of AGAPE's
  * driver-level code goes through this file. */
 #include "agape/parallel.h"
+#include <complex.h>
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
@@ -17,6 +18,11 @@ extern int  numroc_(const int *n, const int *nb, const int *iproc, const int *is
 extern void openblas_set_num_threads(int n);
 extern void descinit_(int *desc, const int *m, const int *n, const int *mb, const int *nb,
                       const int *irsrc, const int *icsrc, const int *ictxt, const int *lld, int *info);
+extern void pzgetrf_(const int *m, const int *n, double complex *a, const int *ia, const int *ja,
+                     const int *desca, int *ipiv, int *info);
+extern void pzgetri_(const int *n, double complex *a, const int *ia, const int *ja, const int *desca,
+                     const int *ipiv, double complex *work, const int *lwork, int *iwork,
+                     const int *liwork, int *info);
 
 agape_err agape_par_init(int *argc, char ***argv, agape_par *par)
 {
@@ -142,4 +148,47 @@ void agape_dist_destroy(agape_dist *d)
   free(d->grow);
   free(d->gcol);
   d->grow = d->gcol = NULL;
+}
+
+agape_err agape_par_zinv(const agape_par *par, int n, double complex *A)
+{
+  const int nb = 16, zero = 0, one = 1;
+  int mloc = numroc_(&n, &nb, &par->myrow, &zero, &par->nprow);
+  int nloc = numroc_(&n, &nb, &par->mycol, &zero, &par->npcol);
+  int lld = mloc > 1 ? mloc : 1, info = 0, desc[9];
+  descinit_(desc, &n, &n, &nb, &nb, &zero, &zero, &par->ictxt, &lld, &info);
+  double complex *loc = malloc(sizeof(double complex) * (size_t)lld * (nloc > 0 ? nloc : 1));
+  int *ipiv = malloc(sizeof(int) * (size_t)(mloc + nb));
+  agape_err err = (info || !loc || !ipiv) ? AGAPE_ERR_NOMEM : AGAPE_OK;
+  if ((err = agape_par_agree(par, err))) { free(loc); free(ipiv); return err; }
+  /* local block, column-major: global (i, j) of local (li, lj) */
+#define GLOB(l, p, np) (((l) / nb) * nb * (np) + (p) * nb + (l) % nb)
+  for (int lj = 0; lj < nloc; lj++)
+    for (int li = 0; li < mloc; li++)
+      loc[(size_t)lj * lld + li] = A[(size_t)GLOB(li, par->myrow, par->nprow) * n + GLOB(lj, par->mycol, par->npcol)];
+  pzgetrf_(&n, &n, loc, &one, &one, desc, ipiv, &info);
+  if (info == 0) {
+    int lwork = -1, liwork = -1, iq = 0;
+    double complex wq = 0;
+    pzgetri_(&n, loc, &one, &one, desc, ipiv, &wq, &lwork, &iq, &liwork, &info);
+    lwork = (int)creal(wq) + 1; liwork = iq + 1;
+    double complex *work = malloc(sizeof(double complex) * (size_t)lwork);
+    int *iwork = malloc(sizeof(int) * (size_t)liwork);
+    if (work && iwork) pzgetri_(&n, loc, &one, &one, desc, ipiv, work, &lwork, iwork, &liwork, &info);
+    else info = -1000;
+    free(work); free(iwork);
+  }
+  /* every rank sees the same info (ScaLAPACK returns it on all ranks of the grid) */
+  err = agape_par_agree(par, info == -1000 ? AGAPE_ERR_NOMEM : info != 0 ? AGAPE_ERR_NUMERIC : AGAPE_OK);
+  if (!err) {
+    /* gather: each entry is owned by one rank, the sum of zeros and it is exact */
+    memset(A, 0, sizeof(double complex) * (size_t)n * n);
+    for (int lj = 0; lj < nloc; lj++)
+      for (int li = 0; li < mloc; li++)
+        A[(size_t)GLOB(li, par->myrow, par->nprow) * n + GLOB(lj, par->mycol, par->npcol)] = loc[(size_t)lj * lld + li];
+    agape_par_sum(par, (double *)A, 2 * (int64_t)n * n);
+  }
+#undef GLOB
+  free(loc); free(ipiv);
+  return err;
 }

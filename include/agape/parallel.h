@@ -53,6 +53,11 @@ double agape_par_min(const agape_par *par, double x);
 double agape_par_wtime(void);
 void   agape_par_barrier(const agape_par *par);
 
+/* Invert the replicated n x n complex matrix A (row-major) in place with ScaLAPACK
+ * (pzgetrf + pzgetri, block size 16) on par's process grid; the result is replicated and
+ * identical on every rank. AGAPE_ERR_NUMERIC if A is singular. Collective. */
+agape_err agape_par_zinv(const agape_par *par, int n, _Complex double *A);
+
 /* Block-cyclic distribution of an n x n matrix with block size nb on par's grid. */
 agape_err agape_dist_create(const agape_par *par, int64_t n, int nb, agape_dist *d);
 void      agape_dist_destroy(agape_dist *d);
