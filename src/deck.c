@@ -74,8 +74,8 @@ typedef struct {
 static const char *const deck_src_names[] = {"model", "a2f", NULL};
 static const int         deck_src_vals[]  = {MAT_MODEL, MAT_A2F};
 static const char *const deck_model_names[] = {"CsB12", "LaB12", "bcs", NULL};
-static const char *const deck_coul_names[] = {"none", "mu", NULL};
-static const int         deck_coul_vals[]  = {COUL_NONE, COUL_MU};
+static const char *const deck_coul_names[] = {"none", "mu", "rpa", NULL};
+static const int         deck_coul_vals[]  = {COUL_NONE, COUL_MU, COUL_RPA};
 static const char *const deck_method_names[] = {"scdft", NULL};
 static const int         deck_method_vals[]  = {SOLVER_SCDFT};
 static const char *const deck_func_names[] = {"spg", "lmg", NULL};
@@ -112,6 +112,11 @@ static const deck_key deck_keys[] = {
 
   ENUM (SEC_COULOMB, "mode", coulomb, deck_coul_names, deck_coul_vals),
   REAL (SEC_COULOMB, "mu", mu, 0, 0, NOHI, 0, ""),
+  INT  (SEC_COULOMB, "rpa_kgrid", rpa_kgrid, 2, 64, "points per direction"),
+  REAL (SEC_COULOMB, "rpa_gcut_invA", rpa_gcut_invA, 0, 1, NOHI, 0, "1/Angstrom"),
+  REAL (SEC_COULOMB, "rpa_temperature_K", rpa_temperature_K, 0, 1, NOHI, 0, "K"),
+  REAL (SEC_COULOMB, "rpa_smearing_meV", rpa_smearing_meV, 0, 1, NOHI, 0, "meV"),
+  REAL (SEC_COULOMB, "orbital_radius_A", orbital_radius_A, 0, 1, NOHI, 0, "Angstrom"),
 
   ENUM (SEC_SOLVER, "method", method, deck_method_names, deck_method_vals),
   ENUM (SEC_SOLVER, "functional", functional, deck_func_names, deck_func_vals),
@@ -725,6 +730,10 @@ static void deck_check(deck_ctx *c)
   if (p->coulomb == COUL_MU && !c->seen[k_mu])
     deck_err(c, 0, "[coulomb] mu: missing; required when mode = mu (expected %s)",
              deck_expect(&deck_keys[k_mu], ex, sizeof ex));
+  if (p->coulomb == COUL_RPA && p->source != MAT_MODEL)
+    deck_err(c, c->seen[deck_find_key(SEC_COULOMB, "mode")],
+             "[coulomb] mode: rpa needs the orbitals of the built-in model (expected source = model, "
+             "or mode = mu / none for other materials)");
   if (!c->seen[k_list] && !p->tc_search)
     deck_err(c, 0, "[temperatures] list: missing; with tc_search = no there is nothing to do "
              "(expected a temperature list, or tc_search = yes)");
@@ -754,6 +763,11 @@ void agape_params_defaults(agape_params *p)
 
   p->coulomb = COUL_NONE;
   p->mu = 0.0;
+  p->rpa_kgrid = 12;
+  p->rpa_gcut_invA = 3.0;
+  p->rpa_temperature_K = 1000.0;
+  p->rpa_smearing_meV = 50.0;
+  p->orbital_radius_A = 1.2;
 
   p->method = SOLVER_SCDFT;
   p->functional = KERN_SPG;

@@ -3,6 +3,7 @@
 #include "agape/deck.h"
 #include "agape/material.h"
 #include "agape/sampling.h"
+#include "agape/coulomb.h"
 #include "agape/assembly.h"
 #include "agape/solve.h"
 #include "agape/output.h"
@@ -231,10 +232,15 @@ agape_err agape_run(const agape_par *par, const char *deck_path)
 
   /* coupling of the sample and Coulomb */
   if ((err = agape_assembly_couplings(par, &d, &st, &m))) goto done;
-  double mu = p.coulomb == COUL_MU ? p.mu : 0.0;
+  agape_coulomb coul;
+  if ((err = agape_coulomb_create(par, &p, &m, &coul))) goto done;
+  double mu = coul.mu;
+  /* the constant Coulomb kernel W (eV): mu/N(0) of the sample for mode mu, the RPA
+   * Fermi-surface average for mode rpa (its mu is quoted with the grid's N(0)) */
+  double wcoul = p.coulomb == COUL_RPA ? coul.w_fs : mu / m.dos0;
   int interp = p.kernel_eval == KEVAL_INTERP ||
                (p.kernel_eval == KEVAL_AUTO && st.n >= AGAPE_INTERP_MIN_STATES);
-  run_ctx c = {par, &p, &st, &m, &d, K, z, mu / m.dos0, xcol, interp, t0};
+  run_ctx c = {par, &p, &st, &m, &d, K, z, wcoul, xcol, interp, t0};
   double wlog_K = m.omega_log / AGAPE_K_B;
   double tc_mcm = agape_tc_mcmillan(m.lambda, wlog_K, 0.1);
   if (par->rank == 0) {
@@ -333,7 +339,7 @@ agape_err agape_run(const agape_par *par, const char *deck_path)
       .converged = conv, .iterations = iters,
       .tc = tc, .gap_ratio = ratio, .tc_gap_T = rT, .ntc = nh, .tc_hist_T = hT, .tc_hist_rho = hr,
       .dos0 = m.dos0, .lambda = m.lambda, .omega_log_meV = m.omega_log * 1e3,
-      .nmodes = m.nmodes, .omega_meV = om, .a2f = aw, .mu = mu, .tc_mcmillan_mustar01 = tc_mcm,
+      .nmodes = m.nmodes, .omega_meV = om, .a2f = aw, .mu = mu, .coulomb = &coul, .tc_mcmillan_mustar01 = tc_mcm,
       .params = &p, .nranks = par->size, .nthreads = par->nthreads, .wall_seconds = agape_par_wtime() - t0};
     err = agape_output_write(&r);
     free(dfs_meV); free(om); free(aw);

@@ -472,6 +472,18 @@ static int out_write_h5(const char *path, const agape_results *r, int nbins,
   H5Gclose(g); g = -1;
   if ((g = out_group(ctx, file, "coulomb", "Coulomb interaction")) < 0) goto done;
   if (out_scalar(ctx, g, "mu", r->mu, "1", "mu = N(0) W (0 when Coulomb is off)") < 0) goto done;
+  if (r->coulomb && r->coulomb->mode == COUL_RPA) {
+    const agape_coulomb *c = r->coulomb;
+    if (out_scalar(ctx, g, "w_fs", c->w_fs, "eV",
+                   "RPA: Fermi-surface average <W> of the screened interaction (the constant W of the gap equation)") < 0 ||
+        out_scalar(ctx, g, "w_bare_fs", c->w_bare_fs, "eV", "RPA: the same average of the bare Coulomb interaction") < 0 ||
+        out_scalar(ctx, g, "dos0_grid", c->dos0_grid, "states/eV/spin/cell",
+                   "RPA: N(0) of the regular grid with the Gaussian delta (mu = dos0_grid * w_fs)") < 0 ||
+        out_scalar(ctx, g, "k_tf", sqrt(c->ktf2), "1/Angstrom", "RPA: Thomas-Fermi wave vector of the q = 0 head") < 0 ||
+        out_scalar(ctx, g, "kgrid", c->nk, "1", "RPA: k- and q-grid points per direction") < 0 ||
+        out_scalar(ctx, g, "ng_max", c->ng_max, "1", "RPA: largest number of G vectors (local fields) at one q") < 0 ||
+        out_scalar(ctx, g, "seconds", c->seconds, "s", "RPA: wall time of the Coulomb stage") < 0) goto done;
+  }
   H5Gclose(g); g = -1;
 
   snprintf(ctx->what, sizeof ctx->what, "file (flush/close)");

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include "agape/error.h"
 #include "agape/deck.h"
+#include "agape/coulomb.h"
 
 typedef struct {
   /* states (length n) */
@@ -42,6 +43,7 @@ typedef struct {
   const double *omega_meV; /* nmodes mode frequencies, meV */
   const double *a2f;       /* nmodes spectral weights int alpha^2F d omega over each mode, meV */
   double mu;               /* N(0) W, dimensionless */
+  const agape_coulomb *coulomb; /* the Coulomb stage (mode rpa: its grid numbers), or NULL */
   double tc_mcmillan_mustar01; /* McMillan-Allen-Dynes Tc (f1 f2 = 1) at mu* = 0.1, K */
 
   /* provenance */

@@ -301,7 +301,7 @@ static void test_full_deck(tstate *t)
     lines++;
     s = eol + 1;
   }
-  check(t, aligned && lines == 35, "agape_params_print: %d lines, all '=' aligned", lines);
+  check(t, aligned && lines == 40, "agape_params_print: %d lines, all '=' aligned", lines);
   check(t, strstr(buf, "  sampling.energy_window_eV") && strstr(buf, "= 2 eV\n") &&
            strstr(buf, "= 1 2.5 5 10 20 40 K\n") && strstr(buf, "= 0.001 meV\n") &&
            strstr(buf, "solver.functional") && strstr(buf, "= lmg\n") &&
@@ -424,6 +424,11 @@ static void test_bad_decks(tstate *t)
              "[sampling]\ngrid_order = 17\n", 2, "[sampling] grid_order", "an integer in 1..16");
   expect_bad(t, "anderson_depth out of range", "b_depth.ini",
              "[solver]\nanderson_depth = -1\n", 2, "[solver] anderson_depth", "0..50");
+  expect_bad(t, "mode = rpa without the model's orbitals", "b_rpa.ini",
+             "[material]\nsource = a2f\na2f_file = /dev/null\n[coulomb]\nmode = rpa\n", 5, "[coulomb] mode",
+             "rpa needs the orbitals of the built-in model");
+  expect_bad(t, "rpa_kgrid out of range", "b_rpak.ini",
+             "[coulomb]\nmode = rpa\nrpa_kgrid = 1\n", 3, "[coulomb] rpa_kgrid", "2..64");
   expect_bad(t, "kernel_eval unknown choice", "b_keval.ini",
              "[solver]\nkernel_eval = fast\n", 2, "[solver] kernel_eval", "auto, exact, interpolate");
   expect_bad(t, "negative seed", "b_seed.ini",

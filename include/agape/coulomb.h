@@ -1,0 +1,40 @@
+/* Coulomb stage (deck -> material -> sampling -> coulomb -> assembly -> solve -> output):
+ * the static screened Coulomb interaction entering the gap equation.
+ *
+ *   mode = mu   mu = N(0) W given in the deck; W constant over the whole energy window.
+ *   mode = rpa  mu computed from the built-in model's own bands (physics.md §1.5, §4):
+ *     1. bands and orbital eigenvectors on a regular n^3 k-grid (rpa_kgrid);
+ *     2. the orbital-resolved chi0(q) by the imaginary-time FFT route (chi0.h) at the
+ *        electronic temperature rpa_temperature_K, tau points split over the ranks;
+ *     3. for every q of the grid, chi0_{GG'}(q) on the sphere |q+G| <= rpa_gcut_invA with the
+ *        Gaussian t2 cluster-orbital form factors (rpa.h, radius orbital_radius_A), eps =
+ *        1 - v chi0 and W = eps^-1 v inverted with ScaLAPACK on the process grid; at q = 0 the
+ *        head is the Thomas-Fermi W averaged over the q-cell around Gamma and the wings are 0;
+ *     4. mu = N(0) <W_{kn,k'n'}>_FS, the double Fermi-surface average over pairs of grid
+ *        states (Gaussian delta of width rpa_smearing_meV), with
+ *        W_{kn,k'n'} = (1/Omega) sum_GG' M_G^* W_GG'(k'-k) M_G', M_G = <kn|e^{-i(q+G)r}|k'n'>.
+ *     The gap equation then uses that mu as a constant W = mu/N(0) (as mode = mu); the
+ *     energy-resolved W(xi, xi') is not used yet.
+ * Collective: every rank gets the same numbers. */
+#ifndef AGAPE_COULOMB_H
+#define AGAPE_COULOMB_H
+#include "agape/parallel.h"
+#include "agape/material.h"
+
+typedef struct {
+  int    mode;          /* agape_coul_mode */
+  double mu;            /* N(0) W, dimensionless (mode mu: the deck's value) */
+  /* mode rpa: */
+  int    nk;            /* grid points per direction */
+  int    ng_max;        /* largest G set over q */
+  double dos0_grid;     /* N(0) of the grid with the Gaussian delta, states/eV/spin/cell */
+  double w_fs;          /* <W>_FS, eV */
+  double w_bare_fs;     /* the same average of the bare v (no screening), eV */
+  double ktf2;          /* Thomas-Fermi k_TF^2, 1/Angstrom^2 */
+  double seconds;       /* wall time of the RPA step */
+} agape_coulomb;
+
+agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, const agape_material *m,
+                               agape_coulomb *c);
+
+#endif
