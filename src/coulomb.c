@@ -15,6 +15,7 @@ extern void dsyev_(const char *jobz, const char *uplo, const int *n, double *a, 
 
 #define NO 3                      /* t2 orbitals of the model */
 #define NO4 (NO * NO * NO * NO)
+#define NE AGAPE_COUL_NE       /* energy bins of W(xi, xi') */
 
 /* Bands and eigenvectors of the model on the n^3 grid: e[k*3 + b] (eV from E_F),
  * U[(k*3 + a)*3 + b] (real, stored complex for chi0.h). */
@@ -104,13 +105,20 @@ agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, cons
   double complex *cg = malloc(sizeof(double complex) * (size_t)gcap * gcap);
   double complex *A = malloc(sizeof(double complex) * (size_t)gcap * gcap);
   double complex *W = malloc(sizeof(double complex) * (size_t)gcap * gcap);
-  double complex *Mv = malloc(sizeof(double complex) * (size_t)gcap);
+  double *RW = malloc(sizeof(double) * 9 * (size_t)gcap);
   int *idx = malloc(sizeof(int) * (size_t)gcap);
-  if (!G || !Q || !rho || !vG || !cg || !A || !W || !Mv || !idx) err = AGAPE_ERR_NOMEM;
+  if (!G || !Q || !rho || !vG || !cg || !A || !W || !RW || !idx) err = AGAPE_ERR_NOMEM;
   const double bmat[9] = {bl, 0, 0, 0, bl, 0, 0, 0, bl};
   const double head = err ? 0 : rpa_w_head_tf(c->ktf2, bmat, n, n, n);
   const double head_bare = err ? 0 : rpa_w_head_tf(0.0, bmat, n, n, n);
   double acc[2] = {0, 0};            /* sum d d W, sum d d v over this rank's k */
+  /* energy-resolved W(xi, xi'): NE bins over the grid's band range */
+  double elo = INFINITY, ehi = -INFINITY;
+  for (int64_t s2 = 0; s2 < nk * NO; s2++) { elo = fmin(elo, e[s2]); ehi = fmax(ehi, e[s2]); }
+  const double de = (ehi - elo) / NE * (1 + 1e-12);
+#define ebin(x) ((int)fmin(NE - 1, floor(((x) - elo) / de)))
+  double *wsum = calloc((size_t)NE * NE, sizeof(double)), *wcnt = calloc((size_t)NE * NE, sizeof(double));
+  if (!wsum || !wcnt) err = AGAPE_ERR_NOMEM;
   for (int64_t iq = 0; iq < nk && !err; iq++) {
     /* q in [-1/2, 1/2) of the grid, crystal coordinates */
     double qf[3] = {(double)(iq / (n * n)) / n, (double)(iq / n % n) / n, (double)(iq % n) / n};
@@ -142,35 +150,49 @@ agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, cons
     for (int i = 0; i < nb; i++)
       for (int j = 0; j < nb; j++) W[(size_t)idx[i] * ng + idx[j]] = A[(size_t)i * nb + j] * vG[idx[j]];
     if (g0 >= 0) W[(size_t)g0 * ng + g0] = head;
-    /* Fermi-surface pairs (k n, k+q n') of this rank's k */
+    /* W between Bloch states, contracted into the orbital basis once per q:
+     *   W_{k b1, k+q b2} = p^T What p,  p_(ad) = U_a,b1(k) U_d,b2(k+q)  (real eigenvectors),
+     *   What_(ad),(a'd') = (1/Omega) sum_GG' rho_ad(q+G) Re W_GG' rho_a'd'(q+G')
+     * (M_G = <k b1|e^{-i(q+G)r}|k+q b2> = sum_ad p_(ad) rho_ad(q+G)); the same for the bare v */
+    double Wh[81], Vh[81];
+    for (int g = 0; g < ng; g++)                 /* RW = Re W rho (ng x 9) */
+      for (int j = 0; j < 9; j++) {
+        double t = 0;
+        for (int h = 0; h < ng; h++) t += creal(W[(size_t)g * ng + h]) * rho[9 * h + j];
+        RW[9 * g + j] = t;
+      }
+    for (int i = 0; i < 9; i++)
+      for (int j = 0; j < 9; j++) {
+        double sw = 0, sv = 0;
+        for (int g = 0; g < ng; g++) {
+          sw += rho[9 * g + i] * RW[9 * g + j];
+          sv += rho[9 * g + i] * rho[9 * g + j] * (g == g0 ? head_bare : vG[g]);
+        }
+        Wh[i * 9 + j] = sw / omega; Vh[i * 9 + j] = sv / omega;
+      }
+    /* all pairs (k b1, k+q b2) of this rank's k: the Fermi-surface sums (Gaussian delta) and
+     * the energy-resolved table (bins of the grid's energy range) */
     for (int64_t k = par->rank; k < nk; k += par->size) {
       const int64_t kq = grid_add(n, k, iq);
-      for (int b1 = 0; b1 < NO; b1++) {
-        const double d1 = d[k * NO + b1];
-        if (d1 < 1e-10 * dmax) continue;
+      for (int b1 = 0; b1 < NO; b1++)
         for (int b2 = 0; b2 < NO; b2++) {
-          const double d2 = d[kq * NO + b2];
-          if (d2 < 1e-10 * dmax) continue;
-          /* M_G = <k b1| e^{-i(q+G)r} |k+q b2> = sum_ad U_a,b1(k) U_d,b2(k+q) rho_ad(q+G) */
-          double ua[NO], ud[NO];
-          for (int a = 0; a < NO; a++) { ua[a] = creal(U[(k * NO + a) * NO + b1]); ud[a] = creal(U[(kq * NO + a) * NO + b2]); }
-          for (int g = 0; g < ng; g++) {
-            double s = 0;
-            for (int a = 0; a < NO; a++) for (int dd = 0; dd < NO; dd++) s += ua[a] * ud[dd] * rho[9 * g + a * NO + dd];
-            Mv[g] = s;
+          double pv[9];
+          for (int a = 0; a < NO; a++)
+            for (int dd = 0; dd < NO; dd++)
+              pv[a * NO + dd] = creal(U[(k * NO + a) * NO + b1]) * creal(U[(kq * NO + dd) * NO + b2]);
+          double wq = 0, vq = 0;
+          for (int i = 0; i < 9; i++) {
+            double tw = 0, tv = 0;
+            for (int j = 0; j < 9; j++) { tw += Wh[i * 9 + j] * pv[j]; tv += Vh[i * 9 + j] * pv[j]; }
+            wq += pv[i] * tw; vq += pv[i] * tv;
           }
-          double complex wq = 0;
-          double vq = 0;
-          for (int g = 0; g < ng; g++) {
-            double complex s = 0;
-            for (int h = 0; h < ng; h++) s += W[(size_t)g * ng + h] * conj(Mv[h]);
-            wq += Mv[g] * s;
-            vq += creal(Mv[g] * conj(Mv[g])) * (g == g0 ? head_bare : vG[g]);
-          }
-          acc[0] += d1 * d2 * creal(wq) / omega;
-          acc[1] += d1 * d2 * vq / omega;
+          const double dd2 = d[k * NO + b1] * d[kq * NO + b2];
+          acc[0] += dd2 * wq;
+          acc[1] += dd2 * vq;
+          const int i1 = ebin(e[k * NO + b1]), i2 = ebin(e[kq * NO + b2]);
+          wsum[(size_t)i1 * NE + i2] += wq;
+          wcnt[(size_t)i1 * NE + i2] += 1;
         }
-      }
     }
     if (par->rank == 0 && (iq + 1) % (nk / 8 > 0 ? nk / 8 : 1) == 0)
       printf("agape: RPA W(q) at %lld of %lld q-points (%d G vectors)  (%.1f s)\n", (long long)iq + 1, (long long)nk,
@@ -179,6 +201,26 @@ agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, cons
   err = agape_par_agree(par, err);
   if (!err) {
     agape_par_sum(par, acc, 2);
+    agape_par_sum(par, wsum, (int64_t)NE * NE);
+    agape_par_sum(par, wcnt, (int64_t)NE * NE);
+    c->ne = NE;
+    for (int i = 0; i < NE; i++) { c->xi_axis[i] = elo + (i + 0.5) * de; c->dos_xi[i] = 0; }
+    for (int64_t s2 = 0; s2 < nk * NO; s2++) c->dos_xi[ebin(e[s2])] += 1.0 / ((double)nk * de);
+    /* bin averages; a bin pair without grid pairs takes the nearest filled one in energy */
+    for (int i = 0; i < NE; i++)
+      for (int j = 0; j < NE; j++) {
+        int bi = i, bj = j;
+        double best = INFINITY;
+        if (wcnt[(size_t)i * NE + j] == 0)
+          for (int i2 = 0; i2 < NE; i2++)
+            for (int j2 = 0; j2 < NE; j2++)
+              if (wcnt[(size_t)i2 * NE + j2] > 0) {
+                double dist = (double)(i2 - i) * (i2 - i) + (double)(j2 - j) * (j2 - j);
+                if (dist < best) { best = dist; bi = i2; bj = j2; }
+              }
+        c->w_xi[(size_t)i * NE + j] = wsum[(size_t)bi * NE + bj] / wcnt[(size_t)bi * NE + bj];
+      }
+#undef ebin
     const double norm = (double)nk * (double)nk * n0 * n0;
     c->w_fs = acc[0] / norm;
     c->w_bare_fs = acc[1] / norm;
@@ -189,7 +231,7 @@ agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, cons
              "bare <v>_FS = %.3f eV, k_TF = %.3f /A, up to %d G; %.1f s)\n",
              c->mu, n0, c->w_fs, c->w_bare_fs, sqrt(c->ktf2), c->ng_max, c->seconds), fflush(stdout);
   }
-  free(Q); free(rho); free(vG); free(cg); free(A); free(W); free(Mv); free(idx); free(G);
+  free(Q); free(rho); free(vG); free(cg); free(A); free(W); free(RW); free(idx); free(G); free(wsum); free(wcnt);
 done:
   free(e); free(d); free(U); free(chi); free(tau); free(tw);
   return err;

@@ -27,6 +27,7 @@ typedef struct {
   double coul;
   double *xcol;   /* [n] scratch column energies (SPG) */
   int interp;     /* column-interpolated kernels (kernels.h) */
+  const agape_coulomb *ctab;  /* mode rpa: energy-resolved W(xi, xi'), else NULL */
   double t0;
 } run_ctx;
 
@@ -42,6 +43,10 @@ static agape_err rho_at(run_ctx *c, double T, double *v, double *rho)
   if (err) return err;
   agape_op op;
   if ((err = agape_op_init(&op, c->par, c->d, c->st->n, c->K, c->z, c->coul))) return err;
+  if (c->ctab && (err = agape_op_set_coulomb_table(&op, c->ctab->ne, c->ctab->xi_axis, c->ctab->w_xi, c->st->xi))) {
+    agape_op_free(&op);
+    return err;
+  }
   double *cf = malloc(sizeof(double) * c->st->n);
   if (!cf) { agape_op_free(&op); return AGAPE_ERR_NOMEM; }
   agape_linear_factor(c->st, T, cf);
@@ -141,6 +146,10 @@ static agape_err gap_at(run_ctx *c, double T, double *delta, int *iters, int *co
     double ts = agape_par_wtime();
     agape_op op;
     if ((err = agape_op_init(&op, c->par, c->d, n, c->K, c->z, c->coul))) break;
+    if (c->ctab && (err = agape_op_set_coulomb_table(&op, c->ctab->ne, c->ctab->xi_axis, c->ctab->w_xi, c->st->xi))) {
+      agape_op_free(&op);
+      break;
+    }
     double tol_in = spg ? fmax(p->tol, 1e-3 * change) : p->tol;
     agape_gap_opts o = {T, spg ? KERN_SPG : KERN_LMG, p->gamma3, tol_in, p->mixing, p->max_iter, p->anderson_depth, 1};
     memcpy(prev, delta, sizeof(double) * n);
@@ -235,12 +244,12 @@ agape_err agape_run(const agape_par *par, const char *deck_path)
   agape_coulomb coul;
   if ((err = agape_coulomb_create(par, &p, &m, &coul))) goto done;
   double mu = coul.mu;
-  /* the constant Coulomb kernel W (eV): mu/N(0) of the sample for mode mu, the RPA
-   * Fermi-surface average for mode rpa (its mu is quoted with the grid's N(0)) */
-  double wcoul = p.coulomb == COUL_RPA ? coul.w_fs : mu / m.dos0;
+  /* the Coulomb kernel: constant W = mu/N(0) of the sample for mode mu; the energy-resolved
+   * W(xi, xi') of the RPA step for mode rpa (its mu is quoted with the grid's N(0)) */
+  double wcoul = p.coulomb == COUL_RPA ? 0.0 : mu / m.dos0;
   int interp = p.kernel_eval == KEVAL_INTERP ||
                (p.kernel_eval == KEVAL_AUTO && st.n >= AGAPE_INTERP_MIN_STATES);
-  run_ctx c = {par, &p, &st, &m, &d, K, z, wcoul, xcol, interp, t0};
+  run_ctx c = {par, &p, &st, &m, &d, K, z, wcoul, xcol, interp, p.coulomb == COUL_RPA ? &coul : NULL, t0};
   double wlog_K = m.omega_log / AGAPE_K_B;
   double tc_mcm = agape_tc_mcmillan(m.lambda, wlog_K, 0.1);
   if (par->rank == 0) {

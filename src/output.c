@@ -483,6 +483,14 @@ static int out_write_h5(const char *path, const agape_results *r, int nbins,
         out_scalar(ctx, g, "kgrid", c->nk, "1", "RPA: k- and q-grid points per direction") < 0 ||
         out_scalar(ctx, g, "ng_max", c->ng_max, "1", "RPA: largest number of G vectors (local fields) at one q") < 0 ||
         out_scalar(ctx, g, "seconds", c->seconds, "s", "RPA: wall time of the Coulomb stage") < 0) goto done;
+    hsize_t de[2] = {(hsize_t)c->ne, (hsize_t)c->ne};
+    if (out_f64(ctx, g, "xi_axis", 1, de, c->xi_axis, "eV",
+                "RPA: energies of W(xi, xi') (bin centres over the tight-binding bands), from E_F") < 0 ||
+        out_f64(ctx, g, "w_xi", 2, de, c->w_xi, "eV",
+                "RPA: energy-resolved W(xi, xi') = average of W_{kn,k'n'} over grid pairs in the two energy bins; "
+                "the gap equation interpolates it linearly, flat beyond the axis") < 0 ||
+        out_f64(ctx, g, "dos_xi", 1, de, c->dos_xi, "states/eV/spin/cell",
+                "RPA: density of states of the tight-binding bands on the grid, per bin") < 0) goto done;
   }
   H5Gclose(g); g = -1;
 
@@ -537,14 +545,15 @@ static int out_write_txt(const char *tmp, const char *src, const agape_results *
  * PNG via the Python script
  * ====================================================================================== */
 
-/* Locate agape-plot-histograms: $AGAPE_PLOT_SCRIPT, else relative to the folder of
- * /proc/self/exe: ../scripts/ (build folder inside the repository), ./ or ../bin/
- * (installed), else AGAPE_SOURCE_DIR/scripts/ when that macro is defined at compile time.
+/* Locate a plot script (name: agape-plot-histograms or agape-plot-coulomb):
+ * $AGAPE_PLOT_SCRIPT for the histograms, else relative to the folder of /proc/self/exe:
+ * ../scripts/ (build folder inside the repository), ./ or ../bin/ (installed), else
+ * AGAPE_SOURCE_DIR/scripts/ when that macro is defined at compile time.
  *   out, cap [out] path found
  * Returns 0 and fills out, or -1. */
-static int out_find_script(char *out, size_t cap)
+static int out_find_script(const char *name, char *out, size_t cap)
 {
-  const char *env = getenv("AGAPE_PLOT_SCRIPT");
+  const char *env = strcmp(name, OUT_SCRIPT_NAME) == 0 ? getenv("AGAPE_PLOT_SCRIPT") : NULL;
   if (env && env[0]) {
     if (access(env, R_OK) == 0 && snprintf(out, cap, "%s", env) < (int)cap) return 0;
     fprintf(stderr, "agape: warning: AGAPE_PLOT_SCRIPT=%s is not readable; looking elsewhere\n", env);
@@ -557,11 +566,11 @@ static int out_find_script(char *out, size_t cap)
   out_dirname(exe, dir, sizeof dir);
   static const char *const rel[] = {"../scripts/", "", "../bin/"};
   for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
-    int l = snprintf(out, cap, "%s/%s" OUT_SCRIPT_NAME, dir, rel[i]);
+    int l = snprintf(out, cap, "%s/%s%s", dir, rel[i], name);
     if (l > 0 && (size_t)l < cap && access(out, R_OK) == 0) return 0;
   }
 #ifdef AGAPE_SOURCE_DIR /* optional compile definition: out-of-tree build folders */
-  int l = snprintf(out, cap, "%s/scripts/" OUT_SCRIPT_NAME, AGAPE_SOURCE_DIR);
+  int l = snprintf(out, cap, "%s/scripts/%s", AGAPE_SOURCE_DIR, name);
   if (l > 0 && (size_t)l < cap && access(out, R_OK) == 0) return 0;
 #endif
   return -1;
@@ -583,14 +592,14 @@ static int out_run_plot(const char *script, const char *results, const char *png
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/* Make the PNG beside the results; problems are warnings only. */
-static void out_plot(const char *results, const char *png)
+/* Make the PNG beside the results with the script name; problems are warnings only.
+ * what [in] words for the progress line ("gap histogram plot"). */
+static void out_plot(const char *name, const char *what, const char *results, const char *png)
 {
   char script[AGAPE_PATH_MAX];
-  if (out_find_script(script, sizeof script) != 0) {
-    fprintf(stderr, "agape: warning: no plot made: " OUT_SCRIPT_NAME " not found (set "
-                    "AGAPE_PLOT_SCRIPT to its path, or run scripts/" OUT_SCRIPT_NAME " %s -o %s)\n",
-            results, png);
+  if (out_find_script(name, script, sizeof script) != 0) {
+    fprintf(stderr, "agape: warning: no plot made: %s not found (run scripts/%s %s -o %s)\n",
+            name, name, results, png);
     return;
   }
   if (access(OUT_PYTHON, X_OK) != 0) {
@@ -607,7 +616,7 @@ static void out_plot(const char *results, const char *png)
             st, script, results, png);
     return;
   }
-  printf("agape: wrote gap histogram plot to %s\n", png);
+  printf("agape: wrote %s to %s\n", what, png);
 }
 
 /* ======================================================================================
@@ -702,7 +711,13 @@ agape_err agape_output_write(const agape_results *r)
   txt_tmp_made = 0;
   printf("agape: wrote gap histograms to %s\n", txt);
 
-  if (p->plot) out_plot(path, png);
+  if (p->plot) out_plot(OUT_SCRIPT_NAME, "gap histogram plot", path, png);
+  if (p->plot && r->coulomb && r->coulomb->mode == COUL_RPA) {
+    char cpng[AGAPE_PATH_MAX], dir[AGAPE_PATH_MAX];
+    out_dirname(path, dir, sizeof dir);
+    if (out_join(cpng, sizeof cpng, dir, "coulomb_w.png") == 0)
+      out_plot("agape-plot-coulomb", "Coulomb W(xi, xi) and DOS plot", path, cpng);
+  }
 
 done:
   if (h5e_saved) H5Eset_auto2(H5E_DEFAULT, old_func, old_data);

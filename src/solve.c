@@ -16,12 +16,38 @@ extern void dgeev_(const char *jobvl, const char *jobvr, const int *n, double *a
 agape_err agape_op_init(agape_op *op, const agape_par *par, const agape_dist *d, int64_t n,
                         const float *K, const double *z, double coul)
 {
+  memset(op, 0, sizeof *op);
   op->par = par; op->d = d; op->n = n; op->K = K; op->z = z; op->coul = coul;
   op->work = malloc(sizeof(double) * (size_t)(n + d->nloc + 1));
   return op->work ? AGAPE_OK : AGAPE_ERR_NOMEM;
 }
 
-void agape_op_free(agape_op *op) { free(op->work); op->work = NULL; }
+void agape_op_free(agape_op *op)
+{
+  free(op->work); free(op->cidx); free(op->cwt); free(op->cv);
+  op->work = NULL; op->cidx = NULL; op->cwt = NULL; op->cv = NULL;
+}
+
+agape_err agape_op_set_coulomb_table(agape_op *op, int ne, const double *axis, const double *wtab,
+                                     const double *xi)
+{
+  if (ne < 2) return AGAPE_ERR_INTERNAL;
+  op->cidx = malloc(sizeof(int32_t) * (size_t)op->n);
+  op->cwt = malloc(sizeof(double) * (size_t)op->n);
+  op->cv = malloc(sizeof(double) * 2 * (size_t)ne);
+  if (!op->cidx || !op->cwt || !op->cv) return AGAPE_ERR_NOMEM;
+  const double de = (axis[ne - 1] - axis[0]) / (ne - 1);
+  for (int64_t s = 0; s < op->n; s++) {
+    double u = (xi[s] - axis[0]) / de;
+    int i = (int)floor(u);
+    double t = u - i;
+    if (u <= 0) { i = 0; t = 0; }
+    else if (i >= ne - 1) { i = ne - 2; t = 1; }
+    op->cidx[s] = i; op->cwt[s] = t;
+  }
+  op->ne = ne; op->wtab = wtab;
+  return AGAPE_OK;
+}
 
 void agape_op_apply(agape_op *op, const double *cph, const double *cel, const double *x, double *y)
 {
@@ -41,6 +67,27 @@ void agape_op_apply(agape_op *op, const double *cph, const double *cel, const do
     y[d->grow[li]] = acc;
   }
   agape_par_sum(op->par, y, n);
+  if (op->ne > 0) {
+    /* energy-resolved Coulomb: v = H^T (cel x), u = W v, y += H u */
+    const int ne = op->ne;
+    double *v = op->cv, *u = op->cv + ne;
+    memset(v, 0, sizeof(double) * ne);
+    for (int64_t j = 0; j < n; j++) {
+      double c = cel[j] * x[j], t = op->cwt[j];
+      v[op->cidx[j]] += (1 - t) * c;
+      v[op->cidx[j] + 1] += t * c;
+    }
+    for (int p = 0; p < ne; p++) {
+      double a = 0;
+      for (int q = 0; q < ne; q++) a += op->wtab[p * ne + q] * v[q];
+      u[p] = a;
+    }
+    for (int64_t s = 0; s < n; s++) {
+      double t = op->cwt[s], ce = (1 - t) * u[op->cidx[s]] + t * u[op->cidx[s] + 1];
+      y[s] = -0.5 * (y[s] + ce) / (1 + op->z[s]);
+    }
+    return;
+  }
   double ce = 0;
   if (op->coul != 0) for (int64_t j = 0; j < n; j++) ce += cel[j] * x[j];
   for (int64_t s = 0; s < n; s++)

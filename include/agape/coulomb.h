@@ -21,6 +21,8 @@
 #include "agape/parallel.h"
 #include "agape/material.h"
 
+#define AGAPE_COUL_NE 48
+
 typedef struct {
   int    mode;          /* agape_coul_mode */
   double mu;            /* N(0) W, dimensionless (mode mu: the deck's value) */
@@ -32,6 +34,13 @@ typedef struct {
   double w_bare_fs;     /* the same average of the bare v (no screening), eV */
   double ktf2;          /* Thomas-Fermi k_TF^2, 1/Angstrom^2 */
   double seconds;       /* wall time of the RPA step */
+  /* mode rpa: energy-resolved W(xi, xi') = average of W_{kn,k'n'} over the grid pairs with
+   * e_kn in bin i and e_k'n' in bin j (AGAPE_COUL_NE equal bins over the grid's band range);
+   * the gap equation interpolates it linearly between bin centres, flat beyond them */
+  int    ne;
+  double xi_axis[AGAPE_COUL_NE];               /* bin centres, eV from E_F */
+  double w_xi[AGAPE_COUL_NE * AGAPE_COUL_NE];  /* eV, row-major */
+  double dos_xi[AGAPE_COUL_NE];                /* DOS of the grid per bin, states/eV/spin/cell */
 } agape_coulomb;
 
 agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, const agape_material *m,

@@ -20,11 +20,23 @@ typedef struct {
   const double *z;     /* [n] Z_s */
   double coul;         /* mu / N(0), eV (rank-one static Coulomb kernel) */
   double *work;        /* [n + nloc] scratch */
+  /* energy-resolved Coulomb kernel W(xi_s, xi_s') (replaces coul when ne > 0): linear
+   * interpolation between ne energies, W = sum_pp' h_p(xi_s) wtab_pp' h_p'(xi_s') */
+  int ne;
+  const double *wtab;  /* [ne * ne] eV */
+  int32_t *cidx;       /* [n] lower node of each state */
+  double *cwt;         /* [n] weight of the upper node */
+  double *cv;          /* [2 ne] scratch */
 } agape_op;
 
 agape_err agape_op_init(agape_op *op, const agape_par *par, const agape_dist *d, int64_t n,
                         const float *K, const double *z, double coul);
 void agape_op_free(agape_op *op);
+/* Use the energy-resolved Coulomb kernel wtab (ne x ne, eV) on the equally spaced energies
+ * axis[0..ne) (eV) instead of the constant coul; states beyond the axis take the end values.
+ * xi [in] n state energies, eV. */
+agape_err agape_op_set_coulomb_table(agape_op *op, int ne, const double *axis, const double *wtab,
+                                     const double *xi);
 
 /* y = operator(x) with the column factors cph, cel (see above). Collective. */
 void agape_op_apply(agape_op *op, const double *cph, const double *cel, const double *x, double *y);
