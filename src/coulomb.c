@@ -4,6 +4,7 @@
 #include "agape/rpa.h"
 #include "agape/model_xb12.h"
 #include "agape/units.h"
+#include <hdf5.h>
 #include <complex.h>
 #include <math.h>
 #include <stdio.h>
@@ -45,12 +46,109 @@ static int64_t grid_add(int n, int64_t k, int64_t q)
   return ((int64_t)((k1 + q1) % n) * n + (k2 + q2) % n) * n + (k3 + q3) % n;
 }
 
+/* Read one float64 dataset of rank `rank` from an open file; dims [out].  Returns a malloc'd
+ * array or NULL (message printed, naming file and dataset). */
+static double *w_read(hid_t f, const char *path, const char *name, int rank, hsize_t *dims)
+{
+  if (H5Lexists(f, name, H5P_DEFAULT) <= 0) {
+    agape_error(AGAPE_ERR_IO, "%s: no dataset /%s (expected /xi: energies in eV, /w: W(xi, xi') in eV)", path, name);
+    return NULL;
+  }
+  hid_t d = H5Dopen2(f, name, H5P_DEFAULT), sp = d >= 0 ? H5Dget_space(d) : -1;
+  double *x = NULL;
+  if (sp >= 0 && H5Sget_simple_extent_ndims(sp) == rank) {
+    H5Sget_simple_extent_dims(sp, dims, NULL);
+    hsize_t tot = 1;
+    for (int i = 0; i < rank; i++) tot *= dims[i];
+    x = tot > 0 ? malloc(sizeof(double) * tot) : NULL;
+    if (x && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, x) < 0) { free(x); x = NULL; }
+  }
+  if (!x) agape_error(AGAPE_ERR_IO, "%s: /%s: cannot read a %d-dimensional float64 array", path, name, rank);
+  if (sp >= 0) H5Sclose(sp);
+  if (d >= 0) H5Dclose(d);
+  return x;
+}
+
+/* mode file: rank 0 reads and checks w_file, every rank gets the table (sum with zeros). */
+static agape_err w_file_load(const agape_par *par, const char *path, agape_coulomb *c)
+{
+  int64_t ne = 0;
+  double *xi = NULL, *w = NULL;
+  agape_err err = AGAPE_OK;
+  if (par->rank == 0) {
+    H5E_auto2_t of; void *od;
+    H5Eget_auto2(H5E_DEFAULT, &of, &od);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) err = agape_error(AGAPE_ERR_IO, "%s: cannot open as HDF5 ([coulomb] w_file)", path);
+    hsize_t d1[1] = {0}, d2[2] = {0, 0};
+    if (!err && !(xi = w_read(f, path, "xi", 1, d1))) err = AGAPE_ERR_IO;
+    if (!err && !(w = w_read(f, path, "w", 2, d2))) err = AGAPE_ERR_IO;
+    if (!err && (d1[0] < 2 || d1[0] > 4096 || d2[0] != d1[0] || d2[1] != d1[0]))
+      err = agape_error(AGAPE_ERR_IO, "%s: /xi has %llu energies and /w is %llu x %llu (expected 2..4096 "
+                        "energies and a square /w of the same size)", path, (unsigned long long)d1[0],
+                        (unsigned long long)d2[0], (unsigned long long)d2[1]);
+    if (!err) {
+      ne = (int64_t)d1[0];
+      for (int64_t i = 0; i < ne && !err; i++)
+        if (!isfinite(xi[i]) || (i > 0 && !(xi[i] > xi[i - 1])))
+          err = agape_error(AGAPE_ERR_IO, "%s: /xi[%lld] = %g: the energies must be finite and increasing (eV)", path, (long long)i, xi[i]);
+      for (int64_t q = 0; q < ne * ne && !err; q++)
+        if (!isfinite(w[q])) err = agape_error(AGAPE_ERR_IO, "%s: /w has a non-finite entry at (%lld, %lld)", path,
+                                               (long long)(q / ne), (long long)(q % ne));
+    }
+    if (f >= 0) H5Fclose(f);
+    H5Eset_auto2(H5E_DEFAULT, of, od);
+  }
+  if ((err = agape_par_agree(par, err))) { free(xi); free(w); return err; }
+  double nd = (double)ne;
+  agape_par_sum(par, &nd, 1);
+  ne = (int64_t)nd;
+  if (par->rank != 0) { xi = calloc((size_t)ne, sizeof(double)); w = calloc((size_t)(ne * ne), sizeof(double)); }
+  if ((err = agape_par_agree(par, (!xi || !w) ? AGAPE_ERR_NOMEM : AGAPE_OK))) { free(xi); free(w); return err; }
+  agape_par_sum(par, xi, ne);
+  agape_par_sum(par, w, ne * ne);
+  c->ne = (int)ne; c->xi_axis = xi; c->w_xi = w;
+  return AGAPE_OK;
+}
+
+/* W(0, 0) from the table by bilinear interpolation */
+static double w_at00(const agape_coulomb *c)
+{
+  int i = 0;
+  while (i < c->ne - 2 && c->xi_axis[i + 1] <= 0) i++;
+  double t = (0 - c->xi_axis[i]) / (c->xi_axis[i + 1] - c->xi_axis[i]);
+  t = fmin(1, fmax(0, t));
+  const double *w = c->w_xi;
+  const int n = c->ne;
+  return (1 - t) * (1 - t) * w[i * n + i] + t * (1 - t) * (w[i * n + i + 1] + w[(i + 1) * n + i]) +
+         t * t * w[(i + 1) * n + i + 1];
+}
+
+void agape_coulomb_destroy(agape_coulomb *c)
+{
+  free(c->xi_axis); free(c->w_xi); free(c->dos_xi);
+  c->xi_axis = c->w_xi = c->dos_xi = NULL;
+  c->ne = 0;
+}
+
 agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, const agape_material *m,
                                agape_coulomb *c)
 {
   memset(c, 0, sizeof *c);
   c->mode = p->coulomb;
   c->mu = p->coulomb == COUL_MU ? p->mu : 0.0;
+  if (p->coulomb == COUL_FILE) {
+    agape_err err = w_file_load(par, p->w_file, c);
+    if (!err) {
+      c->w00 = w_at00(c);
+      c->mu = m->dos0 * c->w00;
+      if (par->rank == 0)
+        printf("agape: W(xi, xi') from %s: %d energies %.4g .. %.4g eV, W(0,0) = %.5g eV, mu = N(0) W(0,0) = %.4f\n",
+               p->w_file, c->ne, c->xi_axis[0], c->xi_axis[c->ne - 1], c->w00, c->mu), fflush(stdout);
+    }
+    return err;
+  }
   if (p->coulomb != COUL_RPA) return AGAPE_OK;
   if (m->kind != MATK_MODEL || !m->model)
     return agape_error(AGAPE_ERR_DECK, "[coulomb] mode = rpa needs the CsB12 or LaB12 model (its orbitals)");
@@ -204,6 +302,9 @@ agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, cons
     agape_par_sum(par, wsum, (int64_t)NE * NE);
     agape_par_sum(par, wcnt, (int64_t)NE * NE);
     c->ne = NE;
+    c->xi_axis = malloc(sizeof(double) * NE); c->dos_xi = malloc(sizeof(double) * NE);
+    c->w_xi = malloc(sizeof(double) * NE * NE);
+    if (!c->xi_axis || !c->dos_xi || !c->w_xi) { err = AGAPE_ERR_NOMEM; c->ne = 0; goto fail; }
     for (int i = 0; i < NE; i++) { c->xi_axis[i] = elo + (i + 0.5) * de; c->dos_xi[i] = 0; }
     for (int64_t s2 = 0; s2 < nk * NO; s2++) c->dos_xi[ebin(e[s2])] += 1.0 / ((double)nk * de);
     /* bin averages; a bin pair without grid pairs takes the nearest filled one in energy */
@@ -225,14 +326,16 @@ agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, cons
     c->w_fs = acc[0] / norm;
     c->w_bare_fs = acc[1] / norm;
     c->mu = n0 * c->w_fs;
+    c->w00 = w_at00(c);
     c->seconds = agape_par_wtime() - t0;
     if (par->rank == 0)
       printf("agape: RPA mu = N(0) <W>_FS = %.4f  (N(0) = %.4f /eV/spin/cell on the grid, <W>_FS = %.4f eV, "
              "bare <v>_FS = %.3f eV, k_TF = %.3f /A, up to %d G; %.1f s)\n",
              c->mu, n0, c->w_fs, c->w_bare_fs, sqrt(c->ktf2), c->ng_max, c->seconds), fflush(stdout);
   }
+fail:
   free(Q); free(rho); free(vG); free(cg); free(A); free(W); free(RW); free(idx); free(G); free(wsum); free(wcnt);
 done:
   free(e); free(d); free(U); free(chi); free(tau); free(tw);
-  return err;
+  return agape_par_agree(par, err);
 }

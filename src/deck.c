@@ -74,8 +74,8 @@ typedef struct {
 static const char *const deck_src_names[] = {"model", "a2f", NULL};
 static const int         deck_src_vals[]  = {MAT_MODEL, MAT_A2F};
 static const char *const deck_model_names[] = {"CsB12", "LaB12", "bcs", NULL};
-static const char *const deck_coul_names[] = {"none", "mu", "rpa", NULL};
-static const int         deck_coul_vals[]  = {COUL_NONE, COUL_MU, COUL_RPA};
+static const char *const deck_coul_names[] = {"none", "mu", "rpa", "file", NULL};
+static const int         deck_coul_vals[]  = {COUL_NONE, COUL_MU, COUL_RPA, COUL_FILE};
 static const char *const deck_method_names[] = {"scdft", NULL};
 static const int         deck_method_vals[]  = {SOLVER_SCDFT};
 static const char *const deck_func_names[] = {"spg", "lmg", NULL};
@@ -117,6 +117,7 @@ static const deck_key deck_keys[] = {
   REAL (SEC_COULOMB, "rpa_temperature_K", rpa_temperature_K, 0, 1, NOHI, 0, "K"),
   REAL (SEC_COULOMB, "rpa_smearing_meV", rpa_smearing_meV, 0, 1, NOHI, 0, "meV"),
   REAL (SEC_COULOMB, "orbital_radius_A", orbital_radius_A, 0, 1, NOHI, 0, "Angstrom"),
+  PATH (SEC_COULOMB, "w_file", w_file),
 
   ENUM (SEC_SOLVER, "method", method, deck_method_names, deck_method_vals),
   ENUM (SEC_SOLVER, "functional", functional, deck_func_names, deck_func_vals),
@@ -666,11 +667,10 @@ static int deck_handler(void *user, const char *section, const char *name, const
 /* Resolve the a2f file against the deck's folder, make it absolute and check that it is a
  * readable regular file; on success p->a2f_file holds the absolute path.
  *   c [in,out] context;  line [in] line of the a2f_file key */
-static void deck_resolve_a2f(deck_ctx *c, int line)
+static void deck_resolve_path(deck_ctx *c, int line, const char *what, char *field, size_t cap)
 {
-  agape_params *p = c->p;
   char joined[2 * AGAPE_PATH_MAX], q[80];
-  const char *given = p->a2f_file;
+  const char *given = field;
   if (given[0] == '/') {
     snprintf(joined, sizeof joined, "%s", given);
   } else {
@@ -682,24 +682,24 @@ static void deck_resolve_a2f(deck_ctx *c, int line)
   }
   char *abs = realpath(joined, NULL);
   if (abs == NULL) {
-    deck_err(c, line, "[material] a2f_file: cannot open %s (resolved as %s): %s (expected an "
+    deck_err(c, line, "%s: cannot open %s (resolved as %s): %s (expected an "
              "existing readable file; relative paths are relative to the deck's folder)",
-             deck_quote(given, q, sizeof q), joined, strerror(errno));
+             what, deck_quote(given, q, sizeof q), joined, strerror(errno));
     return;
   }
   struct stat st;
   FILE *f = NULL;
   if (stat(abs, &st) != 0 || !S_ISREG(st.st_mode)) {
-    deck_err(c, line, "[material] a2f_file: %s is not a regular file (expected an existing "
-             "readable file)", abs);
+    deck_err(c, line, "%s: %s is not a regular file (expected an existing "
+             "readable file)", what, abs);
   } else if ((f = fopen(abs, "r")) == NULL) {
-    deck_err(c, line, "[material] a2f_file: cannot read %s: %s (expected an existing readable "
-             "file)", abs, strerror(errno));
-  } else if (strlen(abs) >= sizeof p->a2f_file) {
-    deck_err(c, line, "[material] a2f_file: resolved path %s is longer than %d characters",
-             abs, AGAPE_PATH_MAX - 1);
+    deck_err(c, line, "%s: cannot read %s: %s (expected an existing readable "
+             "file)", what, abs, strerror(errno));
+  } else if (strlen(abs) >= cap) {
+    deck_err(c, line, "%s: resolved path %s is longer than %d characters",
+             what, abs, (int)cap - 1);
   } else {
-    memcpy(p->a2f_file, abs, strlen(abs) + 1);
+    memcpy(field, abs, strlen(abs) + 1);
   }
   if (f) fclose(f);
   free(abs);
@@ -725,11 +725,19 @@ static void deck_check(deck_ctx *c)
       deck_err(c, 0, "[material] a2f_file: missing; required when source = a2f (expected "
                "a2f_file = PATH, relative to the deck's folder or absolute)");
     else if (p->a2f_file[0] != '\0')
-      deck_resolve_a2f(c, c->seen[k_a2f]);
+      deck_resolve_path(c, c->seen[k_a2f], "[material] a2f_file", p->a2f_file, sizeof p->a2f_file);
   }
   if (p->coulomb == COUL_MU && !c->seen[k_mu])
     deck_err(c, 0, "[coulomb] mu: missing; required when mode = mu (expected %s)",
              deck_expect(&deck_keys[k_mu], ex, sizeof ex));
+  {
+    int k_wf = deck_find_key(SEC_COULOMB, "w_file");
+    if (p->coulomb == COUL_FILE && !c->seen[k_wf])
+      deck_err(c, 0, "[coulomb] w_file: missing; required when mode = file (expected w_file = PATH "
+               "of an HDF5 file with /xi and /w in eV, relative to the deck's folder or absolute)");
+    else if (p->coulomb == COUL_FILE && p->w_file[0] != '\0')
+      deck_resolve_path(c, c->seen[k_wf], "[coulomb] w_file", p->w_file, sizeof p->w_file);
+  }
   if (p->coulomb == COUL_RPA && p->source != MAT_MODEL)
     deck_err(c, c->seen[deck_find_key(SEC_COULOMB, "mode")],
              "[coulomb] mode: rpa needs the orbitals of the built-in model (expected source = model, "

@@ -219,6 +219,7 @@ agape_err agape_run(const agape_par *par, const char *deck_path)
            agape_par_wtime() - t0);
 
   agape_dist d;
+  agape_coulomb coul = {0};
   float *K = NULL;
   double *z = NULL, *xcol = NULL, *delta = NULL, *zall = NULL, *dfs = NULL, *v = NULL;
   int *conv = NULL, *iters = NULL;
@@ -241,15 +242,15 @@ agape_err agape_run(const agape_par *par, const char *deck_path)
 
   /* coupling of the sample and Coulomb */
   if ((err = agape_assembly_couplings(par, &d, &st, &m))) goto done;
-  agape_coulomb coul;
   if ((err = agape_coulomb_create(par, &p, &m, &coul))) goto done;
   double mu = coul.mu;
   /* the Coulomb kernel: constant W = mu/N(0) of the sample for mode mu; the energy-resolved
    * W(xi, xi') of the RPA step for mode rpa (its mu is quoted with the grid's N(0)) */
-  double wcoul = p.coulomb == COUL_RPA ? 0.0 : mu / m.dos0;
+  const int ctable = p.coulomb == COUL_RPA || p.coulomb == COUL_FILE;
+  double wcoul = ctable ? 0.0 : mu / m.dos0;
   int interp = p.kernel_eval == KEVAL_INTERP ||
                (p.kernel_eval == KEVAL_AUTO && st.n >= AGAPE_INTERP_MIN_STATES);
-  run_ctx c = {par, &p, &st, &m, &d, K, z, wcoul, xcol, interp, p.coulomb == COUL_RPA ? &coul : NULL, t0};
+  run_ctx c = {par, &p, &st, &m, &d, K, z, wcoul, xcol, interp, ctable ? &coul : NULL, t0};
   double wlog_K = m.omega_log / AGAPE_K_B;
   double tc_mcm = agape_tc_mcmillan(m.lambda, wlog_K, 0.1);
   if (par->rank == 0) {
@@ -359,6 +360,7 @@ done:
   free(K); free(z); free(xcol); free(v); free(delta); free(zall); free(dfs); free(conv); free(iters);
   agape_dist_destroy(&d);
   agape_states_destroy(&st);
+  agape_coulomb_destroy(&coul);
   agape_material_destroy(&m);
   agape_params_free(&p);
   return err;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <math.h>
 #include <omp.h>
+#include <fftw3.h>
 
 /* BLACS / ScaLAPACK prototypes (Debian ships no C header). */
 extern void Cblacs_pinfo(int *mypnum, int *nprocs);
@@ -37,6 +38,8 @@ agape_err agape_par_init(int *argc, char ***argv, agape_par *par)
   /* AGAPE's own loops are threaded; its BLAS/LAPACK calls are small and must not spawn
    * a second set of threads that fights OpenMP */
   openblas_set_num_threads(1);
+  /* FFTW (the RPA's chi0) uses the rank's OpenMP threads (libfftw3_omp) */
+  if (fftw_init_threads()) fftw_plan_with_nthreads(par->nthreads);
   /* grid: the largest divisor of size not above sqrt(size) gives nprow */
   int pr = (int)floor(sqrt((double)par->size));
   while (pr > 1 && par->size % pr) pr--;

@@ -36,13 +36,18 @@ agape_err agape_op_set_coulomb_table(agape_op *op, int ne, const double *axis, c
   op->cwt = malloc(sizeof(double) * (size_t)op->n);
   op->cv = malloc(sizeof(double) * 2 * (size_t)ne);
   if (!op->cidx || !op->cwt || !op->cv) return AGAPE_ERR_NOMEM;
-  const double de = (axis[ne - 1] - axis[0]) / (ne - 1);
+  /* any increasing axis: the interval of each state by bisection */
   for (int64_t s = 0; s < op->n; s++) {
-    double u = (xi[s] - axis[0]) / de;
-    int i = (int)floor(u);
-    double t = u - i;
-    if (u <= 0) { i = 0; t = 0; }
-    else if (i >= ne - 1) { i = ne - 2; t = 1; }
+    const double x = xi[s];
+    int i;
+    double t;
+    if (x <= axis[0]) { i = 0; t = 0; }
+    else if (x >= axis[ne - 1]) { i = ne - 2; t = 1; }
+    else {
+      int lo = 0, hi = ne - 1;
+      while (hi - lo > 1) { int mid = (lo + hi) / 2; if (axis[mid] <= x) lo = mid; else hi = mid; }
+      i = lo; t = (x - axis[i]) / (axis[i + 1] - axis[i]);
+    }
     op->cidx[s] = i; op->cwt[s] = t;
   }
   op->ne = ne; op->wtab = wtab;

@@ -13,8 +13,9 @@
  *     4. mu = N(0) <W_{kn,k'n'}>_FS, the double Fermi-surface average over pairs of grid
  *        states (Gaussian delta of width rpa_smearing_meV), with
  *        W_{kn,k'n'} = (1/Omega) sum_GG' M_G^* W_GG'(k'-k) M_G', M_G = <kn|e^{-i(q+G)r}|k'n'>.
- *     The gap equation then uses that mu as a constant W = mu/N(0) (as mode = mu); the
- *     energy-resolved W(xi, xi') is not used yet.
+ *     5. the energy-resolved W(xi, xi') (bins over the bands), used by the gap equation.
+ *   mode = file W(xi, xi') read from w_file (HDF5: /xi, eV, increasing; /w, eV, n x n), as
+ *     written by another code; mu = N(0) W(0, 0) with the sample's N(0).
  * Collective: every rank gets the same numbers. */
 #ifndef AGAPE_COULOMB_H
 #define AGAPE_COULOMB_H
@@ -37,13 +38,16 @@ typedef struct {
   /* mode rpa: energy-resolved W(xi, xi') = average of W_{kn,k'n'} over the grid pairs with
    * e_kn in bin i and e_k'n' in bin j (AGAPE_COUL_NE equal bins over the grid's band range);
    * the gap equation interpolates it linearly between bin centres, flat beyond them */
+  /* mode file: the same table read from w_file (any increasing axis; dos_xi NULL) */
   int    ne;
-  double xi_axis[AGAPE_COUL_NE];               /* bin centres, eV from E_F */
-  double w_xi[AGAPE_COUL_NE * AGAPE_COUL_NE];  /* eV, row-major */
-  double dos_xi[AGAPE_COUL_NE];                /* DOS of the grid per bin, states/eV/spin/cell */
+  double *xi_axis;      /* [ne] energies, eV from E_F, increasing */
+  double *w_xi;         /* [ne * ne] eV, row-major */
+  double *dos_xi;       /* [ne] DOS of the grid per bin, states/eV/spin/cell (mode rpa) */
+  double w00;           /* W(0, 0) interpolated from the table, eV */
 } agape_coulomb;
 
 agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, const agape_material *m,
                                agape_coulomb *c);
+void      agape_coulomb_destroy(agape_coulomb *c);
 
 #endif

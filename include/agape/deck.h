@@ -12,7 +12,7 @@
 #define AGAPE_MAX_TEMPS 256
 
 typedef enum { MAT_MODEL = 0, MAT_A2F = 1 } agape_mat_source;
-typedef enum { COUL_NONE = 0, COUL_MU = 1, COUL_RPA = 2 } agape_coul_mode;
+typedef enum { COUL_NONE = 0, COUL_MU = 1, COUL_RPA = 2, COUL_FILE = 3 } agape_coul_mode;
 typedef enum { SOLVER_SCDFT = 0 } agape_solver_method;
 
 /* How the pair kernels are evaluated (kernels.h): exact closed forms for every pair, or
@@ -33,12 +33,13 @@ typedef struct {
   double bcs_omega_D_meV;          /* bcs: cut-off of the square well, meV (default 10) */
 
   /* [coulomb] */
-  agape_coul_mode coulomb;         /* none | mu | rpa (default none) */
+  agape_coul_mode coulomb;         /* none | mu | rpa | file (default none) */
   double mu;                       /* mu = N(0) W, dimensionless (default 0) */
   int    rpa_kgrid;                /* rpa: k- and q-grid points per direction (default 12) */
   double rpa_gcut_invA;            /* rpa: |q+G| cut-off of the local-field G sphere, 1/Angstrom (default 3) */
   double rpa_temperature_K;        /* rpa: electronic temperature of chi0 on the grid, K (default 1000) */
   double rpa_smearing_meV;         /* rpa: Gaussian delta of the Fermi-surface average, meV (default 50) */
+  char   w_file[AGAPE_PATH_MAX];   /* file: HDF5 with /xi (eV) and /w (eV), resolved like a2f_file */
   double orbital_radius_A;         /* rpa: radius sigma of the model's Gaussian cluster orbitals, Angstrom (default 1.2) */
 
   /* [solver] */

@@ -32,7 +32,7 @@ typedef struct {
 agape_err agape_op_init(agape_op *op, const agape_par *par, const agape_dist *d, int64_t n,
                         const float *K, const double *z, double coul);
 void agape_op_free(agape_op *op);
-/* Use the energy-resolved Coulomb kernel wtab (ne x ne, eV) on the equally spaced energies
+/* Use the energy-resolved Coulomb kernel wtab (ne x ne, eV) on the increasing energies
  * axis[0..ne) (eV) instead of the constant coul; states beyond the axis take the end values.
  * xi [in] n state energies, eV. */
 agape_err agape_op_set_coulomb_table(agape_op *op, int ne, const double *axis, const double *wtab,

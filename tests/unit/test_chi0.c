@@ -143,6 +143,96 @@ static void test_fft_vs_direct(void)
 
 static double F_analytic(double x, void *ctx) { (void)ctx; return chi0_lindhard_F(x); }
 
+/* Independent finite-T Lindhard function of free electrons (Hartree units, m = 1, k_F = 1,
+ * both spins): chi(q, T) = -(1/(pi^2 q)) int_0^inf dk k f(k^2/2 - 1/2) ln|(2k+q)/(2k-q)|,
+ * Gauss-Legendre on panels graded geometrically towards the log singularity at k = q/2. */
+static double lindhard_T(double q, double kT)
+{
+  static const double gx[8] = {0.0950125098376374, 0.2816035507792589, 0.4580167776572274,
+                               0.6178762444026438, 0.7554044083550030, 0.8656312023878318,
+                               0.9445750230732326, 0.9894009349916499};
+  static const double gw[8] = {0.1894506104550685, 0.1826034150449236, 0.1691565193950025,
+                               0.1495959888165767, 0.1246289712555339, 0.0951585116824928,
+                               0.0622535239386479, 0.0271524594117541};
+  const double kmax = sqrt(1 + 2 * 60 * kT), c = 0.5 * q;
+  double edges[200];
+  int ne = 0;
+  /* [0, c): panels c - c 2^-j ; (c, kmax]: c + (kmax - c) 2^-j, plus uniform panels of width
+   * kT / 2 around the Fermi surface so that f is resolved */
+  if (c < kmax) {
+    for (int j = 0; j <= 40; j++) edges[ne++] = c - c * ldexp(1, -j);   /* the last sliver: < 1e-11 */
+    edges[ne++] = c;
+    for (int j = 40; j >= 0; j--) edges[ne++] = c + (kmax - c) * ldexp(1, -j);
+  } else {                                          /* the log point lies beyond the support */
+    edges[ne++] = 0;
+    edges[ne++] = kmax;
+  }
+  const double flo = sqrt(fmax(0, 1 - 2 * 40 * kT)), fhi = sqrt(1 + 2 * 40 * kT);
+  double sum = 0;
+  for (int pnl = 0; pnl + 1 < ne; pnl++) {
+    double a = edges[pnl], b = edges[pnl + 1];
+    if (!(b > a)) continue;
+    /* resolve the Fermi function only where it changes: |k - k_F| within 40 kT */
+    double ov = fmin(b, fhi) - fmax(a, flo);
+    int sub = ov > 0 ? 2 + (int)ceil(ov / (0.25 * kT)) : 2;
+    for (int u = 0; u < sub; u++) {
+      double lo = a + (b - a) * u / sub, hi = a + (b - a) * (u + 1) / sub, m = 0.5 * (lo + hi), h = 0.5 * (hi - lo);
+      for (int g = 0; g < 16; g++) {
+        double k = m + h * (g < 8 ? -gx[7 - g] : gx[g - 8]), w = h * (g < 8 ? gw[7 - g] : gw[g - 8]);
+        if (fabs(2 * k - q) < 1e-13 * q) continue;     /* a node rounded onto the log point: weight < 1e-13 */
+        double e = 0.5 * k * k - 0.5, f = e > 0 ? exp(-e / kT) / (1 + exp(-e / kT)) : 1 / (1 + exp(e / kT));
+        sum += w * k * f * log(fabs((2 * k + q) / (2 * k - q)));
+      }
+    }
+  }
+  return -sum / (3.14159265358979323846 * 3.14159265358979323846 * q);
+}
+
+/* The static Lindhard function through AGAPE's FFT route: free electrons (k_F = 1) on a
+ * 64^3 periodic grid of spacing h = 1/8 spanning k in [-4, 4)^3, at kT = 0.08 Ha = 0.16 E_F,
+ * against the independent finite-T integral above.  Error budget:
+ * the periodic trapezoid rule on an integrand analytic in a strip of half-width pi kT/v_F
+ * converges like exp(-2 pi (pi kT)/h) = 2e-7; states within a few kT of the Fermi surface
+ * plus q <= 2 k_F stay inside the box (no wrap-around); tau quadrature 1e-12.  Tolerance 1e-4
+ * relative.  Then the T -> 0 integral against F(x) of physics.md §6.4 (F(2) included). */
+static void test_free_electrons(void)
+{
+  const int n = 64;
+  const double h = 0.125, kT = 0.08, beta = 1 / kT;
+  const int64_t nk = (int64_t)n * n * n;
+  double *e = malloc(sizeof(double) * nk);
+  double complex *chi = calloc((size_t)nk, sizeof(double complex));
+  static double tau[4000], w[4000];
+  double emax = 0;
+  for (int64_t k = 0; k < nk; k++) {
+    int i[3] = {(int)(k / (n * n)), (int)(k / n % n), (int)(k % n)};
+    double k2 = 0;
+    for (int x = 0; x < 3; x++) { double kx = (i[x] < n / 2 ? i[x] : i[x] - n) * h; k2 += kx * kx; }
+    e[k] = 0.5 * k2 - 0.5;
+    emax = fmax(emax, fabs(e[k]));
+  }
+  chi0_bands m = {n, n, n, 1, 1, e, NULL};
+  int nt = chi0_tau_grid(beta, emax * 1.001, 4000, tau, w);
+  int rc = nt > 0 ? chi0_fft(&m, beta, nt, tau, w, 0, nt, chi) : -1;
+  const double scale = pow(n * h, 3) / pow(2 * 3.14159265358979323846, 3);   /* grid sum -> integral */
+  const double ntot = 1 / (3.14159265358979323846 * 3.14159265358979323846); /* k_F/pi^2 */
+  double worst = 0;
+  const int js[4] = {4, 8, 12, 16};                          /* q = 0.5, 1, 1.5, 2 k_F along x */
+  for (int t = 0; t < 4 && rc == 0; t++) {
+    double q = js[t] * h, got = creal(chi[(int64_t)js[t] * n * n]) * scale, ref = lindhard_T(q, kT);
+    worst = fmax(worst, fabs(got / ref - 1));
+    printf("      q = %.2f k_F: grid chi/N_tot = %.7f, finite-T Lindhard %.7f, T = 0 F = %.7f\n",
+           q, -got / ntot, -ref / ntot, chi0_lindhard_F(q / 2));
+  }
+  check(rc == 0 && worst <= 1e-4, "free electrons on a 64^3 grid (FFT route, %d tau points) vs the finite-T "
+        "Lindhard integral at k_BT = 0.16 E_F: worst relative %.1e", nt, worst);
+  double wF = 0;
+  const double xs[3] = {0.5, 1.0, 2.0}, Fs[3] = {0.911980, 0.5, 0.088020};
+  for (int t = 0; t < 3; t++) wF = fmax(wF, fabs(-lindhard_T(2 * xs[t], 1e-4) / ntot - Fs[t]));
+  check(wF <= 2e-5, "finite-T Lindhard integral at k_BT = 2e-4 E_F vs F(0.5), F(1), F(2) of physics.md: worst %.1e", wF);
+  free(e); free(chi);
+}
+
 static void test_electron_gas(void)
 {
   check(fabs(chi0_lindhard_F(0.5) - 0.911980) <= 5e-7 && chi0_lindhard_F(1) == 0.5 &&
@@ -164,6 +254,7 @@ int main(void)
   test_tau();
   test_fft_vs_direct();
   test_electron_gas();
+  test_free_electrons();
   printf("%d passed, %d failed\n", n_pass, n_fail);
   return n_fail ? 1 : 0;
 }
