@@ -127,8 +127,8 @@ static double w_at00(const agape_coulomb *c)
 
 void agape_coulomb_destroy(agape_coulomb *c)
 {
-  free(c->xi_axis); free(c->w_xi); free(c->dos_xi);
-  c->xi_axis = c->w_xi = c->dos_xi = NULL;
+  free(c->xi_axis); free(c->w_xi); free(c->dos_xi); free(c->wq);
+  c->xi_axis = c->w_xi = c->dos_xi = c->wq = NULL;
   c->ne = 0;
 }
 
@@ -210,6 +210,8 @@ agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, cons
   const double head = err ? 0 : rpa_w_head_tf(c->ktf2, bmat, n, n, n);
   const double head_bare = err ? 0 : rpa_w_head_tf(0.0, bmat, n, n, n);
   double acc[2] = {0, 0};            /* sum d d W, sum d d v over this rank's k */
+  c->wq = malloc(sizeof(double) * 81 * (size_t)nk);
+  if (!c->wq) err = AGAPE_ERR_NOMEM;
   /* energy-resolved W(xi, xi'): NE bins over the grid's band range */
   double elo = INFINITY, ehi = -INFINITY;
   for (int64_t s2 = 0; s2 < nk * NO; s2++) { elo = fmin(elo, e[s2]); ehi = fmax(ehi, e[s2]); }
@@ -243,10 +245,14 @@ agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, cons
     for (int i = 0; i < nb; i++)
       for (int j = 0; j < nb; j++)
         A[(size_t)i * nb + j] = (i == j) - vG[idx[i]] * cg[(size_t)idx[i] * ng + idx[j]];
-    if (nb > 0 && (err = agape_par_zinv(par, nb, A))) break;
     for (int i = 0; i < ng * ng; i++) W[i] = 0;
-    for (int i = 0; i < nb; i++)
-      for (int j = 0; j < nb; j++) W[(size_t)idx[i] * ng + idx[j]] = A[(size_t)i * nb + j] * vG[idx[j]];
+    if (p->rpa_local_fields) {
+      if (nb > 0 && (err = agape_par_zinv(par, nb, A))) break;
+      for (int i = 0; i < nb; i++)
+        for (int j = 0; j < nb; j++) W[(size_t)idx[i] * ng + idx[j]] = A[(size_t)i * nb + j] * vG[idx[j]];
+    } else {                          /* no local fields: eps diagonal in G */
+      for (int i = 0; i < nb; i++) W[(size_t)idx[i] * ng + idx[i]] = vG[idx[i]] / A[(size_t)i * nb + i];
+    }
     if (g0 >= 0) W[(size_t)g0 * ng + g0] = head;
     /* W between Bloch states, contracted into the orbital basis once per q:
      *   W_{k b1, k+q b2} = p^T What p,  p_(ad) = U_a,b1(k) U_d,b2(k+q)  (real eigenvectors),
@@ -268,6 +274,7 @@ agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, cons
         }
         Wh[i * 9 + j] = sw / omega; Vh[i * 9 + j] = sv / omega;
       }
+    memcpy(c->wq + (size_t)iq * 81, Wh, sizeof Wh);
     /* all pairs (k b1, k+q b2) of this rank's k: the Fermi-surface sums (Gaussian delta) and
      * the energy-resolved table (bins of the grid's energy range) */
     for (int64_t k = par->rank; k < nk; k += par->size) {
@@ -338,4 +345,62 @@ fail:
 done:
   free(e); free(d); free(U); free(chi); free(tau); free(tw);
   return agape_par_agree(par, err);
+}
+
+agape_err agape_coulomb_sample(const agape_par *par, const agape_material *m, const agape_states *st,
+                               agape_coulomb *c)
+{
+  if (c->mode != COUL_RPA || !c->wq || st->n_mc == 0) return AGAPE_OK;
+  const double t0 = agape_par_wtime();
+  const int n = c->nk;
+  /* Fermi-surface Monte-Carlo states and their orbital vectors (real eigenvectors of H(k)) */
+  int64_t nf = 0;
+  for (int64_t s = 0; s < st->n_mc; s++) if (st->fsw[s] > 0) nf++;
+  int64_t *id = malloc(sizeof(int64_t) * (size_t)(nf ? nf : 1));
+  double *u = malloc(sizeof(double) * 3 * (size_t)(nf ? nf : 1));
+  agape_err err = (!id || !u) ? AGAPE_ERR_NOMEM : AGAPE_OK;
+  for (int64_t s = 0, f = 0; s < st->n_mc && !err; s++) {
+    if (!(st->fsw[s] > 0)) continue;
+    double H[9], w[NO], work[64];
+    int three = NO, lw = 64, info = 0;
+    xb12_hamiltonian(m->model, st->k + 3 * s, H);
+    dsyev_("V", "U", &three, H, &three, w, work, &lw, &info, 1, 1);
+    if (info) { err = AGAPE_ERR_NUMERIC; break; }
+    for (int a = 0; a < NO; a++) u[3 * f + a] = H[st->band[s] * NO + a];
+    id[f++] = s;
+  }
+  if ((err = agape_par_agree(par, err))) { free(id); free(u); return err; }
+  /* sum over ordered pairs (rows split over ranks): W_ss' = p^T What(q) p at the grid q
+   * nearest to k_s' - k_s, p_(ad) = u_a(s) u_d(s') */
+  double acc[2] = {0, 0};
+  for (int64_t i = par->rank; i < nf; i += par->size) {
+    const int64_t s = id[i];
+    for (int64_t j = 0; j < nf; j++) {
+      const int64_t t = id[j];
+      int iq[3];
+      for (int x = 0; x < 3; x++) {
+        long v = lround((st->k[3 * t + x] - st->k[3 * s + x]) * n) % n;
+        iq[x] = (int)(v < 0 ? v + n : v);
+      }
+      const double *Wh = c->wq + (size_t)(((int64_t)iq[0] * n + iq[1]) * n + iq[2]) * 81;
+      double pv[9], wp = 0;
+      for (int a = 0; a < NO; a++) for (int d = 0; d < NO; d++) pv[a * NO + d] = u[3 * i + a] * u[3 * j + d];
+      for (int r = 0; r < 9; r++) {
+        double tw = 0;
+        for (int q = 0; q < 9; q++) tw += Wh[r * 9 + q] * pv[q];
+        wp += pv[r] * tw;
+      }
+      acc[0] += st->fsw[s] * st->fsw[t] * wp;
+    }
+  }
+  agape_par_sum(par, acc, 2);
+  const double n0 = st->dos0;
+  c->w_fs_sample = n0 > 0 ? acc[0] / (n0 * n0) : 0;
+  c->mu_sample = n0 * c->w_fs_sample;
+  if (par->rank == 0)
+    printf("agape: RPA check on the sample: <W_kk'>_FS over %lld x %lld Monte-Carlo pairs = %.4f eV, "
+           "mu = N(0) <W> = %.4f (grid: %.4f)  (%.1f s)\n", (long long)nf, (long long)nf, c->w_fs_sample,
+           c->mu_sample, c->mu, agape_par_wtime() - t0), fflush(stdout);
+  free(id); free(u);
+  return AGAPE_OK;
 }

@@ -114,6 +114,7 @@ static const deck_key deck_keys[] = {
   REAL (SEC_COULOMB, "mu", mu, 0, 0, NOHI, 0, ""),
   INT  (SEC_COULOMB, "rpa_kgrid", rpa_kgrid, 2, 64, "points per direction"),
   REAL (SEC_COULOMB, "rpa_gcut_invA", rpa_gcut_invA, 0, 1, NOHI, 0, "1/Angstrom"),
+  BOOL (SEC_COULOMB, "rpa_local_fields", rpa_local_fields),
   REAL (SEC_COULOMB, "rpa_temperature_K", rpa_temperature_K, 0, 1, NOHI, 0, "K"),
   REAL (SEC_COULOMB, "rpa_smearing_meV", rpa_smearing_meV, 0, 1, NOHI, 0, "meV"),
   REAL (SEC_COULOMB, "orbital_radius_A", orbital_radius_A, 0, 1, NOHI, 0, "Angstrom"),
@@ -773,6 +774,7 @@ void agape_params_defaults(agape_params *p)
   p->mu = 0.0;
   p->rpa_kgrid = 12;
   p->rpa_gcut_invA = 3.0;
+  p->rpa_local_fields = 1;
   p->rpa_temperature_K = 1000.0;
   p->rpa_smearing_meV = 50.0;
   p->orbital_radius_A = 1.2;

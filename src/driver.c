@@ -243,6 +243,7 @@ agape_err agape_run(const agape_par *par, const char *deck_path)
   /* coupling of the sample and Coulomb */
   if ((err = agape_assembly_couplings(par, &d, &st, &m))) goto done;
   if ((err = agape_coulomb_create(par, &p, &m, &coul))) goto done;
+  if ((err = agape_coulomb_sample(par, &m, &st, &coul))) goto done;
   double mu = coul.mu;
   /* the Coulomb kernel: constant W = mu/N(0) of the sample for mode mu; the energy-resolved
    * W(xi, xi') of the RPA step for mode rpa (its mu is quoted with the grid's N(0)) */

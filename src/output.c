@@ -482,7 +482,10 @@ static int out_write_h5(const char *path, const agape_results *r, int nbins,
         out_scalar(ctx, g, "k_tf", sqrt(c->ktf2), "1/Angstrom", "RPA: Thomas-Fermi wave vector of the q = 0 head") < 0 ||
         out_scalar(ctx, g, "kgrid", c->nk, "1", "RPA: k- and q-grid points per direction") < 0 ||
         out_scalar(ctx, g, "ng_max", c->ng_max, "1", "RPA: largest number of G vectors (local fields) at one q") < 0 ||
-        out_scalar(ctx, g, "seconds", c->seconds, "s", "RPA: wall time of the Coulomb stage") < 0) goto done;
+        out_scalar(ctx, g, "seconds", c->seconds, "s", "RPA: wall time of the Coulomb stage") < 0 ||
+        out_scalar(ctx, g, "w_fs_sample", c->w_fs_sample, "eV",
+                   "RPA: <W_kk'>_FS over pairs of Monte-Carlo states (W(q) at the nearest grid q; a cross-check)") < 0 ||
+        out_scalar(ctx, g, "mu_sample", c->mu_sample, "1", "RPA: N(0) of the sample times w_fs_sample") < 0) goto done;
     hsize_t de[2] = {(hsize_t)c->ne, (hsize_t)c->ne};
     if (out_f64(ctx, g, "xi_axis", 1, de, c->xi_axis, "eV",
                 "RPA: energies of W(xi, xi') (bin centres over the tight-binding bands), from E_F") < 0 ||

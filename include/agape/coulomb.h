@@ -21,6 +21,7 @@
 #define AGAPE_COULOMB_H
 #include "agape/parallel.h"
 #include "agape/material.h"
+#include "agape/sampling.h"
 
 #define AGAPE_COUL_NE 48
 
@@ -44,10 +45,18 @@ typedef struct {
   double *w_xi;         /* [ne * ne] eV, row-major */
   double *dos_xi;       /* [ne] DOS of the grid per bin, states/eV/spin/cell (mode rpa) */
   double w00;           /* W(0, 0) interpolated from the table, eV */
+  double *wq;           /* mode rpa: [nk^3 * 81] W contracted into orbital pairs per grid q, eV */
+  double w_fs_sample;   /* mode rpa: <W_kk'>_FS over the Monte-Carlo Fermi-surface pairs, eV */
+  double mu_sample;     /* N(0) of the sample times w_fs_sample */
 } agape_coulomb;
 
 agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, const agape_material *m,
                                agape_coulomb *c);
 void      agape_coulomb_destroy(agape_coulomb *c);
+/* mode rpa: W_kk' for pairs of sampled (Monte-Carlo) states on the Fermi surface, from the
+ * per-q orbital contraction at the grid q nearest to k' - k, and its Fermi-surface average
+ * (a cross-check of the grid's mu; the gap equation uses W(xi, xi')). Collective. */
+agape_err agape_coulomb_sample(const agape_par *par, const agape_material *m, const agape_states *st,
+                               agape_coulomb *c);
 
 #endif

@@ -36,6 +36,7 @@ typedef struct {
   agape_coul_mode coulomb;         /* none | mu | rpa | file (default none) */
   double mu;                       /* mu = N(0) W, dimensionless (default 0) */
   int    rpa_kgrid;                /* rpa: k- and q-grid points per direction (default 12) */
+  int    rpa_local_fields;         /* rpa: yes = full eps_GG' inverted; no = eps diagonal in G (default yes) */
   double rpa_gcut_invA;            /* rpa: |q+G| cut-off of the local-field G sphere, 1/Angstrom (default 3) */
   double rpa_temperature_K;        /* rpa: electronic temperature of chi0 on the grid, K (default 1000) */
   double rpa_smearing_meV;         /* rpa: Gaussian delta of the Fermi-surface average, meV (default 50) */
