@@ -188,6 +188,14 @@ static double lindhard_T(double q, double kT)
   return -sum / (3.14159265358979323846 * 3.14159265358979323846 * q);
 }
 
+/* F(x) from the numerical integral at k_BT = 2e-4 E_F */
+static double F_numeric(double x, void *ctx)
+{
+  (void)ctx;
+  if (x <= 0) return 1.0;
+  return -lindhard_T(2 * x, 1e-4) * 3.14159265358979323846 * 3.14159265358979323846;
+}
+
 /* The static Lindhard function through AGAPE's FFT route: free electrons (k_F = 1) on a
  * 64^3 periodic grid of spacing h = 1/8 spanning k in [-4, 4)^3, at kT = 0.08 Ha = 0.16 E_F,
  * against the independent finite-T integral above.  Error budget:
@@ -230,6 +238,13 @@ static void test_free_electrons(void)
   const double xs[3] = {0.5, 1.0, 2.0}, Fs[3] = {0.911980, 0.5, 0.088020};
   for (int t = 0; t < 3; t++) wF = fmax(wF, fabs(-lindhard_T(2 * xs[t], 1e-4) / ntot - Fs[t]));
   check(wF <= 2e-5, "finite-T Lindhard integral at k_BT = 2e-4 E_F vs F(0.5), F(1), F(2) of physics.md: worst %.1e", wF);
+  /* the electron-gas mu_RPA again, now with the numerically integrated Lindhard function
+   * (k_F = 1 units: F depends on x = q/2k_F only) instead of the closed form */
+  const double rpa[5] = {0.1677, 0.2453, 0.2975, 0.3363, 0.3667};
+  double wmu = 0;
+  for (int i = 0; i < 5; i++) wmu = fmax(wmu, fabs(chi0_jellium_mu_rpa(i + 1, F_numeric, NULL) / rpa[i] - 1));
+  check(wmu <= 0.01, "electron-gas mu_RPA (r_s = 1..5) with the numerical Lindhard integral: worst %.1e relative to the "
+        "physics.md table (1 %%)", wmu);
   free(e); free(chi);
 }
 
