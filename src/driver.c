@@ -186,7 +186,7 @@ static int cmp_double(const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
-agape_err agape_run(const agape_par *par, const char *deck_path)
+agape_err agape_run(const agape_par *par, const char *deck_path, const char *output)
 {
   double t0 = agape_par_wtime();
   agape_params p;
@@ -195,6 +195,14 @@ agape_err agape_run(const agape_par *par, const char *deck_path)
   if (par->rank == 0) err = agape_deck_read(deck_path, &p);
   if ((err = agape_par_agree(par, err))) { agape_params_free(&p); return err; }
   if ((err = agape_par_bcast_params(par, &p))) return err;
+  if (output) {
+    if (strlen(output) >= sizeof p.output_file || output[0] == '\0') {
+      if (par->rank == 0) agape_error(AGAPE_ERR_USAGE, "--output: empty or longer than %d characters", (int)sizeof p.output_file - 1);
+      agape_params_free(&p);
+      return AGAPE_ERR_USAGE;
+    }
+    snprintf(p.output_file, sizeof p.output_file, "%s", output);
+  }
   qsort(p.temps, p.ntemps, sizeof(double), cmp_double);
   if (par->rank == 0) {
     printf("AGAPE %s (%s): %d rank(s) x %d thread(s), process grid %d x %d\n",

@@ -10,7 +10,9 @@ static void usage(FILE *f)
     "AGAPE %s - anisotropic superconducting gap equation (SCDFT) solver\n"
     "\n"
     "Usage:\n"
-    "  agape run DECK      solve the deck (INI file; see docs/input.md)\n"
+    "  agape run DECK [--output FILE]\n"
+    "                      solve the deck (INI file; see docs/input.md); --output replaces the\n"
+    "                      deck's [output] file (e.g. a folder per batch job)\n"
     "  agape --help        this text\n"
     "  agape --version     version and build\n"
     "\n"
@@ -34,7 +36,9 @@ int main(int argc, char **argv)
     printf("agape %s (git %s, results format %d)\n", AGAPE_VERSION_STRING, AGAPE_GIT_HASH, AGAPE_FORMAT_VERSION);
     return 0;
   }
-  if (argc != 3 || strcmp(argv[1], "run") != 0) {
+  const char *output = NULL;
+  if (argc == 5 && !strcmp(argv[3], "--output")) output = argv[4];
+  if ((argc != 3 && !output) || strcmp(argv[1], "run") != 0) {
     fprintf(stderr, "agape: error: %s\n\n", argc < 2 ? "no command given" : "unknown command or wrong arguments");
     usage(stderr);
     return 2;
@@ -44,7 +48,7 @@ int main(int argc, char **argv)
     fprintf(stderr, "agape: error: MPI initialisation failed\n");
     return 1;
   }
-  agape_err err = agape_run(&par, argv[2]);
+  agape_err err = agape_run(&par, argv[2], output);
   if (err && par.rank == 0) fprintf(stderr, "agape: stopped: %s\n", agape_strerror(err));
   agape_par_finalize(&par);
   return err ? 1 : 0;

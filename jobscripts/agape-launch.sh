@@ -1,0 +1,42 @@
+# AGAPE launch logic for SLURM batch scripts: sourced (not run) by agape.sbatch and by the
+# site scripts in sites/, after their #SBATCH lines and module loads.
+#
+# Inputs (environment):
+#   DECK      input deck (required; or the first argument of the batch script)
+#   AGAPE     the agape executable (default: agape on PATH, else $AGAPE_HOME/build/agape)
+#   OUTROOT   where the per-job output folder is made (default: $SLURM_SUBMIT_DIR)
+#   LAUNCHER  srun (default) or mpirun
+# Result: $OUTROOT/agape-<jobid>/ with results.h5, the histograms, the deck copy and the log.
+set -euo pipefail
+DECK=${DECK:-${1:-}}
+[ -n "$DECK" ] || { echo "agape job: no deck: sbatch SCRIPT DECK (or export DECK=...)" >&2; exit 2; }
+[ -r "$DECK" ] || { echo "agape job: cannot read deck $DECK" >&2; exit 2; }
+if [ -z "${AGAPE:-}" ]; then
+  if command -v agape > /dev/null; then AGAPE=$(command -v agape)
+  else AGAPE=${AGAPE_HOME:-$SLURM_SUBMIT_DIR}/build/agape; fi
+fi
+[ -x "$AGAPE" ] || { echo "agape job: executable $AGAPE not found (set AGAPE or AGAPE_HOME)" >&2; exit 2; }
+
+# one OpenMP thread per allocated CPU of the task, pinned to cores; BLAS single-threaded
+# (AGAPE's own loops are threaded and its BLAS calls are small)
+export OMP_NUM_THREADS=${SLURM_CPUS_PER_TASK:-1}
+export OMP_PLACES=cores OMP_PROC_BIND=close
+export OPENBLAS_NUM_THREADS=1
+
+OUTDIR=${OUTROOT:-$SLURM_SUBMIT_DIR}/agape-$SLURM_JOB_ID
+mkdir -p "$OUTDIR"
+cp "$DECK" "$OUTDIR/"
+echo "agape job $SLURM_JOB_ID: $SLURM_NTASKS rank(s) x $OMP_NUM_THREADS thread(s) on $SLURM_JOB_NUM_NODES node(s),"\
+     "deck $DECK, output $OUTDIR, $(date -u +%FT%TZ)"
+case ${LAUNCHER:-srun} in
+  srun)
+    # srun does not inherit --cpus-per-task from the batch step (Slurm >= 22.05): pass it
+    srun --mpi=pmix --cpus-per-task="$OMP_NUM_THREADS" --cpu-bind=cores \
+         "$AGAPE" run "$DECK" --output "$OUTDIR/results.h5" ;;
+  mpirun)
+    mpirun -np "$SLURM_NTASKS" --map-by "slot:PE=$OMP_NUM_THREADS" --bind-to core \
+           -x OMP_NUM_THREADS -x OMP_PLACES -x OMP_PROC_BIND -x OPENBLAS_NUM_THREADS \
+           "$AGAPE" run "$DECK" --output "$OUTDIR/results.h5" ;;
+  *) echo "agape job: LAUNCHER must be srun or mpirun" >&2; exit 2 ;;
+esac
+echo "agape job $SLURM_JOB_ID: done $(date -u +%FT%TZ); results in $OUTDIR"

@@ -1,0 +1,88 @@
+"""SLURM: bring up a private cluster (tests/slurm/cluster.sh: munge + slurmctld + slurmd, as
+root), submit the generic jobscript jobscripts/agape.sbatch with a small deck (2 ranks x 1
+thread, srun --mpi=pmix), wait, and check: the job COMPLETED, its agape-<jobid>/results.h5
+exists and holds the same gaps as the same deck run directly with mpirun (<= 1e-10), and the
+strong-scaling chain job writes one table row per layout. The cluster is taken down by PID.
+Skipped (exit 77) when not root or when slurm-wlm / munge are not installed."""
+import os, re, shutil, subprocess, sys, tempfile, time
+import numpy as np
+from agapetest import args, Checks, run, read
+
+a = args()
+here = os.path.dirname(os.path.abspath(__file__))
+src = os.path.dirname(os.path.dirname(here))
+need = ["munged", "mungekey", "slurmctld", "slurmd", "sbatch", "scontrol", "sinfo", "srun"]
+missing = [p for p in need if shutil.which(p) is None and not os.path.exists("/usr/sbin/" + p)]
+if os.geteuid() != 0 or missing:
+    why = "not root" if os.geteuid() != 0 else "missing " + " ".join(missing) + " (Debian: slurm-wlm munge)"
+    print(f"SKIP: cannot run a private Slurm cluster here: {why}")
+    sys.exit(77)
+
+c = Checks()
+deck = """[material]
+source = model
+name = CsB12
+[coulomb]
+mode = mu
+mu = 0.55
+[solver]
+functional = lmg
+[temperatures]
+list = 5
+tc_search = yes
+[sampling]
+npoints = 600
+seed = 11
+[output]
+file = direct/results.h5
+plot = no
+"""
+work = tempfile.mkdtemp(prefix="agape-slurm-")
+os.chmod(work, 0o755)          # munged wants every folder above its socket world-executable
+sdir = os.path.join(work, "cluster")
+env = dict(os.environ, SLURM_CONF=os.path.join(sdir, "slurm.conf"), AGAPE=a.agape, AGAPE_HOME=src,
+           PATH=os.environ.get("PATH", "") + ":/usr/sbin")
+for k in list(env):
+    if k.startswith("SLURM_") and k != "SLURM_CONF":
+        del env[k]
+up = subprocess.run([os.path.join(here, "cluster.sh"), "up", sdir], env=env, capture_output=True, text=True)
+try:
+    if not c.check(up.returncode == 0, "private cluster up (munged, slurmctld, slurmd; node idle)"):
+        print(up.stdout, up.stderr)
+    else:
+        with open(os.path.join(work, "deck.in"), "w") as f:
+            f.write(deck)
+        t0 = time.time()
+        sb = subprocess.run(["sbatch", "--wait", "--parsable", "--ntasks-per-node=2", "--cpus-per-task=1",
+                             "--time=00:10:00", os.path.join(src, "jobscripts", "agape.sbatch"), "deck.in"],
+                            cwd=work, env=env, capture_output=True, text=True, timeout=900)
+        jid = sb.stdout.strip().split(";")[0]
+        c.check(sb.returncode == 0 and jid.isdigit(), f"sbatch --wait jobscripts/agape.sbatch: job {jid}, exit {sb.returncode} ({time.time() - t0:.0f} s)")
+        info = subprocess.run(["scontrol", "show", "job", jid], env=env, capture_output=True, text=True).stdout
+        st = re.search(r"JobState=(\S+)", info)
+        c.check(st is not None and st.group(1) == "COMPLETED", f"job state {st.group(1) if st else '?'} (COMPLETED expected)")
+        res = os.path.join(work, f"agape-{jid}", "results.h5")
+        log = os.path.join(work, f"agape-{jid}.log")
+        if not c.check(os.path.exists(res), f"results in the job's folder agape-{jid}/"):
+            print(open(log).read()[-3000:] if os.path.exists(log) else "(no log)")
+        else:
+            r = read(res)
+            c.check(int(r.get("run/ranks", -1)) == 2, "the job ran on 2 ranks (/run/ranks)")
+            rc, out, err = run(a, deck, ranks=2, workdir=work)
+            if c.check(rc == 0, "the same deck with mpirun outside Slurm: exits 0"):
+                d0 = read(os.path.join(work, "direct", "results.h5"))["gap/delta"]
+                e = np.max(np.abs(r["gap/delta"] - d0)) / np.max(np.abs(d0))
+                c.check(e <= 1e-10 and np.max(np.abs(d0)) > 0, f"gaps equal to the direct run: {e:.1e} <= 1e-10")
+        # strong-scaling chain job, two layouts
+        sb = subprocess.run(["sbatch", "--wait", "--parsable", "--time=00:10:00",
+                             os.path.join(src, "jobscripts", "strong-scaling.sbatch"), "deck.in"],
+                            cwd=work, env=dict(env, LAYOUTS="1x1 2x1"), capture_output=True, text=True, timeout=900)
+        jid2 = sb.stdout.strip().split(";")[0]
+        tab = os.path.join(work, f"agape-{jid2}-scaling.txt")
+        rows = [l.split() for l in open(tab) if not l.startswith("#")] if os.path.exists(tab) else []
+        c.check(sb.returncode == 0 and len(rows) == 2 and all(len(r) == 4 and float(r[3]) > 0 for r in rows),
+                f"strong-scaling chain job {jid2}: {len(rows)} layouts timed ({', '.join(r[0] + ' ' + r[3] + ' s' for r in rows if len(r) == 4)})")
+finally:
+    down = subprocess.run([os.path.join(here, "cluster.sh"), "down", sdir], env=env, capture_output=True, text=True)
+    c.check(down.returncode == 0 and not os.path.exists(os.path.join(sdir, "pids")), "cluster taken down by PID")
+c.close()
