@@ -35,11 +35,12 @@ agape_err agape_assembly_couplings(const agape_par *par, const agape_dist *d,
 {
   if (m->kind != MATK_MODEL) return AGAPE_OK;
   const int nm = m->nmodes;
-  double *acc = calloc(nm, sizeof(double));
-  if (!acc) return AGAPE_ERR_NOMEM;
+  /* per-row partial sums, added in row order afterwards: the result does not depend on the
+   * thread count or on which thread ran which row */
+  double *acc = calloc(nm, sizeof(double)), *racc = calloc((size_t)(d->mloc > 0 ? d->mloc : 1) * nm, sizeof(double));
+  if (!acc || !racc) { free(acc); free(racc); return AGAPE_ERR_NOMEM; }
   #pragma omp parallel
   {
-    double *loc = calloc(nm, sizeof(double));
     double *g2 = malloc(sizeof(double) * nm * CH);
     int64_t jb[CH];
     double fb[CH];
@@ -47,6 +48,7 @@ agape_err agape_assembly_couplings(const agape_par *par, const agape_dist *d,
     for (int64_t li = 0; li < d->mloc; li++) {
       int64_t i = d->grow[li];
       if (i >= st->n_mc || st->fsw[i] == 0) continue;   /* Fermi-surface pairs only */
+      double *loc = racc + (size_t)li * nm;
       int nc = 0;
       for (int64_t lc = 0; lc <= d->nloc; lc++) {
         if (lc < d->nloc) {
@@ -64,10 +66,11 @@ agape_err agape_assembly_couplings(const agape_par *par, const agape_dist *d,
         }
       }
     }
-    #pragma omp critical
-    for (int b = 0; b < nm; b++) acc[b] += loc[b];
-    free(loc); free(g2);
+    free(g2);
   }
+  for (int64_t li = 0; li < d->mloc; li++)
+    for (int b = 0; b < nm; b++) acc[b] += racc[(size_t)li * nm + b];
+  free(racc);
   agape_par_sum(par, acc, nm);
   m->dos0 = st->dos0;
   double lam = 0, lg = 0;

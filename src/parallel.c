@@ -38,6 +38,9 @@ agape_err agape_par_init(int *argc, char ***argv, agape_par *par)
   /* AGAPE's own loops are threaded; its BLAS/LAPACK calls are small and must not spawn
    * a second set of threads that fights OpenMP */
   openblas_set_num_threads(1);
+  /* the OpenMP build of OpenBLAS implements that with omp_set_num_threads(1), which would
+   * also make every parallel region of AGAPE single-threaded: restore the team size */
+  omp_set_num_threads(par->nthreads);
   /* FFTW (the RPA's chi0) uses the rank's OpenMP threads (libfftw3_omp) */
   if (fftw_init_threads()) fftw_plan_with_nthreads(par->nthreads);
   /* grid: the largest divisor of size not above sqrt(size) gives nprow */

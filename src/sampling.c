@@ -86,8 +86,7 @@ static agape_err mc_table_build(const agape_material *m, double alpha, double ep
   t->cdf = malloc(sizeof(double) * tot);
   t->prob = malloc(sizeof(double) * tot);
   if (!t->cdf || !t->prob) return AGAPE_ERR_NOMEM;
-  double hsum = 0;
-  #pragma omp parallel for reduction(+:hsum) schedule(static)
+  #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < nc; c++) {
     double k[3] = {((c / (MC_CELLS * MC_CELLS)) + 0.5) / MC_CELLS,
                    (((c / MC_CELLS) % MC_CELLS) + 0.5) / MC_CELLS,
@@ -97,9 +96,13 @@ static agape_err mc_table_build(const agape_material *m, double alpha, double ep
     for (int b = 0; b < nb; b++) {
       double h = 1.0 / (fabs(xi[b]) + eps0);
       t->prob[b * nc + c] = h;
-      hsum += h;
     }
   }
+  /* the normalisation in a fixed serial order: the table (and so every sampled state) is
+   * the same bits for any thread count */
+  double hsum = 0;
+  for (int64_t c = 0; c < nc; c++)
+    for (int b = 0; b < nb; b++) hsum += t->prob[b * nc + c];
   /* serial cumulative sum: fixed order, identical everywhere */
   double acc = 0;
   for (int64_t i = 0; i < tot; i++) {
