@@ -29,6 +29,7 @@ typedef struct {
   int interp;     /* column-interpolated kernels (kernels.h) */
   const agape_coulomb *ctab;  /* mode rpa: energy-resolved W(xi, xi'), else NULL */
   double t0;
+  double t_build, t_solve;   /* accumulated wall time of kernel builds and of solves, s */
 } run_ctx;
 
 #define R0 if (c->par->rank == 0)
@@ -38,9 +39,12 @@ static kern_spg_gammas gammas(const agape_params *p) { return (kern_spg_gammas){
 /* Leading eigenvalue rho(T) of the linearised gap operator; v warm start / eigenvector. */
 static agape_err rho_at(run_ctx *c, double T, double *v, double *rho)
 {
+  double tb = agape_par_wtime();
   agape_err err = agape_assembly_build(c->par, c->d, c->st, c->m, T, (kern_functional)c->p->functional,
                                        gammas(c->p), NULL, c->interp, c->K, c->z);
   if (err) return err;
+  double ts = agape_par_wtime();
+  c->t_build += ts - tb;
   agape_op op;
   if ((err = agape_op_init(&op, c->par, c->d, c->st->n, c->K, c->z, c->coul))) return err;
   if (c->ctab && (err = agape_op_set_coulomb_table(&op, c->ctab->ne, c->ctab->xi_axis, c->ctab->w_xi, c->st->xi))) {
@@ -53,6 +57,7 @@ static agape_err rho_at(run_ctx *c, double T, double *v, double *rho)
   err = agape_leading_eigen(&op, cf, 1e-9, v, rho);
   free(cf);
   agape_op_free(&op);
+  c->t_solve += agape_par_wtime() - ts;
   R0 printf("agape: linearised gap equation  T = %10.4f K  rho = %.8f  (%.1f s)\n", T, *rho, agape_par_wtime() - c->t0), fflush(stdout);
   return err;
 }
@@ -165,6 +170,7 @@ static agape_err gap_at(run_ctx *c, double T, double *delta, int *iters, int *co
       dm = fmax(dm, fabs(r[s])); mx = fmax(mx, fabs(delta[s]));
     }
     ts = agape_par_wtime() - ts;
+    c->t_build += tb; c->t_solve += ts;
     change = mx > 0 ? dm / mx : 0;
     if (spg) R0 printf("agape:   T = %8.3f K  SPG kernel update %d: max change %.3e of max|Delta|  (kernel %.1f s, %d iterations %.1f s)\n",
                        T, outer + 1, change, tb, it, ts);
@@ -226,6 +232,7 @@ agape_err agape_run(const agape_par *par, const char *deck_path, const char *out
            (long long)st.n, (long long)st.n_mc, (long long)(st.n - st.n_mc), p.energy_window_eV,
            agape_par_wtime() - t0);
 
+  const double t_sampling = agape_par_wtime() - t0;   /* deck, material and sampling */
   agape_dist d;
   agape_coulomb coul = {0};
   float *K = NULL;
@@ -259,7 +266,8 @@ agape_err agape_run(const agape_par *par, const char *deck_path, const char *out
   double wcoul = ctable ? 0.0 : mu / m.dos0;
   int interp = p.kernel_eval == KEVAL_INTERP ||
                (p.kernel_eval == KEVAL_AUTO && st.n >= AGAPE_INTERP_MIN_STATES);
-  run_ctx c = {par, &p, &st, &m, &d, K, z, wcoul, xcol, interp, ctable ? &coul : NULL, t0};
+  run_ctx c = {par, &p, &st, &m, &d, K, z, wcoul, xcol, interp, ctable ? &coul : NULL, t0, 0, 0};
+  const double t_coupling = agape_par_wtime() - t0 - t_sampling;   /* couplings and Coulomb */
   double wlog_K = m.omega_log / AGAPE_K_B;
   double tc_mcm = agape_tc_mcmillan(m.lambda, wlog_K, 0.1);
   if (par->rank == 0) {
@@ -344,6 +352,7 @@ agape_err agape_run(const agape_par *par, const char *deck_path, const char *out
   }
 
   /* output (rank 0), in meV */
+  const double r_wall = agape_par_wtime() - t0;
   if (par->rank == 0) {
     int64_t tot = (int64_t)st.n * p.ntemps;
     for (int64_t q = 0; q < tot; q++) delta[q] *= 1e3;
@@ -359,12 +368,17 @@ agape_err agape_run(const agape_par *par, const char *deck_path, const char *out
       .tc = tc, .gap_ratio = ratio, .tc_gap_T = rT, .ntc = nh, .tc_hist_T = hT, .tc_hist_rho = hr,
       .dos0 = m.dos0, .lambda = m.lambda, .omega_log_meV = m.omega_log * 1e3,
       .nmodes = m.nmodes, .omega_meV = om, .a2f = aw, .mu = mu, .coulomb = &coul, .tc_mcmillan_mustar01 = tc_mcm,
-      .params = &p, .nranks = par->size, .nthreads = par->nthreads, .wall_seconds = agape_par_wtime() - t0};
+      .params = &p, .nranks = par->size, .nthreads = par->nthreads, .wall_seconds = r_wall};
     err = agape_output_write(&r);
     free(dfs_meV); free(om); free(aw);
   }
   err = agape_par_agree(par, err);
-  if (!err && par->rank == 0) printf("agape: done in %.1f s\n", agape_par_wtime() - t0);
+  if (!err && par->rank == 0) {
+    double total = agape_par_wtime() - t0;
+    printf("agape: phase times (s): sampling %.3f  couplings+coulomb %.3f  kernel_build %.3f  solve %.3f  "
+           "output %.3f  total %.3f\n", t_sampling, t_coupling, c.t_build, c.t_solve, total - r_wall, total);
+    printf("agape: done in %.1f s\n", total);
+  }
 done:
   free(K); free(z); free(xcol); free(v); free(delta); free(zall); free(dfs); free(conv); free(iters);
   agape_dist_destroy(&d);

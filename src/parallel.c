@@ -43,11 +43,12 @@ agape_err agape_par_init(int *argc, char ***argv, agape_par *par)
   omp_set_num_threads(par->nthreads);
   /* FFTW (the RPA's chi0) uses the rank's OpenMP threads (libfftw3_omp) */
   if (fftw_init_threads()) fftw_plan_with_nthreads(par->nthreads);
-  /* grid: the largest divisor of size not above sqrt(size) gives nprow */
-  int pr = (int)floor(sqrt((double)par->size));
-  while (pr > 1 && par->size % pr) pr--;
-  par->nprow = pr;
-  par->npcol = par->size / pr;
+  /* grid: the largest divisor of size not above sqrt(size) gives npcol, so that nprow >= npcol:
+   * each rank tabulates the kernel rows it owns (assembly), and that work divides by nprow */
+  int pc = (int)floor(sqrt((double)par->size));
+  while (pc > 1 && par->size % pc) pc--;
+  par->npcol = pc;
+  par->nprow = par->size / pc;
   int me, np;
   Cblacs_pinfo(&me, &np);
   Cblacs_get(-1, 0, &par->ictxt);
