@@ -85,85 +85,69 @@ agape_err agape_assembly_couplings(const agape_par *par, const agape_dist *d,
   return AGAPE_OK;
 }
 
-/* The interpolated build (interp = 1 of agape_assembly_build): per own row, the kernels on
- * the nodes of a column-energy grid (exact row functions), then per pair one Lagrange
- * interpolation per mode. */
-static agape_err build_interp(const agape_par *par, const agape_dist *d, const agape_states *st,
-                              const agape_material *m, double beta, kern_functional fun,
-                              kern_spg_gammas gam, const double *xi_col, float *K, double *z)
+/* How the pair kernels of one build are evaluated: either the closed forms through tables
+ * over all columns (tk for K, tz for Z), or (interp) each own row tabulated on the nodes of a
+ * column-energy grid (tn) and interpolated per pair with the column data offk/Lk, offz/Lz
+ * (kernels.h, column interpolation). */
+typedef struct {
+  int interp;
+  kern_tab *tk, *tz;               /* exact: K and Z tables (tz may equal tk) */
+  kern_cgrid *cg;                  /* interp: the column-energy grid */
+  kern_tab *tn;                    /* interp: own rows against the grid nodes */
+  int nn;                          /* interp: number of nodes */
+  int32_t *offk, *offz;            /* interp: [n] node offsets of K and Z columns (offz may equal offk) */
+  double *Lk, *Lz;                 /* interp: [n * KERN_CI_NP] Lagrange weights */
+} build_eval;
+
+static void build_eval_free(build_eval *e)
+{
+  if (e->tz && e->tz != e->tk) kern_tab_destroy(&e->tz);
+  kern_tab_destroy(&e->tk);
+  if (e->offz != e->offk) { free(e->offz); free(e->Lz); }
+  free(e->offk); free(e->Lk);
+  kern_tab_destroy(&e->tn);
+  kern_cgrid_destroy(&e->cg);
+}
+
+/* Set up e for one build. xk: column energies of K (xi or E^gamma); Z always uses xi. */
+static agape_err build_eval_init(build_eval *e, int interp, const agape_dist *d, const agape_states *st,
+                                 const agape_material *m, double beta, kern_functional fun,
+                                 kern_spg_gammas gam, const double *xk, int want_K, int want_z)
 {
   const int64_t n = st->n;
   const int nm = m->nmodes;
-  const double *xk = xi_col ? xi_col : st->xi;
+  memset(e, 0, sizeof *e);
+  e->interp = interp;
+  if (!interp) {
+    /* per-row table data only for this rank's rows */
+    if (want_K && kern_tab_create_rows(fun, beta, n, st->xi, xk, nm, m->omega, gam,
+                                       d->mloc, d->grow, &e->tk) != 0) return AGAPE_ERR_NOMEM;
+    if (want_z) {
+      if (want_K && xk == st->xi) e->tz = e->tk;
+      else if (kern_tab_create_rows(fun, beta, n, st->xi, st->xi, nm, m->omega, gam,
+                                    d->mloc, d->grow, &e->tz) != 0) return AGAPE_ERR_NOMEM;
+    }
+    return AGAPE_OK;
+  }
   double umax = 0, omin = INFINITY;
   for (int64_t s = 0; s < n; s++) umax = fmax(umax, fmax(fabs(st->xi[s]), fabs(xk[s])));
   for (int b = 0; b < nm; b++) omin = fmin(omin, m->omega[b]);
-  kern_cgrid *cg = NULL;
-  kern_tab *tn = NULL;
-  int32_t *offk = malloc(sizeof(int32_t) * (size_t)n), *offz = NULL;
-  double *Lk = malloc(sizeof(double) * (size_t)n * KERN_CI_NP), *Lz = NULL;
-  agape_err err = AGAPE_OK;
-  if (!offk || !Lk || kern_cgrid_create(beta, omin, umax, &cg) != 0) { err = AGAPE_ERR_NOMEM; goto done; }
-  const int nn = kern_cgrid_nnodes(cg);
-  if (kern_cgrid_locate(cg, n, xk, offk, Lk) != 0) { err = agape_error(AGAPE_ERR_NUMERIC, "column energy outside the interpolation grid"); goto done; }
-  if (z) {
-    if (xk == st->xi) { offz = offk; Lz = Lk; }
-    else {
-      offz = malloc(sizeof(int32_t) * (size_t)n);
-      Lz = malloc(sizeof(double) * (size_t)n * KERN_CI_NP);
-      if (!offz || !Lz) { err = AGAPE_ERR_NOMEM; goto done; }
-      (void)kern_cgrid_locate(cg, n, st->xi, offz, Lz);
-    }
+  e->offk = malloc(sizeof(int32_t) * (size_t)n);
+  e->Lk = malloc(sizeof(double) * (size_t)n * KERN_CI_NP);
+  if (!e->offk || !e->Lk || kern_cgrid_create(beta, omin, umax, &e->cg) != 0) return AGAPE_ERR_NOMEM;
+  e->nn = kern_cgrid_nnodes(e->cg);
+  if (kern_cgrid_locate(e->cg, n, xk, e->offk, e->Lk) != 0)
+    return agape_error(AGAPE_ERR_NUMERIC, "column energy outside the interpolation grid");
+  e->offz = e->offk; e->Lz = e->Lk;
+  if (want_z && xk != st->xi) {
+    e->offz = malloc(sizeof(int32_t) * (size_t)n);
+    e->Lz = malloc(sizeof(double) * (size_t)n * KERN_CI_NP);
+    if (!e->offz || !e->Lz) return AGAPE_ERR_NOMEM;
+    (void)kern_cgrid_locate(e->cg, n, st->xi, e->offz, e->Lz);
   }
-  if (kern_tab_create_rc(fun, beta, n, st->xi, nn, kern_cgrid_nodes(cg), nm, m->omega, gam,
-                         d->mloc, d->grow, &tn) != 0) { err = AGAPE_ERR_NOMEM; goto done; }
-  int fail = 0;
-  #pragma omp parallel reduction(|:fail)
-  {
-    double *A = malloc(sizeof(double) * (size_t)nm * CH);
-    double *tmp = malloc(sizeof(double) * (size_t)nm * CH);
-    double *out = malloc(sizeof(double) * CH), *wc = malloc(sizeof(double) * CH);
-    /* 64-byte aligned: every panel of KERN_CI_NP = 8 nodes is one cache line */
-    const size_t tb = ((sizeof(double) * (size_t)nm * nn + 63) / 64) * 64;
-    double *TK = aligned_alloc(64, tb), *TZ = aligned_alloc(64, tb);
-    int64_t *jn = malloc(sizeof(int64_t) * (size_t)nn);
-    if (!A || !tmp || !out || !wc || !TK || !TZ || !jn) fail = 1;
-    else {
-      for (int q = 0; q < nn; q++) jn[q] = q;
-      #pragma omp for schedule(dynamic, 2)
-      for (int64_t li = 0; li < d->mloc; li++) {
-        int64_t i = d->grow[li];
-        if (K) kern_K_row_modes(tn, i, nn, jn, TK, nn);
-        if (z) kern_Z_row_modes(tn, i, nn, jn, TZ, nn);
-        double zi = 0;
-        for (int64_t lc0 = 0; lc0 < d->nloc; lc0 += CH) {
-          int nc = (int)((d->nloc - lc0) < CH ? (d->nloc - lc0) : CH);
-          const int64_t *j = d->gcol + lc0;
-          pair_couplings(st, m, i, nc, j, A, tmp);
-          if (K) {
-            kern_ci_K_row(nm, TK, nn, offk, Lk, nc, j, A, CH, out);
-            float *row = K + li * d->nloc + lc0;
-            for (int c = 0; c < nc; c++) row[c] = (float)out[c];
-          }
-          if (z) {
-            for (int c = 0; c < nc; c++) wc[c] = st->w[j[c]];
-            zi -= kern_ci_Z_row(nm, TZ, nn, offz, Lz, nc, j, A, CH, wc);
-          }
-        }
-        if (z) z[i] = zi;
-      }
-    }
-    free(A); free(tmp); free(out); free(wc); free(TK); free(TZ); free(jn);
-  }
-  if (fail) err = AGAPE_ERR_NOMEM;
-done:
-  if (offz != offk) { free(offz); free(Lz); }
-  free(offk); free(Lk);
-  kern_tab_destroy(&tn);
-  kern_cgrid_destroy(&cg);
-  err = agape_par_agree(par, err);
-  if (!err && z) agape_par_sum(par, z, n);
-  return err;
+  if (kern_tab_create_rc(fun, beta, n, st->xi, e->nn, kern_cgrid_nodes(e->cg), nm, m->omega, gam,
+                         d->mloc, d->grow, &e->tn) != 0) return AGAPE_ERR_NOMEM;
+  return AGAPE_OK;
 }
 
 agape_err agape_assembly_build(const agape_par *par, const agape_dist *d,
@@ -190,54 +174,54 @@ agape_err agape_assembly_build(const agape_par *par, const agape_dist *d,
   }
 
   const double beta = T > 0 ? 1.0 / (AGAPE_K_B * T) : INFINITY;
-  if (interp && m->nmodes > 0) return build_interp(par, d, st, m, beta, fun, gam, xi_col, K, z);
-  kern_tab *tk = NULL, *tz = NULL;
-  agape_err err = AGAPE_OK;
-  /* per-row table data only for this rank's rows */
-  if (K && kern_tab_create_rows(fun, beta, n, st->xi, xi_col ? xi_col : st->xi, m->nmodes, m->omega,
-                                gam, d->mloc, d->grow, &tk) != 0) { err = AGAPE_ERR_NOMEM; goto done; }
-  if (z) {
-    if (K && !xi_col) tz = tk;
-    else if (kern_tab_create_rows(fun, beta, n, st->xi, st->xi, m->nmodes, m->omega, gam,
-                                  d->mloc, d->grow, &tz) != 0) {
-      err = AGAPE_ERR_NOMEM; goto done;
-    }
-  }
+  const int nm = m->nmodes;
+  const double *xk = xi_col ? xi_col : st->xi;
+  build_eval e;
+  agape_err err = build_eval_init(&e, interp && nm > 0, d, st, m, beta, fun, gam, xk, K != NULL, z != NULL);
+  const int nn = e.nn;
   int fail = 0;
-  #pragma omp parallel reduction(|:fail)
+  #pragma omp parallel reduction(|:fail) if (!err)
   {
-    double *A = malloc(sizeof(double) * (size_t)m->nmodes * CH);
-    double *tmp = malloc(sizeof(double) * (size_t)m->nmodes * CH);
+    double *A = malloc(sizeof(double) * (size_t)nm * CH);
+    double *tmp = malloc(sizeof(double) * (size_t)nm * CH);
     double *out = malloc(sizeof(double) * CH), *wc = malloc(sizeof(double) * CH);
-    if (!A || !tmp || !out || !wc) fail = 1;
+    /* interp: the row on the grid nodes, 64-byte aligned so that every panel of
+     * KERN_CI_NP = 8 nodes is one cache line */
+    const size_t tb = ((sizeof(double) * (size_t)nm * nn + 63) / 64) * 64;
+    double *TK = e.interp ? aligned_alloc(64, tb) : NULL, *TZ = e.interp ? aligned_alloc(64, tb) : NULL;
+    int64_t *jn = e.interp ? malloc(sizeof(int64_t) * (size_t)nn) : NULL;
+    if (err || !A || !tmp || !out || !wc || (e.interp && (!TK || !TZ || !jn))) fail = !err;
     else {
+      for (int q = 0; q < nn; q++) jn[q] = q;
       #pragma omp for schedule(dynamic, 2)
       for (int64_t li = 0; li < d->mloc; li++) {
         int64_t i = d->grow[li];
+        if (e.interp && K) kern_K_row_modes(e.tn, i, nn, jn, TK, nn);
+        if (e.interp && z) kern_Z_row_modes(e.tn, i, nn, jn, TZ, nn);
         double zi = 0;
         for (int64_t lc0 = 0; lc0 < d->nloc; lc0 += CH) {
           int nc = (int)((d->nloc - lc0) < CH ? (d->nloc - lc0) : CH);
           const int64_t *j = d->gcol + lc0;
           pair_couplings(st, m, i, nc, j, A, tmp);
           if (K) {
-            kern_K_row(tk, i, nc, j, A, CH, out);
+            if (e.interp) kern_ci_K_row(nm, TK, nn, e.offk, e.Lk, nc, j, A, CH, out);
+            else kern_K_row(e.tk, i, nc, j, A, CH, out);
             float *row = K + li * d->nloc + lc0;
             for (int c = 0; c < nc; c++) row[c] = (float)out[c];
           }
           if (z) {
             for (int c = 0; c < nc; c++) wc[c] = st->w[j[c]];
-            zi -= kern_Z_row(tz, i, nc, j, A, CH, wc);
+            zi -= e.interp ? kern_ci_Z_row(nm, TZ, nn, e.offz, e.Lz, nc, j, A, CH, wc)
+                           : kern_Z_row(e.tz, i, nc, j, A, CH, wc);
           }
         }
         if (z) z[i] = zi;
       }
     }
-    free(A); free(tmp); free(out); free(wc);
+    free(A); free(tmp); free(out); free(wc); free(TK); free(TZ); free(jn);
   }
   if (fail) err = AGAPE_ERR_NOMEM;
-done:
-  if (tz && tz != tk) kern_tab_destroy(&tz);
-  if (tk) kern_tab_destroy(&tk);
+  build_eval_free(&e);
   err = agape_par_agree(par, err);
   if (!err && z) agape_par_sum(par, z, n);
   return err;
