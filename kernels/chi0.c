@@ -1,6 +1,7 @@
 /* Static chi0 on a regular k-grid: direct double sum and the imaginary-time FFT route
  * (see include/agape/chi0.h).  No MPI, no I/O. */
 #include "agape/chi0.h"
+#include "agape/quadrature.h"
 
 #include <fftw3.h>
 #include <math.h>
@@ -10,30 +11,11 @@
 #define TAU_ORDER 10       /* Gauss-Legendre points per tau panel */
 #define TAU_RATIO 2.0      /* geometric growth of the tau panels */
 
-/* Gauss-Legendre nodes/weights on [-1, 1] (Newton on P_n; n <= 32). */
-static void gauss_legendre(int n, double *x, double *w)
-{
-  const double pi = 3.14159265358979323846;
-  for (int i = 0; i < n; i++) {
-    double z = cos(pi * (i + 0.75) / (n + 0.5)), dp = 1;
-    for (int it = 0; it < 100; it++) {
-      double p0 = 1, p1 = z;
-      for (int k = 2; k <= n; k++) { double p2 = ((2 * k - 1) * z * p1 - (k - 1) * p0) / k; p0 = p1; p1 = p2; }
-      dp = n * (z * p1 - p0) / (z * z - 1);
-      double dz = p1 / dp;
-      z -= dz;
-      if (fabs(dz) < 1e-16) break;
-    }
-    x[i] = z;
-    w[i] = 2 / ((1 - z * z) * dp * dp);
-  }
-}
-
 int chi0_tau_grid(double beta, double emax, int nmax, double *tau, double *w)
 {
   if (!(beta > 0) || isinf(beta) || !(emax > 0) || !tau || !w) return -1;
   double gx[TAU_ORDER], gw[TAU_ORDER];
-  gauss_legendre(TAU_ORDER, gx, gw);
+  agape_gauss_legendre(TAU_ORDER, gx, gw);
   const double half = 0.5 * beta;
   double edges[200];
   int ne = 0;

@@ -1,6 +1,7 @@
 /* Electron-gas reference formulas for the RPA tests (see include/agape/chi0.h), Hartree
  * atomic units.  No MPI, no I/O. */
 #include "agape/chi0.h"
+#include "agape/quadrature.h"
 
 #include <math.h>
 
@@ -30,18 +31,14 @@ double chi0_jellium_mu_tf(double rs)
  * (1 - x) ln(1 - x) term at x = 1; the last sliver is below 1e-12 of the integral. */
 double chi0_jellium_mu_rpa(double rs, double (*F)(double x, void *ctx), void *ctx)
 {
-  static const double gx[8] = {0.0950125098376374, 0.2816035507792589, 0.4580167776572274,
-                               0.6178762444026438, 0.7554044083550030, 0.8656312023878318,
-                               0.9445750230732326, 0.9894009349916499};
-  static const double gw[8] = {0.1894506104550685, 0.1826034150449236, 0.1691565193950025,
-                               0.1495959888165767, 0.1246289712555339, 0.0951585116824928,
-                               0.0622535239386479, 0.0271524594117541};
+  double gx[16], gw[16];
+  agape_gauss_legendre(16, gx, gw);
   const double kf = kf_of(rs), ktf2 = 4 * kf / JL_PI;
   double sum = 0, a = 0, b = 0.5;
   for (int p = 0; p < 41; p++) {
     double m = 0.5 * (a + b), h = 0.5 * (b - a);
     for (int q = 0; q < 16; q++) {
-      double x = m + h * (q < 8 ? -gx[7 - q] : gx[q - 8]), wq = h * (q < 8 ? gw[7 - q] : gw[q - 8]);
+      double x = m + h * gx[q], wq = h * gw[q];
       sum += wq * x / (4 * kf * kf * x * x + ktf2 * F(x, ctx));
     }
     a = b; b = 1 - 0.5 * (1 - b);

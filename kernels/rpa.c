@@ -1,5 +1,6 @@
 /* Static RPA screening on a G set (see include/agape/rpa.h).  No MPI, no I/O. */
 #include "agape/rpa.h"
+#include "agape/quadrature.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -76,21 +77,11 @@ int rpa_screen_serial(int ng, const double complex *chi, const double *vG, doubl
   return info;
 }
 
-/* Gauss-Legendre, 16 points on [0, 1] */
-static const double GL16X[8] = {0.0950125098376374, 0.2816035507792589, 0.4580167776572274,
-                                0.6178762444026438, 0.7554044083550030, 0.8656312023878318,
-                                0.9445750230732326, 0.9894009349916499};
-static const double GL16W[8] = {0.1894506104550685, 0.1826034150449236, 0.1691565193950025,
-                                0.1495959888165767, 0.1246289712555339, 0.0951585116824928,
-                                0.0622535239386479, 0.0271524594117541};
-
 double rpa_w_head_tf(double ktf2, const double b[9], int n1, int n2, int n3)
 {
-  double x[16], w[16];
-  for (int i = 0; i < 8; i++) {
-    x[i] = 0.5 * (1 - GL16X[7 - i]); w[i] = 0.5 * GL16W[7 - i];
-    x[15 - i] = 0.5 * (1 + GL16X[7 - i]); w[15 - i] = 0.5 * GL16W[7 - i];
-  }
+  double x[16], w[16];                          /* Gauss-Legendre on [0, 1] */
+  agape_gauss_legendre(16, x, w);
+  for (int i = 0; i < 16; i++) { x[i] = 0.5 * (1 + x[i]); w[i] *= 0.5; }
   const double inv[3] = {1.0 / n1, 1.0 / n2, 1.0 / n3};
   /* t in [-1/2, 1/2]^3 (unit volume): 8 octants, each a cube [0, 1/2]^3 with the singular
    * point at the corner, split into 3 pyramids t = s (1, u, v) (and permutations) whose

@@ -1,5 +1,6 @@
 /* Sampling stage (see include/agape/sampling.h). */
 #include "agape/sampling.h"
+#include "agape/quadrature.h"
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
@@ -12,24 +13,6 @@ void agape_rng_uniform4(uint64_t seed, uint64_t i, double u[4])
   philox4x64_key_t k = {{seed, 0x5343444654ull}};
   philox4x64_ctr_t r = philox4x64(c, k);
   for (int j = 0; j < 4; j++) u[j] = (double)(r.v[j] >> 11) * 0x1.0p-53;
-}
-
-/* Gauss-Legendre nodes and weights on [-1, 1] (Newton on P_n), order <= 64. */
-static void gauss_legendre(int n, double *x, double *w)
-{
-  for (int i = 0; i < n; i++) {
-    double z = cos(AGAPE_PI * (i + 0.75) / (n + 0.5)), pp = 0;
-    for (int it = 0; it < 100; it++) {
-      double p1 = 1, p2 = 0;
-      for (int j = 1; j <= n; j++) { double p3 = p2; p2 = p1; p1 = ((2 * j - 1) * z * p2 - (j - 1) * p3) / j; }
-      pp = n * (z * p1 - p2) / (z * z - 1);
-      double dz = p1 / pp;
-      z -= dz;
-      if (fabs(dz) < 1e-16) break;
-    }
-    x[i] = -z;
-    w[i] = 2 / ((1 - z * z) * pp * pp);
-  }
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -51,7 +34,7 @@ int agape_log_grid(double a, double b, double x0, double r, int order,
     if (breaks[i] > a && breaks[i] < b) edges[ne++] = breaks[i];
   qsort(edges, ne, sizeof(double), cmp_double);
   double gx[64], gw[64];
-  gauss_legendre(order, gx, gw);
+  agape_gauss_legendre(order, gx, gw);
   int n = 0;
   for (int p = 0; p + 1 < ne; p++) {
     double lo = edges[p], hi = edges[p + 1];
