@@ -12,18 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int n_pass = 0, n_fail = 0;
-static void check(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void check(int ok, const char *fmt, ...)
-{
-  va_list ap;
-  va_start(ap, fmt);
-  printf("%s: ", ok ? "PASS" : "FAIL");
-  vprintf(fmt, ap);
-  printf("\n");
-  va_end(ap);
-  if (ok) n_pass++; else n_fail++;
-}
+#include "check.h"
 
 static const double KB = 8.617333262e-5;   /* eV/K */
 
@@ -270,6 +259,5 @@ int main(void)
   test_fft_vs_direct();
   test_electron_gas();
   test_free_electrons();
-  printf("%d passed, %d failed\n", n_pass, n_fail);
-  return n_fail ? 1 : 0;
+  return check_summary();
 }

@@ -24,20 +24,7 @@
 
 typedef long double ldbl;
 
-static int n_pass = 0, n_fail = 0;
-
-/* Record and print one check. */
-static void check(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void check(int ok, const char *fmt, ...)
-{
-  va_list ap;
-  va_start(ap, fmt);
-  printf("%s: ", ok ? "PASS" : "FAIL");
-  vprintf(fmt, ap);
-  printf("\n");
-  va_end(ap);
-  if (ok) n_pass++; else n_fail++;
-}
+#include "check.h"
 
 static double rel(double a, double b) { return fabs(a - b) / fabs(b); }
 
@@ -851,6 +838,5 @@ int main(void)
   test_table();
   test_symmetry();
   test_interp();
-  printf("%d passed, %d failed\n", n_pass, n_fail);
-  return n_fail ? 1 : 0;
+  return check_summary();
 }
