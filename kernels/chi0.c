@@ -49,11 +49,11 @@ static double lindhard_ratio(double beta, double a, double b)
   return (fa - fb) / d;
 }
 
-static int64_t kplus(const chi0_bands *m, int64_t k, int64_t q)
+int64_t chi0_grid_add(int n1, int n2, int n3, int64_t k, int64_t q)
 {
-  int k1 = (int)(k / ((int64_t)m->n2 * m->n3)), k2 = (int)(k / m->n3 % m->n2), k3 = (int)(k % m->n3);
-  int q1 = (int)(q / ((int64_t)m->n2 * m->n3)), q2 = (int)(q / m->n3 % m->n2), q3 = (int)(q % m->n3);
-  return ((int64_t)((k1 + q1) % m->n1) * m->n2 + (k2 + q2) % m->n2) * m->n3 + (k3 + q3) % m->n3;
+  int k1 = (int)(k / ((int64_t)n2 * n3)), k2 = (int)(k / n3 % n2), k3 = (int)(k % n3);
+  int q1 = (int)(q / ((int64_t)n2 * n3)), q2 = (int)(q / n3 % n2), q3 = (int)(q % n3);
+  return ((int64_t)((k1 + q1) % n1) * n2 + (k2 + q2) % n2) * n3 + (k3 + q3) % n3;
 }
 
 int chi0_direct(const chi0_bands *m, double beta, double complex *chi)
@@ -64,7 +64,7 @@ int chi0_direct(const chi0_bands *m, double beta, double complex *chi)
   for (int64_t q = 0; q < nk; q++) {
     double complex *cq = chi + (size_t)q * no4;
     for (int64_t k = 0; k < nk; k++) {
-      const int64_t kq = kplus(m, k, q);
+      const int64_t kq = chi0_grid_add(m->n1, m->n2, m->n3, k, q);
       for (int n = 0; n < nb; n++)
         for (int mm = 0; mm < nb; mm++) {
           double L = lindhard_ratio(beta, m->e[k * nb + n], m->e[kq * nb + mm]) * 2.0 / (double)nk;

@@ -18,6 +18,17 @@ extern void dsyev_(const char *jobz, const char *uplo, const int *n, double *a, 
 #define NO4 (NO * NO * NO * NO)
 #define NE AGAPE_COUL_NE       /* energy bins of W(xi, xi') */
 
+/* Eigenvalues w[3] (eV from E_F, ascending) and eigenvectors of H(k) of the model:
+ * H[b*3 + a] = component a of eigenvector b. Returns the LAPACK info. */
+static int orbital_eigen(const xb12_model *mod, const double k[3], double w[NO], double H[9])
+{
+  double work[64];
+  int three = NO, lw = 64, info = 0;
+  xb12_hamiltonian(mod, k, H);
+  dsyev_("V", "U", &three, H, &three, w, work, &lw, &info, 1, 1);   /* symmetric: layout-free */
+  return info;
+}
+
 /* Bands and eigenvectors of the model on the n^3 grid: e[k*3 + b] (eV from E_F),
  * U[(k*3 + a)*3 + b] (real, stored complex for chi0.h). */
 static agape_err grid_bands(const xb12_model *mod, int n, double *e, double complex *U)
@@ -25,25 +36,14 @@ static agape_err grid_bands(const xb12_model *mod, int n, double *e, double comp
   const int64_t nk = (int64_t)n * n * n;
   for (int64_t k = 0; k < nk; k++) {
     double kv[3] = {(double)(k / (n * n)) / n, (double)(k / n % n) / n, (double)(k % n) / n};
-    double H[9], w[NO], work[64];
-    xb12_hamiltonian(mod, kv, H);
-    int three = NO, lw = 64, info = 0;
-    dsyev_("V", "U", &three, H, &three, w, work, &lw, &info, 1, 1);   /* symmetric: layout-free */
-    if (info) return agape_error(AGAPE_ERR_NUMERIC, "RPA: dsyev failed at k-point %lld", (long long)k);
+    double H[9], w[NO];
+    if (orbital_eigen(mod, kv, w, H)) return agape_error(AGAPE_ERR_NUMERIC, "RPA: dsyev failed at k-point %lld", (long long)k);
     for (int b = 0; b < NO; b++) {
       e[k * NO + b] = w[b];
       for (int a = 0; a < NO; a++) U[(k * NO + a) * NO + b] = H[b * NO + a];   /* column b = vector b */
     }
   }
   return AGAPE_OK;
-}
-
-/* k + q on the grid */
-static int64_t grid_add(int n, int64_t k, int64_t q)
-{
-  int k1 = (int)(k / (n * n)), k2 = (int)(k / n % n), k3 = (int)(k % n);
-  int q1 = (int)(q / (n * n)), q2 = (int)(q / n % n), q3 = (int)(q % n);
-  return ((int64_t)((k1 + q1) % n) * n + (k2 + q2) % n) * n + (k3 + q3) % n;
 }
 
 /* Read one float64 dataset of rank `rank` from an open file; dims [out].  Returns a malloc'd
@@ -278,7 +278,7 @@ agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, cons
     /* all pairs (k b1, k+q b2) of this rank's k: the Fermi-surface sums (Gaussian delta) and
      * the energy-resolved table (bins of the grid's energy range) */
     for (int64_t k = par->rank; k < nk; k += par->size) {
-      const int64_t kq = grid_add(n, k, iq);
+      const int64_t kq = chi0_grid_add(n, n, n, k, iq);
       for (int b1 = 0; b1 < NO; b1++)
         for (int b2 = 0; b2 < NO; b2++) {
           double pv[9];
@@ -333,7 +333,6 @@ agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, cons
     c->w_fs = acc[0] / norm;
     c->w_bare_fs = acc[1] / norm;
     c->mu = n0 * c->w_fs;
-    c->w00 = w_at00(c);
     c->seconds = agape_par_wtime() - t0;
     if (par->rank == 0)
       printf("agape: RPA mu = N(0) <W>_FS = %.4f  (N(0) = %.4f /eV/spin/cell on the grid, <W>_FS = %.4f eV, "
@@ -361,11 +360,8 @@ agape_err agape_coulomb_sample(const agape_par *par, const agape_material *m, co
   agape_err err = (!id || !u) ? AGAPE_ERR_NOMEM : AGAPE_OK;
   for (int64_t s = 0, f = 0; s < st->n_mc && !err; s++) {
     if (!(st->fsw[s] > 0)) continue;
-    double H[9], w[NO], work[64];
-    int three = NO, lw = 64, info = 0;
-    xb12_hamiltonian(m->model, st->k + 3 * s, H);
-    dsyev_("V", "U", &three, H, &three, w, work, &lw, &info, 1, 1);
-    if (info) { err = AGAPE_ERR_NUMERIC; break; }
+    double H[9], w[NO];
+    if (orbital_eigen(m->model, st->k + 3 * s, w, H)) { err = AGAPE_ERR_NUMERIC; break; }
     for (int a = 0; a < NO; a++) u[3 * f + a] = H[st->band[s] * NO + a];
     id[f++] = s;
   }

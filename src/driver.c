@@ -36,6 +36,17 @@ typedef struct {
 
 static kern_spg_gammas gammas(const agape_params *p) { return (kern_spg_gammas){p->gamma1, p->gamma2, p->gamma3}; }
 
+/* The gap operator on the current K and Z, with the run's Coulomb kernel (the constant coul,
+ * or the energy-resolved table of mode rpa/file). On error nothing is left allocated. */
+static agape_err op_create(const run_ctx *c, agape_op *op)
+{
+  agape_err err = agape_op_init(op, c->par, c->d, c->st->n, c->K, c->z, c->coul);
+  if (!err && c->ctab)
+    err = agape_op_set_coulomb_table(op, c->ctab->ne, c->ctab->xi_axis, c->ctab->w_xi, c->st->xi);
+  if (err) agape_op_free(op);
+  return err;
+}
+
 /* Leading eigenvalue rho(T) of the linearised gap operator; v warm start / eigenvector. */
 static agape_err rho_at(run_ctx *c, double T, double *v, double *rho)
 {
@@ -46,11 +57,7 @@ static agape_err rho_at(run_ctx *c, double T, double *v, double *rho)
   double ts = agape_par_wtime();
   c->t_build += ts - tb;
   agape_op op;
-  if ((err = agape_op_init(&op, c->par, c->d, c->st->n, c->K, c->z, c->coul))) return err;
-  if (c->ctab && (err = agape_op_set_coulomb_table(&op, c->ctab->ne, c->ctab->xi_axis, c->ctab->w_xi, c->st->xi))) {
-    agape_op_free(&op);
-    return err;
-  }
+  if ((err = op_create(c, &op))) return err;
   double *cf = malloc(sizeof(double) * c->st->n);
   if (!cf) { agape_op_free(&op); return AGAPE_ERR_NOMEM; }
   agape_linear_factor(c->st, T, cf);
@@ -150,11 +157,7 @@ static agape_err gap_at(run_ctx *c, double T, double *delta, int *iters, int *co
     tb = agape_par_wtime() - tb;
     double ts = agape_par_wtime();
     agape_op op;
-    if ((err = agape_op_init(&op, c->par, c->d, n, c->K, c->z, c->coul))) break;
-    if (c->ctab && (err = agape_op_set_coulomb_table(&op, c->ctab->ne, c->ctab->xi_axis, c->ctab->w_xi, c->st->xi))) {
-      agape_op_free(&op);
-      break;
-    }
+    if ((err = op_create(c, &op))) break;
     double tol_in = spg ? fmax(p->tol, 1e-3 * change) : p->tol;
     agape_gap_opts o = {T, spg ? KERN_SPG : KERN_LMG, p->gamma3, tol_in, p->mixing, p->max_iter, p->anderson_depth, 1};
     memcpy(prev, delta, sizeof(double) * n);

@@ -36,6 +36,9 @@ typedef struct {
   const double complex *U;
 } chi0_bands;
 
+/* Index of k + q on an n1 x n2 x n3 grid (periodic), for grid indices k and q. */
+int64_t chi0_grid_add(int n1, int n2, int n3, int64_t k, int64_t q);
+
 /* Imaginary-time quadrature for int_0^beta of products of e^{-|e| tau} and e^{-|e|(beta-tau)}
  * with |e| <= emax: Gauss-Legendre panels geometric in tau from tau0 = 1e-3/emax up to beta/2,
  * mirrored onto [beta/2, beta].  Returns the number of points (<= nmax), or -1.

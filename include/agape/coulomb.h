@@ -44,7 +44,7 @@ typedef struct {
   double *xi_axis;      /* [ne] energies, eV from E_F, increasing */
   double *w_xi;         /* [ne * ne] eV, row-major */
   double *dos_xi;       /* [ne] DOS of the grid per bin, states/eV/spin/cell (mode rpa) */
-  double w00;           /* W(0, 0) interpolated from the table, eV */
+  double w00;           /* mode file: W(0, 0) interpolated from the table, eV */
   double *wq;           /* mode rpa: [nk^3 * 81] W contracted into orbital pairs per grid q, eV */
   double w_fs_sample;   /* mode rpa: <W_kk'>_FS over the Monte-Carlo Fermi-surface pairs, eV */
   double mu_sample;     /* N(0) of the sample times w_fs_sample */
