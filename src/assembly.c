@@ -7,6 +7,7 @@
 #include <math.h>
 #include "agape/units.h"
 #include <omp.h>
+#include "agape/stop.h"
 
 #define CH 256                   /* columns per chunk */
 
@@ -195,6 +196,8 @@ agape_err agape_assembly_build(const agape_par *par, const agape_dist *d,
       for (int q = 0; q < nn; q++) jn[q] = q;
       #pragma omp for schedule(dynamic, 2)
       for (int64_t li = 0; li < d->mloc; li++) {
+        agape_stop_fault("kernel_row");
+        if (agape_stop_pending()) continue;    /* a stop request: the build is abandoned */
         int64_t i = d->grow[li];
         if (e.interp && K) kern_K_row_modes(e.tn, i, nn, jn, TK, nn);
         if (e.interp && z) kern_Z_row_modes(e.tn, i, nn, jn, TZ, nn);
@@ -223,6 +226,7 @@ agape_err agape_assembly_build(const agape_par *par, const agape_dist *d,
   if (fail) err = AGAPE_ERR_NOMEM;
   build_eval_free(&e);
   err = agape_par_agree(par, err);
+  if (!err && agape_stop_agreed(par)) err = AGAPE_STOPPED;   /* every rank skipped or finished */
   if (!err && z) agape_par_sum(par, z, n);
   return err;
 }

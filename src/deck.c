@@ -148,6 +148,7 @@ static const deck_key deck_keys[] = {
   PATH (SEC_OUTPUT, "file", output_file),
   INT  (SEC_OUTPUT, "histogram_bins", histogram_bins, 2, INT_MAX, ""),
   BOOL (SEC_OUTPUT, "plot", plot),
+  REAL (SEC_OUTPUT, "checkpoint_interval_s", checkpoint_interval_s, 0, 0, NOHI, 0, "s"),
 };
 #define DECK_NKEYS (sizeof deck_keys / sizeof deck_keys[0])
 
@@ -805,6 +806,7 @@ void agape_params_defaults(agape_params *p)
 
   snprintf(p->output_file, sizeof p->output_file, "%s", "results.h5");
   p->histogram_bins = 60;
+  p->checkpoint_interval_s = 600;
   p->plot = 1;
 
   p->deck_text = NULL;
@@ -995,4 +997,24 @@ void agape_params_print(const agape_params *p, FILE *f)
     fprintf(f, "  %-*s = %s%s%s\n", width, name, buf, has_unit ? " " : "", has_unit ? k->unit : "");
   }
   free(val);
+}
+
+/* The deck's fingerprint for checkpoints: "section.key = value" lines of every key that can
+ * change the numbers (all but [output]), in table order.
+ *   p [in] parameters.  Returns a malloc'd string (caller frees), NULL if out of memory. */
+char *agape_params_fingerprint(const agape_params *p)
+{
+  size_t cap = (size_t)AGAPE_MAX_TEMPS * 26 + AGAPE_PATH_MAX + 128, used = 0, total = 0;
+  for (size_t i = 0; i < DECK_NKEYS; i++) total += cap;
+  char *out = malloc(total), *val = malloc(cap);
+  if (!out || !val) { free(out); free(val); return NULL; }
+  out[0] = '\0';
+  for (size_t i = 0; i < DECK_NKEYS; i++) {
+    const deck_key *k = &deck_keys[i];
+    if (k->sec == SEC_OUTPUT) continue;
+    deck_format_value(k, p, val, cap);
+    used += (size_t)snprintf(out + used, total - used, "%s.%s = %s\n", deck_section_names[k->sec], k->key, val);
+  }
+  free(val);
+  return out;
 }

@@ -7,6 +7,8 @@
 #include "agape/assembly.h"
 #include "agape/solve.h"
 #include "agape/output.h"
+#include "agape/checkpoint.h"
+#include "agape/stop.h"
 #include "agape/version.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +32,14 @@ typedef struct {
   const agape_coulomb *ctab;  /* mode rpa: energy-resolved W(xi, xi'), else NULL */
   double t0;
   double t_build, t_solve;   /* accumulated wall time of kernel builds and of solves, s */
+  /* checkpoints (checkpoint.h): ck is the run's state at its last safe point, its arrays
+   * are the driver's own; on a restart it is first read from the file and replayed */
+  const char *ckpath;        /* checkpoint file */
+  const char *fingerprint;   /* of the deck */
+  double ck_every, ck_last;  /* timer interval (0: none) and time of the last checkpoint, s */
+  agape_ckpt ck;
+  int jpos;                  /* next journal entry to replay */
+  int resume_step;           /* ck holds a temperature in progress to continue */
 } run_ctx;
 
 #define R0 if (c->par->rank == 0)
@@ -47,9 +57,37 @@ static agape_err op_create(const run_ctx *c, agape_op *op)
   return err;
 }
 
-/* Leading eigenvalue rho(T) of the linearised gap operator; v warm start / eigenvector. */
+/* Write the checkpoint of c->ck (rank 0). reason: "timer", "temperature", a signal name. */
+static agape_err ckpt_save(run_ctx *c, const char *reason)
+{
+  agape_err err = agape_ckpt_write(c->par, c->ckpath, c->fingerprint, reason, &c->ck);
+  c->ck_last = agape_par_wtime();
+  return err;
+}
+
+/* A safe point: the timer checkpoint if it is due (rank 0 alone; a failed write is a
+ * warning, the run goes on). */
+static void ckpt_tick(run_ctx *c)
+{
+  if (c->par->rank != 0 || !(c->ck_every > 0) || agape_par_wtime() - c->ck_last < c->ck_every) return;
+  if (ckpt_save(c, "timer"))
+    fprintf(stderr, "agape: warning: the timer checkpoint failed; the run goes on\n");
+}
+
+/* Leading eigenvalue rho(T) of the linearised gap operator; v warm start / eigenvector.
+ * Every evaluation goes to the journal of c->ck; on a restart the journal is replayed. */
 static agape_err rho_at(run_ctx *c, double T, double *v, double *rho)
 {
+  agape_ckpt *ck = &c->ck;
+  if (c->jpos < ck->nj) {                       /* replay from the checkpoint */
+    if (ck->jT[c->jpos] != T)
+      return agape_error(AGAPE_ERR_INTERNAL, "checkpoint journal entry %d is at T = %.17g K, the run "
+                         "asks for T = %.17g K", c->jpos, ck->jT[c->jpos], T);
+    *rho = ck->jr[c->jpos++];
+    if (c->jpos == ck->nj) memcpy(v, ck->v, sizeof(double) * c->st->n);
+    R0 printf("agape: linearised gap equation  T = %10.4f K  rho = %.8f  (from the checkpoint)\n", T, *rho), fflush(stdout);
+    return AGAPE_OK;
+  }
   double tb = agape_par_wtime();
   agape_err err = agape_assembly_build(c->par, c->d, c->st, c->m, T, (kern_functional)c->p->functional,
                                        gammas(c->p), NULL, c->interp, c->K, c->z);
@@ -65,8 +103,15 @@ static agape_err rho_at(run_ctx *c, double T, double *v, double *rho)
   free(cf);
   agape_op_free(&op);
   c->t_solve += agape_par_wtime() - ts;
+  if (err) return err;
   R0 printf("agape: linearised gap equation  T = %10.4f K  rho = %.8f  (%.1f s)\n", T, *rho, agape_par_wtime() - c->t0), fflush(stdout);
-  return err;
+  if (ck->nj < AGAPE_CKPT_MAXJ) {
+    ck->jT[ck->nj] = T; ck->jr[ck->nj] = *rho; ck->nj++;
+    memcpy(ck->v, v, sizeof(double) * c->st->n);
+    c->jpos = ck->nj;
+  }
+  ckpt_tick(c);
+  return AGAPE_OK;
 }
 
 /* Tc: rho(Tc) = 1, bracketed then Illinois regula falsi on ln rho versus ln T. */
@@ -124,26 +169,39 @@ static double fs_average(const agape_states *st, const double *delta)
 }
 
 /* One temperature: build Z and K, solve; for SPG repeat the kernel build with
- * E^gamma of the current gap until the gap stops changing. */
-static agape_err gap_at(run_ctx *c, double T, double *delta, int *iters, int *conv, double *zout)
+ * E^gamma of the current gap until the gap stops changing. Each kernel update starts at a
+ * safe point whose state (input gap, outer Anderson history, Z, change, iterations) is
+ * c->ck's; resume continues from the one c->ck holds. */
+static agape_err gap_at(run_ctx *c, double T, double *delta, int *iters, int *conv, double *zout, int resume)
 {
   const agape_params *p = c->p;
   const int64_t n = c->st->n;
+  agape_ckpt *ck = &c->ck;
   /* the square well is a kernel, not a functional: E' = E, no kernel update */
   const int spg = p->functional == KERN_SPG && c->m->kind != MATK_SQUARE_WELL;
-  agape_err err;
-  double *prev = malloc(sizeof(double) * n), *r = malloc(sizeof(double) * n);
-  agape_anderson outer_mix;
+  agape_err err = AGAPE_OK;
+  double *prev = ck->din, *r = malloc(sizeof(double) * n);
   /* SPG: the kernel-update map G (Delta_in -> gap solved with K(E^gamma(Delta_in))) contracts
    * by ~0.2 per update; Anderson mixing on G makes that superlinear (about half the kernel
    * builds).  Each inner solve only needs to be accurate to a small fraction of the current
    * outer change, and to tol at the end. */
-  err = agape_anderson_init(&outer_mix, n, 4);
-  if (!err && (!prev || !r)) err = AGAPE_ERR_NOMEM;
-  if (err) { free(prev); free(r); agape_anderson_free(&outer_mix); return err; }
+  agape_anderson *outer_mix = ck->mix;
+  if (!r) return AGAPE_ERR_NOMEM;
   *iters = 0; *conv = 0;
   double change = 0.1;             /* last outer change, relative to max|Delta| */
-  for (int outer = 0; outer < (spg ? 50 : 1); outer++) {
+  int outer0 = 0;
+  if (resume) {
+    outer0 = ck->outer; change = ck->change; *iters = ck->iters_done;
+    memcpy(delta, ck->din, sizeof(double) * n);
+    R0 printf("agape:   T = %8.3f K  continuing at SPG kernel update %d (from the checkpoint)\n", T, outer0 + 1);
+  } else {
+    agape_anderson_reset(outer_mix);
+  }
+  for (int outer = outer0; outer < (spg ? 50 : 1); outer++) {
+    /* safe point */
+    if (prev != delta) memcpy(prev, delta, sizeof(double) * n);
+    ck->outer = outer; ck->change = change; ck->iters_done = *iters;
+    ckpt_tick(c);
     const double *xc = NULL;
     if (spg) {
       for (int64_t s = 0; s < n; s++)
@@ -160,13 +218,13 @@ static agape_err gap_at(run_ctx *c, double T, double *delta, int *iters, int *co
     if ((err = op_create(c, &op))) break;
     double tol_in = spg ? fmax(p->tol, 1e-3 * change) : p->tol;
     agape_gap_opts o = {T, spg ? KERN_SPG : KERN_LMG, p->gamma3, tol_in, p->mixing, p->max_iter, p->anderson_depth, 1};
-    memcpy(prev, delta, sizeof(double) * n);
     int it = 0;
     double res;
     err = agape_gap_solve(&op, c->st, &o, delta, &it, conv, &res);
     agape_op_free(&op);
+    if (err) break;
     *iters += it;
-    if (err || !*conv) break;
+    if (!*conv) break;
     double dm = 0, mx = 0;
     for (int64_t s = 0; s < n; s++) {
       r[s] = delta[s] - prev[s];
@@ -181,11 +239,10 @@ static agape_err gap_at(run_ctx *c, double T, double *delta, int *iters, int *co
     if (outer == 49) { *conv = 0; break; }
     /* next input: Anderson extrapolation of the kernel-update map from (prev, r) */
     memcpy(delta, prev, sizeof(double) * n);
-    agape_anderson_step(&outer_mix, delta, r, 1.0);
+    agape_anderson_step(outer_mix, delta, r, 1.0);
   }
-  memcpy(zout, c->z, sizeof(double) * n);
-  free(prev); free(r);
-  agape_anderson_free(&outer_mix);
+  if (!err) { memcpy(zout, c->z, sizeof(double) * n); ck->outer = -1; }
+  free(r);
   return err;
 }
 
@@ -195,7 +252,7 @@ static int cmp_double(const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
-agape_err agape_run(const agape_par *par, const char *deck_path, const char *output)
+agape_err agape_run(const agape_par *par, const char *deck_path, const char *output, int restart)
 {
   double t0 = agape_par_wtime();
   agape_params p;
@@ -213,23 +270,41 @@ agape_err agape_run(const agape_par *par, const char *deck_path, const char *out
     snprintf(p.output_file, sizeof p.output_file, "%s", output);
   }
   qsort(p.temps, p.ntemps, sizeof(double), cmp_double);
+  /* checkpoint file and the deck's fingerprint; with --restart, the checkpoint to continue
+   * from (a checkpoint of another deck is an error here, before any work) */
+  char ckpath[AGAPE_PATH_MAX + 32], ckused[AGAPE_PATH_MAX + 40] = "";
+  char *fingerprint = agape_params_fingerprint(&p);
+  int ckfound = 0;
+  if (!fingerprint) err = AGAPE_ERR_NOMEM;
+  else if (agape_ckpt_path(p.output_file, ckpath, sizeof ckpath) != 0)
+    err = agape_error(AGAPE_ERR_DECK, "[output] file: %s is too long for its checkpoint name", p.output_file);
+  if (!err && par->rank == 0) err = agape_output_prepare(p.output_file);
+  if (!err && restart) err = agape_ckpt_find(par, ckpath, fingerprint, &ckfound, ckused, sizeof ckused);
+  if ((err = agape_par_agree(par, err))) { free(fingerprint); agape_params_free(&p); return err; }
   if (par->rank == 0) {
     printf("AGAPE %s (%s): %d rank(s) x %d thread(s), process grid %d x %d\n",
            AGAPE_VERSION_STRING, AGAPE_GIT_HASH, par->size, par->nthreads, par->nprow, par->npcol);
     printf("agape: deck %s\n", deck_path);
     agape_params_print(&p, stdout);
+    printf("agape: checkpoints to %s", ckpath);
+    if (p.checkpoint_interval_s > 0) printf(" every %g s,", p.checkpoint_interval_s);
+    printf(" after each temperature and on SIGTERM/SIGUSR1\n");
+    if (restart)
+      printf(ckfound ? "agape: restart from %s\n" : "agape: restart: no checkpoint %s%s; starting from the beginning\n",
+             ckfound ? ckused : ckpath, ckfound ? "" : " (nor .prev)");
     fflush(stdout);
   }
 
   /* material */
   agape_material m;
   err = agape_material_create(&p, &m);
-  if ((err = agape_par_agree(par, err))) { agape_material_destroy(&m); agape_params_free(&p); return err; }
+  if ((err = agape_par_agree(par, err))) { agape_material_destroy(&m); agape_params_free(&p); free(fingerprint); return err; }
 
   /* sampling */
   agape_states st;
+  agape_stop_fault("sampling");
   err = agape_states_create(&p, &m, &st);
-  if ((err = agape_par_agree(par, err))) { agape_material_destroy(&m); agape_params_free(&p); return err; }
+  if ((err = agape_par_agree(par, err))) { agape_material_destroy(&m); agape_params_free(&p); free(fingerprint); return err; }
   if (par->rank == 0)
     printf("agape: %lld states (%lld Monte-Carlo, %lld energy grid), window +-%.3g eV (%.1f s)\n",
            (long long)st.n, (long long)st.n_mc, (long long)(st.n - st.n_mc), p.energy_window_eV,
@@ -240,7 +315,10 @@ agape_err agape_run(const agape_par *par, const char *deck_path, const char *out
   agape_coulomb coul = {0};
   float *K = NULL;
   double *z = NULL, *xcol = NULL, *delta = NULL, *zall = NULL, *dfs = NULL, *v = NULL;
+  double *vj = NULL, *din = NULL;
   int *conv = NULL, *iters = NULL;
+  agape_anderson outer_mix = {0};
+  run_ctx c = {0};
   err = agape_dist_create(par, st.n, KBLOCK, &d);
   if (!err) {
     double gb = (double)d.mloc * d.nloc * 4 / 1e9;
@@ -254,14 +332,37 @@ agape_err agape_run(const agape_par *par, const char *deck_path, const char *out
     dfs = calloc(p.ntemps ? p.ntemps : 1, sizeof(double));
     conv = calloc(p.ntemps ? p.ntemps : 1, sizeof(int));
     iters = calloc(p.ntemps ? p.ntemps : 1, sizeof(int));
-    if (!K || !z || !xcol || !v || !delta || !zall || !dfs || !conv || !iters) err = agape_error(AGAPE_ERR_NOMEM, "cannot allocate the kernel block (%.3f GB)", gb);
+    vj = malloc(sizeof(double) * st.n);
+    din = malloc(sizeof(double) * st.n);
+    if (!K || !z || !xcol || !v || !delta || !zall || !dfs || !conv || !iters || !vj || !din
+        || agape_anderson_init(&outer_mix, st.n, 4))
+      err = agape_error(AGAPE_ERR_NOMEM, "cannot allocate the kernel block (%.3f GB)", gb);
   }
   if ((err = agape_par_agree(par, err))) goto done;
 
+  /* the run's state for checkpoints, read from the checkpoint on a restart */
+  c.par = par; c.ckpath = ckpath; c.fingerprint = fingerprint;
+  c.ck_every = p.checkpoint_interval_s; c.ck_last = agape_par_wtime();
+  c.ck = (agape_ckpt){.n = st.n, .ntemps = p.ntemps, .v = vj, .delta = delta, .z = zall, .dfs = dfs,
+                      .conv = conv, .iters = iters, .outer = -1, .din = din, .zcur = z, .mix = &outer_mix};
+  if (ckfound) {
+    if ((err = agape_ckpt_read(par, ckused, &c.ck))) goto done;
+    c.resume_step = c.ck.outer >= 0;
+    if (par->rank == 0) {
+      printf("agape: checkpoint: %d linearised-equation evaluations, %d of %d temperatures done", c.ck.nj, c.ck.ndone, p.ntemps);
+      if (c.ck.outer >= 0) printf(", T = %g K in progress at kernel update %d", p.temps[c.ck.ndone], c.ck.outer + 1);
+      printf("\n");
+      fflush(stdout);
+    }
+  }
+  if (agape_stop_agreed(par)) { err = AGAPE_STOPPED; goto done; }
+
   /* coupling of the sample and Coulomb */
   if ((err = agape_assembly_couplings(par, &d, &st, &m))) goto done;
+  agape_stop_fault("coulomb");
   if ((err = agape_coulomb_create(par, &p, &m, &coul))) goto done;
   if ((err = agape_coulomb_sample(par, &m, &st, &coul))) goto done;
+  if (agape_stop_agreed(par)) { err = AGAPE_STOPPED; goto done; }
   double mu = coul.mu;
   /* the Coulomb kernel: constant W = mu/N(0) of the sample for mode mu; the energy-resolved
    * W(xi, xi') of the RPA step for mode rpa (its mu is quoted with the grid's N(0)) */
@@ -269,7 +370,8 @@ agape_err agape_run(const agape_par *par, const char *deck_path, const char *out
   double wcoul = ctable ? 0.0 : mu / m.dos0;
   int interp = p.kernel_eval == KEVAL_INTERP ||
                (p.kernel_eval == KEVAL_AUTO && st.n >= AGAPE_INTERP_MIN_STATES);
-  run_ctx c = {par, &p, &st, &m, &d, K, z, wcoul, xcol, interp, ctable ? &coul : NULL, t0, 0, 0};
+  c.par = par; c.p = &p; c.st = &st; c.m = &m; c.d = &d; c.K = K; c.z = z; c.coul = wcoul;
+  c.xcol = xcol; c.interp = interp; c.ctab = ctable ? &coul : NULL; c.t0 = t0;
   const double t_coupling = agape_par_wtime() - t0 - t_sampling;   /* couplings and Coulomb */
   double wlog_K = m.omega_log / AGAPE_K_B;
   double tc_mcm = agape_tc_mcmillan(m.lambda, wlog_K, 0.1);
@@ -303,6 +405,7 @@ agape_err agape_run(const agape_par *par, const char *deck_path, const char *out
   /* gaps at each temperature, lowest first, continuing from the previous solution */
   double *cur = malloc(sizeof(double) * st.n), *g0 = malloc(sizeof(double) * st.n);
   if (!cur || !g0) { free(cur); free(g0); err = AGAPE_ERR_NOMEM; goto done; }
+  const int it0 = c.ck.ndone;         /* 0, or the temperatures a checkpoint has done */
   /* start: the leading eigenvector of the linearised equation (it has the right shape,
    * including the sign change of Delta at high energy that the Coulomb term causes);
    * without a Tc search it is computed at the first temperature */
@@ -317,14 +420,15 @@ agape_err agape_run(const agape_par *par, const char *deck_path, const char *out
   for (int64_t s = 0; s < st.n; s++) cur[s] = v[s];
   double a0 = fs_average(&st, cur);
   for (int64_t s = 0; s < st.n; s++) g0[s] = cur[s] *= scale / a0;
+  if (it0 > 0) memcpy(cur, delta + (size_t)(it0 - 1) * st.n, sizeof(double) * st.n);
   double tloop = agape_par_wtime();
-  for (int it = 0; it < p.ntemps && !err; it++) {
+  for (int it = it0; it < p.ntemps && !err; it++) {
     double T = p.temps[it];
     if (par->rank == 0) {
       double el = agape_par_wtime() - tloop;
-      if (it > 0)
+      if (it > it0)
         printf("agape: gap at T = %.4f K (%d of %d), about %.0f s left\n", T, it + 1, p.ntemps,
-               el / it * (p.ntemps - it));
+               el / (it - it0) * (p.ntemps - it));
       else
         printf("agape: gap at T = %.4f K (%d of %d)\n", T, it + 1, p.ntemps);
       fflush(stdout);
@@ -333,10 +437,15 @@ agape_err agape_run(const agape_par *par, const char *deck_path, const char *out
     for (int64_t s = 0; s < st.n; s++) mx = fmax(mx, fabs(cur[s]));
     if (mx == 0)      /* the previous temperature was normal: restart from the guess */
       memcpy(cur, g0, sizeof(double) * st.n);
-    err = gap_at(&c, T, cur, &iters[it], &conv[it], zall + (size_t)it * st.n);
+    err = gap_at(&c, T, cur, &iters[it], &conv[it], zall + (size_t)it * st.n, c.resume_step);
+    c.resume_step = 0;
     if (err) break;
     memcpy(delta + (size_t)it * st.n, cur, sizeof(double) * st.n);
     dfs[it] = fs_average(&st, cur);
+    c.ck.ndone = it + 1;
+    agape_stop_fault("temperature");
+    if (ckpt_save(&c, "temperature") && par->rank == 0)
+      fprintf(stderr, "agape: warning: the checkpoint after T = %g K failed; the run goes on\n", T);
     if (par->rank == 0) {
       printf("agape: T = %.4f K  Delta_FS = %.6f meV  %s after %d iterations  (%.1f s)\n",
              T, dfs[it] * 1e3, conv[it] ? "converged" : "NOT converged", iters[it], agape_par_wtime() - t0);
@@ -376,6 +485,8 @@ agape_err agape_run(const agape_par *par, const char *deck_path, const char *out
     free(dfs_meV); free(om); free(aw);
   }
   err = agape_par_agree(par, err);
+  if (!err && par->rank == 0 && agape_stop_pending())
+    printf("agape: %s received while the results were written: they are complete\n", agape_stop_signame());
   if (!err && par->rank == 0) {
     double total = agape_par_wtime() - t0;
     printf("agape: phase times (s): sampling %.3f  couplings+coulomb %.3f  kernel_build %.3f  solve %.3f  "
@@ -383,6 +494,19 @@ agape_err agape_run(const agape_par *par, const char *deck_path, const char *out
     printf("agape: done in %.1f s\n", total);
   }
 done:
+  if (err == AGAPE_STOPPED) {
+    /* every rank agreed to stop at a safe point: c.ck is that point's state */
+    agape_err werr = agape_par_agree(par, ckpt_save(&c, agape_stop_signame()));
+    if (werr) err = werr;
+    else if (par->rank == 0) {
+      printf("agape: %s received: stopped at a safe point and wrote checkpoint %s\n"
+             "agape: continue with: agape run %s --restart%s%s\n", agape_stop_signame(), ckpath, deck_path,
+             output ? " --output " : "", output ? output : "");
+      fflush(stdout);
+    }
+  }
+  free(fingerprint); free(vj); free(din);
+  agape_anderson_free(&outer_mix);
   free(K); free(z); free(xcol); free(v); free(delta); free(zall); free(dfs); free(conv); free(iters);
   agape_dist_destroy(&d);
   agape_states_destroy(&st);

@@ -10,6 +10,7 @@
 /* Short descriptions, indexed by agape_err; keep in the order of the enum. */
 static const char *const agape_err_messages[AGAPE_ERR_COUNT] = {
   [AGAPE_OK]           = "success",
+  [AGAPE_STOPPED]      = "stopped by a signal (checkpoint written; continue with --restart)",
   [AGAPE_ERR_USAGE]    = "bad command line",
   [AGAPE_ERR_DECK]     = "bad input deck",
   [AGAPE_ERR_IO]       = "input/output error",

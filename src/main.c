@@ -1,6 +1,7 @@
 /* agape: command-line entry point. `agape run DECK`, `agape --help`, `agape --version`. */
 #include "agape/driver.h"
 #include "agape/version.h"
+#include "agape/stop.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -10,9 +11,11 @@ static void usage(FILE *f)
     "AGAPE %s - anisotropic superconducting gap equation (SCDFT) solver\n"
     "\n"
     "Usage:\n"
-    "  agape run DECK [--output FILE]\n"
+    "  agape run DECK [--output FILE] [--restart]\n"
     "                      solve the deck (INI file; see docs/input.md); --output replaces the\n"
-    "                      deck's [output] file (e.g. a folder per batch job)\n"
+    "                      deck's [output] file (e.g. a folder per batch job); --restart\n"
+    "                      continues from the newest checkpoint of that results file (or starts\n"
+    "                      from the beginning if there is none)\n"
     "  agape --help        this text\n"
     "  agape --version     version and build\n"
     "\n"
@@ -21,7 +24,11 @@ static void usage(FILE *f)
     "  srun --cpus-per-task=$SLURM_CPUS_PER_TASK build/agape run deck.in\n"
     "\n"
     "Output: results.h5 (HDF5, every dataset with a units attribute), gap_histogram.dat\n"
-    "and gap_histogram.png beside it. Exit status 0 on success, non-zero on any error.\n",
+    "and gap_histogram.png beside it; results.checkpoint.h5 (and .prev) for --restart,\n"
+    "written every [output] checkpoint_interval_s, after each temperature and on SIGTERM or\n"
+    "SIGUSR1 (then AGAPE stops at the next safe point).\n"
+    "Exit status: 0 success; 3 stopped by SIGTERM/SIGUSR1 after writing a checkpoint\n"
+    "(continue with --restart); 2 bad command line; 1 any other error.\n",
     AGAPE_VERSION_STRING);
 }
 
@@ -36,10 +43,18 @@ int main(int argc, char **argv)
     printf("agape %s (git %s, results format %d)\n", AGAPE_VERSION_STRING, AGAPE_GIT_HASH, AGAPE_FORMAT_VERSION);
     return 0;
   }
-  const char *output = NULL;
-  if (argc == 5 && !strcmp(argv[3], "--output")) output = argv[4];
-  if ((argc != 3 && !output) || strcmp(argv[1], "run") != 0) {
-    fprintf(stderr, "agape: error: %s\n\n", argc < 2 ? "no command given" : "unknown command or wrong arguments");
+  const char *output = NULL, *bad = NULL;
+  int restart = 0;
+  if (argc < 2) bad = "no command given";
+  else if (strcmp(argv[1], "run") != 0) bad = "unknown command";
+  else if (argc < 3 || argv[2][0] == '-') bad = "run: no deck given";
+  for (int a = 3; a < argc && !bad; a++) {
+    if (!strcmp(argv[a], "--restart")) restart = 1;
+    else if (!strcmp(argv[a], "--output") && a + 1 < argc && !output) output = argv[++a];
+    else bad = "run: unknown or repeated option, or --output without a file";
+  }
+  if (bad) {
+    fprintf(stderr, "agape: error: %s\n\n", bad);
     usage(stderr);
     return 2;
   }
@@ -48,8 +63,9 @@ int main(int argc, char **argv)
     fprintf(stderr, "agape: error: MPI initialisation failed\n");
     return 1;
   }
-  agape_err err = agape_run(&par, argv[2], output);
-  if (err && par.rank == 0) fprintf(stderr, "agape: stopped: %s\n", agape_strerror(err));
+  agape_stop_install(par.rank);
+  agape_err err = agape_run(&par, argv[2], output, restart);
+  if (err && err != AGAPE_STOPPED && par.rank == 0) fprintf(stderr, "agape: stopped: %s\n", agape_strerror(err));
   agape_par_finalize(&par);
-  return err ? 1 : 0;
+  return err == AGAPE_STOPPED ? AGAPE_EXIT_STOPPED : err ? 1 : 0;
 }

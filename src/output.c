@@ -8,6 +8,7 @@
  * `units` ("1" = dimensionless) and `description`; arrays are row-major (C order). */
 #define _POSIX_C_SOURCE 200809L
 #include "agape/output.h"
+#include "agape/stop.h"
 #include "agape/version.h"
 #include <hdf5.h>
 #include <errno.h>
@@ -17,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <dirent.h>
+#include <signal.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -645,6 +648,48 @@ static const char *out_missing(const agape_results *r)
  *          is created when missing and receives the other two files.
  * Returns AGAPE_OK, AGAPE_ERR_IO (message names the path; no partial file is left),
  * AGAPE_ERR_NOMEM or AGAPE_ERR_INTERNAL (missing arrays). A failing plot is a warning. */
+/* Remove "<stem>...tmp.<pid>" files in dir left by a writer that was killed (pid not a
+ * live process here): stem is the results file's name without ".h5", or the histogram's. */
+static void out_remove_stale(const char *dir, const char *path)
+{
+  const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+  char stem[256];
+  snprintf(stem, sizeof stem, "%s", base);
+  size_t sl = strlen(stem);
+  if (sl > 3 && strcmp(stem + sl - 3, ".h5") == 0) stem[sl -= 3] = '\0';
+  DIR *dd = opendir(dir);
+  if (!dd) return;
+  struct dirent *e;
+  while ((e = readdir(dd))) {
+    const char *t = strstr(e->d_name, ".tmp.");
+    if (!t || (strncmp(e->d_name, stem, sl) != 0 && strncmp(e->d_name, OUT_HIST_TXT, strlen(OUT_HIST_TXT)) != 0))
+      continue;
+    char *end;
+    long pid = strtol(t + 5, &end, 10);
+    if (*end != '\0' || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+      continue;
+    char full[AGAPE_PATH_MAX + 256];
+    snprintf(full, sizeof full, "%s/%s", dir, e->d_name);
+    if (unlink(full) == 0) printf("agape: removed %s (left by a killed run)\n", full);
+  }
+  closedir(dd);
+}
+
+agape_err agape_output_prepare(const char *path)
+{
+  char dir[AGAPE_PATH_MAX];
+  if (!path[0]) return agape_error(AGAPE_ERR_IO, "output: empty output file name");
+  out_dirname(path, dir, sizeof dir);
+  if (out_mkdir_p(dir) != 0)
+    return agape_error(AGAPE_ERR_IO, "cannot write %s: cannot create folder %s: %s", path, dir,
+                       strerror(errno));
+  if (access(dir, W_OK | X_OK) != 0)
+    return agape_error(AGAPE_ERR_IO, "cannot write %s: folder %s is not writable: %s", path, dir,
+                       strerror(errno));
+  out_remove_stale(dir, path);
+  return AGAPE_OK;
+}
+
 agape_err agape_output_write(const agape_results *r)
 {
   agape_err err = AGAPE_OK;
@@ -693,6 +738,7 @@ agape_err agape_output_write(const agape_results *r)
                       tmp, ctx.what);
     goto done;
   }
+  agape_stop_fault("output");            /* fault injection: the file is written, not renamed */
   if (rename(tmp, path) != 0) {
     err = agape_error(AGAPE_ERR_IO, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
     goto done;

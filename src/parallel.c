@@ -111,6 +111,16 @@ void agape_par_sum(const agape_par *par, double *x, int64_t n)
   }
 }
 
+void agape_par_bcast(const agape_par *par, void *buf, size_t bytes)
+{
+  if (par->size == 1) return;
+  const size_t chunk = (size_t)1 << 30;
+  for (size_t o = 0; o < bytes; o += chunk) {
+    int c = (int)((bytes - o) < chunk ? (bytes - o) : chunk);
+    MPI_Bcast((char *)buf + o, c, MPI_BYTE, 0, par->comm);
+  }
+}
+
 double agape_par_max(const agape_par *par, double x)
 {
   double g;

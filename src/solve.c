@@ -2,6 +2,7 @@
  * product; everything O(N) is replicated and done in a fixed order, so every rank takes
  * the same decisions. */
 #include "agape/solve.h"
+#include "agape/stop.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,6 +135,8 @@ agape_err agape_leading_eigen(agape_op *op, const double *c, double tol, double 
     int k = m;
     for (int j = 0; j < m; j++) {
       double *w = V + (size_t)(j + 1) * n;
+      agape_stop_fault("eigen");
+      if (agape_stop_agreed(op->par)) { err = AGAPE_STOPPED; goto done; }
       agape_op_apply(op, c, c, V + (size_t)j * n, w);
       for (int pass = 0; pass < 2; pass++)          /* classical Gram-Schmidt, twice */
         for (int i = 0; i <= j; i++) {
@@ -270,6 +273,8 @@ agape_err agape_gap_solve(agape_op *op, const agape_states *st, const agape_gap_
   int it;
   double t0 = agape_par_wtime();
   for (it = 1; it <= o->max_iter; it++) {
+    agape_stop_fault("iteration");
+    if (agape_stop_agreed(op->par)) { err = AGAPE_STOPPED; break; }
     for (int64_t s = 0; s < n; s++) {
       double x = st->xi[s], D = delta[s];
       double E = sqrt(x * x + D * D);

@@ -74,6 +74,9 @@ typedef struct {
   char   output_file[AGAPE_PATH_MAX]; /* results file (default results.h5) */
   int    histogram_bins;           /* gap histogram bins (default 60) */
   int    plot;                     /* yes | no: make the PNG (default yes) */
+  double checkpoint_interval_s;    /* checkpoint at the first safe point after this many seconds
+                                      since the last one; 0: only at finished temperatures and
+                                      on SIGTERM/SIGUSR1 (default 600) */
 
   /* provenance */
   char   deck_path[AGAPE_PATH_MAX];
@@ -94,5 +97,8 @@ void agape_params_free(agape_params *p);
 /* Print every parameter with its unit, one per line, to f (rank 0 at start-up). */
 #include <stdio.h>
 void agape_params_print(const agape_params *p, FILE *f);
+/* "section.key = value" lines of every key but [output] (malloc'd; NULL: out of memory):
+ * two decks with the same fingerprint give the same numbers. */
+char *agape_params_fingerprint(const agape_params *p);
 
 #endif

@@ -4,9 +4,15 @@
 #define AGAPE_DRIVER_H
 #include "agape/parallel.h"
 
-/* Run the deck at path. Collective; returns the same code on every rank.
- * output [in] results file replacing the deck's [output] file (NULL: the deck's), e.g. a
- * folder per batch job. */
-agape_err agape_run(const agape_par *par, const char *deck_path, const char *output);
+/* Exit status of `agape run` stopped by SIGTERM/SIGUSR1 after writing its checkpoint. */
+#define AGAPE_EXIT_STOPPED 3
+
+/* Run the deck at path. Collective; returns the same code on every rank (AGAPE_STOPPED
+ * after a stop request and its checkpoint).
+ *   output  [in] results file replacing the deck's [output] file (NULL: the deck's), e.g. a
+ *                folder per batch job
+ *   restart [in] 1: continue from the newest checkpoint of the results file (checkpoint.h),
+ *                or from the beginning if there is none */
+agape_err agape_run(const agape_par *par, const char *deck_path, const char *output, int restart);
 
 #endif

@@ -6,6 +6,8 @@
 
 typedef enum {
   AGAPE_OK = 0,
+  AGAPE_STOPPED,        /* stopped on request (SIGTERM/SIGUSR1) after writing a checkpoint;
+                           below the errors, so that agreement prefers a real error */
   AGAPE_ERR_USAGE,      /* bad command line */
   AGAPE_ERR_DECK,       /* bad input deck: unknown key, bad value, missing key */
   AGAPE_ERR_IO,         /* a file could not be opened, read or written */

@@ -55,6 +55,9 @@ typedef struct {
 /* Write results.h5 (params->output_file), the histogram text files and, when
  * params->plot, the PNG, in the folder of the results file. Prints the paths written. */
 agape_err agape_output_write(const agape_results *r);
+/* Create the folder of the results file path (mkdir -p) and check that it is writable;
+ * called at start-up so that a bad [output] file fails before any work. Rank 0. */
+agape_err agape_output_prepare(const char *path);
 
 /* Gap histogram on the Fermi surface (pure numerics, used by output and tests):
  *   n, delta[n] (meV), fsw[n] (Fermi-surface weights >= 0), nbins

@@ -47,6 +47,8 @@ agape_err agape_par_agree(const agape_par *par, agape_err local);
 agape_err agape_par_bcast_params(const agape_par *par, agape_params *p);
 /* Sum a replicated vector over ranks, result identical on every rank (reduce + bcast). */
 void agape_par_sum(const agape_par *par, double *x, int64_t n);
+/* Broadcast bytes bytes of buf from rank 0 (any size). */
+void agape_par_bcast(const agape_par *par, void *buf, size_t bytes);
 /* Max / min of a scalar over ranks. */
 double agape_par_max(const agape_par *par, double x);
 double agape_par_min(const agape_par *par, double x);
