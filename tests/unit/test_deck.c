@@ -308,6 +308,23 @@ static void test_full_deck(tstate *t)
            strstr(buf, "= 18446744073709551615\n"),
         "agape_params_print: values with units");
   free(buf);
+
+  /* the checkpoint fingerprint: every key but [output]; a change of a number-changing key
+   * changes it, a change of an [output] key does not */
+  char *f0 = agape_params_fingerprint(&p);
+  agape_params q = p;
+  q.tol *= 2;
+  char *f1 = agape_params_fingerprint(&q);
+  q = p;
+  q.histogram_bins += 1; q.checkpoint_interval_s = 1; snprintf(q.output_file, sizeof q.output_file, "x/y.h5");
+  char *f2 = agape_params_fingerprint(&q);
+  q = p;
+  q.temps[q.ntemps - 1] += 1;
+  char *f3 = agape_params_fingerprint(&q);
+  check(t, f0 && f1 && f2 && f3 && strcmp(f0, f1) != 0 && strcmp(f0, f2) == 0 && strcmp(f0, f3) != 0
+           && strstr(f0, "solver.tol = ") && strstr(f0, "temperatures.list = ") && !strstr(f0, "output."),
+        "agape_params_fingerprint: changes with [solver] tol and the temperatures, not with [output]");
+  free(f0); free(f1); free(f2); free(f3);
   agape_params_free(&p);
 }
 
