@@ -50,7 +50,7 @@ fi
   echo "## pair kernels (1 thread)"
   OMP_NUM_THREADS=1 build/agape_bench_kernels
   echo "## gap iteration: distributed matvec vs STREAM triad"
-  for N in 20000 40000; do
+  for N in 20000 50000; do
     OMP_NUM_THREADS=1 mpirun --oversubscribe -np "$ncpu" build/agape_bench_matvec $N
     OMP_NUM_THREADS=$ncpu mpirun -np 1 --bind-to none build/agape_bench_matvec $N
   done
