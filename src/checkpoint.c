@@ -290,7 +290,7 @@ agape_err agape_ckpt_read(const agape_par *par, const char *used, agape_ckpt *c)
   }
   if ((err = agape_par_agree(par, err))) return err;
   /* everything to every rank */
-  int sc[6] = {c->nj, c->ndone, c->outer, c->iters_done, 0, 0};
+  int sc[4] = {c->nj, c->ndone, c->outer, c->iters_done};
   int ms[3] = {a->hist, a->head, a->have};
   agape_par_bcast(par, sc, sizeof sc);
   agape_par_bcast(par, ms, sizeof ms);

@@ -39,7 +39,6 @@ typedef struct {
   double ck_every, ck_last;  /* timer interval (0: none) and time of the last checkpoint, s */
   agape_ckpt ck;
   int jpos;                  /* next journal entry to replay */
-  int resume_step;           /* ck holds a temperature in progress to continue */
 } run_ctx;
 
 #define R0 if (c->par->rank == 0)
@@ -351,7 +350,6 @@ agape_err agape_run(const agape_par *par, const char *deck_path, const char *out
                       .conv = conv, .iters = iters, .outer = -1, .din = din, .zcur = z, .mix = &outer_mix};
   if (ckfound) {
     if ((err = agape_ckpt_read(par, ckused, &c.ck))) goto done;
-    c.resume_step = c.ck.outer >= 0;
     if (par->rank == 0) {
       printf("agape: checkpoint: %d linearised-equation evaluations, %d of %d temperatures done", c.ck.nj, c.ck.ndone, p.ntemps);
       if (c.ck.outer >= 0) printf(", T = %g K in progress at kernel update %d", p.temps[c.ck.ndone], c.ck.outer + 1);
@@ -441,8 +439,8 @@ agape_err agape_run(const agape_par *par, const char *deck_path, const char *out
     for (int64_t s = 0; s < st.n; s++) mx = fmax(mx, fabs(cur[s]));
     if (mx == 0)      /* the previous temperature was normal: restart from the guess */
       memcpy(cur, g0, sizeof(double) * st.n);
-    err = gap_at(&c, T, cur, &iters[it], &conv[it], zall + (size_t)it * st.n, c.resume_step);
-    c.resume_step = 0;
+    /* the first temperature continues the checkpoint's kernel update if it holds one */
+    err = gap_at(&c, T, cur, &iters[it], &conv[it], zall + (size_t)it * st.n, it == it0 && c.ck.outer >= 0);
     if (err) break;
     memcpy(delta + (size_t)it * st.n, cur, sizeof(double) * st.n);
     dfs[it] = fs_average(&st, cur);

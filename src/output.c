@@ -675,14 +675,22 @@ static void out_remove_stale(const char *dir, const char *path)
   closedir(dd);
 }
 
+/* Create dir, the folder of the results file path (mkdir -p), or report why not. */
+static agape_err out_make_dir(const char *path, const char *dir)
+{
+  if (out_mkdir_p(dir) != 0)
+    return agape_error(AGAPE_ERR_IO, "cannot write %s: cannot create folder %s: %s", path, dir,
+                       strerror(errno));
+  return AGAPE_OK;
+}
+
 agape_err agape_output_prepare(const char *path)
 {
   char dir[AGAPE_PATH_MAX];
   if (!path[0]) return agape_error(AGAPE_ERR_IO, "output: empty output file name");
   out_dirname(path, dir, sizeof dir);
-  if (out_mkdir_p(dir) != 0)
-    return agape_error(AGAPE_ERR_IO, "cannot write %s: cannot create folder %s: %s", path, dir,
-                       strerror(errno));
+  agape_err err = out_make_dir(path, dir);
+  if (err) return err;
   if (access(dir, W_OK | X_OK) != 0)
     return agape_error(AGAPE_ERR_IO, "cannot write %s: folder %s is not writable: %s", path, dir,
                        strerror(errno));
@@ -712,9 +720,8 @@ agape_err agape_output_write(const agape_results *r)
       || out_tmpname(txt_tmp, sizeof txt_tmp, txt) != 0
       || out_join(png, sizeof png, dir, OUT_HIST_PNG) != 0)
     return agape_error(AGAPE_ERR_IO, "cannot write %s: path too long", path);
-  if (out_mkdir_p(dir) != 0)
-    return agape_error(AGAPE_ERR_IO, "cannot write %s: cannot create folder %s: %s", path, dir,
-                       strerror(errno));
+  if ((err = out_make_dir(path, dir)))   /* again: the folder may have gone during the run */
+    return err;
 
   /* histograms first (pure): one row of nbins per temperature */
   int nbins = p->histogram_bins > 0 ? p->histogram_bins : 60;
