@@ -167,7 +167,7 @@ void agape_epw_destroy(agape_epw *e)
   free(e->iqsel); free(e->xqf); free(e->wf);
   free(e->s_k); free(e->s_band); free(e->s_xi); free(e->s_wk); free(e->s_w0g);
   free(e->row_ptr); free(e->col); free(e->ph); free(e->g2); free(e->ixkqf);
-  free(e->ekfs_ry); free(e->s_of);
+  free(e->ekfs_ry); free(e->wf_ry); free(e->s_of); free(e->ibz_fs);
   memset(e, 0, sizeof *e);
 }
 
@@ -202,12 +202,19 @@ static agape_err read_egnv(const char *dir, agape_epw *e)
                       "fsthick %g Ry", path, v[0], v[1], v[2], v[3], v[4]);
     goto done;
   }
-  int64_t expect = on_disk(e->format, 2, 20 + 44) +
-                   (int64_t)e->nkfs * on_disk(e->format, 1 + nb, 32 + 8 * (int64_t)nb);
+  int stream = e->format == AGAPE_EPW_STREAM;
+  /* sequential (EPW 5.3-5.7): the nkfs Fermi-shell k points, one record each plus one record
+   * per band; stream (EPW >= 5.8): every one of the nkftot k points with its running index
+   * and Fermi-shell index, then its bands */
+  int64_t nlist = stream ? e->nkftot : e->nkfs;
+  int64_t expect = stream ? 64 + nlist * (40 + 8 * (int64_t)nb)
+                          : on_disk(e->format, 2, 20 + 44) + nlist * on_disk(e->format, 1 + nb, 32 + 8 * (int64_t)nb);
   char why[160];
-  snprintf(why, sizeof why, "nkfs = %d k points of %d bands", e->nkfs, nb);
+  snprintf(why, sizeof why, "%lld k points of %d bands", (long long)nlist, nb);
   if ((err = check_size(&r, expect, why))) goto done;
   e->ef_ry = v[1];
+  e->dosef_ry = v[2];
+  e->degaussw_ry = v[3];
   e->fsthick_ry = v[4];
   e->ef = v[1] * AGAPE_RY_EV;          /* ef0: the reference of the window and the gaps */
   e->dosef = v[2] / AGAPE_RY_EV;
@@ -217,20 +224,47 @@ static agape_err read_egnv(const char *dir, agape_epw *e)
   e->xkfs = malloc(sizeof(double) * 3 * e->nkfs);
   e->ekfs = malloc(sizeof(double) * (size_t)e->nkfs * nb);
   e->ekfs_ry = malloc(sizeof(double) * (size_t)e->nkfs * nb);
-  if (!e->wkfs || !e->xkfs || !e->ekfs || !e->ekfs_ry) { err = AGAPE_ERR_NOMEM; goto done; }
-  for (int ik = 0; ik < e->nkfs; ik++) {
-    double wx[4];
-    if ((err = rf_item(&r, wx, sizeof wx, "wkfs xkfs(1:3)"))) goto done;
-    if ((err = rf_doubles(&r, nb, e->ekfs_ry + (size_t)ik * nb, "ekfs"))) goto done;
-    e->wkfs[ik] = wx[0];
-    for (int d = 0; d < 3; d++) e->xkfs[3 * ik + d] = wx[1 + d];
-    if (!(wx[0] > 0) || wx[0] > 2.0 + 1e-9) {
-      err = agape_error(AGAPE_ERR_FORMAT, "%s: k point %d has weight %g (EPW's weights are in (0, 2])",
-                        path, ik + 1, wx[0]);
-      goto done;
-    }
-    for (int b = 0; b < nb; b++) e->ekfs[(size_t)ik * nb + b] = e->ekfs_ry[(size_t)ik * nb + b] * AGAPE_RY_EV;
+  double *eb = malloc(sizeof(double) * nb);
+  if (stream) e->ibz_fs = malloc(sizeof(int32_t) * (size_t)e->nkftot);
+  if (!e->wkfs || !e->xkfs || !e->ekfs || !e->ekfs_ry || !eb || (stream && !e->ibz_fs)) {
+    free(eb);
+    err = AGAPE_ERR_NOMEM;
+    goto done;
   }
+  int nfs = 0;
+  for (int64_t i = 0; i < nlist; i++) {
+    unsigned char it[40];
+    double wx[4];
+    int32_t idx[2] = {(int32_t)i + 1, nfs + 1};
+    if ((err = rf_item(&r, it, stream ? 40 : 32, stream ? "wk xk(1:3) ik ikfs" : "wkfs xkfs(1:3)"))) break;
+    memcpy(wx, it, 32);
+    if (stream) memcpy(idx, it + 32, 8);
+    if ((err = rf_doubles(&r, nb, eb, "eigenvalues"))) break;
+    if (!(wx[0] > 0) || wx[0] > 2.0 + 1e-9) {
+      err = agape_error(AGAPE_ERR_FORMAT, "%s: k point %lld has weight %g (EPW's weights are in (0, 2])",
+                        path, (long long)i + 1, wx[0]);
+      break;
+    }
+    if (idx[0] != i + 1 || (idx[1] != 0 && idx[1] != nfs + 1)) {
+      err = agape_error(AGAPE_ERR_FORMAT, "%s: k entry %lld carries indices %d, %d; expected %lld and 0 or %d "
+                        "(damaged, or not an EPW >= 5.8 egnv file)", path, (long long)i + 1, idx[0], idx[1],
+                        (long long)i + 1, nfs + 1);
+      break;
+    }
+    if (stream) e->ibz_fs[i] = idx[1];
+    if (idx[1] == 0) continue;
+    e->wkfs[nfs] = wx[0];
+    for (int d = 0; d < 3; d++) e->xkfs[3 * nfs + d] = wx[1 + d];
+    for (int b = 0; b < nb; b++) {
+      e->ekfs_ry[(size_t)nfs * nb + b] = eb[b];
+      e->ekfs[(size_t)nfs * nb + b] = eb[b] * AGAPE_RY_EV;
+    }
+    nfs++;
+  }
+  free(eb);
+  if (!err && nfs != e->nkfs)
+    err = agape_error(AGAPE_ERR_FORMAT, "%s: %d k points are marked as in the Fermi shell, the header says "
+                      "nkfs = %d", path, nfs, e->nkfs);
 done:
   rf_close(&r);
   return err;
@@ -245,12 +279,22 @@ static agape_err read_ikmap(const char *dir, agape_epw *e)
   agape_err err = rf_open(&r, path, e->format);
   if (err) return err;
   int64_t full = (int64_t)e->nkf[0] * e->nkf[1] * e->nkf[2];
+  int stream = e->format == AGAPE_EPW_STREAM;
   char why[160];
-  snprintf(why, sizeof why, "the %d x %d x %d k mesh of egnv", e->nkf[0], e->nkf[1], e->nkf[2]);
-  if ((err = check_size(&r, on_disk(e->format, 1, 4 * full), why))) goto done;
+  snprintf(why, sizeof why, "the %d x %d x %d k mesh of egnv%s", e->nkf[0], e->nkf[1], e->nkf[2],
+           stream ? " (two maps: Fermi-shell index and irreducible index)" : "");
+  if ((err = check_size(&r, stream ? 8 * full : on_disk(e->format, 1, 4 * full), why))) goto done;
   e->ixkff = malloc(sizeof(int) * full);
-  if (!e->ixkff) { err = AGAPE_ERR_NOMEM; goto done; }
-  if ((err = rf_item(&r, e->ixkff, 4 * (size_t)full, "ixkff"))) goto done;
+  int32_t *ibz = stream ? malloc(sizeof(int32_t) * full) : NULL;
+  if (!e->ixkff || (stream && !ibz)) { free(ibz); err = AGAPE_ERR_NOMEM; goto done; }
+  if (!(err = rf_item(&r, e->ixkff, 4 * (size_t)full, "ixkff")) && stream)
+    err = rf_item(&r, ibz, 4 * (size_t)full, "bztoibz");
+  for (int64_t i = 0; i < full && stream && !err; i++)
+    if (ibz[i] < 1 || ibz[i] > e->nkftot || e->ibz_fs[ibz[i] - 1] != e->ixkff[i])
+      err = agape_error(AGAPE_ERR_FORMAT, "%s: full-grid k point %lld: irreducible index %d and Fermi-shell "
+                        "index %d disagree with egnv", path, (long long)i + 1, ibz[i], e->ixkff[i]);
+  free(ibz);
+  if (err) goto done;
   for (int64_t i = 0; i < full; i++)
     if (e->ixkff[i] < 0 || e->ixkff[i] > e->nkfs) {
       err = agape_error(AGAPE_ERR_FORMAT, "%s: entry %lld is %d, outside 0..nkfs = %d", path,
@@ -273,38 +317,47 @@ done:
 }
 
 /* ---- freq (+ selecq.fmt) ------------------------------------------------------------- */
-static agape_err read_selecq(const char *path, agape_epw *e)
+/* selecq.fmt: totq, nqtotf, then totq increasing 1-based full-grid q indices. Returns the
+ * 0-based indices (malloc'd) in *sel. */
+static agape_err read_selecq(const char *path, int nqtotf_freq, int *totq, int **sel)
 {
   FILE *f = fopen(path, "r");
   if (!f) return agape_error(AGAPE_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
   agape_err err = AGAPE_OK;
-  int totq, nqtotf;
-  if (fscanf(f, "%d", &totq) != 1 || fscanf(f, "%d", &nqtotf) != 1) {
+  int nq, nqtotf;
+  *sel = NULL;
+  if (fscanf(f, "%d", &nq) != 1 || fscanf(f, "%d", &nqtotf) != 1) {
     err = agape_error(AGAPE_ERR_FORMAT, "%s: expected totq and nqtotf on the first two lines", path);
     goto done;
   }
-  if (totq != e->totq || nqtotf != e->nqtotf) {
-    err = agape_error(AGAPE_ERR_FORMAT, "%s: %d of %d q points, but freq holds %d of %d: the files are "
-                      "from different runs", path, totq, nqtotf, e->totq, e->nqtotf);
+  if (nqtotf != nqtotf_freq || nq < 1 || nq > nqtotf) {
+    err = agape_error(AGAPE_ERR_FORMAT, "%s: %d of %d q points, but the q mesh of freq has %d points: the "
+                      "files are from different runs", path, nq, nqtotf, nqtotf_freq);
     goto done;
   }
-  for (int i = 0; i < totq; i++) {
+  if (!(*sel = malloc(sizeof(int) * nq))) { err = AGAPE_ERR_NOMEM; goto done; }
+  for (int i = 0; i < nq; i++) {
     int iq;
     if (fscanf(f, "%d", &iq) != 1) {
-      err = agape_error(AGAPE_ERR_FORMAT, "%s: %d q indices expected, found %d (truncated)", path, totq, i);
+      err = agape_error(AGAPE_ERR_FORMAT, "%s: %d q indices expected, found %d (truncated)", path, nq, i);
       goto done;
     }
-    if (iq - 1 != e->iqsel[i]) {
-      err = agape_error(AGAPE_ERR_FORMAT, "%s: selected q number %d is %d, but freq has q point %d there: "
-                        "the files are from different runs", path, i + 1, iq, e->iqsel[i] + 1);
+    if (iq < 1 || iq > nqtotf || (i > 0 && iq - 1 <= (*sel)[i - 1])) {
+      err = agape_error(AGAPE_ERR_FORMAT, "%s: q index %d (entry %d) is outside 1..%d or not increasing",
+                        path, iq, i + 1, nqtotf);
       goto done;
     }
+    (*sel)[i] = iq - 1;
   }
+  *totq = nq;
 done:
   fclose(f);
+  if (err) { free(*sel); *sel = NULL; }
   return err;
 }
 
+/* freq lists the selected q (EPW 5.3-5.8) or every q of the mesh (EPW >= 5.9); the selected
+ * ones are those of selecq.fmt (beside the folder, or inside it) or, without it, the listed ones. */
 static agape_err read_freq(const char *dir, agape_epw *e)
 {
   char path[AGAPE_EPW_PATH];
@@ -313,6 +366,8 @@ static agape_err read_freq(const char *dir, agape_epw *e)
   agape_err err = rf_open(&r, path, e->format);
   if (err) return err;
   int32_t h[5];
+  int nl = 0, *lidx = NULL, *sel = NULL;
+  double *lx = NULL, *lw = NULL;
   if (r.size == 0) { err = agape_error(AGAPE_ERR_FORMAT, "%s: empty file", path); goto done; }
   if ((err = rf_item(&r, h, sizeof h, "nqtotf nqf1 nqf2 nqf3 nmodes"))) goto done;
   e->nqtotf = h[0]; e->nqf[0] = h[1]; e->nqf[1] = h[2]; e->nqf[2] = h[3]; e->nmodes = h[4];
@@ -322,55 +377,78 @@ static agape_err read_freq(const char *dir, agape_epw *e)
                       path, h[0], h[1], h[2], h[3], h[4]);
     goto done;
   }
-  int64_t head = on_disk(e->format, 1, 20), per = on_disk(e->format, 1 + e->nmodes, 24 + 8 * (int64_t)e->nmodes);
+  int nm = e->nmodes;
+  int64_t head = on_disk(e->format, 1, 20), per = on_disk(e->format, 1 + nm, 24 + 8 * (int64_t)nm);
   if (r.size < head + per || (r.size - head) % per != 0 || (r.size - head) / per > e->nqtotf) {
     char why[160];
-    snprintf(why, sizeof why, "a whole number (1..%d) of q points with %d modes", e->nqtotf, e->nmodes);
+    snprintf(why, sizeof why, "a whole number (1..%d) of q points with %d modes", e->nqtotf, nm);
     int64_t nq = (r.size - head) / per;
     if (nq < 1) nq = 1;
     if (nq > e->nqtotf) nq = e->nqtotf;
     err = check_size(&r, head + nq * per, why);
-    if (!err) err = agape_error(AGAPE_ERR_INTERNAL, "%s: size check", path);
     goto done;
   }
-  e->totq = (int)((r.size - head) / per);
-  e->iqsel = malloc(sizeof(int) * e->totq);
-  e->xqf = malloc(sizeof(double) * 3 * e->totq);
-  e->wf = malloc(sizeof(double) * (size_t)e->totq * e->nmodes);
-  if (!e->iqsel || !e->xqf || !e->wf) { err = AGAPE_ERR_NOMEM; goto done; }
-  for (int iq = 0; iq < e->totq; iq++) {
-    if ((err = rf_item(&r, e->xqf + 3 * iq, 24, "xqf(1:3)"))) goto done;
-    double *w = e->wf + (size_t)iq * e->nmodes;
-    if ((err = rf_doubles(&r, e->nmodes, w, "wf"))) goto done;
-    int64_t g = grid_index(e->xqf + 3 * iq, e->nqf);
-    if (g < 0 || (iq > 0 && g <= e->iqsel[iq - 1])) {
+  nl = (int)((r.size - head) / per);
+  lidx = malloc(sizeof(int) * nl);
+  lx = malloc(sizeof(double) * 3 * nl);
+  lw = malloc(sizeof(double) * (size_t)nl * nm);
+  if (!lidx || !lx || !lw) { err = AGAPE_ERR_NOMEM; goto done; }
+  for (int iq = 0; iq < nl; iq++) {
+    if ((err = rf_item(&r, lx + 3 * iq, 24, "xqf(1:3)"))) goto done;
+    double *w = lw + (size_t)iq * nm;
+    if ((err = rf_doubles(&r, nm, w, "wf"))) goto done;
+    int64_t g = grid_index(lx + 3 * iq, e->nqf);
+    if (g < 0 || (iq > 0 && g <= lidx[iq - 1])) {
       err = agape_error(AGAPE_ERR_FORMAT, "%s: q point %d (%.6f %.6f %.6f) is %s", path, iq + 1,
-                        e->xqf[3 * iq], e->xqf[3 * iq + 1], e->xqf[3 * iq + 2],
+                        lx[3 * iq], lx[3 * iq + 1], lx[3 * iq + 2],
                         g < 0 ? "not on the q mesh" : "out of the ascending grid order EPW writes");
       goto done;
     }
-    e->iqsel[iq] = (int)g;
-    for (int m = 0; m < e->nmodes; m++) {
+    lidx[iq] = (int)g;
+    for (int m = 0; m < nm; m++) {
       if (!isfinite(w[m])) {
         err = agape_error(AGAPE_ERR_FORMAT, "%s: q point %d mode %d frequency is not a number", path, iq + 1, m + 1);
         goto done;
       }
-      w[m] *= AGAPE_RY_EV;
     }
   }
-  /* selecq.fmt beside the folder (EPW's run directory) or inside it: a cross-check */
+  /* the selected q */
   char sq[AGAPE_EPW_PATH];
-  snprintf(sq, sizeof sq, "%s/selecq.fmt", dir);
+  snprintf(sq, sizeof sq, "%s/../selecq.fmt", dir);
   if (!path_exists(sq)) {
-    snprintf(sq, sizeof sq, "%s/../selecq.fmt", dir);
+    snprintf(sq, sizeof sq, "%s/selecq.fmt", dir);
     if (!path_exists(sq)) sq[0] = '\0';
   }
-  if (sq[0]) err = read_selecq(sq, e);
-  else if (e->totq != e->nqtotf)
-    fprintf(stderr, "agape: note: %s: no selecq.fmt beside the folder; the %d selected q points are "
-            "taken from freq\n", dir, e->totq);
+  if (sq[0]) {
+    if ((err = read_selecq(sq, e->nqtotf, &e->totq, &sel))) goto done;
+  } else {
+    e->totq = nl;
+    if (nl < e->nqtotf)
+      fprintf(stderr, "agape: note: %s: no selecq.fmt beside the folder; the %d q points listed in freq "
+              "are taken as EPW's selected q\n", dir, nl);
+  }
+  e->iqsel = malloc(sizeof(int) * e->totq);
+  e->xqf = malloc(sizeof(double) * 3 * e->totq);
+  e->wf = malloc(sizeof(double) * (size_t)e->totq * nm);
+  e->wf_ry = malloc(sizeof(double) * (size_t)e->totq * nm);
+  if (!e->iqsel || !e->xqf || !e->wf || !e->wf_ry) { err = AGAPE_ERR_NOMEM; goto done; }
+  int j = 0;
+  for (int iq = 0; iq < e->totq; iq++) {
+    int g = sel ? sel[iq] : lidx[iq];
+    while (j < nl && lidx[j] < g) j++;
+    if (j == nl || lidx[j] != g) {
+      err = agape_error(AGAPE_ERR_FORMAT, "%s: selected q point %d (%s) is not in %s: the files are from "
+                        "different runs", path, g + 1, sq, path);
+      goto done;
+    }
+    e->iqsel[iq] = g;
+    memcpy(e->xqf + 3 * iq, lx + 3 * j, 24);
+    memcpy(e->wf_ry + (size_t)iq * nm, lw + (size_t)j * nm, sizeof(double) * nm);
+    for (int m = 0; m < nm; m++) e->wf[(size_t)iq * nm + m] = e->wf_ry[(size_t)iq * nm + m] * AGAPE_RY_EV;
+  }
 done:
   rf_close(&r);
+  free(lidx); free(lx); free(lw); free(sel);
   return err;
 }
 
@@ -476,6 +554,19 @@ static agape_err read_ephmat(const char *dir, agape_epw *e)
       if (!path_exists(path)) break;
     }
   }
+  /* EPW >= 5.8 records the writer's pool count in the file npool */
+  snprintf(path, sizeof path, "%s/npool", dir);
+  if (e->format == AGAPE_EPW_STREAM && path_exists(path)) {
+    rfile r;
+    int32_t npf = 0;
+    agape_err err = rf_open(&r, path, AGAPE_EPW_STREAM);
+    if (!err) err = check_size(&r, 4, "one integer");
+    if (!err) err = rf_item(&r, &npf, 4, "npool");
+    rf_close(&r);
+    if (err) return err;
+    if (npf != np)
+      return agape_error(AGAPE_ERR_FORMAT, "%s: says %d pools, but the folder has %d ephmat files", path, npf, np);
+  }
   e->npool = np;
   e->pool_nk = calloc(np, sizeof(int));
   if (!e->pool_nk) return AGAPE_ERR_NOMEM;
@@ -565,7 +656,7 @@ static agape_err read_ephmat(const char *dir, agape_epw *e)
                 int64_t j = cur[s]++;
                 e->col[j] = t;
                 e->ph[j] = iq * nm + m;
-                e->g2[j] = g * AGAPE_RY_EV * AGAPE_RY_EV;
+                e->g2[j] = g;
               }
             }
             if (err) break;
@@ -596,6 +687,8 @@ agape_err agape_epw_read(const char *dir, double eps_acustic_cm, agape_epw *e)
     agape_epw_destroy(e);
     return err;
   }
+  free(e->ibz_fs);
+  e->ibz_fs = NULL;
   return AGAPE_OK;
 }
 
@@ -634,38 +727,77 @@ agape_err agape_epw_write(const char *dir, const agape_epw *e, agape_epw_format 
   wfile w;
   agape_err err;
   int nb = e->nbndfst, nm = e->nmodes;
+  int stream = fmt == AGAPE_EPW_STREAM;
+  int64_t full = (int64_t)e->nkf[0] * e->nkf[1] * e->nkf[2];
+  /* EPW >= 5.8 lists every irreducible k in egnv; e holds only the Fermi-shell ones, so the
+   * k points outside the shell are written as one placeholder entry (their total weight,
+   * bands far from E_F) that ikmap's irreducible map points them to */
+  int64_t out0 = -1;
+  for (int64_t i = 0; i < full && out0 < 0; i++) if (e->ixkff[i] == 0) out0 = i;
+  double wout = 2.0;
+  for (int ik = 0; ik < e->nkfs; ik++) wout -= e->wkfs[ik];
+  int nkftot = stream ? e->nkfs + (out0 >= 0) : e->nkftot;
   /* egnv */
   if ((err = wf_open(&w, dir, "egnv", fmt, path))) return err;
-  int32_t h[5] = {e->nkftot, e->nkf[0], e->nkf[1], e->nkf[2], e->nkfs};
+  int32_t h[5] = {nkftot, e->nkf[0], e->nkf[1], e->nkf[2], e->nkfs};
   wf_item(&w, h, sizeof h);
   unsigned char b2[44];
   int32_t nbi = nb;
-  double v[5] = {e->ef_ry, e->ef_ry, e->dosef * AGAPE_RY_EV, e->degaussw / AGAPE_RY_EV, e->fsthick_ry};
+  double v[5] = {e->ef_ry, e->ef_ry, e->dosef_ry, e->degaussw_ry, e->fsthick_ry};
   memcpy(b2, &nbi, 4);
   memcpy(b2 + 4, v, 40);
   wf_item(&w, b2, sizeof b2);
-  for (int ik = 0; ik < e->nkfs; ik++) {
-    double wx[4] = {e->wkfs[ik], e->xkfs[3 * ik], e->xkfs[3 * ik + 1], e->xkfs[3 * ik + 2]};
-    wf_item(&w, wx, sizeof wx);
-    for (int b = 0; b < nb; b++) wf_item(&w, e->ekfs_ry + (size_t)ik * nb + b, 8);
+  for (int ik = 0; ik < (stream ? nkftot : e->nkfs); ik++) {
+    unsigned char it[40];
+    double wx[4];
+    int32_t idx[2] = {ik + 1, ik < e->nkfs ? ik + 1 : 0};
+    if (ik < e->nkfs) {
+      wx[0] = e->wkfs[ik];
+      memcpy(wx + 1, e->xkfs + 3 * ik, 24);
+    } else {                                  /* the placeholder */
+      wx[0] = wout > 0 ? wout : 1e-12;
+      int64_t i = out0;
+      int c = (int)(i % e->nkf[2]), b0 = (int)((i / e->nkf[2]) % e->nkf[1]), a0 = (int)(i / ((int64_t)e->nkf[1] * e->nkf[2]));
+      wx[1] = (double)a0 / e->nkf[0]; wx[2] = (double)b0 / e->nkf[1]; wx[3] = (double)c / e->nkf[2];
+    }
+    memcpy(it, wx, 32);
+    memcpy(it + 32, idx, 8);
+    wf_item(&w, it, stream ? 40 : 32);
+    for (int b = 0; b < nb; b++) {
+      double eb = ik < e->nkfs ? e->ekfs_ry[(size_t)ik * nb + b] : e->ef_ry + 10 * e->fsthick_ry;
+      wf_item(&w, &eb, 8);
+    }
   }
   if ((err = wf_close(&w, path))) return err;
   /* ikmap */
   if ((err = wf_open(&w, dir, "ikmap", fmt, path))) return err;
-  wf_item(&w, e->ixkff, 4 * (size_t)e->nkf[0] * e->nkf[1] * e->nkf[2]);
+  if (!stream) wf_item(&w, e->ixkff, 4 * (size_t)full);
+  else {
+    int32_t *ibz = malloc(sizeof(int32_t) * full);
+    if (!ibz) { fclose(w.f); return AGAPE_ERR_NOMEM; }
+    for (int64_t i = 0; i < full; i++) ibz[i] = e->ixkff[i] > 0 ? e->ixkff[i] : e->nkfs + 1;
+    if (fwrite(e->ixkff, 4, (size_t)full, w.f) != (size_t)full || fwrite(ibz, 4, (size_t)full, w.f) != (size_t)full)
+      w.bad = 1;
+    free(ibz);
+  }
   if ((err = wf_close(&w, path))) return err;
-  /* freq */
+  /* freq: the selected q (the EPW 5.3-5.8 listing) */
   if ((err = wf_open(&w, dir, "freq", fmt, path))) return err;
   int32_t hq[5] = {e->nqtotf, e->nqf[0], e->nqf[1], e->nqf[2], nm};
   wf_item(&w, hq, sizeof hq);
   for (int iq = 0; iq < e->totq; iq++) {
     wf_item(&w, e->xqf + 3 * iq, 24);
     for (int m = 0; m < nm; m++) {
-      double ry = e->wf[(size_t)iq * nm + m] / AGAPE_RY_EV;
-      wf_item(&w, &ry, 8);
+      wf_item(&w, e->wf_ry + (size_t)iq * nm + m, 8);
     }
   }
   if ((err = wf_close(&w, path))) return err;
+  if (stream) {
+    if ((err = wf_open(&w, dir, "npool", fmt, path))) return err;
+    int32_t np = e->npool;
+    wf_item(&w, &np, 4);
+    if ((err = wf_close(&w, path))) return err;
+  }
   /* selecq.fmt (inside the folder, where the reader also looks) */
   snprintf(path, sizeof path, "%s/selecq.fmt", dir);
   FILE *f = fopen(path, "w");
@@ -696,7 +828,7 @@ agape_err agape_epw_write(const char *dir, const agape_epw *e, agape_epw_format 
             for (int c = 0; c < nb; c++) {
               if (e->s_of[(size_t)kq * nb + c] < 0) continue;
               double g = 0;
-              if (e->wf[(size_t)iq * nm + m] > e->eps_acustic) g = e->g2[cur[s]++] / (AGAPE_RY_EV * AGAPE_RY_EV);
+              if (e->wf[(size_t)iq * nm + m] > e->eps_acustic) g = e->g2[cur[s]++];
               wf_item(&w, &g, 8);
             }
           }
@@ -724,6 +856,7 @@ agape_err agape_epw_bcast(const agape_par *par, agape_epw *e)
     {(void **)&e->iqsel, sizeof(int) * e->totq},
     {(void **)&e->xqf, sizeof(double) * 3 * e->totq},
     {(void **)&e->wf, sizeof(double) * e->totq * e->nmodes},
+    {(void **)&e->wf_ry, sizeof(double) * e->totq * e->nmodes},
     {(void **)&e->s_of, sizeof(int32_t) * kb},
     {(void **)&e->s_k, sizeof(int) * e->ns},
     {(void **)&e->s_band, sizeof(int) * e->ns},

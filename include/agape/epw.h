@@ -13,13 +13,15 @@
  * in file order (k, then band). The couplings are kept as EPW's list of (k, q, mode, band,
  * band') values, grouped by the row state s = (k, n) in CSR form; each entry points at its
  * column state s' = (rep(k+q), m) and at its phonon (q, mode). Energies in eV (the files are
- * in Ry), the DOS per spin in states/eV/cell, g2 in eV^2, exactly as EPW's reader converts
- * them. Entries of modes with omega <= eps_acustic are dropped as EPW drops them. */
+ * in Ry; the Ry values are kept too, so that a folder written back is the same bytes), the DOS
+ * per spin in states/eV/cell, exactly as EPW's reader converts them. Entries of modes with omega <= eps_acustic are dropped as EPW drops them. */
 #ifndef AGAPE_EPW_H
 #define AGAPE_EPW_H
 #include <stdint.h>
 #include "agape/error.h"
+#include "agape/units.h"
 
+#define AGAPE_EPW_G2_EV2 (AGAPE_RY_EV * AGAPE_RY_EV)   /* Ry^2 -> eV^2 */
 #define AGAPE_EPW_PATH 1100   /* room for a deck path (AGAPE_PATH_MAX) plus a file name */
 
 typedef enum { AGAPE_EPW_SEQUENTIAL = 0, AGAPE_EPW_STREAM = 1 } agape_epw_format;
@@ -62,14 +64,18 @@ typedef struct {
   int64_t *row_ptr;         /* [ns+1] */
   int32_t *col;             /* [nnz] column state s' */
   int32_t *ph;              /* [nnz] phonon index iq*nmodes + mode (into wf) */
-  double *g2;               /* [nnz] |g|^2 as EPW stores it (including 1/(2 omega)), eV^2 */
+  double *g2;               /* [nnz] |g|^2 as EPW stores it (including 1/(2 omega)), in the
+                               file's unit Ry^2: multiply by AGAPE_EPW_G2_EV2 for eV^2 */
   /* k+q structure (independent of the modes): for each row k and selected q, the
    * Fermi-shell index of rep(k+q), -1 outside the shell; [nkfs*totq] */
   int32_t *ixkqf;
   /* as read (the window test is made in the files' unit, as EPW's writer makes it) */
-  double ef_ry, fsthick_ry;
+  double ef_ry, fsthick_ry, dosef_ry, degaussw_ry;
   double *ekfs_ry;          /* [nkfs*nbndfst] Ry */
+  double *wf_ry;            /* [totq*nmodes] Ry */
   int32_t *s_of;            /* [nkfs*nbndfst] window state of (k, band), -1 outside */
+  int32_t *ibz_fs;          /* stream files: [nkftot] Fermi-shell index (1-based, 0 outside) of
+                               each irreducible k of egnv; NULL otherwise (reader only) */
 } agape_epw;
 
 /* Read the folder dir (path to prefix.ephmat). selecq.fmt, when present beside the folder
@@ -79,8 +85,13 @@ agape_err agape_epw_read(const char *dir, double eps_acustic_cm, agape_epw *e);
 void      agape_epw_destroy(agape_epw *e);
 
 /* Write the data of e as an EPW folder in the given container (tests and conversions):
- * dir/egnv, dir/freq, dir/ikmap, dir/ephmat1..npool and dir/../selecq.fmt. The values of
- * dropped acoustic entries are written as 0. Serial. */
+ * dir/egnv, ikmap, freq, ephmat1..npool (ephmat for one pool), selecq.fmt inside the folder,
+ * and for the stream container npool. freq lists the selected q (the EPW 5.3-5.8 listing).
+ * The values of dropped acoustic entries are written as 0. In the stream container, where
+ * egnv lists every irreducible k, the k points outside the Fermi shell (which e does not hold)
+ * become one placeholder entry with their total weight, so nkftot reads back as nkfs + 1.
+ * A sequential folder written from a sequential one read with nothing dropped is the same
+ * bytes. Serial. */
 agape_err agape_epw_write(const char *dir, const agape_epw *e, agape_epw_format fmt);
 
 /* Broadcast e from rank 0 to every rank (struct and arrays; the other ranks' e is
