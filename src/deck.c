@@ -71,13 +71,15 @@ typedef struct {
   const char  *unit;          /* printed after the value ("" = none) */
 } deck_key;
 
-static const char *const deck_src_names[] = {"model", "a2f", NULL};
-static const int         deck_src_vals[]  = {MAT_MODEL, MAT_A2F};
+static const char *const deck_src_names[] = {"model", "a2f", "epw", NULL};
+static const int         deck_src_vals[]  = {MAT_MODEL, MAT_A2F, MAT_EPW};
 static const char *const deck_model_names[] = {"CsB12", "LaB12", "bcs", NULL};
 static const char *const deck_coul_names[] = {"none", "mu", "rpa", "file", NULL};
 static const int         deck_coul_vals[]  = {COUL_NONE, COUL_MU, COUL_RPA, COUL_FILE};
-static const char *const deck_method_names[] = {"scdft", NULL};
-static const int         deck_method_vals[]  = {SOLVER_SCDFT};
+static const char *const deck_method_names[] = {"scdft", "eliashberg", NULL};
+static const int         deck_method_vals[]  = {SOLVER_SCDFT, SOLVER_ELIASHBERG};
+static const char *const deck_aniso_names[] = {"iso", "aniso", NULL};
+static const int         deck_aniso_vals[]  = {0, 1};
 static const char *const deck_func_names[] = {"spg", "lmg", NULL};
 static const int         deck_func_vals[]  = {KERN_SPG, KERN_LMG};
 static const char *const deck_keval_names[] = {"auto", "exact", "interpolate", NULL};
@@ -107,6 +109,10 @@ static const deck_key deck_keys[] = {
   PATH (SEC_MATERIAL, "a2f_file", a2f_file),
   REAL (SEC_MATERIAL, "dos_per_eV_spin", dos_per_eV_spin, 0, 1, NOHI, 0, "states/eV/spin/cell"),
   INT  (SEC_MATERIAL, "a2f_bins", a2f_bins, 4, INT_MAX, ""),
+  PATH (SEC_MATERIAL, "epw_dir", epw_dir),
+  REAL (SEC_MATERIAL, "eps_acustic_cm", eps_acustic_cm, NOLO, 0, NOHI, 0, "1/cm"),
+  REAL (SEC_MATERIAL, "degaussq_meV", degaussq_meV, 0, 1, NOHI, 0, "meV"),
+  INT  (SEC_MATERIAL, "nqstep", nqstep, 10, 1000000, "points"),
   REAL (SEC_MATERIAL, "bcs_nv", bcs_nv, 0, 1, NOHI, 0, ""),
   REAL (SEC_MATERIAL, "bcs_omega_D_meV", bcs_omega_D_meV, 0, 1, NOHI, 0, "meV"),
 
@@ -131,6 +137,9 @@ static const deck_key deck_keys[] = {
   INT  (SEC_SOLVER, "anderson_depth", anderson_depth, 0, 50, ""),
   REAL (SEC_SOLVER, "tc_tol", tc_tol, 0, 1, NOHI, 0, "(relative)"),
   ENUM (SEC_SOLVER, "kernel_eval", kernel_eval, deck_keval_names, deck_keval_vals),
+  ENUM (SEC_SOLVER, "anisotropy", anisotropy, deck_aniso_names, deck_aniso_vals),
+  REAL (SEC_SOLVER, "mustar", mustar, 0, 0, NOHI, 0, ""),
+  REAL (SEC_SOLVER, "wscut_meV", wscut_meV, 0, 1, NOHI, 0, "meV"),
 
   {SEC_TEMPERATURES, "list", KT_TEMPS, F(temps), 0, 0, NOHI, 0, 0, NULL, NULL, "K"},
   BOOL (SEC_TEMPERATURES, "tc_search", tc_search),
@@ -666,10 +675,15 @@ static int deck_handler(void *user, const char *section, const char *name, const
 
 /* ---- checks across keys ------------------------------------------------------------ */
 
-/* Resolve the a2f file against the deck's folder, make it absolute and check that it is a
- * readable regular file; on success p->a2f_file holds the absolute path.
- *   c [in,out] context;  line [in] line of the a2f_file key */
+/* Resolve a file (or, for want_dir, a folder) against the deck's folder, make it absolute and
+ * check that it is a readable regular file (a folder); on success field holds the absolute path.
+ *   c [in,out] context;  line [in] line of the key;  what [in] "[section] key" */
+static void deck_resolve_any(deck_ctx *c, int line, const char *what, char *field, size_t cap, int want_dir);
 static void deck_resolve_path(deck_ctx *c, int line, const char *what, char *field, size_t cap)
+{
+  deck_resolve_any(c, line, what, field, cap, 0);
+}
+static void deck_resolve_any(deck_ctx *c, int line, const char *what, char *field, size_t cap, int want_dir)
 {
   char joined[2 * AGAPE_PATH_MAX], q[80];
   const char *given = field;
@@ -691,7 +705,14 @@ static void deck_resolve_path(deck_ctx *c, int line, const char *what, char *fie
   }
   struct stat st;
   FILE *f = NULL;
-  if (stat(abs, &st) != 0 || !S_ISREG(st.st_mode)) {
+  if (want_dir) {
+    if (stat(abs, &st) != 0 || !S_ISDIR(st.st_mode))
+      deck_err(c, line, "%s: %s is not a folder (expected EPW's <prefix>.ephmat folder)", what, abs);
+    else if (strlen(abs) >= cap)
+      deck_err(c, line, "%s: resolved path %s is longer than %d characters", what, abs, (int)cap - 1);
+    else
+      memcpy(field, abs, strlen(abs) + 1);
+  } else if (stat(abs, &st) != 0 || !S_ISREG(st.st_mode)) {
     deck_err(c, line, "%s: %s is not a regular file (expected an existing "
              "readable file)", what, abs);
   } else if ((f = fopen(abs, "r")) == NULL) {
@@ -717,6 +738,7 @@ static void deck_check(deck_ctx *c)
   agape_params *p = c->p;
   char ex[200];
   int k_a2f = deck_find_key(SEC_MATERIAL, "a2f_file");
+  int k_epw = deck_find_key(SEC_MATERIAL, "epw_dir");
   int k_mu = deck_find_key(SEC_COULOMB, "mu");
   int k_list = deck_find_key(SEC_TEMPERATURES, "list");
   int k_gmin = deck_find_key(SEC_SAMPLING, "grid_min_meV");
@@ -729,6 +751,29 @@ static void deck_check(deck_ctx *c)
     else if (p->a2f_file[0] != '\0')
       deck_resolve_path(c, c->seen[k_a2f], "[material] a2f_file", p->a2f_file, sizeof p->a2f_file);
   }
+  if (p->source == MAT_EPW) {
+    if (!c->seen[k_epw])
+      deck_err(c, 0, "[material] epw_dir: missing; required when source = epw (expected "
+               "epw_dir = PATH of EPW's <prefix>.ephmat folder, relative to the deck's folder or absolute)");
+    else if (p->epw_dir[0] != '\0')
+      deck_resolve_any(c, c->seen[k_epw], "[material] epw_dir", p->epw_dir, sizeof p->epw_dir, 1);
+  }
+  if (p->method == SOLVER_ELIASHBERG && p->source == MAT_MODEL)
+    deck_err(c, c->seen[deck_find_key(SEC_SOLVER, "method")],
+             "[solver] method: eliashberg needs electron-phonon data (expected source = epw or a2f in "
+             "[material], or method = scdft for the built-in model)");
+  if (p->method == SOLVER_ELIASHBERG && p->anisotropy == 1 && p->source != MAT_EPW)
+    deck_err(c, c->seen[deck_find_key(SEC_SOLVER, "anisotropy")],
+             "[solver] anisotropy: aniso needs state-resolved couplings (expected source = epw, or "
+             "anisotropy = iso)");
+  if (p->method == SOLVER_ELIASHBERG && p->coulomb != COUL_NONE)
+    deck_err(c, c->seen[deck_find_key(SEC_COULOMB, "mode")],
+             "[coulomb] mode: the Eliashberg solver takes the Coulomb repulsion as [solver] mustar "
+             "(expected mode = none)");
+  if (p->method == SOLVER_SCDFT && p->source == MAT_EPW && p->coulomb == COUL_RPA)
+    deck_err(c, c->seen[deck_find_key(SEC_COULOMB, "mode")],
+             "[coulomb] mode: rpa needs the orbitals of the built-in model (expected mu, file or none "
+             "with source = epw)");
   if (p->coulomb == COUL_MU && !c->seen[k_mu])
     deck_err(c, 0, "[coulomb] mu: missing; required when mode = mu (expected %s)",
              deck_expect(&deck_keys[k_mu], ex, sizeof ex));
@@ -768,6 +813,9 @@ void agape_params_defaults(agape_params *p)
   snprintf(p->name, sizeof p->name, "%s", "CsB12");
   p->dos_per_eV_spin = 1.0;
   p->a2f_bins = 64;
+  p->eps_acustic_cm = 5.0;
+  p->degaussq_meV = 0.05;
+  p->nqstep = 500;
   p->bcs_nv = 0.3;
   p->bcs_omega_D_meV = 10.0;
 
@@ -790,6 +838,9 @@ void agape_params_defaults(agape_params *p)
   p->mixing = 0.5;
   p->anderson_depth = 8;
   p->tc_tol = 1e-5;
+  p->anisotropy = 1;
+  p->mustar = 0.1;
+  p->wscut_meV = 500.0;
 
   p->ntemps = 0;
   p->tc_search = 1;

@@ -1,5 +1,7 @@
 /* The run driver (see include/agape/driver.h). Reads top to bottom as the data flow. */
 #include "agape/driver.h"
+#include "agape/eliashberg.h"
+#include "agape/epw.h"
 #include "agape/deck.h"
 #include "agape/material.h"
 #include "agape/sampling.h"
@@ -302,6 +304,32 @@ agape_err agape_run(const agape_par *par, const char *deck_path, const char *out
   agape_material m;
   err = agape_material_create(&p, &m);
   if ((err = agape_par_agree(par, err))) { agape_material_destroy(&m); agape_params_free(&p); free(fingerprint); return err; }
+  if (m.kind == MATK_EPW) {
+    if (par->rank == 0) { printf("agape: reading EPW data %s\n", p.epw_dir); fflush(stdout); }
+    err = agape_material_load_epw(par, &p, &m);
+    if (!err && par->rank == 0) {
+      const agape_epw *e = m.epw;
+      printf("agape: EPW %s files: %d pool file(s); k mesh %d x %d x %d, %d irreducible k in the Fermi shell, "
+             "%d bands; q mesh %d x %d x %d, %d q selected, %d modes\n",
+             e->format == AGAPE_EPW_STREAM ? "stream (>= 5.8)" : "sequential (5.3-5.7)", e->npool,
+             e->nkf[0], e->nkf[1], e->nkf[2], e->nkfs, e->nbndfst, e->nqf[0], e->nqf[1], e->nqf[2], e->totq, e->nmodes);
+      printf("agape: E_F = %.6f eV, N(E_F) = %.6f states/spin/eV/cell, window +-%g eV, smearing %g eV: %d states, "
+             "%lld couplings (%.1f s)\n", e->ef, e->dosef, e->fsthick, e->degaussw, e->ns, (long long)e->nnz,
+             agape_par_wtime() - t0);
+      fflush(stdout);
+    }
+    if (!err && p.method == SOLVER_SCDFT)
+      err = agape_error(AGAPE_ERR_DECK, "%s: [solver] method = scdft on EPW data is not available in this "
+                        "version (expected method = eliashberg)", deck_path);
+    if ((err = agape_par_agree(par, err))) { agape_material_destroy(&m); agape_params_free(&p); free(fingerprint); return err; }
+  }
+  if (p.method == SOLVER_ELIASHBERG) {
+    err = agape_eliashberg_run(par, &p, &m, t0);
+    agape_material_destroy(&m);
+    agape_params_free(&p);
+    free(fingerprint);
+    return err;
+  }
 
   /* sampling */
   agape_states st;

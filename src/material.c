@@ -1,6 +1,8 @@
 /* Material stage (see include/agape/material.h): the built-in XB12 model, isotropic
  * alpha^2F files and the square-well model. */
 #include "agape/material.h"
+#include "agape/epw.h"
+#include "agape/eliash.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +145,11 @@ agape_err agape_material_create(const agape_params *p, agape_material *m)
     free(w); free(a);
     return err;
   }
+  if (p->source == MAT_EPW) {           /* filled by agape_material_load_epw */
+    m->kind = MATK_EPW;
+    snprintf(m->name, sizeof m->name, "epw");
+    return AGAPE_OK;
+  }
   if (strcasecmp(p->name, "bcs") == 0) {
     m->kind = MATK_SQUARE_WELL;
     snprintf(m->name, sizeof m->name, "bcs");
@@ -171,8 +178,61 @@ double agape_material_grid_dos(const agape_material *m, double xi)
   return m->dos0;
 }
 
+agape_err agape_material_load_epw(const agape_par *par, const agape_params *p, agape_material *m)
+{
+  agape_epw *e = calloc(1, sizeof *e);
+  agape_err err = e ? AGAPE_OK : AGAPE_ERR_NOMEM;
+  if (!err && par->rank == 0) err = agape_epw_read(p->epw_dir, p->eps_acustic_cm, e);
+  if ((err = agape_par_agree(par, err))) { free(e); return err; }
+  if ((err = agape_epw_bcast(par, e))) { free(e); return err; }
+  m->epw = e;
+  /* the lines: Fermi-surface weight of every (q, mode), a = (1/N_F) sum wk w0g wq w0g' g2 */
+  int nph = e->totq * e->nmodes;
+  m->omega = malloc(sizeof(double) * (nph ? nph : 1));
+  m->a2f_w = calloc(nph ? nph : 1, sizeof(double));
+  if (!m->omega || !m->a2f_w) return AGAPE_ERR_NOMEM;
+  double wq = 1.0 / e->nqtotf;
+  for (int s = 0; s < e->ns; s++) {
+    double ws = e->s_wk[s] * e->s_w0g[s] * wq * AGAPE_EPW_G2_EV2 / e->dosef;
+    for (int64_t j = e->row_ptr[s]; j < e->row_ptr[s + 1]; j++)
+      m->a2f_w[e->ph[j]] += ws * e->s_w0g[e->col[j]] * e->g2[j];
+  }
+  m->nmodes = 0;
+  m->lambda_lines = 0;
+  double wmax = 0;
+  for (int q = 0; q < nph; q++) if (e->wf[q] > wmax) wmax = e->wf[q];
+  for (int q = 0; q < nph; q++) {
+    if (!(m->a2f_w[q] > 0) || !(e->wf[q] > e->eps_acustic)) continue;
+    m->omega[m->nmodes] = e->wf[q];
+    m->a2f_w[m->nmodes] = m->a2f_w[q];
+    m->lambda_lines += 2 * m->a2f_w[q] / e->wf[q];
+    m->nmodes++;
+  }
+  if (m->nmodes == 0)
+    return agape_error(AGAPE_ERR_FORMAT, "%s: no electron-phonon coupling in the Fermi window", p->epw_dir);
+  m->dos0 = e->dosef;
+  /* EPW's printed alpha^2F: w_i = i dw, dw = 1.1 max omega / nqstep, Gaussian lines */
+  m->ncurve = p->nqstep;
+  m->curve_dw = 1.1 * wmax / p->nqstep;
+  double *w = malloc(sizeof(double) * m->ncurve), *one = malloc(sizeof(double) * (nph ? nph : 1));
+  m->curve_a2f = malloc(sizeof(double) * m->ncurve);
+  m->curve_phdos = malloc(sizeof(double) * m->ncurve);
+  if (!w || !one || !m->curve_a2f || !m->curve_phdos) { free(w); free(one); return AGAPE_ERR_NOMEM; }
+  for (int i = 0; i < m->ncurve; i++) w[i] = (i + 1) * m->curve_dw;
+  double sq = p->degaussq_meV * 1e-3;
+  eli_a2f_gauss(m->nmodes, m->omega, m->a2f_w, sq, m->ncurve, w, m->curve_a2f);
+  for (int q = 0; q < nph; q++) one[q] = wq;
+  eli_a2f_gauss(nph, e->wf, one, sq, m->ncurve, w, m->curve_phdos);
+  free(w); free(one);
+  eli_a2f_moments(m->ncurve, m->curve_dw, m->curve_a2f, &m->lambda, &m->omega_log, &m->omega_2);
+  return AGAPE_OK;
+}
+
 void agape_material_destroy(agape_material *m)
 {
+  if (m->epw) { agape_epw_destroy(m->epw); free(m->epw); m->epw = NULL; }
+  free(m->curve_a2f); free(m->curve_phdos);
+  m->curve_a2f = m->curve_phdos = NULL;
   if (m->model) xb12_destroy(&m->model);
   free(m->omega);
   free(m->a2f_w);

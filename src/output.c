@@ -8,6 +8,7 @@
  * `units` ("1" = dimensionless) and `description`; arrays are row-major (C order). */
 #define _POSIX_C_SOURCE 200809L
 #include "agape/output.h"
+#include "agape/units.h"
 #include "agape/stop.h"
 #include "agape/version.h"
 #include <hdf5.h>
@@ -413,6 +414,18 @@ static int out_write_h5(const char *path, const agape_results *r, int nbins,
     goto done;
   if (out_i32(ctx, g, "iterations", 1, d1, r->iterations, "1", "fixed-point iterations used") < 0)
     goto done;
+  if (r->eliashberg && r->nw_max > 0) {
+    hsize_t dm[2] = {nt, (hsize_t)r->nw_max};
+    if (out_f64(ctx, g, "delta_matsubara", 2, dm, r->delta_matsubara, "meV",
+                "Migdal-Eliashberg: Fermi-surface average Delta(i omega_n), omega_n = (2n+1) pi k_B T, "
+                "ntemps x nw_max, NaN beyond matsubara_count") < 0) goto done;
+    if (out_f64(ctx, g, "z_matsubara", 2, dm, r->z_matsubara, "1",
+                "Migdal-Eliashberg: Fermi-surface average Z(i omega_n), ntemps x nw_max") < 0) goto done;
+    if (out_i32(ctx, g, "matsubara_count", 1, d1, r->nw, "1",
+                "positive Matsubara frequencies below wscut at each temperature") < 0) goto done;
+    if (out_scalar(ctx, g, "mustar", r->mustar, "1", "Morel-Anderson mu* at the cut-off wscut") < 0) goto done;
+    if (out_scalar(ctx, g, "wscut", r->wscut_meV, "meV", "Matsubara cut-off") < 0) goto done;
+  }
   if ((gh = out_group(ctx, g, "histogram",
                       "distribution of Delta_s on the Fermi surface, one group per temperature")) < 0)
     goto done;
@@ -472,6 +485,34 @@ static int out_write_h5(const char *path, const agape_results *r, int nbins,
               "integral of alpha^2F(omega) d omega over each mode (lambda = 2 sum a2f_weight/omega)") < 0) goto done;
   if (out_scalar(ctx, g, "tc_mcmillan_mustar_0.1", r->tc_mcmillan_mustar01, "K",
                  "McMillan-Allen-Dynes Tc (f1 f2 = 1) at mu* = 0.1") < 0) goto done;
+  if (r->eliashberg) {
+    if (out_scalar(ctx, g, "omega_2", r->omega_2_meV, "meV",
+                   "[(2/lambda) int alpha^2F(omega) omega d omega]^(1/2)") < 0) goto done;
+    if (out_scalar(ctx, g, "tc_allen_dynes", r->tc_allen_dynes, "K",
+                   "Allen-Dynes Tc with f1 f2 at the run's mu* (/gap/mustar)") < 0) goto done;
+    if (out_scalar(ctx, g, "tc_mcmillan", r->tc_mcmillan_mustar, "K",
+                   "the same with f1 = f2 = 1 (the estimate EPW prints)") < 0) goto done;
+  }
+  if (r->ncurve > 0) {
+    double *wax = malloc(sizeof(double) * 2 * (size_t)r->ncurve), *lw = wax + r->ncurve;
+    if (!wax) goto done;
+    double acc = 0;
+    for (int i = 0; i < r->ncurve; i++) {
+      wax[i] = (i + 1) * r->curve_dw_meV;
+      acc += 2 * r->curve_a2f[i] / wax[i] * r->curve_dw_meV;
+      lw[i] = acc;
+    }
+    d1[0] = (hsize_t)r->ncurve;
+    int bad = out_f64(ctx, g, "a2f_omega", 1, d1, wax, "meV", "frequency axis of a2f, phdos and lambda_omega") < 0 ||
+              out_f64(ctx, g, "a2f", 1, d1, r->curve_a2f, "1",
+                      "Eliashberg function alpha^2F(omega), Gaussian lines of width degaussq") < 0 ||
+              out_f64(ctx, g, "lambda_omega", 1, d1, lw, "1", "lambda(omega) = 2 int_0^omega alpha^2F/omega'") < 0 ||
+              out_f64(ctx, g, "phdos", 1, d1, r->curve_phdos, "1/meV",
+                      "phonon density of states per cell (all modes of the selected q)") < 0;
+    free(wax);
+    if (bad) goto done;
+    d1[0] = nt;
+  }
   H5Gclose(g); g = -1;
   if ((g = out_group(ctx, file, "coulomb", "Coulomb interaction")) < 0) goto done;
   if (out_scalar(ctx, g, "mu", r->mu, "1", "mu = N(0) W (0 when Coulomb is off)") < 0) goto done;
@@ -545,6 +586,49 @@ static int out_write_txt(const char *tmp, const char *src, const agape_results *
   int bad = ferror(f);
   if (fclose(f) != 0) bad = 1;
   return bad ? -1 : 0;
+}
+
+/* EPW-style text files beside the results, one per temperature, so that existing scripts
+ * keep working: <prefix>.imag_aniso_gap0_TTT.TT (two columns: T + rho(Delta)/max rho, Delta
+ * in meV, over the histogram bins) for the anisotropic solver, <prefix>.imag_iso_TTT.TT
+ * (omega_n in eV, Z, Delta in eV) for the isotropic one. Each is written under a temporary
+ * name and renamed. */
+static agape_err out_write_epw_text(const agape_results *r, const char *dir, int nbins,
+                                    const double *hc, const double *hd)
+{
+  int aniso = r->params->anisotropy == 1;
+  for (int it = 0; it < r->ntemps; it++) {
+    char name[AGAPE_PATH_MAX + 64], path[2 * AGAPE_PATH_MAX + 80], tmp[2 * AGAPE_PATH_MAX + 120];
+    snprintf(name, sizeof name, "%s.%s_%06.2f", r->epw_prefix, aniso ? "imag_aniso_gap0" : "imag_iso",
+             r->temps[it]);
+    if (out_join(path, sizeof path, dir, name) != 0 || out_tmpname(tmp, sizeof tmp, path) != 0)
+      return agape_error(AGAPE_ERR_IO, "cannot write %s/%s: path too long", dir, name);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return agape_error(AGAPE_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
+    if (aniso) {
+      const double *d = hd + (size_t)it * nbins, *c = hc + (size_t)it * nbins;
+      double mx = 0;
+      for (int b = 0; b < nbins; b++) if (d[b] > mx) mx = d[b];
+      fprintf(f, "# T [K] + rho(Delta)/max rho   Delta_nk(i omega_0) [meV]\n");
+      for (int b = 0; b < nbins; b++)
+        fprintf(f, "%20.10E%20.10E\n", r->temps[it] + (mx > 0 ? d[b] / mx : 0), c[b]);
+    } else {
+      fprintf(f, "# w [eV]   Z(i w)   Delta(i w) [eV]\n");
+      double piT = AGAPE_PI * AGAPE_K_B * r->temps[it];
+      for (int n = 0; n < r->nw[it]; n++)
+        fprintf(f, "%20.10E%20.10E%20.10E\n", piT * (2 * n + 1), r->z_matsubara[(size_t)it * r->nw_max + n],
+                1e-3 * r->delta_matsubara[(size_t)it * r->nw_max + n]);
+    }
+    int bad = ferror(f);
+    if (fclose(f) != 0) bad = 1;
+    if (bad || rename(tmp, path) != 0) {
+      int e = errno;
+      remove(tmp);
+      return agape_error(AGAPE_ERR_IO, "cannot write %s: %s", path, strerror(e));
+    }
+  }
+  printf("agape: wrote %d EPW-style %s files to %s\n", r->ntemps, aniso ? "imag_aniso_gap0" : "imag_iso", dir);
+  return AGAPE_OK;
 }
 
 /* ======================================================================================
@@ -766,6 +850,10 @@ agape_err agape_output_write(const agape_results *r)
   }
   txt_tmp_made = 0;
   printf("agape: wrote gap histograms to %s\n", txt);
+
+  if (r->eliashberg && r->epw_prefix) {
+    if ((err = out_write_epw_text(r, dir, nbins, hc, hd))) goto done;
+  }
 
   if (p->plot) out_plot(OUT_SCRIPT_NAME, "gap histogram plot", path, png);
   if (p->plot && r->coulomb && r->coulomb->mode == COUL_RPA) {

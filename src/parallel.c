@@ -209,3 +209,23 @@ agape_err agape_par_zinv(const agape_par *par, int n, double complex *A)
   free(loc); free(ipiv);
   return err;
 }
+
+void agape_par_allgather_rows(const agape_par *par, double *x, int64_t n, int64_t width)
+{
+  if (par->size == 1) return;
+  int *cnt = malloc(sizeof(int) * 2 * par->size), *dsp = cnt + par->size;
+  for (int r = 0; r < par->size; r++) {
+    int64_t lo, hi;
+    agape_par_rows(par, n, r, &lo, &hi);
+    cnt[r] = (int)((hi - lo) * width);
+    dsp[r] = (int)(lo * width);
+  }
+  MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, x, cnt, dsp, MPI_DOUBLE, par->comm);
+  free(cnt);
+}
+
+void agape_par_rows(const agape_par *par, int64_t n, int rank, int64_t *lo, int64_t *hi)
+{
+  *lo = n * rank / par->size;
+  *hi = n * (rank + 1) / par->size;
+}

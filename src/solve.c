@@ -132,10 +132,24 @@ static double dot(int64_t n, const double *a, const double *b)
   return s;
 }
 
+typedef struct { agape_op *op; const double *c; } lin_ctx;
+static void lin_apply(void *ctx, const double *x, double *y)
+{
+  lin_ctx *l = ctx;
+  agape_op_apply(l->op, l->c, l->c, x, y);
+}
+
 agape_err agape_leading_eigen(agape_op *op, const double *c, double tol, double *v, double *rho)
 {
+  lin_ctx l = {op, c};
+  return agape_arnoldi_leading(op->par, op->n, lin_apply, &l, tol, v, rho);
+}
+
+agape_err agape_arnoldi_leading(const agape_par *par, int64_t n,
+                                void (*apply)(void *ctx, const double *x, double *y), void *ctx,
+                                double tol, double *v, double *rho)
+{
   const int m = 24, max_restart = 200;
-  const int64_t n = op->n;
   double *V = malloc(sizeof(double) * (size_t)n * (m + 1));
   double *H = calloc((size_t)(m + 1) * m, sizeof(double));
   double *Hc = malloc(sizeof(double) * m * m), *wr = malloc(sizeof(double) * m), *wi = malloc(sizeof(double) * m);
@@ -152,8 +166,8 @@ agape_err agape_leading_eigen(agape_op *op, const double *c, double tol, double 
     for (int j = 0; j < m; j++) {
       double *w = V + (size_t)(j + 1) * n;
       agape_stop_fault("eigen");
-      if (agape_stop_agreed(op->par)) { err = AGAPE_STOPPED; goto done; }
-      agape_op_apply(op, c, c, V + (size_t)j * n, w);
+      if (agape_stop_agreed(par)) { err = AGAPE_STOPPED; goto done; }
+      apply(ctx, V + (size_t)j * n, w);
       for (int pass = 0; pass < 2; pass++)          /* classical Gram-Schmidt, twice */
         for (int i = 0; i <= j; i++) {
           double h = dot(n, V + (size_t)i * n, w);

@@ -11,9 +11,9 @@
 #define AGAPE_PATH_MAX 1024
 #define AGAPE_MAX_TEMPS 256
 
-typedef enum { MAT_MODEL = 0, MAT_A2F = 1 } agape_mat_source;
+typedef enum { MAT_MODEL = 0, MAT_A2F = 1, MAT_EPW = 2 } agape_mat_source;
 typedef enum { COUL_NONE = 0, COUL_MU = 1, COUL_RPA = 2, COUL_FILE = 3 } agape_coul_mode;
-typedef enum { SOLVER_SCDFT = 0 } agape_solver_method;
+typedef enum { SOLVER_SCDFT = 0, SOLVER_ELIASHBERG = 1 } agape_solver_method;
 
 /* How the pair kernels are evaluated (kernels.h): exact closed forms for every pair, or
  * exact on a column-energy grid and interpolated per pair; auto interpolates from
@@ -29,6 +29,11 @@ typedef struct {
                                     deck's folder if relative; checked readable by agape_deck_read) */
   double dos_per_eV_spin;          /* a2f: flat N(0), states/eV/spin/cell (default 1) */
   int    a2f_bins;                 /* a2f: frequency bins after rebinning (default 64) */
+  char   epw_dir[AGAPE_PATH_MAX];  /* epw: EPW's <prefix>.ephmat folder, absolute (resolved like a2f_file) */
+  double eps_acustic_cm;           /* epw: modes at or below this frequency carry no coupling, 1/cm
+                                      (EPW's eps_acustic; default 5 as in EPW <= 5.9) */
+  double degaussq_meV;             /* epw: Gaussian width of the printed alpha^2F, meV (default 0.05) */
+  int    nqstep;                   /* epw: points of the alpha^2F grid up to 1.1 max omega (default 500) */
   double bcs_nv;                   /* bcs: N(0)V, dimensionless (default 0.3) */
   double bcs_omega_D_meV;          /* bcs: cut-off of the square well, meV (default 10) */
 
@@ -44,7 +49,7 @@ typedef struct {
   double orbital_radius_A;         /* rpa: radius sigma of the model's Gaussian cluster orbitals, Angstrom (default 1.2) */
 
   /* [solver] */
-  agape_solver_method method;      /* scdft */
+  agape_solver_method method;      /* scdft | eliashberg (default scdft) */
   int    functional;               /* kern_functional: 0 = LMG, 1 = SPG (default SPG) */
   double gamma1, gamma2, gamma3;   /* SPG constants (1.33, 3.8, 1.33) */
   double tol;                      /* max |dDelta| / max|Delta| at convergence (default 1e-8) */
@@ -53,6 +58,10 @@ typedef struct {
   int    anderson_depth;           /* Anderson history length (default 8) */
   double tc_tol;                   /* relative tolerance of Tc (default 1e-5) */
   int    kernel_eval;              /* agape_kernel_eval: auto | exact | interpolate (default auto) */
+
+  int    anisotropy;               /* eliashberg: 0 iso (Fermi-surface averaged), 1 aniso (default aniso) */
+  double mustar;                   /* eliashberg: Morel-Anderson mu* at the cut-off wscut (default 0.1) */
+  double wscut_meV;                /* eliashberg: Matsubara cut-off, meV (default 500) */
 
   /* [temperatures] */
   int    ntemps;

@@ -26,7 +26,7 @@
 
 typedef enum { AGAPE_EPW_SEQUENTIAL = 0, AGAPE_EPW_STREAM = 1 } agape_epw_format;
 
-typedef struct {
+typedef struct agape_epw_s {
   agape_epw_format format;
   int npool;                /* ephmat files of the writing run */
   int *pool_nk;             /* [npool] Fermi-shell k points of each file (contiguous, in order) */

@@ -2,7 +2,10 @@
  * (deck -> material -> sampling -> ...). Three kinds:
  *   MATK_MODEL        built-in XB12 model: anisotropic bands and |g|^2 (model_xb12.h);
  *   MATK_ISO          isotropic alpha^2F(omega) from a file, flat DOS N(0);
- *   MATK_SQUARE_WELL  the constant-kernel ("bcs") model K = -V for |xi|,|xi'| < omega_D.
+ *   MATK_SQUARE_WELL  the constant-kernel ("bcs") model K = -V for |xi|,|xi'| < omega_D;
+ *   MATK_EPW          electron-phonon data from EPW (epw.h): its Fermi-window states and
+ *                     couplings; the phonon lines are EPW's (q, mode) frequencies with their
+ *                     Fermi-surface weights (the unsmeared alpha^2F).
  * Phonon spectra are represented by nmodes fixed frequencies omega[b] with spectral
  * weights a2f_w[b] = int over mode b of alpha^2F(omega) d omega (eV), so that
  * lambda = 2 sum_b a2f_w[b]/omega[b]. Energies in eV unless a name says otherwise. */
@@ -12,7 +15,7 @@
 #include "agape/deck.h"
 #include "agape/model_xb12.h"
 
-typedef enum { MATK_MODEL = 0, MATK_ISO = 1, MATK_SQUARE_WELL = 2 } agape_mat_kind;
+typedef enum { MATK_MODEL = 0, MATK_ISO = 1, MATK_SQUARE_WELL = 2, MATK_EPW = 3 } agape_mat_kind;
 
 typedef struct {
   agape_mat_kind kind;
@@ -27,6 +30,14 @@ typedef struct {
   double omega_log;     /* eV (MATK_ISO: from the raw file data) */
   double sw_v;          /* square well: V = N(0)V / N(0), eV */
   double sw_omega_D;    /* square well cut-off, eV */
+  struct agape_epw_s *epw;  /* MATK_EPW: the data (every rank) */
+  /* alpha^2F as EPW prints it (MATK_EPW; Gaussian lines of width degaussq on w_i = i dw,
+   * i = 1..ncurve, dw = 1.1 max omega / nqstep): eV grid, alpha^2F, phonon DOS (1/eV) */
+  int ncurve;
+  double curve_dw;
+  double *curve_a2f, *curve_phdos;
+  double omega_2;         /* eV: [(2/lambda) int alpha^2F omega]^(1/2) (MATK_EPW, MATK_ISO) */
+  double lambda_lines;    /* 2 sum a2f_w/omega of the unsmeared lines */
   double grid_lo, grid_hi; /* isotropic energy-grid states cover [-E, grid_lo] and
                               [grid_hi, E]; grid_lo = grid_hi = 0 for MATK_ISO/SQUARE_WELL */
 } agape_material;
@@ -34,6 +45,11 @@ typedef struct {
 /* Build the material from the deck (reads the a2f file; rank 0 or every rank). */
 agape_err agape_material_create(const agape_params *p, agape_material *m);
 void      agape_material_destroy(agape_material *m);
+
+/* For source = epw: read EPW's folder on rank 0, broadcast it, and fill the phonon lines,
+ * N(0), lambda, omega_log, omega_2 and the alpha^2F curve on every rank. Collective. */
+#include "agape/parallel.h"
+agape_err agape_material_load_epw(const agape_par *par, const agape_params *p, agape_material *m);
 
 /* DOS carried by the isotropic energy grid at energy xi (states/eV/spin/cell). */
 double agape_material_grid_dos(const agape_material *m, double xi);

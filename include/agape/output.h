@@ -46,6 +46,24 @@ typedef struct {
   const agape_coulomb *coulomb; /* the Coulomb stage (mode rpa: its grid numbers), or NULL */
   double tc_mcmillan_mustar01; /* McMillan-Allen-Dynes Tc (f1 f2 = 1) at mu* = 0.1, K */
 
+  /* Migdal-Eliashberg (method = eliashberg; zero/NULL otherwise) */
+  int eliashberg;              /* 1: delta/z above are Delta_s(i omega_0), Z_s(i omega_0) */
+  int nw_max;                  /* columns of the Matsubara arrays */
+  const int *nw;               /* ntemps: positive Matsubara frequencies used at each T */
+  const double *delta_matsubara; /* ntemps x nw_max: Fermi-surface average Delta(i omega_n), meV
+                                    (NaN beyond nw[it]) */
+  const double *z_matsubara;   /* ntemps x nw_max: the same for Z(i omega_n) */
+  double mustar;               /* mu* of the run */
+  double wscut_meV;            /* Matsubara cut-off, meV */
+  const char *epw_prefix;      /* prefix of the EPW-style text files (NULL: none written) */
+  /* alpha^2F as a curve (source = epw): w_i = i dw, i = 1..ncurve */
+  int ncurve;
+  double curve_dw_meV;
+  const double *curve_a2f;     /* ncurve, dimensionless */
+  const double *curve_phdos;   /* ncurve, phonon DOS 1/meV (per cell, all modes) */
+  double omega_2_meV;          /* [(2/lambda) int alpha^2F omega]^(1/2), meV (NaN: unknown) */
+  double tc_allen_dynes;       /* Allen-Dynes Tc with f1 f2 at mu* = mustar, K (NaN: not computed) */
+  double tc_mcmillan_mustar;   /* the same with f1 = f2 = 1 (EPW's printed estimate), K */
   /* provenance */
   const agape_params *params;
   int nranks, nthreads;

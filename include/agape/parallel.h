@@ -49,6 +49,11 @@ agape_err agape_par_bcast_params(const agape_par *par, agape_params *p);
 void agape_par_sum(const agape_par *par, double *x, int64_t n);
 /* Broadcast bytes bytes of buf from rank 0 (any size). */
 void agape_par_bcast(const agape_par *par, void *buf, size_t bytes);
+/* Contiguous row blocks: rank r owns rows [lo, hi) of n (n r / P .. n (r+1) / P). */
+void agape_par_rows(const agape_par *par, int64_t n, int rank, int64_t *lo, int64_t *hi);
+/* x is n rows of width doubles; each rank has filled its own row block (agape_par_rows);
+ * afterwards every rank holds all rows. Collective. */
+void agape_par_allgather_rows(const agape_par *par, double *x, int64_t n, int64_t width);
 /* Max / min of a scalar over ranks. */
 double agape_par_max(const agape_par *par, double x);
 double agape_par_min(const agape_par *par, double x);

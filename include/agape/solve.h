@@ -49,6 +49,12 @@ void agape_linear_factor(const agape_states *st, double T, double *c);
  *   rho  [out] eigenvalue;  tol [in] relative residual. Collective. */
 agape_err agape_leading_eigen(agape_op *op, const double *c, double tol, double *v, double *rho);
 
+/* The same for any collective linear operator y = apply(ctx, x) on replicated vectors of
+ * length n (restarted Arnoldi, 24 vectors; the eigenvalue of largest real part). */
+agape_err agape_arnoldi_leading(const agape_par *par, int64_t n,
+                                void (*apply)(void *ctx, const double *x, double *y), void *ctx,
+                                double tol, double *v, double *rho);
+
 /* Anderson (type II) mixing for a fixed point x = G(x) with residual r = G(x) - x:
  *   x_{k+1} = x_k + m r_k - sum_h gamma_h (dX_h + m dR_h),  gamma = argmin |r_k - dR gamma|
  * over the last `depth` differences dX, dR of iterates and residuals (m: mixing). O(n) and
