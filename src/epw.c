@@ -380,12 +380,9 @@ static agape_err read_freq(const char *dir, agape_epw *e)
   int nm = e->nmodes;
   int64_t head = on_disk(e->format, 1, 20), per = on_disk(e->format, 1 + nm, 24 + 8 * (int64_t)nm);
   if (r.size < head + per || (r.size - head) % per != 0 || (r.size - head) / per > e->nqtotf) {
-    char why[160];
-    snprintf(why, sizeof why, "a whole number (1..%d) of q points with %d modes", e->nqtotf, nm);
-    int64_t nq = (r.size - head) / per;
-    if (nq < 1) nq = 1;
-    if (nq > e->nqtotf) nq = e->nqtotf;
-    err = check_size(&r, head + nq * per, why);
+    err = agape_error(AGAPE_ERR_FORMAT, "%s: %lld bytes is not a whole number (1..%d) of q points of %lld bytes "
+                      "with %d modes after the header: truncated or damaged", path, (long long)r.size, e->nqtotf,
+                      (long long)per, nm);
     goto done;
   }
   nl = (int)((r.size - head) / per);

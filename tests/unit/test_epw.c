@@ -1,0 +1,250 @@
+#define _XOPEN_SOURCE 700
+/* EPW reader (src/epw.c) on real EPW 5.3 output (../shared/data): sizes, Fermi level, DOS,
+ * lambda and omega_log against what EPW printed; the stream (>= 5.8) container written from
+ * the same numbers reads back identically; a sequential folder written back is the same
+ * bytes; truncated, empty, foreign and byte-swapped files are clear errors. Skips (77) when
+ * the shared data are absent. */
+#include "agape/epw.h"
+#include "agape/eliash.h"
+#include "agape/material.h"
+#include "check.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef AGAPE_SHARED_DATA
+#define AGAPE_SHARED_DATA "../shared/data"
+#endif
+
+/* what EPW printed in epw1.out of each set (and the README of the shared folder) */
+typedef struct {
+  const char *dir;            /* relative to the shared data folder */
+  double eps_cm;              /* eps_acustic of the run */
+  double degaussq_meV;
+  int nkfs, nbnd_window, totq, nqtotf, nmodes, ns;
+  double ef, dos, lambda, lambda_sum, wlog_meV, tc_ad;   /* eV, states/spin/eV, 1, 1, meV, K */
+  double mustar;
+} epw_ref;
+
+static const epw_ref refs[] = {
+  {"mgb2-epw/tiny/MgB2.ephmat", 5, 0.5, 28, 5, 216, 216, 9, 140,
+   7.6644979691, 0.91348913296, 0.8716117, 0.8715637, 61.479121, 26.420632, 0.16},
+  {"mgb2-epw/k12q3/MgB2.ephmat", 2, 0.5, 201, 2, 1727, 1728, 9, 238,
+   7.4760713694, 0.34734697217, 0.6633858, 0.6633270, 55.929592, 10.378798, 0.16},
+  {"pb-epw/pb.ephmat", 2, 0.05, 72, 1, 1721, 1728, 3, 72,
+   11.575710660, 0.40998232635, 1.7768589, 1.7766926, 5.071156, 7.762558, 0.10},
+};
+
+static int same(const void *a, const void *b, size_t n) { return memcmp(a, b, n) == 0; }
+
+static int files_equal(const char *a, const char *b)
+{
+  FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+  int eq = fa && fb;
+  while (eq) {
+    int ca = fgetc(fa), cb = fgetc(fb);
+    if (ca != cb) eq = 0;
+    if (ca == EOF || cb == EOF) break;
+  }
+  if (fa) fclose(fa);
+  if (fb) fclose(fb);
+  return eq;
+}
+
+static void copy_file(const char *from, const char *to, long keep)   /* keep < 0: all */
+{
+  FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
+  long n = 0;
+  int ch;
+  while (a && b && (keep < 0 || n < keep) && (ch = fgetc(a)) != EOF) { fputc(ch, b); n++; }
+  if (a) fclose(a);
+  if (b) fclose(b);
+}
+
+static void copy_folder(const char *from, const char *to)
+{
+  static const char *const names[] = {"egnv", "ikmap", "freq", "ephmat1", "ephmat2", "selecq.fmt", NULL};
+  mkdir(to, 0777);
+  for (int i = 0; names[i]; i++) {
+    char a[2048], b[2048];
+    snprintf(a, sizeof a, "%s/%s", from, names[i]);
+    snprintf(b, sizeof b, "%s/%s", to, names[i]);
+    if (access(a, R_OK) == 0) copy_file(a, b, -1);
+  }
+}
+
+/* EPW-style moments of the data: a2F with Gaussian lines on EPW's grid */
+static void moments(const agape_epw *e, double degaussq, double *lam, double *wlog, double *lsum)
+{
+  int nph = e->totq * e->nmodes, nw = 500;
+  double *a = calloc(nph, sizeof(double)), wq = 1.0 / e->nqtotf, wmax = 0;
+  *lsum = 0;
+  for (int s = 0; s < e->ns; s++)
+    for (int64_t j = e->row_ptr[s]; j < e->row_ptr[s + 1]; j++)
+      a[e->ph[j]] += e->s_wk[s] * e->s_w0g[s] * wq * e->s_w0g[e->col[j]] * e->g2[j] * AGAPE_EPW_G2_EV2 / e->dosef;
+  for (int q = 0; q < nph; q++) {
+    if (e->wf[q] > wmax) wmax = e->wf[q];
+    if (a[q] > 0) *lsum += 2 * a[q] / e->wf[q];
+  }
+  double dw = 1.1 * wmax / nw, *w = malloc(sizeof(double) * nw), *f = malloc(sizeof(double) * nw), w2;
+  for (int i = 0; i < nw; i++) w[i] = (i + 1) * dw;
+  eli_a2f_gauss(nph, e->wf, a, degaussq, nw, w, f);
+  eli_a2f_moments(nw, dw, f, lam, wlog, &w2);
+  free(a); free(w); free(f);
+}
+
+int main(void)
+{
+  char base[1024];
+  snprintf(base, sizeof base, "%s", AGAPE_SHARED_DATA);
+  struct stat sb;
+  if (stat(base, &sb) != 0) {
+    printf("SKIP: the shared EPW data folder %s is absent (it is present in CI); nothing to test\n", base);
+    return 77;
+  }
+  char tmpl[] = "/tmp/agape_test_epw_XXXXXX";
+  const char *tmp = mkdtemp(tmpl);
+  if (!tmp) { perror("mkdtemp"); return 1; }
+
+  for (size_t r = 0; r < sizeof refs / sizeof refs[0]; r++) {
+    const epw_ref *ref = &refs[r];
+    char dir[2048];
+    snprintf(dir, sizeof dir, "%s/%s", base, ref->dir);
+    agape_epw e;
+    agape_err err = agape_epw_read(dir, ref->eps_cm, &e);
+    check(err == AGAPE_OK, "%s: read", ref->dir);
+    if (err) continue;
+    int maxb = 0;
+    for (int k = 0; k < e.nkfs; k++) {
+      int c = 0;
+      for (int b = 0; b < e.nbndfst; b++) c += e.s_of[(size_t)k * e.nbndfst + b] >= 0;
+      if (c > maxb) maxb = c;
+    }
+    check(e.format == AGAPE_EPW_SEQUENTIAL && e.npool == 2, "%s: sequential container, 2 pool files", ref->dir);
+    check(e.nkfs == ref->nkfs && maxb == ref->nbnd_window && e.ns == ref->ns,
+          "%s: %d Fermi-shell k (EPW %d), %d bands in the window (EPW %d), %d states", ref->dir, e.nkfs,
+          ref->nkfs, maxb, ref->nbnd_window, e.ns);
+    check(e.totq == ref->totq && e.nqtotf == ref->nqtotf && e.nmodes == ref->nmodes,
+          "%s: %d of %d q selected (EPW %d of %d), %d modes", ref->dir, e.totq, e.nqtotf, ref->totq,
+          ref->nqtotf, e.nmodes);
+    /* EPW prints E_F and N(E_F) with 11 significant digits */
+    check(fabs(e.ef - ref->ef) < 1e-9 && fabs(e.dosef / ref->dos - 1) < 1e-10,
+          "%s: E_F = %.10f eV (EPW %.10f), N(E_F) = %.11f (EPW %.11f)", ref->dir, e.ef, ref->ef, e.dosef, ref->dos);
+    double lam, wlog, lsum;
+    moments(&e, ref->degaussq_meV * 1e-3, &lam, &wlog, &lsum);
+    /* the bound is 1 %; EPW prints 7 digits and the same sums give them */
+    check(fabs(lam / ref->lambda - 1) < 1e-2 && fabs(lsum / ref->lambda_sum - 1) < 1e-2 &&
+          fabs(wlog * 1e3 / ref->wlog_meV - 1) < 1e-2,
+          "%s: lambda %.7f (EPW %.7f), summed %.7f (EPW %.7f), omega_log %.6f meV (EPW %.6f) within 1 %%",
+          ref->dir, lam, ref->lambda, lsum, ref->lambda_sum, wlog * 1e3, ref->wlog_meV);
+    double tc = agape_tc_mcmillan(lam, wlog / 8.617333262e-5, ref->mustar);
+    check(fabs(tc / ref->tc_ad - 1) < 1e-2, "%s: Allen-Dynes (f1 = f2 = 1) %.6f K (EPW %.6f)", ref->dir, tc, ref->tc_ad);
+
+    /* stream container: write, read back, compare every array */
+    char sdir[2100], qdir[2100];
+    snprintf(sdir, sizeof sdir, "%s/stream%zu", tmp, r);
+    snprintf(qdir, sizeof qdir, "%s/seq%zu", tmp, r);
+    agape_epw b;
+    err = agape_epw_write(sdir, &e, AGAPE_EPW_STREAM);
+    if (!err) err = agape_epw_read(sdir, ref->eps_cm, &b);
+    check(err == AGAPE_OK, "%s: stream copy written and read", ref->dir);
+    if (!err) {
+      int64_t full = (int64_t)e.nkf[0] * e.nkf[1] * e.nkf[2];
+      int ok = b.format == AGAPE_EPW_STREAM && b.ns == e.ns && b.nnz == e.nnz && b.totq == e.totq &&
+               b.nkfs == e.nkfs && b.ef == e.ef && b.dosef == e.dosef && b.degaussw == e.degaussw &&
+               b.fsthick == e.fsthick &&
+               same(b.wkfs, e.wkfs, 8 * (size_t)e.nkfs) && same(b.xkfs, e.xkfs, 24 * (size_t)e.nkfs) &&
+               same(b.ekfs, e.ekfs, 8 * (size_t)e.nkfs * e.nbndfst) && same(b.ixkff, e.ixkff, 4 * (size_t)full) &&
+               same(b.iqsel, e.iqsel, 4 * (size_t)e.totq) && same(b.xqf, e.xqf, 24 * (size_t)e.totq) &&
+               same(b.wf, e.wf, 8 * (size_t)e.totq * e.nmodes) && same(b.s_xi, e.s_xi, 8 * (size_t)e.ns) &&
+               same(b.s_w0g, e.s_w0g, 8 * (size_t)e.ns) && same(b.row_ptr, e.row_ptr, 8 * (size_t)(e.ns + 1)) &&
+               same(b.col, e.col, 4 * (size_t)e.nnz) && same(b.ph, e.ph, 4 * (size_t)e.nnz) &&
+               same(b.g2, e.g2, 8 * (size_t)e.nnz) && same(b.ixkqf, e.ixkqf, 4 * (size_t)e.nkfs * e.totq);
+      check(ok, "%s: the stream copy reads back bitwise identical (%lld couplings)", ref->dir, (long long)e.nnz);
+      agape_epw_destroy(&b);
+    }
+    /* sequential copy of everything (nothing dropped) is EPW's bytes */
+    agape_epw all;
+    err = agape_epw_read(dir, -1.0, &all);
+    if (!err) err = agape_epw_write(qdir, &all, AGAPE_EPW_SEQUENTIAL);
+    int eq = !err;
+    static const char *const names[] = {"egnv", "ikmap", "freq", "ephmat1", "ephmat2"};
+    for (int i = 0; i < 5 && eq; i++) {
+      char a[2300], c[2300];
+      snprintf(a, sizeof a, "%s/%s", dir, names[i]);
+      snprintf(c, sizeof c, "%s/%s", qdir, names[i]);
+      eq = files_equal(a, c);
+    }
+    check(eq, "%s: the sequential copy is byte for byte EPW's files", ref->dir);
+    if (!err) agape_epw_destroy(&all);
+    agape_epw_destroy(&e);
+  }
+
+  /* damaged folders (from the Pb set): each must be a clear error, never a crash */
+  char pb[2048];
+  snprintf(pb, sizeof pb, "%s/pb-epw/pb.ephmat", base);
+  struct { const char *file; long keep; const char *what; } cut[] = {
+    {"egnv", 3000, "truncated egnv"}, {"ikmap", 100, "truncated ikmap"}, {"freq", 50000, "truncated freq"},
+    {"ephmat2", 400000, "truncated ephmat2"}, {"ephmat1", 0, "empty ephmat1"}, {"egnv", 0, "empty egnv"},
+    {"freq", 0, "empty freq"},
+  };
+  for (size_t i = 0; i < sizeof cut / sizeof cut[0]; i++) {
+    char d[2100], a[2300], b2[2300];
+    snprintf(d, sizeof d, "%s/bad%zu", tmp, i);
+    copy_folder(pb, d);
+    snprintf(a, sizeof a, "%s/%s", pb, cut[i].file);
+    snprintf(b2, sizeof b2, "%s/%s", d, cut[i].file);
+    copy_file(a, b2, cut[i].keep);
+    agape_epw e;
+    printf("  (expected error follows)\n");
+    fflush(stdout);
+    agape_err err = agape_epw_read(d, 2, &e);
+    check(err == AGAPE_ERR_FORMAT, "%s: refused with a format error (%d)", cut[i].what, err);
+  }
+  /* byte-swapped: every int32 and float64 of egnv reversed (a big-endian writer) */
+  {
+    char d[2100], a[2300];
+    snprintf(d, sizeof d, "%s/swapped", tmp);
+    copy_folder(pb, d);
+    snprintf(a, sizeof a, "%s/egnv", d);
+    FILE *f = fopen(a, "r+b");
+    unsigned char h[4];
+    /* the record markers are what a reader sees first: swap the first three */
+    for (long off = 0; f && off <= 28; off += (off == 0 ? 24 : 4)) {
+      fseek(f, off, SEEK_SET);
+      if (fread(h, 1, 4, f) != 4) break;
+      unsigned char s4[4] = {h[3], h[2], h[1], h[0]};
+      fseek(f, off, SEEK_SET);
+      fwrite(s4, 1, 4, f);
+    }
+    if (f) fclose(f);
+    agape_epw e;
+    printf("  (expected error follows)\n");
+    fflush(stdout);
+    agape_err err = agape_epw_read(d, 2, &e);
+    check(err == AGAPE_ERR_FORMAT, "byte-swapped egnv: refused with a format error (%d)", err);
+  }
+  /* a missing folder and a foreign file */
+  {
+    agape_epw e;
+    printf("  (expected errors follow)\n");
+    fflush(stdout);
+    char d[2100];
+    snprintf(d, sizeof d, "%s/none", tmp);
+    check(agape_epw_read(d, 2, &e) == AGAPE_ERR_IO, "missing folder: I/O error");
+    snprintf(d, sizeof d, "%s/foreign", tmp);
+    copy_folder(pb, d);
+    char a[2300];
+    snprintf(a, sizeof a, "%s/egnv", d);
+    FILE *f = fopen(a, "wb");
+    if (f) { fputs("this is not an EPW file at all, just some text of some length.....\n", f); fclose(f); }
+    check(agape_epw_read(d, 2, &e) == AGAPE_ERR_FORMAT, "foreign egnv: format error");
+  }
+  char cmd[256];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
+  if (system(cmd) != 0) printf("note: could not remove %s\n", tmp);
+  return check_summary();
+}
