@@ -456,7 +456,14 @@ agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p,
           cur[(size_t)s * N + n] = g0 / (1 + pow(w / (2 * m->omega_log), 2));
         }
       }
-    err = eli_solve(&c, cur, zc, &iters[it], &conv[it]);
+    if (isfinite(tc) && TK >= tc) {
+      /* above the linearised Tc the only solution is the normal state: Delta = 0, Z of it */
+      memset(cur, 0, sizeof(double) * (size_t)c.ns * N);
+      err = agape_par_agree(par, eli_map(&c, cur, prev, zc));
+      iters[it] = 0;
+      conv[it] = 1;
+    } else
+      err = eli_solve(&c, cur, zc, &iters[it], &conv[it]);
     if (err) break;
     nw[it] = N;
     for (int s = 0; s < c.ns; s++) {

@@ -143,6 +143,12 @@ agape_err agape_material_create(const agape_params *p, agape_material *m)
     m->dos0 = p->dos_per_eV_spin;
     err = rebin_a2f(n, w, a, p->a2f_bins, m);
     free(w); free(a);
+    if (!err) {            /* omega_2 and the lines' lambda from the rebinned lines */
+      double l = 0, s2 = 0;
+      for (int b = 0; b < m->nmodes; b++) { l += 2 * m->a2f_w[b] / m->omega[b]; s2 += 2 * m->a2f_w[b] * m->omega[b]; }
+      m->lambda_lines = l;
+      m->omega_2 = l > 0 ? sqrt(s2 / l) : 0;
+    }
     return err;
   }
   if (p->source == MAT_EPW) {           /* filled by agape_material_load_epw */
