@@ -301,7 +301,7 @@ static void test_full_deck(tstate *t)
     lines++;
     s = eol + 1;
   }
-  check(t, aligned && lines == 43, "agape_params_print: %d lines, all '=' aligned", lines);
+  check(t, aligned && lines == 50, "agape_params_print: %d lines, all '=' aligned", lines);
   check(t, strstr(buf, "  sampling.energy_window_eV") && strstr(buf, "= 2 eV\n") &&
            strstr(buf, "= 1 2.5 5 10 20 40 K\n") && strstr(buf, "= 0.001 meV\n") &&
            strstr(buf, "solver.functional") && strstr(buf, "= lmg\n") &&
