@@ -291,9 +291,12 @@ agape_err agape_run(const agape_par *par, const char *deck_path, const char *out
            AGAPE_VERSION_STRING, AGAPE_GIT_HASH, par->size, par->nthreads, par->nprow, par->npcol);
     printf("agape: deck %s\n", deck_path);
     agape_params_print(&p, stdout);
-    printf("agape: checkpoints to %s", ckpath);
-    if (p.checkpoint_interval_s > 0) printf(" every %g s,", p.checkpoint_interval_s);
-    printf(" after each temperature and on SIGTERM/SIGUSR1\n");
+    if (p.method == SOLVER_SCDFT) {
+      printf("agape: checkpoints to %s", ckpath);
+      if (p.checkpoint_interval_s > 0) printf(" every %g s,", p.checkpoint_interval_s);
+      printf(" after each temperature and on SIGTERM/SIGUSR1\n");
+    } else
+      printf("agape: no checkpoints for method = eliashberg: a stopped run starts again\n");
     if (restart)
       printf(ckfound ? "agape: restart from %s\n" : "agape: restart: no checkpoint %s%s; starting from the beginning\n",
              ckfound ? ckused : ckpath, ckfound ? "" : " (nor .prev)");
