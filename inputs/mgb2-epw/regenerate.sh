@@ -24,7 +24,7 @@ Runs the Quantum ESPRESSO 6.7 / EPW 5.3 chain for MgB2 and writes EPW's Eliashbe
   --case tiny    scf 6^3 k -> ph 3^3 q -> collect -> scf 3^3 k -> nscf 3^3 k -> epw1
                  (fine 6^3 k / 6^3 q, fsthick 20 eV; a few minutes on 2 cores)   [default]
   --case k12q3   scf 12^3 k -> ph 3^3 q -> collect -> nscf 6^3 k -> epw1
-                 (fine 24^3 k / 12^3 q, fsthick 0.4 eV; much longer: the shared reference
+                 (fine 24^3 k / 12^3 q, fsthick 0.4 eV; much longer: a reference
                  run took ph 592 s + epw1 200 s on 2 cores)
   --workdir DIR  where to run (default ./mgb2-epw-run); pseudopotentials go to DIR/pp/,
                  the run itself to DIR/CASE/
@@ -214,7 +214,7 @@ PW_OK='JOB DONE'
 EPW_OK='Total program execution'
 case "$CASE" in
     tiny)
-        # mirrors tiny/run_tiny.sh of the shared reference (there ph.x ran without -npool,
+        # the reference chain (ph.x runs without -npool,
         # i.e. plane-wave parallelisation over the NP ranks; kept identical here)
         N_STEPS=6
         run_code pw_scf     scf      "$PW_OK"  "$NP" pw.x  scf.in
@@ -225,7 +225,7 @@ case "$CASE" in
         run_code epw1       epw1     "$EPW_OK" "$NP" epw.x epw1.in
         ;;
     k12q3)
-        # mirrors k12q3/run_k12q3_A.sh + run_k12q3_B.sh of the shared reference
+        # the reference chain of the k12q3 case
         N_STEPS=5
         run_code pw_scf     scf      "$PW_OK"  "$NP" pw.x  scf.in
         run_code ph         ph       "$PW_OK"  "$NP" ph.x  ph.in
