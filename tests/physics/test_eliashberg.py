@@ -25,7 +25,7 @@ a = args()
 c = Checks()
 K_B = 8.617333262e-5
 RY = 13.605693122994
-SHARED = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data"))
+SHARED = os.environ.get("AGAPE_SHARED_DATA") or os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data"))
 
 
 def einstein(wd, lam, omega=50.0, h=0.1):
