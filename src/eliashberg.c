@@ -24,7 +24,6 @@ typedef struct {
   double mustar;
   /* aniso, independent of T */
   double *M;              /* [mloc * ns] mu* weights: sum over q with rep(k+q) = k' of wq w0g'/N_F */
-  double *msum;           /* [mloc] row sums of M */
   /* per temperature */
   double T;               /* k_B T, eV */
   int N;                  /* positive Matsubara frequencies */
@@ -52,8 +51,7 @@ static agape_err eli_aniso_setup(eli_ctx *c)
   agape_par_rows(c->par, c->ns, c->par->rank, &c->lo, &c->hi);
   c->mloc = c->hi - c->lo;
   c->M = calloc((size_t)(c->mloc * c->ns) + 1, sizeof(double));
-  c->msum = calloc((size_t)c->mloc + 1, sizeof(double));
-  if (!c->M || !c->msum) return AGAPE_ERR_NOMEM;
+  if (!c->M) return AGAPE_ERR_NOMEM;
   double wq = 1.0 / e->nqtotf;
   for (int64_t li = 0; li < c->mloc; li++) {
     int s = (int)(c->lo + li), k = e->s_k[s];
@@ -65,7 +63,6 @@ static agape_err eli_aniso_setup(eli_ctx *c)
         if (t >= 0) c->M[li * c->ns + t] += wq * e->s_w0g[t] / e->dosef;
       }
     }
-    for (int t = 0; t < c->ns; t++) c->msum[li] += c->M[li * c->ns + t];
   }
   return AGAPE_OK;
 }
@@ -178,6 +175,27 @@ static agape_err eli_aniso_conv(eli_ctx *c, const double *F, const double *G, do
   return AGAPE_OK;
 }
 
+/* The mu* term of each own row: mu[li] = sum_s' M_ss' sum_n' F[s'][n'] (F: ns x N, replicated),
+ * with the per-state sums over n' formed once. mu [out, mloc]. */
+static agape_err eli_mu_rows(const eli_ctx *c, const double *F, double *mu)
+{
+  int N = c->N, ns = c->ns;
+  double *fs = malloc(sizeof(double) * (ns ? ns : 1));
+  if (!fs) return AGAPE_ERR_NOMEM;
+  for (int t = 0; t < ns; t++) {
+    double a = 0;
+    for (int n = 0; n < N; n++) a += F[(size_t)t * N + n];
+    fs[t] = a;
+  }
+  for (int64_t li = 0; li < c->mloc; li++) {
+    double a = 0;
+    for (int t = 0; t < ns; t++) a += c->M[li * ns + t] * fs[t];
+    mu[li] = a;
+  }
+  free(fs);
+  return AGAPE_OK;
+}
+
 /* ---- one map of the nonlinear equations ------------------------------------------------ */
 
 /* x [in] Delta (ns x N, eV, replicated); y [out] new Delta; z [out] Z (ns x N). Collective. */
@@ -203,28 +221,22 @@ static agape_err eli_map(eli_ctx *c, const double *x, double *y, double *z)
       f[(size_t)s * N + n] = D / r;
       g[(size_t)s * N + n] = D * D / (r * (r + w));
     }
-  agape_err err = eli_aniso_conv(c, f, g, phi, zs);
+  double *mu = malloc(sizeof(double) * ((size_t)c->mloc + 1));
+  agape_err err = mu ? eli_aniso_conv(c, f, g, phi, zs) : AGAPE_ERR_NOMEM;
+  if (!err) err = eli_mu_rows(c, f, mu);
   if (!err) {
     for (int64_t li = 0; li < c->mloc; li++) {
       int s = (int)(c->lo + li);
-      double fm = 0;                         /* mu* term: sum_s' M_ss' sum_n' f_s'(n') */
-      for (int t = 0; t < ns; t++) {
-        double mt = c->M[li * ns + t];
-        if (mt == 0) continue;
-        double fs = 0;
-        for (int n = 0; n < N; n++) fs += f[(size_t)t * N + n];
-        fm += mt * fs;
-      }
       for (int n = 0; n < N; n++) {
         double zz = 1 + (c->nsum[(size_t)li * N + n] - zs[(size_t)li * N + n]) / (2 * n + 1);
         z[(size_t)s * N + n] = zz;
-        y[(size_t)s * N + n] = piT * (phi[(size_t)li * N + n] - 2 * c->mustar * fm) / zz;
+        y[(size_t)s * N + n] = piT * (phi[(size_t)li * N + n] - 2 * c->mustar * mu[li]) / zz;
       }
     }
     agape_par_allgather_rows(c->par, y, ns, N);
     agape_par_allgather_rows(c->par, z, ns, N);
   }
-  free(f); free(phi);
+  free(f); free(phi); free(mu);
   return err;
 }
 
@@ -242,24 +254,18 @@ static void eli_lin_apply(void *ctx, const double *x, double *y)
   if (!F || !phi) { free(F); free(phi); l->err = AGAPE_ERR_NOMEM; memset(y, 0, sizeof(double) * ns * N); return; }
   for (int s = 0; s < ns; s++)
     for (int n = 0; n < N; n++) F[(size_t)s * N + n] = x[(size_t)s * N + n] / (2 * n + 1);
-  agape_err err = eli_aniso_conv(c, F, NULL, phi, NULL);
+  double *mu = malloc(sizeof(double) * ((size_t)c->mloc + 1));
+  agape_err err = mu ? eli_aniso_conv(c, F, NULL, phi, NULL) : AGAPE_ERR_NOMEM;
+  if (!err) err = eli_mu_rows(c, F, mu);
   if (err) l->err = err;
   memset(y, 0, sizeof(double) * (size_t)ns * N);
   for (int64_t li = 0; li < c->mloc && !err; li++) {
     int s = (int)(c->lo + li);
-    double fm = 0;
-    for (int t = 0; t < ns; t++) {
-      double mt = c->M[li * ns + t];
-      if (mt == 0) continue;
-      double fs = 0;
-      for (int n = 0; n < N; n++) fs += F[(size_t)t * N + n];
-      fm += mt * fs;
-    }
     for (int n = 0; n < N; n++)
-      y[(size_t)s * N + n] = (phi[(size_t)li * N + n] - 2 * c->mustar * fm) / c->zlin[(size_t)s * N + n];
+      y[(size_t)s * N + n] = (phi[(size_t)li * N + n] - 2 * c->mustar * mu[li]) / c->zlin[(size_t)s * N + n];
   }
   agape_par_allgather_rows(c->par, y, ns, N);
-  free(F); free(phi);
+  free(F); free(phi); free(mu);
 }
 
 /* Leading eigenvalue of the linearised equation at T (K). *v: in/out eigenvector of the
@@ -558,6 +564,6 @@ done_t:
   free(cur); free(zc); free(prev);
 done:
   free(v);
-  free(c.M); free(c.msum); free(c.L); free(c.nsum); free(c.lam); free(c.zlin); free(c.work);
+  free(c.M); free(c.L); free(c.nsum); free(c.lam); free(c.zlin); free(c.work);
   return err;
 }

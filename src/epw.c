@@ -527,11 +527,10 @@ static int64_t pool_values(const agape_epw *e, int k0, int nk)
 }
 
 /* ---- ephmat files -------------------------------------------------------------------- */
-static agape_err pool_path(const char *dir, int npool_single, int p, char *path, size_t cap)
+static void pool_path(const char *dir, int npool_single, int p, char *path, size_t cap)
 {
   if (npool_single) snprintf(path, cap, "%s/ephmat", dir);
   else snprintf(path, cap, "%s/ephmat%d", dir, p + 1);
-  return AGAPE_OK;
 }
 
 static agape_err read_ephmat(const char *dir, agape_epw *e)

@@ -70,5 +70,11 @@ def read(path):
     return out
 
 
+def shared_data():
+    """The shared EPW data folder: $AGAPE_SHARED_DATA, else ../shared/data beside the checkout."""
+    return os.environ.get("AGAPE_SHARED_DATA") or os.path.normpath(
+        os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"))
+
+
 def rel(a, b):
     return abs(a - b) / abs(b)

@@ -1,7 +1,7 @@
 """Bad input decks: a clear message naming file, line and key, a non-zero exit on every
 rank (run on 2 ranks; the subprocess timeout catches a hang), and no results file."""
 import os, tempfile
-from agapetest import args, Checks, run
+from agapetest import args, Checks, run, shared_data
 
 a = args()
 c = Checks()
@@ -45,7 +45,7 @@ for what, text, needles in cases:
     c.check("deck.in" in err, f"{what}: message names the deck file")
     c.check(not any(f.startswith("results") for f in os.listdir(wd)), f"{what}: no results file left")
 # damaged EPW data: the error names the file, every rank exits non-zero, nothing is written
-SHARED = os.environ.get("AGAPE_SHARED_DATA") or os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data"))
+SHARED = shared_data()
 pb = os.path.join(SHARED, "pb-epw", "pb.ephmat")
 if not os.path.isdir(pb):
     print(f"SKIP damaged EPW data: the shared EPW data {SHARED} is absent")

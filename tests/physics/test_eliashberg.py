@@ -19,13 +19,13 @@
 Parts 3 and 4 need the shared EPW data (../shared/data); they are skipped without it."""
 import math, os, shutil, struct, tempfile
 import numpy as np
-from agapetest import args, Checks, run, read, rel
+from agapetest import args, Checks, run, read, rel, shared_data
 
 a = args()
 c = Checks()
 K_B = 8.617333262e-5
 RY = 13.605693122994
-SHARED = os.environ.get("AGAPE_SHARED_DATA") or os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data"))
+SHARED = shared_data()
 
 
 def einstein(wd, lam, omega=50.0, h=0.1):
