@@ -8,18 +8,43 @@
 #include "agape/units.h"
 #include <omp.h>
 #include "agape/stop.h"
+#include "agape/epw.h"
 
 #define CH 256                   /* columns per chunk */
 
+/* EPW data: add sign x the couplings of row state i to the dense row erow (n_mc x nmodes):
+ * K_ss' = sum over the phonons (q, nu) with rep(k+q) = s' of w_q |g|^2 / w_s' (eV^2) on the
+ * two frequency nodes of each phonon (material.h), so that sum_s' w_s' K_ss' is EPW's sum
+ * over q with weight w_q. sign = 0 clears the entries instead. */
+static void epw_row(const agape_material *m, int64_t i, double *erow, int sign)
+{
+  const agape_epw *e = m->epw;
+  const int nm = m->nmodes;
+  const double wq = AGAPE_EPW_G2_EV2 / e->nqtotf;
+  for (int64_t x = e->row_ptr[i]; x < e->row_ptr[i + 1]; x++) {
+    int b = m->ph_node[e->ph[x]];
+    if (b < 0) continue;
+    double *r = erow + (size_t)e->col[x] * nm;
+    if (!sign) { r[b] = 0; if (b + 1 < nm) r[b + 1] = 0; continue; }
+    double c = wq * e->g2[x] / e->s_wk[e->col[x]], f = m->ph_share[e->ph[x]];
+    r[b] += c * f;
+    if (b + 1 < nm) r[b + 1] += c * (1 - f);
+  }
+}
+
 /* Fill the coupling array A (nmodes x nc, lda = CH) for row i and columns j[0..nc);
- * tmp is scratch of nmodes x CH doubles. */
+ * tmp is scratch of nmodes x CH doubles; erow: EPW data, the row filled by epw_row. */
 static void pair_couplings(const agape_states *st, const agape_material *m, int64_t i,
-                           int nc, const int64_t *j, double *A, double *tmp)
+                           int nc, const int64_t *j, double *A, double *tmp, const double *erow)
 {
   int c0 = 0;
   if (i < st->n_mc) {
     while (c0 < nc && j[c0] < st->n_mc) c0++;      /* columns are increasing */
-    if (c0 > 0) {
+    if (c0 > 0 && erow) {
+      const int nm = m->nmodes;
+      for (int c = 0; c < c0; c++)
+        for (int b = 0; b < nm; b++) A[(size_t)b * CH + c] = erow[(size_t)j[c] * nm + b];
+    } else if (c0 > 0) {
       xb12_g2_row(m->model, st->feat, i, c0, j, tmp);
       for (int b = 0; b < m->nmodes; b++)
         memcpy(A + (size_t)b * CH, tmp + (size_t)b * c0, sizeof(double) * c0);
@@ -31,9 +56,42 @@ static void pair_couplings(const agape_states *st, const agape_material *m, int6
   }
 }
 
+/* EPW data: the Fermi-surface node weights of the sample, a_b = (1/N(0)) sum_ss' fsw_s fsw_s'
+ * K_ss'b with the pair couplings of epw_row. Every rank sums all rows in one fixed order
+ * (O(couplings)), so the weights are the same bits for any rank and thread count. */
+static void epw_fs_weights(const agape_states *st, agape_material *m)
+{
+  const agape_epw *e = m->epw;
+  const int nm = m->nmodes;
+  const double wq = AGAPE_EPW_G2_EV2 / e->nqtotf;
+  for (int b = 0; b < nm; b++) m->a2f_w[b] = 0;
+  for (int64_t i = 0; i < st->n_mc; i++)
+    for (int64_t x = e->row_ptr[i]; x < e->row_ptr[i + 1]; x++) {
+      int b = m->ph_node[e->ph[x]];
+      if (b < 0) continue;
+      int32_t j = e->col[x];
+      double c = st->fsw[i] * st->fsw[j] * wq * e->g2[x] / e->s_wk[j], f = m->ph_share[e->ph[x]];
+      m->a2f_w[b] += c * f;
+      if (b + 1 < nm) m->a2f_w[b + 1] += c * (1 - f);
+    }
+}
+
 agape_err agape_assembly_couplings(const agape_par *par, const agape_dist *d,
                                    const agape_states *st, agape_material *m)
 {
+  if (m->kind == MATK_EPW && m->ph_node) {
+    epw_fs_weights(st, m);
+    m->dos0 = st->dos0;
+    double lam = 0, lg = 0;
+    for (int b = 0; b < m->nmodes; b++) {
+      m->a2f_w[b] /= m->dos0;
+      lam += 2 * m->a2f_w[b] / m->omega[b];
+      lg += 2 * m->a2f_w[b] / m->omega[b] * log(m->omega[b]);
+    }
+    m->lambda = lam;
+    m->omega_log = lam > 0 ? exp(lg / lam) : 0;
+    return AGAPE_OK;
+  }
   if (m->kind != MATK_MODEL) return AGAPE_OK;
   const int nm = m->nmodes;
   /* per-row partial sums, added in row order afterwards: the result does not depend on the
@@ -186,12 +244,15 @@ agape_err agape_assembly_build(const agape_par *par, const agape_dist *d,
     double *A = malloc(sizeof(double) * (size_t)nm * CH);
     double *tmp = malloc(sizeof(double) * (size_t)nm * CH);
     double *out = malloc(sizeof(double) * CH), *wc = malloc(sizeof(double) * CH);
+    /* EPW data: this thread's dense coupling row, cleared again after each row */
+    double *erow = m->kind == MATK_EPW ? calloc((size_t)(st->n_mc > 0 ? st->n_mc : 1) * nm, sizeof(double)) : NULL;
     /* interp: the row on the grid nodes, 64-byte aligned so that every panel of
      * KERN_CI_NP = 8 nodes is one cache line */
     const size_t tb = ((sizeof(double) * (size_t)nm * nn + 63) / 64) * 64;
     double *TK = e.interp ? aligned_alloc(64, tb) : NULL, *TZ = e.interp ? aligned_alloc(64, tb) : NULL;
     int64_t *jn = e.interp ? malloc(sizeof(int64_t) * (size_t)nn) : NULL;
-    if (err || !A || !tmp || !out || !wc || (e.interp && (!TK || !TZ || !jn))) fail = !err;
+    if (err || !A || !tmp || !out || !wc || (e.interp && (!TK || !TZ || !jn))
+        || (m->kind == MATK_EPW && !erow)) fail = !err;
     else {
       for (int q = 0; q < nn; q++) jn[q] = q;
       #pragma omp for schedule(dynamic, 2)
@@ -202,10 +263,12 @@ agape_err agape_assembly_build(const agape_par *par, const agape_dist *d,
         if (e.interp && K) kern_K_row_modes(e.tn, i, nn, jn, TK, nn);
         if (e.interp && z) kern_Z_row_modes(e.tn, i, nn, jn, TZ, nn);
         double zi = 0;
+        const double *er = erow && i < st->n_mc ? erow : NULL;
+        if (er) epw_row(m, i, erow, 1);
         for (int64_t lc0 = 0; lc0 < d->nloc; lc0 += CH) {
           int nc = (int)((d->nloc - lc0) < CH ? (d->nloc - lc0) : CH);
           const int64_t *j = d->gcol + lc0;
-          pair_couplings(st, m, i, nc, j, A, tmp);
+          pair_couplings(st, m, i, nc, j, A, tmp, er);
           if (K) {
             if (e.interp) kern_ci_K_row(nm, TK, nn, e.offk, e.Lk, nc, j, A, CH, out);
             else kern_K_row(e.tk, i, nc, j, A, CH, out);
@@ -219,9 +282,10 @@ agape_err agape_assembly_build(const agape_par *par, const agape_dist *d,
           }
         }
         if (z) z[i] = zi;
+        if (er) epw_row(m, i, erow, 0);
       }
     }
-    free(A); free(tmp); free(out); free(wc); free(TK); free(TZ); free(jn);
+    free(A); free(tmp); free(out); free(wc); free(TK); free(TZ); free(jn); free(erow);
   }
   if (fail) err = AGAPE_ERR_NOMEM;
   build_eval_free(&e);

@@ -146,7 +146,14 @@ static agape_err tc_search(run_ctx *c, double Tguess, double *v, double *tc,
     if (Tb < 1e-3) { *tc = 0; return AGAPE_OK; }
     EVAL(Tb, rb);
   }
-  if ((ra > 1) == (rb > 1)) { *tc = NAN; return agape_error(AGAPE_ERR_NUMERIC, "Tc could not be bracketed"); }
+  if ((ra > 1) == (rb > 1)) {
+    *tc = NAN;
+    return agape_error(AGAPE_ERR_NUMERIC, "Tc could not be bracketed: the leading eigenvalue of the linearised gap "
+                       "equation is %.6g at %.4g K and %.6g at %.4g K (it must cross 1). If it stays below 1 "
+                       "as T falls, the sample is not superconducting; with EPW data, a value that no longer changes "
+                       "with T means no state lies within k_B T of E_F (too coarse a k mesh near the Fermi level)",
+                       ra, Ta, rb, Tb);
+  }
   if (Ta > Tb) { double t = Ta; Ta = Tb; Tb = t; t = ra; ra = rb; rb = t; }
   /* u = ln T, f = ln rho; f decreases with u */
   double ua = log(Ta), fa = log(ra), ub = log(Tb), fb = log(rb);
@@ -321,9 +328,6 @@ agape_err agape_run(const agape_par *par, const char *deck_path, const char *out
              agape_par_wtime() - t0);
       fflush(stdout);
     }
-    if (!err && p.method == SOLVER_SCDFT)
-      err = agape_error(AGAPE_ERR_DECK, "%s: [solver] method = scdft on EPW data is not available in this "
-                        "version (expected method = eliashberg)", deck_path);
     if ((err = agape_par_agree(par, err))) { agape_material_destroy(&m); agape_params_free(&p); free(fingerprint); return err; }
   }
   if (p.method == SOLVER_ELIASHBERG) {
@@ -392,6 +396,12 @@ agape_err agape_run(const agape_par *par, const char *deck_path, const char *out
 
   /* coupling of the sample and Coulomb */
   if ((err = agape_assembly_couplings(par, &d, &st, &m))) goto done;
+  if (m.kind == MATK_EPW && par->rank == 0) {
+    printf("agape: EPW couplings on %d frequency nodes %.3f-%.3f meV (lambda of every pair kept); "
+           "N(0) of the window states %.6f (EPW: %.6f) states/eV/spin/cell\n", m.nmodes,
+           m.omega[0] * 1e3, m.omega[m.nmodes - 1] * 1e3, st.dos0, m.epw->dosef);
+    fflush(stdout);
+  }
   agape_stop_fault("coulomb");
   if ((err = agape_coulomb_create(par, &p, &m, &coul))) goto done;
   if ((err = agape_coulomb_sample(par, &m, &st, &coul))) goto done;

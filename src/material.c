@@ -184,6 +184,48 @@ double agape_material_grid_dos(const agape_material *m, double xi)
   return m->dos0;
 }
 
+/* SCDFT on EPW data: replace the lines by nb uniform frequency nodes from the lowest to the
+ * highest coupled phonon frequency. Phonon ph (frequency w between nodes w_b <= w <= w_b+1)
+ * puts the share f = (1/w - 1/w_b+1)/(1/w_b - 1/w_b+1) of its weight on node b and 1 - f on
+ * node b+1, which keeps both its weight and its weight/w (lambda). aph[ph]: the lines'
+ * Fermi-surface weights (eV); the nodes' weights are their split sums. */
+static agape_err epw_nodes(const agape_epw *e, int nb, const double *aph, agape_material *m)
+{
+  const int nph = e->totq * e->nmodes;
+  double lo = INFINITY, hi = 0;
+  for (int q = 0; q < nph; q++)
+    if (e->wf[q] > e->eps_acustic) { lo = fmin(lo, e->wf[q]); hi = fmax(hi, e->wf[q]); }
+  if (!(hi >= lo)) return agape_error(AGAPE_ERR_FORMAT, "EPW data: no phonon above eps_acustic");
+  if (hi - lo <= 1e-9 * hi) nb = 1;            /* a single frequency */
+  const double h = nb > 1 ? (hi - lo) / (nb - 1) : 0;
+  free(m->omega); free(m->a2f_w);
+  m->omega = malloc(sizeof(double) * nb);
+  m->a2f_w = calloc(nb, sizeof(double));
+  m->ph_node = malloc(sizeof(int) * (nph ? nph : 1));
+  m->ph_share = malloc(sizeof(double) * (nph ? nph : 1));
+  if (!m->omega || !m->a2f_w || !m->ph_node || !m->ph_share) return AGAPE_ERR_NOMEM;
+  m->nmodes = nb;
+  for (int b = 0; b < nb; b++) m->omega[b] = b + 1 < nb ? lo + b * h : hi;
+  for (int q = 0; q < nph; q++) {
+    double w = e->wf[q];
+    if (!(w > e->eps_acustic)) { m->ph_node[q] = -1; m->ph_share[q] = 0; continue; }
+    int b = nb > 1 ? (int)((w - lo) / h) : 0;
+    if (b > nb - 2) b = nb > 1 ? nb - 2 : 0;
+    double f = 1.0;
+    if (nb > 1) {
+      f = (1 / w - 1 / m->omega[b + 1]) / (1 / m->omega[b] - 1 / m->omega[b + 1]);
+      f = fmin(1.0, fmax(0.0, f));
+    }
+    m->ph_node[q] = b;
+    m->ph_share[q] = f;
+    m->a2f_w[b] += f * aph[q];
+    if (nb > 1) m->a2f_w[b + 1] += (1 - f) * aph[q];
+  }
+  m->grid_lo = -e->fsthick;                   /* the energy grid carries the rest */
+  m->grid_hi = e->fsthick;
+  return AGAPE_OK;
+}
+
 agape_err agape_material_load_epw(const agape_par *par, const agape_params *p, agape_material *m)
 {
   agape_epw *e = calloc(1, sizeof *e);
@@ -203,6 +245,21 @@ agape_err agape_material_load_epw(const agape_par *par, const agape_params *p, a
     for (int64_t j = e->row_ptr[s]; j < e->row_ptr[s + 1]; j++)
       m->a2f_w[e->ph[j]] += ws * e->s_w0g[e->col[j]] * e->g2[j];
   }
+  double *aph = NULL;                  /* SCDFT: the uncompacted lines, for the nodes */
+  if (p->method == SOLVER_SCDFT && (e->nqf[0] != e->nkf[0] || e->nqf[1] != e->nkf[1] || e->nqf[2] != e->nkf[2]))
+    /* with a coarser q mesh, k couples only to the k + q of its own class of the k mesh: the
+     * classes are independent but for the Coulomb term, which is lowest when their gaps
+     * alternate in sign; the FS-only Eliashberg equations (with their smearing) are spared */
+    return agape_error(AGAPE_ERR_DECK, "%s: [solver] method = scdft needs EPW's fine q mesh equal to its fine k "
+                       "mesh (here k %d x %d x %d, q %d x %d x %d): with a coarser q mesh the k points couple only "
+                       "within %d classes (expected nqf1..3 = nkf1..3 in the EPW run, or method = eliashberg)",
+                       p->epw_dir, e->nkf[0], e->nkf[1], e->nkf[2], e->nqf[0], e->nqf[1], e->nqf[2],
+                       (e->nkf[0] / (e->nqf[0] ? e->nqf[0] : 1)) * (e->nkf[1] / (e->nqf[1] ? e->nqf[1] : 1)) *
+                       (e->nkf[2] / (e->nqf[2] ? e->nqf[2] : 1)));
+  if (p->method == SOLVER_SCDFT) {
+    if (!(aph = malloc(sizeof(double) * (nph ? nph : 1)))) return AGAPE_ERR_NOMEM;
+    memcpy(aph, m->a2f_w, sizeof(double) * nph);
+  }
   m->nmodes = 0;
   m->lambda_lines = 0;
   double wmax = 0;
@@ -214,8 +271,10 @@ agape_err agape_material_load_epw(const agape_par *par, const agape_params *p, a
     m->lambda_lines += 2 * m->a2f_w[q] / e->wf[q];
     m->nmodes++;
   }
-  if (m->nmodes == 0)
+  if (m->nmodes == 0) {
+    free(aph);
     return agape_error(AGAPE_ERR_FORMAT, "%s: no electron-phonon coupling in the Fermi window", p->epw_dir);
+  }
   m->dos0 = e->dosef;
   /* EPW's printed alpha^2F: w_i = i dw, dw = 1.1 max omega / nqstep, Gaussian lines */
   m->ncurve = p->nqstep;
@@ -223,7 +282,7 @@ agape_err agape_material_load_epw(const agape_par *par, const agape_params *p, a
   double *w = malloc(sizeof(double) * m->ncurve), *one = malloc(sizeof(double) * (nph ? nph : 1));
   m->curve_a2f = malloc(sizeof(double) * m->ncurve);
   m->curve_phdos = malloc(sizeof(double) * m->ncurve);
-  if (!w || !one || !m->curve_a2f || !m->curve_phdos) { free(w); free(one); return AGAPE_ERR_NOMEM; }
+  if (!w || !one || !m->curve_a2f || !m->curve_phdos) { free(w); free(one); free(aph); return AGAPE_ERR_NOMEM; }
   for (int i = 0; i < m->ncurve; i++) w[i] = (i + 1) * m->curve_dw;
   double sq = p->degaussq_meV * 1e-3;
   eli_a2f_gauss(m->nmodes, m->omega, m->a2f_w, sq, m->ncurve, w, m->curve_a2f);
@@ -231,7 +290,10 @@ agape_err agape_material_load_epw(const agape_par *par, const agape_params *p, a
   eli_a2f_gauss(nph, e->wf, one, sq, m->ncurve, w, m->curve_phdos);
   free(w); free(one);
   eli_a2f_moments(m->ncurve, m->curve_dw, m->curve_a2f, &m->lambda, &m->omega_log, &m->omega_2);
-  return AGAPE_OK;
+  err = AGAPE_OK;
+  if (aph) err = epw_nodes(e, p->a2f_bins, aph, m);
+  free(aph);
+  return err;
 }
 
 void agape_material_destroy(agape_material *m)
@@ -243,4 +305,6 @@ void agape_material_destroy(agape_material *m)
   free(m->omega);
   free(m->a2f_w);
   m->omega = m->a2f_w = NULL;
+  free(m->ph_node); free(m->ph_share);
+  m->ph_node = NULL; m->ph_share = NULL;
 }

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <Random123/philox.h>
 #include "agape/units.h"
+#include "agape/epw.h"
 
 void agape_rng_uniform4(uint64_t seed, uint64_t i, double u[4])
 {
@@ -130,7 +131,8 @@ agape_err agape_states_create(const agape_params *p, const agape_material *m, ag
   if (-lo < E) nneg = agape_log_grid(-lo, E, x0, p->grid_ratio, p->grid_order, nbreak, breaks, cap, nx, nw);
   if (npos < 0 || nneg < 0) { err = agape_error(AGAPE_ERR_DECK, "energy grid too large: raise grid_min_meV or grid_ratio"); goto fail; }
 
-  int64_t nmc = (m->kind == MATK_MODEL) ? p->npoints : 0;
+  const agape_epw *ep = m->kind == MATK_EPW ? m->epw : NULL;
+  int64_t nmc = (m->kind == MATK_MODEL) ? p->npoints : ep ? ep->ns : 0;
   st->n_mc = nmc;
   st->n = nmc + npos + nneg;
   int64_t n = st->n;
@@ -139,7 +141,17 @@ agape_err agape_states_create(const agape_params *p, const agape_material *m, ag
   st->fsw = malloc(sizeof(double) * n);
   if (!st->xi || !st->w || !st->fsw) { err = AGAPE_ERR_NOMEM; goto fail; }
 
-  if (nmc > 0) {
+  if (ep) {            /* EPW's window states as they are: no resampling */
+    st->k = malloc(sizeof(double) * 3 * n);
+    st->band = malloc(sizeof(int) * n);
+    if (!st->k || !st->band) { err = AGAPE_ERR_NOMEM; goto fail; }
+    for (int64_t i = 0; i < nmc; i++) {
+      st->xi[i] = ep->s_xi[i] != 0 ? ep->s_xi[i] : 1e-12;
+      st->w[i] = ep->s_wk[i];
+      memcpy(st->k + 3 * i, ep->xkfs + 3 * ep->s_k[i], sizeof(double) * 3);
+      st->band[i] = ep->s_band[i];
+    }
+  } else if (nmc > 0) {
     st->nfeat = xb12_nfeat(m->model);
     st->k = malloc(sizeof(double) * 3 * n);
     st->band = malloc(sizeof(int) * n);
@@ -187,7 +199,8 @@ agape_err agape_states_create(const agape_params *p, const agape_material *m, ag
   double sig = p->fs_smearing_meV * 1e-3, dsum = 0;
   for (int64_t i = 0; i < n; i++) {
     double f;
-    if (i < nmc) f = fabs(st->xi[i]) < 6 * sig          /* truncated at 6 sigma (1.5e-8 of the peak) */
+    if (ep && i < nmc) f = ep->s_w0g[i];                 /* EPW's own delta (degaussw) */
+    else if (i < nmc) f = fabs(st->xi[i]) < 6 * sig          /* truncated at 6 sigma (1.5e-8 of the peak) */
                      ? exp(-0.5 * st->xi[i] * st->xi[i] / (sig * sig)) / (sqrt(2 * AGAPE_PI) * sig) : 0.0;
     else if (nmc == 0) f = fabs(st->xi[i]) < x0 ? 1.0 / (2 * x0) : 0.0;
     else f = 0.0;

@@ -5,8 +5,10 @@
  * ... -> sampling -> coulomb -> assembly -> solve -> output.
  *
  * Pair couplings A_{ss'b} (eV^2): model |g^b_{ss'}|^2 when both states are Monte-Carlo
- * states; the Fermi-surface average a2f_w[b]/N(0) when either is an energy-grid state
- * (physics.md §1.6, constant-|g|^2 approximation away from the sampled manifold).
+ * states; for EPW data, the window states' couplings sum_{q: rep(k+q) = k'} w_q g2 / w_s'
+ * split onto the frequency nodes b (material.h); the Fermi-surface average a2f_w[b]/N(0)
+ * when either is an energy-grid state (physics.md §1.6, constant-|g|^2 approximation away
+ * from the sampled manifold).
  * The static Coulomb kernel of mode "mu" is the constant mu/N(0) over the whole energy
  * window; it is rank one and is applied by the solver, not stored. */
 #ifndef AGAPE_ASSEMBLY_H
@@ -18,7 +20,8 @@
 
 /* For MATK_MODEL: Fermi-surface alpha^2F mode weights (m->a2f_w), N(0), lambda and
  * omega_log from the sampled Monte-Carlo states (Gaussian delta of the sampling stage).
- * Collective. */
+ * For MATK_EPW (SCDFT): the same from the window states' couplings (EPW's delta), summed
+ * by every rank in one fixed order. Collective. */
 agape_err agape_assembly_couplings(const agape_par *par, const agape_dist *d,
                                    const agape_states *st, agape_material *m);
 

@@ -40,6 +40,13 @@ typedef struct {
   double lambda_lines;    /* 2 sum a2f_w/omega of the unsmeared lines */
   double grid_lo, grid_hi; /* isotropic energy-grid states cover [-E, grid_lo] and
                               [grid_hi, E]; grid_lo = grid_hi = 0 for MATK_ISO/SQUARE_WELL */
+  /* MATK_EPW for SCDFT: the phonon lines are replaced by nmodes frequency nodes omega[b]
+   * (uniform from the lowest to the highest coupled frequency); every phonon (q, mode) is
+   * split between its two neighbouring nodes so that both its weight and its weight/omega
+   * are kept (the coupling lambda of every pair of states is exact; physics.md §1.6).
+   * [totq*nmodes]: the lower node of each phonon (-1: no coupling) and that node's share. */
+  int *ph_node;
+  double *ph_share;
 } agape_material;
 
 /* Build the material from the deck (reads the a2f file; rank 0 or every rank). */
@@ -47,7 +54,9 @@ agape_err agape_material_create(const agape_params *p, agape_material *m);
 void      agape_material_destroy(agape_material *m);
 
 /* For source = epw: read EPW's folder on rank 0, broadcast it, and fill the phonon lines,
- * N(0), lambda, omega_log, omega_2 and the alpha^2F curve on every rank. Collective. */
+ * N(0), lambda, omega_log, omega_2 and the alpha^2F curve on every rank; for method = scdft
+ * the lines are then split onto p->a2f_bins frequency nodes (ph_node, ph_share) and the
+ * energy grid starts at the Fermi window's edges. Collective. */
 #include "agape/parallel.h"
 agape_err agape_material_load_epw(const agape_par *par, const agape_params *p, agape_material *m);
 

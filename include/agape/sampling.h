@@ -5,6 +5,9 @@
  * concentrated near E_F with a uniform floor (physics.md §5); states n_mc..n-1 are the
  * isotropic energy grid (composite Gauss-Legendre on logarithmic panels) that carries
  * the DOS outside the Monte-Carlo manifold (for MATK_ISO / square well: all states).
+ * For EPW data (MATK_EPW) the first n_mc states are EPW's Fermi-window states as they are
+ * (irreducible k, band; weight wkfs/2, Fermi-surface weight EPW's Gaussian w0g), and the
+ * grid covers the energies outside the window with the constant DOS N(E_F).
  * Every state is computed from (seed, global index) with a counter-based generator
  * (Philox4x64), so the states are bitwise identical for any rank and thread count. */
 #ifndef AGAPE_SAMPLING_H
@@ -16,7 +19,7 @@
 
 typedef struct {
   int64_t n;        /* all states */
-  int64_t n_mc;     /* Monte-Carlo states (first n_mc) */
+  int64_t n_mc;     /* Monte-Carlo (or EPW window) states (first n_mc) */
   double *xi;       /* [n] eV from E_F (never exactly 0) */
   double *w;        /* [n] weights: sum_s w_s F_s approximates sum_n int d^3k/V_BZ F (per spin) */
   double *k;        /* [n*3] crystal coordinates (NaN for grid states); NULL if n_mc == 0 */

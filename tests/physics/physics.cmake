@@ -3,3 +3,4 @@ agape_py_test(physics_square_well ${CMAKE_CURRENT_LIST_DIR}/test_square_well.py 
 agape_py_test(physics_a2f_moments ${CMAKE_CURRENT_LIST_DIR}/test_a2f.py physics)
 agape_c_test(physics_iso_scale ${CMAKE_CURRENT_LIST_DIR}/test_iso_scale.c physics)
 agape_py_test(physics_eliashberg ${CMAKE_CURRENT_LIST_DIR}/test_eliashberg.py physics)
+agape_py_test(physics_scdft_epw ${CMAKE_CURRENT_LIST_DIR}/test_scdft_epw.py physics)
