@@ -9,6 +9,7 @@
 #include "agape/assembly.h"
 #include "agape/solve.h"
 #include "agape/output.h"
+#include "agape/frmsf.h"
 #include "agape/checkpoint.h"
 #include "agape/stop.h"
 #include "agape/version.h"
@@ -525,6 +526,7 @@ agape_err agape_run(const agape_par *par, const char *deck_path, const char *out
       .nmodes = m.nmodes, .omega_meV = om, .a2f = aw, .mu = mu, .coulomb = &coul, .tc_mcmillan_mustar01 = tc_mcm,
       .params = &p, .nranks = par->size, .nthreads = par->nthreads, .wall_seconds = r_wall};
     err = agape_output_write(&r);
+    if (!err) err = agape_frmsf_write_states(&p, &m, &st, delta);   /* gap_T*.frmsf (delta in meV) */
     free(dfs_meV); free(om); free(aw);
   }
   err = agape_par_agree(par, err);

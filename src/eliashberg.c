@@ -5,6 +5,7 @@
 #include "agape/epw.h"
 #include "agape/solve.h"
 #include "agape/output.h"
+#include "agape/frmsf.h"
 #include "agape/units.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -553,6 +554,8 @@ agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p,
         .omega_2_meV = m->omega_2 * 1e3, .tc_allen_dynes = tc_ad, .tc_mcmillan_mustar = tc_mcm,
         .params = p, .nranks = par->size, .nthreads = par->nthreads, .wall_seconds = agape_par_wtime() - t0};
       err = agape_output_write(&r);
+      if (!err && e && c.aniso)   /* gap_T*.frmsf: Delta_nk(i omega_0) on the Fermi surface */
+        err = agape_frmsf_write_epw(p->output_file, p->epw_dir, e, nt, p->temps, delta, c.ns);
       free(phd);
     }
     free(xi); free(w); free(fsw); free(kk); free(om); free(aw);

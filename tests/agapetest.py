@@ -76,5 +76,10 @@ def shared_data():
         os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"))
 
 
+def test_data(*parts):
+    """A path inside the repository's test fixtures, tests/data (always present)."""
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", *parts)
+
+
 def rel(a, b):
     return abs(a - b) / abs(b)

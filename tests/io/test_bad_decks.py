@@ -1,7 +1,7 @@
 """Bad input decks: a clear message naming file, line and key, a non-zero exit on every
 rank (run on 2 ranks; the subprocess timeout catches a hang), and no results file."""
-import os, tempfile
-from agapetest import args, Checks, run, shared_data
+import os, shutil, tempfile
+from agapetest import args, Checks, run, test_data
 
 a = args()
 c = Checks()
@@ -44,31 +44,27 @@ for what, text, needles in cases:
     c.check(all(n in err for n in needles), f"{what}: message names {needles}: {err.strip().splitlines()[0] if err.strip() else '(empty)'}")
     c.check("deck.in" in err, f"{what}: message names the deck file")
     c.check(not any(f.startswith("results") for f in os.listdir(wd)), f"{what}: no results file left")
-# damaged EPW data: the error names the file, every rank exits non-zero, nothing is written
-SHARED = shared_data()
-pb = os.path.join(SHARED, "pb-epw", "pb.ephmat")
-if not os.path.isdir(pb):
-    print(f"SKIP damaged EPW data: the shared EPW data {SHARED} is absent")
-else:
-    import shutil
-    for what, name, keep in (("truncated ephmat1", "ephmat1", 1000), ("empty egnv", "egnv", 0)):
-        wd = tempfile.mkdtemp(prefix="agape-bad-")
-        shutil.copytree(pb, os.path.join(wd, "pb.ephmat"))
-        with open(os.path.join(pb, name), "rb") as f:
-            data = f.read()[:keep]
-        with open(os.path.join(wd, "pb.ephmat", name), "wb") as f:
-            f.write(data)
-        deck = GOOD.replace("source = model\nname = bcs", "source = epw\nepw_dir = pb.ephmat").replace(
-            "[temperatures]", "[solver]\nmethod = eliashberg\n[temperatures]")
-        try:
-            rc, out, err = run(a, deck, ranks=2, workdir=wd, expect_ok=False, timeout=120)
-        except Exception as e:
-            c.check(False, f"{what}: agape returned ({e})")
-            continue
-        c.check(rc != 0, f"{what}: non-zero exit ({rc})")
-        c.check(os.path.join("pb.ephmat", name) in err, f"{what}: the message names the file: "
-                f"{err.strip().splitlines()[-1] if err.strip() else '(empty)'}")
-        c.check(not any(f.startswith("results") for f in os.listdir(wd)), f"{what}: no results file left")
+# damaged EPW data (copies of the Pb fixture): the error names the file, every rank exits
+# non-zero, nothing is written
+pb = test_data("pb-epw", "pb.ephmat")
+for what, name, keep in (("truncated ephmat1", "ephmat1", 1000), ("empty egnv", "egnv", 0)):
+    wd = tempfile.mkdtemp(prefix="agape-bad-")
+    shutil.copytree(pb, os.path.join(wd, "pb.ephmat"))
+    with open(os.path.join(pb, name), "rb") as f:
+        data = f.read()[:keep]
+    with open(os.path.join(wd, "pb.ephmat", name), "wb") as f:
+        f.write(data)
+    deck = GOOD.replace("source = model\nname = bcs", "source = epw\nepw_dir = pb.ephmat").replace(
+        "[temperatures]", "[solver]\nmethod = eliashberg\n[temperatures]")
+    try:
+        rc, out, err = run(a, deck, ranks=2, workdir=wd, expect_ok=False, timeout=120)
+    except Exception as e:
+        c.check(False, f"{what}: agape returned ({e})")
+        continue
+    c.check(rc != 0, f"{what}: non-zero exit ({rc})")
+    c.check(os.path.join("pb.ephmat", name) in err, f"{what}: the message names the file: "
+            f"{err.strip().splitlines()[-1] if err.strip() else '(empty)'}")
+    c.check(not any(f.startswith("results") for f in os.listdir(wd)), f"{what}: no results file left")
 # missing deck
 wd = tempfile.mkdtemp(prefix="agape-bad-")
 import subprocess

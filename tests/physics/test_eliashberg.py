@@ -16,10 +16,12 @@
    frequency and state (round-off: 1e-10 relative), and the two Tc agree to 2e-6, twice the
    width of the final bisection interval (tc_tol = 1e-6).
 4. 1, 2 and 4 ranks give the same anisotropic gaps on the Pb data (1e-12 relative).
-Parts 3 and 4 need the shared EPW data (../shared/data); they are skipped without it."""
+Part 4 runs on the repository's Pb fixture (tests/data/pb-epw). Part 3 needs the MgB2 set of
+the shared EPW data ($AGAPE_SHARED_DATA, else ../shared/data beside the checkout); it is
+skipped, with a SKIP line, without it."""
 import math, os, shutil, struct, tempfile
 import numpy as np
-from agapetest import args, Checks, run, read, rel, shared_data
+from agapetest import args, Checks, run, read, rel, shared_data, test_data
 
 a = args()
 c = Checks()
@@ -136,7 +138,8 @@ def equal_coupling_copy(src, dst, omega_ry=0.004, g2_ry=3e-5):
 
 tiny = os.path.join(SHARED, "mgb2-epw", "tiny", "MgB2.ephmat")
 if not os.path.isdir(tiny):
-    print(f"SKIP parts 3 and 4: the shared EPW data {SHARED} is absent")
+    print(f"SKIP part 3 (MgB2, equal couplings): the shared EPW data {tiny} is absent "
+          "(set AGAPE_SHARED_DATA to the shared data folder)", flush=True)
 else:
     wd = tempfile.mkdtemp(prefix="agape-eli-")
     equal_coupling_copy(tiny, os.path.join(wd, "MgB2.ephmat"))
@@ -170,12 +173,14 @@ plot = no
         ds = np.max(abs(ra["gap/delta"] - ri["gap/delta"])) / np.max(abs(ri["gap/delta"]))
         c.check(ds < 1e-10, f"every state's Delta(i omega_0) equals the isotropic gap (max relative {ds:.1e})")
 
-    # ---- 4. ranks --------------------------------------------------------------------------
-    pb = os.path.join(SHARED, "pb-epw", "pb.ephmat")
-    wd = tempfile.mkdtemp(prefix="agape-eli-")
-    gaps = {}
-    for ranks in (1, 2, 4):
-        deck = f"""[material]
+
+
+# ---- 4. ranks (Pb fixture) -----------------------------------------------------------------
+pb = test_data("pb-epw", "pb.ephmat")        # the repository's fixture, always present
+wd = tempfile.mkdtemp(prefix="agape-eli-")
+gaps = {}
+for ranks in (1, 2, 4):
+    deck = f"""[material]
 source = epw
 epw_dir = {pb}
 eps_acustic_cm = 2
@@ -192,12 +197,12 @@ list = 2 5
 file = r{ranks}/results.h5
 plot = no
 """
-        rc, out, err = run(a, deck, ranks=ranks, workdir=wd, name=f"pb{ranks}.in")
-        if c.check(rc == 0, f"Pb aniso on {ranks} rank(s): exits 0"):
-            gaps[ranks] = read(os.path.join(wd, f"r{ranks}", "results.h5"))["gap/delta"]
-    if len(gaps) == 3:
-        for ranks in (2, 4):
-            d = np.max(abs(gaps[ranks] - gaps[1])) / np.max(abs(gaps[1]))
-            c.check(d < 1e-12, f"Pb: {ranks} ranks give the 1-rank gaps (max relative {d:.1e} < 1e-12); "
-                    f"Delta range {gaps[1][0].min():.4f}..{gaps[1][0].max():.4f} meV at 2 K")
+    rc, out, err = run(a, deck, ranks=ranks, workdir=wd, name=f"pb{ranks}.in")
+    if c.check(rc == 0, f"Pb aniso on {ranks} rank(s): exits 0"):
+        gaps[ranks] = read(os.path.join(wd, f"r{ranks}", "results.h5"))["gap/delta"]
+if len(gaps) == 3:
+    for ranks in (2, 4):
+        d = np.max(abs(gaps[ranks] - gaps[1])) / np.max(abs(gaps[1]))
+        c.check(d < 1e-12, f"Pb: {ranks} ranks give the 1-rank gaps (max relative {d:.1e} < 1e-12); "
+                f"Delta range {gaps[1][0].min():.4f}..{gaps[1][0].max():.4f} meV at 2 K")
 c.close()

@@ -1,0 +1,145 @@
+/* FermiSurfer files (.frmsf): the superconducting gap painted on the Fermi surface, one file
+ * per temperature, gap_T<TTT.TT>K.frmsf beside results.h5. Part of the output stage
+ * (... -> solve -> output); rank 0 only, no MPI.
+ *
+ * The format (FermiSurfer's documentation, "Input file"), text, one number or vector a line:
+ *   nk1 nk2 nk3                  grid points along b1, b2, b3
+ *   1                            grid switch 1: k_ijl = (i/nk1) b1 + (j/nk2) b2 + (l/nk3) b3,
+ *                                i = 0..nk1-1 etc. (Gamma-centred, unshifted)
+ *   nbnd
+ *   b1, b2, b3                   reciprocal lattice vectors, Cartesian, any unit
+ *   nbnd*nk1*nk2*nk3 energies    band slowest, then i, j, and l fastest
+ *   nbnd*nk1*nk2*nk3 values      the same order
+ * FermiSurfer draws the zero isosurface of the energies of each band and colours it by the
+ * values, interpolated linearly between grid points. AGAPE writes xi = e - E_F (eV) and the
+ * gap in meV: Delta_s(i omega_0) of the Eliashberg solver, Delta_s of SCDFT.
+ *
+ * Grid layout in memory (agape_frmsf_grid): the file's order, index
+ *   ((b * nk1 + i) * nk2 + j) * nk3 + l,
+ * which for EPW data is EPW's full-grid index (ikmap, k fastest) plus b * nk1 nk2 nk3.
+ *
+ * Sources:
+ *  EPW data   the fine k grid of egnv. A grid point takes the bands of its irreducible
+ *             representative (ikmap): each window state (|xi| < fsthick) carries its xi and its
+ *             own gap, exactly; a band outside the window carries its energy, written at least
+ *             0.1% outside the window, and gap 0; a point whose representative is outside the
+ *             Fermi shell has no energies in the files: each band gets the discrete harmonic
+ *             continuation of the known energies (started from the nearest shell point, then
+ *             AGAPE_FRMSF_SWEEPS Gauss-Seidel sweeps), moved outside the window with its sign,
+ *             and gap 0. Reciprocal vectors: EPW's bg from
+ *             crystal.fmt (units 2 pi/alat) beside the .ephmat folder (or inside it), else the
+ *             identity, with a note.
+ *  XB12 model a regular simple-cubic grid of AGAPE_FRMSF_MODEL_GRID^3 points, energies from
+ *             xb12_bands; b_i = (2 pi/a) e_i in 1/Angstrom. A grid point next to the Fermi
+ *             surface (some neighbour of the 3x3x3 block around it, same band, has xi of the
+ *             other sign) carries the gap on the Fermi surface next to it, at its foot point kf
+ *             (Newton steps along the band's gradient to xi = 0), because SCDFT's Delta_s also
+ *             varies with xi_s and FermiSurfer blends the two grid values on either side of the
+ *             surface. The gap at kf is a local linear regression (LOESS) over the K =
+ *             AGAPE_FRMSF_NEIGHBOURS nearest Monte-Carlo states of the same band (crystal
+ *             coordinates, nearest periodic image) among those on the Fermi surface as AGAPE's
+ *             Fermi-surface averages and histograms define it (|xi_s| < 6 sigma, sigma =
+ *             [sampling] fs_smearing_meV), with tricube weights of bandwidth h = 1.1 x the
+ *             distance of the K-th state times exp(-(xi_s/sigma)^2): it reproduces any gap linear in k
+ *             exactly, so its error is O(h^2 |d2 Delta/dk2|). Where the linear fit would
+ *             amplify (sum of |coefficients| > AGAPE_FRMSF_MAX_LEBESGUE) the weighted mean of
+ *             the same states is used. Other grid points get gap 0.
+ * The interpolation is linear in the gaps: its coefficients (agape_frmsf_stencil) are found
+ * once and applied at every temperature. */
+#ifndef AGAPE_FRMSF_H
+#define AGAPE_FRMSF_H
+#include <stdint.h>
+#include "agape/error.h"
+#include "agape/epw.h"
+#include "agape/model_xb12.h"
+#include "agape/deck.h"
+#include "agape/material.h"
+#include "agape/sampling.h"
+
+#define AGAPE_FRMSF_MODEL_GRID 32     /* grid points per axis for the XB12 model */
+#define AGAPE_FRMSF_NEIGHBOURS 24     /* Monte-Carlo states per interpolated grid point */
+#define AGAPE_FRMSF_MAX_LEBESGUE 3.0  /* largest sum |coefficients| accepted for the linear fit */
+#define AGAPE_FRMSF_OUT_MARGIN 1.001  /* out-of-window energies: |xi| >= this x fsthick */
+#define AGAPE_FRMSF_SWEEPS 500        /* EPW: smoothing sweeps of the energies outside the Fermi shell */
+
+typedef struct {
+  int nk[3];          /* grid points along b1, b2, b3 */
+  int nbnd;           /* bands */
+  double bvec[9];     /* b1, b2, b3 (rows), Cartesian, any unit (see above) */
+  int bvec_from_file; /* EPW: 1 if bvec is crystal.fmt's bg, 0 if the identity */
+  double *eig;        /* [nbnd*nk1*nk2*nk3] xi = e - E_F, eV (layout above) */
+  double *val;        /* [nbnd*nk1*nk2*nk3] value painted on the surface, meV */
+} agape_frmsf_grid;
+
+/* Interpolation coefficients of the model path: value[at[p]] = sum_j coef[p*K+j] delta[idx[p*K+j]]. */
+typedef struct {
+  int64_t npts;       /* grid entries that get a value (next to the Fermi surface) */
+  int K;              /* states per entry */
+  int64_t *at;        /* [npts] index into the grid arrays */
+  int64_t *idx;       /* [npts*K] state indices (0-based, < n of the states given) */
+  double *coef;       /* [npts*K] coefficients, sum 1 per entry */
+  double *h;          /* [npts] bandwidth, crystal units (1 = a reciprocal vector) */
+  double *kf;         /* [npts*3] where the fit is evaluated: the entry's foot point on the
+                         Fermi surface, crystal coordinates in [0,1) */
+  int64_t nmean;      /* entries that fell back to the weighted mean */
+  int64_t nfoot;      /* entries evaluated at the grid point (no foot point found) */
+} agape_frmsf_stencil;
+
+void agape_frmsf_grid_free(agape_frmsf_grid *g);
+void agape_frmsf_stencil_free(agape_frmsf_stencil *s);
+
+/* Write g as a FermiSurfer file at path, under a temporary name in the same folder, renamed
+ * when complete (the file is complete or absent). Energies and values with 10 significant
+ * digits. Serial. */
+agape_err agape_frmsf_write(const char *path, const agape_frmsf_grid *g);
+
+/* EPW grid: energies on the full fine grid of e, bvec from crystal.fmt beside (or inside)
+ * epw_dir when it is there and consistent (at . bg^T = 1), values 0.
+ *   e       [in]  the EPW data (ixkff, s_of, ekfs, nkf)
+ *   epw_dir [in]  the .ephmat folder e was read from (for crystal.fmt; NULL: identity)
+ *   g       [out] allocated; free with agape_frmsf_grid_free */
+agape_err agape_frmsf_epw_grid(const agape_epw *e, const char *epw_dir, agape_frmsf_grid *g);
+/* Values of an EPW grid: every window band of every grid point takes delta_meV[s] of its
+ * window state s (0 <= s < e->ns); the rest 0. */
+void agape_frmsf_epw_values(const agape_epw *e, const double *delta_meV, agape_frmsf_grid *g);
+
+/* Model grid: n^3 points, energies xb12_bands(k) at k = (i/n, j/n, l/n), values 0. */
+agape_err agape_frmsf_model_grid(const xb12_model *m, int n, agape_frmsf_grid *g);
+
+/* Band energies xi[nbnd] (eV from E_F) at k (crystal coordinates), e.g. xb12_bands. */
+typedef void (*agape_frmsf_bands_fn)(const void *ctx, const double k[3], double *xi);
+
+/* Interpolation coefficients from n states (k[n*3] crystal coordinates, band[n]; states with
+ * band < 0 or >= g->nbnd are ignored; with energies xi[n] (eV), only the states with
+ * |xi| < 6 sigma, weighted by exp(-(xi/sigma)^2)) onto the grid entries of g next to the
+ * Fermi surface,
+ * each evaluated at its foot point on the Fermi surface of its band (Newton steps of bands
+ * along the gradient; bands NULL: at the grid point). Deterministic for any thread count
+ * (each entry is computed on its own).
+ *   bands, ctx [in] the band energies of the grid (ctx is passed through) or NULL */
+agape_err agape_frmsf_stencil_create(const agape_frmsf_grid *g, int64_t n, const double *k,
+                                     const int *band, const double *xi, double sigma,
+                                     agape_frmsf_bands_fn bands, const void *ctx,
+                                     agape_frmsf_stencil *s);
+/* g->val = 0, then the interpolated value of delta (per state, meV) at every stencil entry. */
+void agape_frmsf_stencil_apply(const agape_frmsf_stencil *s, const double *delta,
+                               agape_frmsf_grid *g);
+
+/* The files of a run, gap_T<TTT.TT>K.frmsf in the folder of results_path, one per temperature;
+ * delta_meV + it*ld is temperature it's gap of the states (its first e->ns entries are the EPW
+ * window states). Prints what it wrote. Rank 0. */
+agape_err agape_frmsf_write_epw(const char *results_path, const char *epw_dir, const agape_epw *e,
+                                int ntemps, const double *temps, const double *delta_meV, int64_t ld);
+/* The same for the XB12 model: the n_mc Monte-Carlo states k[n_mc*3], band[n_mc], xi[n_mc]
+ * (eV), sigma the Fermi-surface smearing (eV); delta_meV as above (its first n_mc entries are
+ * the Monte-Carlo states). */
+agape_err agape_frmsf_write_model(const char *results_path, const xb12_model *m, int64_t n_mc,
+                                  const double *k, const int *band, const double *xi, double sigma,
+                                  int ntemps, const double *temps, const double *delta_meV, int64_t ld);
+/* SCDFT run: the files for its material (EPW data: the first ns states are EPW's window
+ * states; XB12 model: the Monte-Carlo states); nothing for isotropic inputs.
+ * delta_meV: ntemps x st->n, meV. Rank 0. */
+agape_err agape_frmsf_write_states(const agape_params *p, const agape_material *m,
+                                   const agape_states *st, const double *delta_meV);
+
+#endif
