@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "agape/frmsf.h"
 #include "agape/units.h"
+#include "agape/output.h"
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -69,14 +70,7 @@ agape_err agape_frmsf_write(const char *path, const agape_frmsf_grid *g)
     fprintf(f, "%.10e %.10e %.10e\n", g->bvec[3 * r], g->bvec[3 * r + 1], g->bvec[3 * r + 2]);
   for (int64_t i = 0; i < n; i++) fprintf(f, "%.9e\n", g->eig[i]);
   for (int64_t i = 0; i < n; i++) fprintf(f, "%.9e\n", g->val[i]);
-  int bad = ferror(f);
-  if (fclose(f) != 0) bad = 1;
-  if (bad || rename(tmp, path) != 0) {
-    int e = errno;
-    remove(tmp);
-    return agape_error(AGAPE_ERR_IO, "cannot write %s: %s", path, strerror(e));
-  }
-  return AGAPE_OK;
+  return agape_text_commit(f, tmp, path);
 }
 
 /* Folder of path into dir ("." when there is none). Returns 0, -1 if too long. */
@@ -337,6 +331,22 @@ typedef struct {
 } fs_cells;
 
 static double fs_fold(double x) { double y = x - floor(x); return y >= 1.0 ? 0.0 : y; }
+/* Does grid point q (of the n1 x n2 x n3 grid, energies e of one band) lie next to the Fermi
+ * surface: xi = 0 there, or some point of the 3x3x3 block around it (periodic) has xi of the
+ * other sign? */
+static int fs_near_surface(const double *e, int64_t q, int n1, int n2, int n3)
+{
+  if (e[q] == 0) return 1;
+  int i = (int)(q / ((int64_t)n2 * n3)), j = (int)((q / n3) % n2), l = (int)(q % n3);
+  for (int dx = -1; dx <= 1; dx++)
+    for (int dy = -1; dy <= 1; dy++)
+      for (int dz = -1; dz <= 1; dz++) {
+        int64_t r = ((int64_t)((i + dx + n1) % n1) * n2 + (j + dy + n2) % n2) * n3 + (l + dz + n3) % n3;
+        if ((e[r] < 0) != (e[q] < 0)) return 1;
+      }
+  return 0;
+}
+
 static int fs_cell_of(double x, int nc) { int c = (int)(x * nc); return c >= nc ? nc - 1 : c; }
 
 /* State s is used for band b: its band, finite k, and |xi_s| < 6 sigma when xi is given. */
@@ -566,17 +576,8 @@ agape_err agape_frmsf_stencil_create(const agape_frmsf_grid *g, int64_t n, const
   int64_t cnt = 0;
   for (int b = 0; b < nb; b++) {
     if (cells[b].n == 0) continue;
-    for (int64_t q = 0; q < full; q++) {
-      const double *e = g->eig + (size_t)b * full;
-      int i = (int)(q / ((int64_t)n2 * n3)), j = (int)((q / n3) % n2), l = (int)(q % n3), near = e[q] == 0;
-      for (int dx = -1; dx <= 1 && !near; dx++)
-        for (int dy = -1; dy <= 1 && !near; dy++)
-          for (int dz = -1; dz <= 1 && !near; dz++) {
-            int64_t r = ((int64_t)((i + dx + n1) % n1) * n2 + (j + dy + n2) % n2) * n3 + (l + dz + n3) % n3;
-            near = (e[r] < 0) != (e[q] < 0);
-          }
-      if (near) cnt++;
-    }
+    for (int64_t q = 0; q < full; q++)
+      if (fs_near_surface(g->eig + (size_t)b * full, q, n1, n2, n3)) cnt++;
   }
   s->K = K;
   s->at = malloc(sizeof(int64_t) * (size_t)(cnt ? cnt : 1));
@@ -590,14 +591,7 @@ agape_err agape_frmsf_stencil_create(const agape_frmsf_grid *g, int64_t n, const
     if (cells[b].n == 0) continue;
     const double *e = g->eig + (size_t)b * full;
     for (int64_t q = 0; q < full; q++) {
-      int i = (int)(q / ((int64_t)n2 * n3)), j = (int)((q / n3) % n2), l = (int)(q % n3), near = e[q] == 0;
-      for (int dx = -1; dx <= 1 && !near; dx++)
-        for (int dy = -1; dy <= 1 && !near; dy++)
-          for (int dz = -1; dz <= 1 && !near; dz++) {
-            int64_t r = ((int64_t)((i + dx + n1) % n1) * n2 + (j + dy + n2) % n2) * n3 + (l + dz + n3) % n3;
-            near = (e[r] < 0) != (e[q] < 0);
-          }
-      if (near) s->at[m++] = (int64_t)b * full + q;
+      if (fs_near_surface(e, q, n1, n2, n3)) s->at[m++] = (int64_t)b * full + q;
     }
   }
   s->npts = m;

@@ -36,6 +36,18 @@ extern char **environ;
 #define OUT_CHUNK_ELEMS (1 << 16)     /* elements per chunk along the state axis (512 KiB) */
 #define OUT_SINGLE_WIDTH_MEV 0.1      /* histogram range when all gaps are equal, meV */
 
+
+agape_err agape_text_commit(FILE *f, const char *tmp, const char *path)
+{
+  int bad = ferror(f);
+  if (fclose(f) != 0) bad = 1;
+  if (bad || rename(tmp, path) != 0) {
+    int e = errno ? errno : EIO;
+    remove(tmp);
+    return agape_error(AGAPE_ERR_IO, "cannot write %s: %s", path, strerror(e));
+  }
+  return AGAPE_OK;
+}
 /* ======================================================================================
  * Histogram (pure numerics)
  * ====================================================================================== */
@@ -619,13 +631,8 @@ static agape_err out_write_epw_text(const agape_results *r, const char *dir, int
         fprintf(f, "%20.10E%20.10E%20.10E\n", piT * (2 * n + 1), r->z_matsubara[(size_t)it * r->nw_max + n],
                 1e-3 * r->delta_matsubara[(size_t)it * r->nw_max + n]);
     }
-    int bad = ferror(f);
-    if (fclose(f) != 0) bad = 1;
-    if (bad || rename(tmp, path) != 0) {
-      int e = errno;
-      remove(tmp);
-      return agape_error(AGAPE_ERR_IO, "cannot write %s: %s", path, strerror(e));
-    }
+    agape_err err = agape_text_commit(f, tmp, path);
+    if (err) return err;
   }
   printf("agape: wrote %d EPW-style %s files to %s\n", r->ntemps, aniso ? "imag_aniso_gap0" : "imag_iso", dir);
   return AGAPE_OK;

@@ -5,6 +5,7 @@
 #ifndef AGAPE_OUTPUT_H
 #define AGAPE_OUTPUT_H
 #include <stdint.h>
+#include <stdio.h>
 #include "agape/error.h"
 #include "agape/deck.h"
 #include "agape/coulomb.h"
@@ -73,6 +74,10 @@ typedef struct {
 /* Write results.h5 (params->output_file), the histogram text files and, when
  * params->plot, the PNG, in the folder of the results file. Prints the paths written. */
 agape_err agape_output_write(const agape_results *r);
+
+/* Finish a text file written under a temporary name: close f, and rename tmp to path when
+ * every write succeeded; otherwise remove tmp. Returns AGAPE_ERR_IO naming path on failure. */
+agape_err agape_text_commit(FILE *f, const char *tmp, const char *path);
 /* Create the folder of the results file path (mkdir -p) and check that it is writable;
  * called at start-up so that a bad [output] file fails before any work. Rank 0. */
 agape_err agape_output_prepare(const char *path);
