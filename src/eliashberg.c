@@ -331,17 +331,21 @@ static agape_err eli_tc(eli_ctx *c, double guess, double **v, int *vN, double *t
 
 /* ---- the nonlinear solution at one temperature ---------------------------------------- */
 
-/* delta [in/out] ns x N at c's temperature (eV); z [out]. Anderson mixing, converged when
- * max |F(D) - D| <= tol max |F(D)|; a gap that falls below 1e-10 of its start is the normal
+/* delta [in/out] ns x N at c's temperature (eV); z [out]; tc: the linearised Tc (K), NAN if
+ * not searched. Anderson mixing, converged when max |F(D) - D| <= tol max |F(D)|; a gap that
+ * falls below 1e-10 of its start twice (the second time from a smaller start) is the normal
  * state. Collective (every rank iterates the same replicated vectors). */
-static agape_err eli_solve(eli_ctx *c, double *delta, double *z, int *iters, int *conv)
+static agape_err eli_solve(eli_ctx *c, double tc, double *delta, double *z, int *iters, int *conv)
 {
   size_t tot = (size_t)c->ns * c->N;
   double *y = malloc(sizeof(double) * tot), *r = malloc(sizeof(double) * tot);
+  double *d0 = malloc(sizeof(double) * tot);
   agape_anderson a = {0};
-  agape_err err = (!y || !r) ? AGAPE_ERR_NOMEM : agape_anderson_init(&a, (int64_t)tot, c->p->anderson_depth);
+  agape_err err = (!y || !r || !d0) ? AGAPE_ERR_NOMEM : agape_anderson_init(&a, (int64_t)tot, c->p->anderson_depth);
   double start = 0;
-  for (size_t i = 0; i < tot; i++) start = fmax(start, fabs(delta[i]));
+  for (size_t i = 0; i < tot && d0; i++) start = fmax(start, fabs(d0[i] = delta[i]));
+  const double TK = c->T / AGAPE_K_B;
+  int retried = 0;
   *conv = 0;
   int it;
   for (it = 1; it <= c->p->max_iter && !err; it++) {
@@ -353,6 +357,18 @@ static agape_err eli_solve(eli_ctx *c, double *delta, double *z, int *iters, int
       ym = fmax(ym, fabs(y[i]));
     }
     if (!isfinite(dm)) { err = agape_error(AGAPE_ERR_NUMERIC, "Eliashberg iteration diverged at T = %g K", c->T / AGAPE_K_B); break; }
+    if (ym <= 1e-10 * start && !retried) {
+      /* fallen onto the normal state: near Tc the mixing can overshoot from a start far
+       * larger than the gap. Start again once from the start scaled as the mean-field gap,
+       * sqrt(1 - T/Tc) (0.3 without a Tc search), with a fresh mixing history; a second
+       * fall is the normal state */
+      retried = 1;
+      double f = isfinite(tc) && TK < tc ? sqrt(1 - TK / tc) : 0.3;
+      for (size_t i = 0; i < tot; i++) delta[i] = d0[i] * f;
+      agape_anderson_free(&a);
+      if ((err = agape_anderson_init(&a, (int64_t)tot, c->p->anderson_depth))) break;
+      continue;
+    }
     if (ym <= 1e-10 * start) {               /* normal state */
       memset(delta, 0, sizeof(double) * tot);
       if ((err = agape_par_agree(c->par, eli_map(c, delta, y, z)))) break;
@@ -368,7 +384,7 @@ static agape_err eli_solve(eli_ctx *c, double *delta, double *z, int *iters, int
   }
   *iters = it > c->p->max_iter ? c->p->max_iter : it;
   agape_anderson_free(&a);
-  free(y); free(r);
+  free(y); free(r); free(d0);
   return err;
 }
 
@@ -470,7 +486,7 @@ agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p,
       iters[it] = 0;
       conv[it] = 1;
     } else
-      err = eli_solve(&c, cur, zc, &iters[it], &conv[it]);
+      err = eli_solve(&c, tc, cur, zc, &iters[it], &conv[it]);
     if (err) break;
     nw[it] = N;
     for (int s = 0; s < c.ns; s++) {

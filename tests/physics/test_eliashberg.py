@@ -95,6 +95,15 @@ if c.check(rc == 0, "Einstein lambda = 2: Tc search exits 0"):
         T0 = tc - x0
         c.check(abs(T0 - tc) / tc < 1e-4,
                 f"Delta^2 -> 0 at T = {T0:.6f} K, linearised Tc = {tc:.6f} K (relative {abs(T0 - tc) / tc:.2e} < 1e-4)")
+        # continuation from far below Tc: the gap at 0.996 Tc started from the 0.3 Tc gap (25
+        # times larger) must be the same solution (both converged to 1e-12)
+        hi = T[np.argmax(T)]
+        rc, out, err = run(a, deck_a2f("ein2.dat", temps=f"list = {0.3 * tc:.10f} {hi:.10f}", tc="no"), workdir=wd)
+        if c.check(rc == 0, "Einstein lambda = 2: 0.3 Tc then 0.996 Tc exits 0"):
+            w = read(os.path.join(wd, "results.h5"))["gap/delta_matsubara"][:, 0]
+            ref = d0[np.argmax(T)]
+            c.check(abs(w[1] - ref) < 1e-6 * ref,
+                    f"gap at 0.996 Tc continued from 0.3 Tc ({w[0]:.4f} meV): {w[1]:.8f} meV, direct {ref:.8f} meV")
 
 
 # ---- 3. anisotropic with equal couplings ----------------------------------------------------
