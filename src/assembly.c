@@ -12,6 +12,17 @@
 
 #define CH 256                   /* columns per chunk */
 
+/* EPW data: add the coupling c of phonon ph (eV^2) to the frequency-node row r (nmodes) on its
+ * two nodes (material.h); a phonon without coupling adds nothing. */
+static void epw_node_add(const agape_material *m, int32_t ph, double c, double *r)
+{
+  int b = m->ph_node[ph];
+  if (b < 0) return;
+  double f = m->ph_share[ph];
+  r[b] += c * f;
+  if (b + 1 < m->nmodes) r[b + 1] += c * (1 - f);
+}
+
 /* EPW data: add sign x the couplings of row state i to the dense row erow (n_mc x nmodes):
  * K_ss' = sum over the phonons (q, nu) with rep(k+q) = s' of w_q |g|^2 / w_s' (eV^2) on the
  * two frequency nodes of each phonon (material.h), so that sum_s' w_s' K_ss' is EPW's sum
@@ -22,13 +33,10 @@ static void epw_row(const agape_material *m, int64_t i, double *erow, int sign)
   const int nm = m->nmodes;
   const double wq = AGAPE_EPW_G2_EV2 / e->nqtotf;
   for (int64_t x = e->row_ptr[i]; x < e->row_ptr[i + 1]; x++) {
-    int b = m->ph_node[e->ph[x]];
-    if (b < 0) continue;
     double *r = erow + (size_t)e->col[x] * nm;
-    if (!sign) { r[b] = 0; if (b + 1 < nm) r[b + 1] = 0; continue; }
-    double c = wq * e->g2[x] / e->s_wk[e->col[x]], f = m->ph_share[e->ph[x]];
-    r[b] += c * f;
-    if (b + 1 < nm) r[b + 1] += c * (1 - f);
+    int b = m->ph_node[e->ph[x]];
+    if (!sign) { if (b >= 0) { r[b] = 0; if (b + 1 < nm) r[b + 1] = 0; } }
+    else epw_node_add(m, e->ph[x], wq * e->g2[x] / e->s_wk[e->col[x]], r);
   }
 }
 
@@ -67,12 +75,8 @@ static void epw_fs_weights(const agape_states *st, agape_material *m)
   for (int b = 0; b < nm; b++) m->a2f_w[b] = 0;
   for (int64_t i = 0; i < st->n_mc; i++)
     for (int64_t x = e->row_ptr[i]; x < e->row_ptr[i + 1]; x++) {
-      int b = m->ph_node[e->ph[x]];
-      if (b < 0) continue;
       int32_t j = e->col[x];
-      double c = st->fsw[i] * st->fsw[j] * wq * e->g2[x] / e->s_wk[j], f = m->ph_share[e->ph[x]];
-      m->a2f_w[b] += c * f;
-      if (b + 1 < nm) m->a2f_w[b + 1] += c * (1 - f);
+      epw_node_add(m, e->ph[x], st->fsw[i] * st->fsw[j] * wq * e->g2[x] / e->s_wk[j], m->a2f_w);
     }
 }
 

@@ -187,9 +187,10 @@ double agape_material_grid_dos(const agape_material *m, double xi)
 /* SCDFT on EPW data: replace the lines by nb uniform frequency nodes from the lowest to the
  * highest coupled phonon frequency. Phonon ph (frequency w between nodes w_b <= w <= w_b+1)
  * puts the share f = (1/w - 1/w_b+1)/(1/w_b - 1/w_b+1) of its weight on node b and 1 - f on
- * node b+1, which keeps both its weight and its weight/w (lambda). aph[ph]: the lines'
- * Fermi-surface weights (eV); the nodes' weights are their split sums. */
-static agape_err epw_nodes(const agape_epw *e, int nb, const double *aph, agape_material *m)
+ * node b+1, which keeps both its weight and its weight/w (lambda). The nodes' Fermi-surface
+ * weights a2f_w are left at 0: the assembly stage sums them from the window states' couplings
+ * (agape_assembly_couplings). */
+static agape_err epw_nodes(const agape_epw *e, int nb, agape_material *m)
 {
   const int nph = e->totq * e->nmodes;
   double lo = INFINITY, hi = 0;
@@ -218,8 +219,6 @@ static agape_err epw_nodes(const agape_epw *e, int nb, const double *aph, agape_
     }
     m->ph_node[q] = b;
     m->ph_share[q] = f;
-    m->a2f_w[b] += f * aph[q];
-    if (nb > 1) m->a2f_w[b + 1] += (1 - f) * aph[q];
   }
   m->grid_lo = -e->fsthick;                   /* the energy grid carries the rest */
   m->grid_hi = e->fsthick;
@@ -234,18 +233,6 @@ agape_err agape_material_load_epw(const agape_par *par, const agape_params *p, a
   if ((err = agape_par_agree(par, err))) { free(e); return err; }
   if ((err = agape_epw_bcast(par, e))) { free(e); return err; }
   m->epw = e;
-  /* the lines: Fermi-surface weight of every (q, mode), a = (1/N_F) sum wk w0g wq w0g' g2 */
-  int nph = e->totq * e->nmodes;
-  m->omega = malloc(sizeof(double) * (nph ? nph : 1));
-  m->a2f_w = calloc(nph ? nph : 1, sizeof(double));
-  if (!m->omega || !m->a2f_w) return AGAPE_ERR_NOMEM;
-  double wq = 1.0 / e->nqtotf;
-  for (int s = 0; s < e->ns; s++) {
-    double ws = e->s_wk[s] * e->s_w0g[s] * wq * AGAPE_EPW_G2_EV2 / e->dosef;
-    for (int64_t j = e->row_ptr[s]; j < e->row_ptr[s + 1]; j++)
-      m->a2f_w[e->ph[j]] += ws * e->s_w0g[e->col[j]] * e->g2[j];
-  }
-  double *aph = NULL;                  /* SCDFT: the uncompacted lines, for the nodes */
   if (p->method == SOLVER_SCDFT && (e->nqf[0] != e->nkf[0] || e->nqf[1] != e->nkf[1] || e->nqf[2] != e->nkf[2]))
     /* with a coarser q mesh, k couples only to the k + q of its own class of the k mesh: the
      * classes are independent but for the Coulomb term, which is lowest when their gaps
@@ -256,9 +243,16 @@ agape_err agape_material_load_epw(const agape_par *par, const agape_params *p, a
                        p->epw_dir, e->nkf[0], e->nkf[1], e->nkf[2], e->nqf[0], e->nqf[1], e->nqf[2],
                        (e->nkf[0] / (e->nqf[0] ? e->nqf[0] : 1)) * (e->nkf[1] / (e->nqf[1] ? e->nqf[1] : 1)) *
                        (e->nkf[2] / (e->nqf[2] ? e->nqf[2] : 1)));
-  if (p->method == SOLVER_SCDFT) {
-    if (!(aph = malloc(sizeof(double) * (nph ? nph : 1)))) return AGAPE_ERR_NOMEM;
-    memcpy(aph, m->a2f_w, sizeof(double) * nph);
+  /* the lines: Fermi-surface weight of every (q, mode), a = (1/N_F) sum wk w0g wq w0g' g2 */
+  int nph = e->totq * e->nmodes;
+  m->omega = malloc(sizeof(double) * (nph ? nph : 1));
+  m->a2f_w = calloc(nph ? nph : 1, sizeof(double));
+  if (!m->omega || !m->a2f_w) return AGAPE_ERR_NOMEM;
+  double wq = 1.0 / e->nqtotf;
+  for (int s = 0; s < e->ns; s++) {
+    double ws = e->s_wk[s] * e->s_w0g[s] * wq * AGAPE_EPW_G2_EV2 / e->dosef;
+    for (int64_t j = e->row_ptr[s]; j < e->row_ptr[s + 1]; j++)
+      m->a2f_w[e->ph[j]] += ws * e->s_w0g[e->col[j]] * e->g2[j];
   }
   m->nmodes = 0;
   m->lambda_lines = 0;
@@ -271,10 +265,8 @@ agape_err agape_material_load_epw(const agape_par *par, const agape_params *p, a
     m->lambda_lines += 2 * m->a2f_w[q] / e->wf[q];
     m->nmodes++;
   }
-  if (m->nmodes == 0) {
-    free(aph);
+  if (m->nmodes == 0)
     return agape_error(AGAPE_ERR_FORMAT, "%s: no electron-phonon coupling in the Fermi window", p->epw_dir);
-  }
   m->dos0 = e->dosef;
   /* EPW's printed alpha^2F: w_i = i dw, dw = 1.1 max omega / nqstep, Gaussian lines */
   m->ncurve = p->nqstep;
@@ -282,7 +274,7 @@ agape_err agape_material_load_epw(const agape_par *par, const agape_params *p, a
   double *w = malloc(sizeof(double) * m->ncurve), *one = malloc(sizeof(double) * (nph ? nph : 1));
   m->curve_a2f = malloc(sizeof(double) * m->ncurve);
   m->curve_phdos = malloc(sizeof(double) * m->ncurve);
-  if (!w || !one || !m->curve_a2f || !m->curve_phdos) { free(w); free(one); free(aph); return AGAPE_ERR_NOMEM; }
+  if (!w || !one || !m->curve_a2f || !m->curve_phdos) { free(w); free(one); return AGAPE_ERR_NOMEM; }
   for (int i = 0; i < m->ncurve; i++) w[i] = (i + 1) * m->curve_dw;
   double sq = p->degaussq_meV * 1e-3;
   eli_a2f_gauss(m->nmodes, m->omega, m->a2f_w, sq, m->ncurve, w, m->curve_a2f);
@@ -290,10 +282,7 @@ agape_err agape_material_load_epw(const agape_par *par, const agape_params *p, a
   eli_a2f_gauss(nph, e->wf, one, sq, m->ncurve, w, m->curve_phdos);
   free(w); free(one);
   eli_a2f_moments(m->ncurve, m->curve_dw, m->curve_a2f, &m->lambda, &m->omega_log, &m->omega_2);
-  err = AGAPE_OK;
-  if (aph) err = epw_nodes(e, p->a2f_bins, aph, m);
-  free(aph);
-  return err;
+  return p->method == SOLVER_SCDFT ? epw_nodes(e, p->a2f_bins, m) : AGAPE_OK;
 }
 
 void agape_material_destroy(agape_material *m)

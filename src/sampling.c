@@ -141,10 +141,12 @@ agape_err agape_states_create(const agape_params *p, const agape_material *m, ag
   st->fsw = malloc(sizeof(double) * n);
   if (!st->xi || !st->w || !st->fsw) { err = AGAPE_ERR_NOMEM; goto fail; }
 
-  if (ep) {            /* EPW's window states as they are: no resampling */
+  if (nmc > 0) {
     st->k = malloc(sizeof(double) * 3 * n);
     st->band = malloc(sizeof(int) * n);
     if (!st->k || !st->band) { err = AGAPE_ERR_NOMEM; goto fail; }
+  }
+  if (ep) {            /* EPW's window states as they are: no resampling */
     for (int64_t i = 0; i < nmc; i++) {
       st->xi[i] = ep->s_xi[i] != 0 ? ep->s_xi[i] : 1e-12;
       st->w[i] = ep->s_wk[i];
@@ -153,10 +155,8 @@ agape_err agape_states_create(const agape_params *p, const agape_material *m, ag
     }
   } else if (nmc > 0) {
     st->nfeat = xb12_nfeat(m->model);
-    st->k = malloc(sizeof(double) * 3 * n);
-    st->band = malloc(sizeof(int) * n);
     st->feat = malloc(sizeof(double) * (size_t)nmc * st->nfeat);
-    if (!st->k || !st->band || !st->feat) { err = AGAPE_ERR_NOMEM; goto fail; }
+    if (!st->feat) { err = AGAPE_ERR_NOMEM; goto fail; }
     err = mc_table_build(m, p->mc_floor, p->mc_eps_meV * 1e-3, &tab);
     if (err) goto fail;
     const double vcell = 1.0 / (double)tab.ncell;
