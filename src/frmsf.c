@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define FS_NAME_FMT "gap_T%06.2fK.frmsf"   /* file name of temperature T (K) */
 
@@ -59,8 +58,7 @@ static void fs_identity(double *b)
 agape_err agape_frmsf_write(const char *path, const agape_frmsf_grid *g)
 {
   char tmp[AGAPE_PATH_MAX + 96];
-  int len = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-  if (len < 0 || (size_t)len >= sizeof tmp)
+  if (agape_path_tmpname(tmp, sizeof tmp, path) != 0)
     return agape_error(AGAPE_ERR_IO, "cannot write %s: path too long", path);
   FILE *f = fopen(tmp, "w");
   if (!f) return agape_error(AGAPE_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
@@ -71,18 +69,6 @@ agape_err agape_frmsf_write(const char *path, const agape_frmsf_grid *g)
   for (int64_t i = 0; i < n; i++) fprintf(f, "%.9e\n", g->eig[i]);
   for (int64_t i = 0; i < n; i++) fprintf(f, "%.9e\n", g->val[i]);
   return agape_text_commit(f, tmp, path);
-}
-
-/* Folder of path into dir ("." when there is none). Returns 0, -1 if too long. */
-static int fs_dirname(const char *path, char *dir, size_t cap)
-{
-  const char *slash = strrchr(path, '/');
-  if (!slash) return snprintf(dir, cap, ".") < (int)cap ? 0 : -1;
-  size_t len = slash == path ? 1 : (size_t)(slash - path);
-  if (len >= cap) return -1;
-  memcpy(dir, path, len);
-  dir[len] = '\0';
-  return 0;
 }
 
 /* "gap_T<first>K.frmsf .. gap_T<last>K.frmsf" (or the one name) into out, for messages. */
@@ -98,7 +84,7 @@ typedef void (*fs_fill_fn)(void *ctx, int it, agape_frmsf_grid *g);
 static agape_err fs_write_temps(const char *results_path, agape_frmsf_grid *g, int ntemps,
                                 const double *temps, fs_fill_fn fill, void *ctx, char *dir, size_t cap)
 {
-  if (fs_dirname(results_path, dir, cap) != 0)
+  if (agape_path_dirname(results_path, dir, cap) != 0)
     return agape_error(AGAPE_ERR_IO, "cannot write FermiSurfer files beside %s: path too long", results_path);
   for (int it = 0; it < ntemps; it++) {
     char path[AGAPE_PATH_MAX + 64];
@@ -149,7 +135,7 @@ static int fs_epw_bvec(const char *dir, double *b)
   size_t len = strlen(d);
   while (len > 1 && d[len - 1] == '/') d[--len] = '\0';
   char parent[AGAPE_PATH_MAX];
-  if (fs_dirname(d, parent, sizeof parent) == 0) {
+  if (agape_path_dirname(d, parent, sizeof parent) == 0) {
     snprintf(path, sizeof path, "%s/crystal.fmt", parent);
     if (fs_read_crystal(path, b) == 0) return 0;
   }

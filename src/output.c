@@ -106,16 +106,17 @@ void agape_histogram(int64_t n, const double *delta, const double *fsw, int nbin
  * Small file-system helpers
  * ====================================================================================== */
 
-/* Folder part of path into dir (size cap): "." when path has no slash, "/" for "/x". */
-static void out_dirname(const char *path, char *dir, size_t cap)
+int agape_path_dirname(const char *path, char *dir, size_t cap)
 {
   const char *slash = strrchr(path, '/');
-  if (!slash) { snprintf(dir, cap, "."); return; }
+  if (!slash) { snprintf(dir, cap, "."); return 0; }
   size_t len = (size_t)(slash - path);
   if (len == 0) len = 1; /* root folder */
-  if (len >= cap) len = cap - 1;
+  int too_long = len >= cap;
+  if (too_long) len = cap - 1;
   memcpy(dir, path, len);
   dir[len] = '\0';
+  return too_long ? -1 : 0;
 }
 
 /* mkdir -p: create dir and its missing parents (mode 0777 & ~umask).
@@ -148,8 +149,7 @@ static int out_join(char *out, size_t cap, const char *dir, const char *name)
   return (len < 0 || (size_t)len >= cap) ? -1 : 0;
 }
 
-/* Temporary sibling of path: "<path>.tmp.<pid>". Returns 0, -1 if too long. */
-static int out_tmpname(char *out, size_t cap, const char *path)
+int agape_path_tmpname(char *out, size_t cap, const char *path)
 {
   int len = snprintf(out, cap, "%s.tmp.%ld", path, (long)getpid());
   return (len < 0 || (size_t)len >= cap) ? -1 : 0;
@@ -613,7 +613,7 @@ static agape_err out_write_epw_text(const agape_results *r, const char *dir, int
     char name[AGAPE_PATH_MAX + 64], path[2 * AGAPE_PATH_MAX + 80], tmp[2 * AGAPE_PATH_MAX + 120];
     snprintf(name, sizeof name, "%s.%s_%06.2f", r->epw_prefix, aniso ? "imag_aniso_gap0" : "imag_iso",
              r->temps[it]);
-    if (out_join(path, sizeof path, dir, name) != 0 || out_tmpname(tmp, sizeof tmp, path) != 0)
+    if (out_join(path, sizeof path, dir, name) != 0 || agape_path_tmpname(tmp, sizeof tmp, path) != 0)
       return agape_error(AGAPE_ERR_IO, "cannot write %s/%s: path too long", dir, name);
     FILE *f = fopen(tmp, "w");
     if (!f) return agape_error(AGAPE_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
@@ -660,7 +660,7 @@ static int out_find_script(const char *name, char *out, size_t cap)
   if (len <= 0) return -1;
   exe[len] = '\0';
   char dir[AGAPE_PATH_MAX];
-  out_dirname(exe, dir, sizeof dir);
+  (void)agape_path_dirname(exe, dir, sizeof dir);
   static const char *const rel[] = {"../scripts/", "", "../bin/"};
   for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
     int l = snprintf(out, cap, "%s/%s%s", dir, rel[i], name);
@@ -779,7 +779,7 @@ agape_err agape_output_prepare(const char *path)
 {
   char dir[AGAPE_PATH_MAX];
   if (!path[0]) return agape_error(AGAPE_ERR_IO, "output: empty output file name");
-  out_dirname(path, dir, sizeof dir);
+  (void)agape_path_dirname(path, dir, sizeof dir);
   agape_err err = out_make_dir(path, dir);
   if (err) return err;
   if (access(dir, W_OK | X_OK) != 0)
@@ -806,9 +806,9 @@ agape_err agape_output_write(const agape_results *r)
   const char *path = p->output_file;
   if (!path[0]) return agape_error(AGAPE_ERR_IO, "output: empty output file name");
 
-  out_dirname(path, dir, sizeof dir);
-  if (out_tmpname(tmp, sizeof tmp, path) != 0 || out_join(txt, sizeof txt, dir, OUT_HIST_TXT) != 0
-      || out_tmpname(txt_tmp, sizeof txt_tmp, txt) != 0
+  (void)agape_path_dirname(path, dir, sizeof dir);
+  if (agape_path_tmpname(tmp, sizeof tmp, path) != 0 || out_join(txt, sizeof txt, dir, OUT_HIST_TXT) != 0
+      || agape_path_tmpname(txt_tmp, sizeof txt_tmp, txt) != 0
       || out_join(png, sizeof png, dir, OUT_HIST_PNG) != 0)
     return agape_error(AGAPE_ERR_IO, "cannot write %s: path too long", path);
   if ((err = out_make_dir(path, dir)))   /* again: the folder may have gone during the run */
@@ -865,7 +865,7 @@ agape_err agape_output_write(const agape_results *r)
   if (p->plot) out_plot(OUT_SCRIPT_NAME, "gap histogram plot", path, png);
   if (p->plot && r->coulomb && r->coulomb->mode == COUL_RPA) {
     char cpng[AGAPE_PATH_MAX], dir[AGAPE_PATH_MAX];
-    out_dirname(path, dir, sizeof dir);
+    (void)agape_path_dirname(path, dir, sizeof dir);
     if (out_join(cpng, sizeof cpng, dir, "coulomb_w.png") == 0)
       out_plot("agape-plot-coulomb", "Coulomb W(xi, xi) and DOS plot", path, cpng);
   }

@@ -75,6 +75,13 @@ typedef struct {
  * params->plot, the PNG, in the folder of the results file. Prints the paths written. */
 agape_err agape_output_write(const agape_results *r);
 
+/* Folder part of path into dir (size cap): "." when path has no slash, "/" for "/x".
+ * Returns 0, or -1 if it did not fit (dir then holds its first cap-1 characters). */
+int agape_path_dirname(const char *path, char *dir, size_t cap);
+
+/* Temporary sibling of path for atomic writes: "<path>.tmp.<pid>". Returns 0, -1 if too long. */
+int agape_path_tmpname(char *out, size_t cap, const char *path);
+
 /* Finish a text file written under a temporary name: close f, and rename tmp to path when
  * every write succeeded; otherwise remove tmp. Returns AGAPE_ERR_IO naming path on failure. */
 agape_err agape_text_commit(FILE *f, const char *tmp, const char *path);
