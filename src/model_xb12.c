@@ -13,6 +13,9 @@
 #define XB12_NORB 3      /* orbitals = bands of the tight-binding manifold */
 #define XB12_NMODES 12   /* fixed phonon frequencies */
 #define XB12_NFEAT 9     /* per-state features: cos(2 pi k_i), sin(2 pi k_i), u_a */
+#define XB12_SEP_M 8     /* DFT grid per axis of the q-forms' Fourier coefficients (> 2 x 3) */
+#define XB12_SEP_MAXQ 171/* wave vectors n in the half space of {-3..3}^3 */
+#define XB12_SEP_NORB 6  /* orbital products u0^2, u1^2, u2^2, u0 u1, u0 u2, u1 u2 */
 #define XB12_BLK 64      /* columns per block inside xb12_g2_row */
 #ifndef XB12_EF_GRID
 #define XB12_EF_GRID 64  /* k-grid (per axis) of the tetrahedron Fermi-level search */
@@ -61,6 +64,12 @@ struct xb12_model {
   double gcoef[XB12_NMODES];   /* coupling prefactor G_nu, eV^2 */
   int qf[XB12_NMODES];         /* QF_* */
   int of[XB12_NMODES];         /* OF_* */
+  /* separable form of the couplings (xb12_sep_*), built at creation */
+  int sep_ntrig;               /* trigonometric functions: 1 (constant) + 2 per wave vector */
+  int sep_nq[XB12_SEP_MAXQ][3];/* the wave vectors n of the cos/sin pairs (half space) */
+  int sep_nent;                /* entries (mode, r, r', coef) */
+  int *sep_mode, *sep_r, *sep_rp;
+  double *sep_coef;
 };
 
 /* ---- mode table (shared by both materials) ------------------------------------------ */
@@ -355,6 +364,150 @@ static int same_name(const char *a, const char *b)
   return *a == *b;
 }
 
+/* ---- separable form of the couplings -------------------------------------------------
+ * |g^b_{ss'}|^2 = G_b QF_b(q) OF_b(u, u') with q_i = cos 2 pi (k'_i - k_i) (xb12_g2_row).
+ * QF_b is a polynomial of degree <= 3 in each q_i, hence a trigonometric polynomial in
+ * k' - k with wave vectors n in {-3..3}^3, and even: QF = sum_n a_n cos 2 pi n.(k' - k)
+ * = sum_n a_n [C_n(k) C_n(k') + S_n(k) S_n(k')], C_n = cos 2 pi n.k, S_n = sin 2 pi n.k.
+ * The a_n are the DFT of QF on an 8^3 grid of k' - k (exact: 8 > 2 x 3, no aliasing).
+ * OF_b is a bilinear form in the orbital products p = (u0^2, u1^2, u2^2, u0u1, u0u2, u1u2):
+ * OF = p(u)^T M_b p(u').  Together: |g|^2 = sum over (trig function t, i, j) of
+ * G_b c_t M_b,ij phi_{t,i}(s) phi_{t,j}(s') with phi_{t,i} = t(k) p_i(u). */
+
+/* the q-form of type t at q_i = cos 2 pi (k'_i - k_i); the formulas of xb12_g2_row */
+static double qf_eval(int t, double q0, double q1, double q2)
+{
+  const double y = (3.0 - q0 - q1 - q2) * (1.0 / 6.0), ym = 1.0 - y;
+  switch (t) {
+  case QF_CONST: return 1.0;
+  case QF_AC0: return y * ym * ym;
+  case QF_AC1: return 2.0 * y * y * ym;
+  case QF_AC2: return y * y * y;
+  case QF_RATTLE: {
+    const double h0 = 0.5 - 0.5 * q0, h1 = 0.5 - 0.5 * q1, h2 = 0.5 - 0.5 * q2;
+    const double p0 = 0.5 + 0.5 * q0, p1 = 0.5 + 0.5 * q1, p2 = 0.5 + 0.5 * q2;
+    return h0 * p1 * p2 + h1 * p0 * p2 + h2 * p0 * p1;
+  }
+  case QF_ZB: return y;
+  default: return 1.0 - 0.5 * y;   /* QF_ZC */
+  }
+}
+
+/* M_b of the orbital channel o (row-major 6 x 6) */
+static void of_matrix(int o, double M[36])
+{
+  memset(M, 0, sizeof(double) * 36);
+  for (int i = 0; i < 6; i++) {
+    if (o == OF_A) M[i * 6 + i] = i < 3 ? 1.0 : 2.0;
+    else if (o == OF_E) M[i * 6 + i] = i < 3 ? 2.0 / 3.0 : -2.0 / 3.0;
+    else if (i >= 3) M[i * 6 + i] = 2.0;                  /* OF_T */
+  }
+  if (o == OF_T)
+    for (int a = 0; a < 3; a++) for (int b = 0; b < 3; b++) if (a != b) M[a * 6 + b] = 1.0;
+}
+
+static int sep_build(xb12_model *m)
+{
+  enum { MG = XB12_SEP_M };
+  double cs[MG];
+  for (int j = 0; j < MG; j++) cs[j] = cos(TWO_PI * j / MG);
+  /* Fourier coefficients a[t][n] of every q-form, n in {-3..3}^3 (index (n0+3)*49+(n1+3)*7+n2+3) */
+  static double a[QF_COUNT][343];
+  double amax[QF_COUNT] = {0};
+  for (int t = 0; t < QF_COUNT; t++)
+    for (int x = 0; x < 343; x++) {
+      const int n0 = x / 49 - 3, n1 = (x / 7) % 7 - 3, n2 = x % 7 - 3;
+      double s = 0;
+      for (int j0 = 0; j0 < MG; j0++) for (int j1 = 0; j1 < MG; j1++) for (int j2 = 0; j2 < MG; j2++) {
+        int ph = ((n0 * j0 + n1 * j1 + n2 * j2) % MG + MG) % MG;
+        s += qf_eval(t, cs[j0], cs[j1], cs[j2]) * cs[ph];
+      }
+      a[t][x] = s / (MG * MG * MG);
+      amax[t] = fmax(amax[t], fabs(a[t][x]));
+    }
+  /* keep the wave vectors some used q-form needs; n = 0 is the constant (t = 0) */
+  int used[343] = {0};
+  for (int b = 0; b < m->nmodes; b++)
+    for (int x = 0; x < 343; x++) if (fabs(a[m->qf[b]][x]) > 1e-14 * amax[m->qf[b]]) used[x] = 1;
+  int tix[343];                 /* trig function of the C part of n (S part: + 1), -1 unused */
+  int nq = 0;
+  for (int x = 0; x < 343; x++) tix[x] = -1;
+  tix[171] = 0;                 /* n = 0 */
+  for (int x = 172; x < 343; x++)   /* the half space: n > 0 lexicographically */
+    if (used[x] || used[342 - x]) {
+      if (nq >= XB12_SEP_MAXQ) return -1;
+      m->sep_nq[nq][0] = x / 49 - 3; m->sep_nq[nq][1] = (x / 7) % 7 - 3; m->sep_nq[nq][2] = x % 7 - 3;
+      tix[x] = 1 + 2 * nq;
+      nq++;
+    }
+  m->sep_ntrig = 1 + 2 * nq;
+  /* entries: mode b, trig function t (C and S both with coefficient 2 a_n; constant a_0) */
+  const int cap = m->nmodes * m->sep_ntrig * 36;
+  m->sep_mode = malloc(sizeof(int) * cap); m->sep_r = malloc(sizeof(int) * cap);
+  m->sep_rp = malloc(sizeof(int) * cap); m->sep_coef = malloc(sizeof(double) * cap);
+  if (!m->sep_mode || !m->sep_r || !m->sep_rp || !m->sep_coef) return -1;
+  int ne = 0;
+  for (int b = 0; b < m->nmodes; b++) {
+    double M[36];
+    of_matrix(m->of[b], M);
+    const int t = m->qf[b];
+    for (int x = 171; x < 343; x++) {
+      if (!(fabs(a[t][x]) > 1e-14 * amax[t])) continue;
+      const int nt = x == 171 ? 1 : 2;
+      const double cn = (x == 171 ? 1.0 : 2.0) * a[t][x] * m->gcoef[b];
+      for (int h = 0; h < nt; h++) {
+        const int tf = tix[x] + h;
+        for (int i = 0; i < 6; i++) for (int j = 0; j < 6; j++) {
+          if (M[i * 6 + j] == 0) continue;
+          m->sep_mode[ne] = b; m->sep_r[ne] = tf * XB12_SEP_NORB + i; m->sep_rp[ne] = tf * XB12_SEP_NORB + j;
+          m->sep_coef[ne] = cn * M[i * 6 + j];
+          ne++;
+        }
+      }
+    }
+  }
+  m->sep_nent = ne;
+  return 0;
+}
+
+int xb12_sep_nfun(const xb12_model *m) { return m->sep_ntrig * XB12_SEP_NORB; }
+int xb12_sep_nent(const xb12_model *m) { return m->sep_nent; }
+
+void xb12_sep_entries(const xb12_model *m, int *mode, int *r, int *rp, double *coef)
+{
+  memcpy(mode, m->sep_mode, sizeof(int) * m->sep_nent);
+  memcpy(r, m->sep_r, sizeof(int) * m->sep_nent);
+  memcpy(rp, m->sep_rp, sizeof(int) * m->sep_nent);
+  memcpy(coef, m->sep_coef, sizeof(double) * m->sep_nent);
+}
+
+void xb12_sep_phi(const xb12_model *m, const double *feat, double *phi)
+{
+  /* z_i^p = exp(2 pi i p k_i), p = 0..3, from (cos, sin) of the features */
+  double zr[3][4], zi[3][4];
+  for (int i = 0; i < 3; i++) {
+    zr[i][0] = 1; zi[i][0] = 0;
+    for (int p = 1; p < 4; p++) {
+      zr[i][p] = zr[i][p - 1] * feat[i] - zi[i][p - 1] * feat[3 + i];
+      zi[i][p] = zr[i][p - 1] * feat[3 + i] + zi[i][p - 1] * feat[i];
+    }
+  }
+  const double u0 = feat[6], u1 = feat[7], u2 = feat[8];
+  const double p[XB12_SEP_NORB] = {u0 * u0, u1 * u1, u2 * u2, u0 * u1, u0 * u2, u1 * u2};
+  for (int i = 0; i < XB12_SEP_NORB; i++) phi[i] = p[i];
+  for (int q = 0; q < (m->sep_ntrig - 1) / 2; q++) {
+    double re = 1, im = 0;
+    for (int i = 0; i < 3; i++) {
+      const int n = m->sep_nq[q][i], an = n < 0 ? -n : n;
+      const double xr = zr[i][an], xi = n < 0 ? -zi[i][an] : zi[i][an];
+      const double t = re * xr - im * xi;
+      im = re * xi + im * xr; re = t;
+    }
+    double *pc = phi + (size_t)(1 + 2 * q) * XB12_SEP_NORB, *ps = pc + XB12_SEP_NORB;
+    for (int i = 0; i < XB12_SEP_NORB; i++) { pc[i] = re * p[i]; ps[i] = im * p[i]; }
+  }
+}
+
 int xb12_create(const char *name, xb12_model **out)
 {
   *out = NULL;
@@ -392,14 +545,15 @@ int xb12_create(const char *name, xb12_model **out)
     m->qf[b] = mode_qf[b];
     m->of[b] = mode_of[b];
   }
-  if (find_fermi(m) != 0) { free(m); return -1; }
+  if (find_fermi(m) != 0 || sep_build(m) != 0) { xb12_destroy(&m); return -1; }
   *out = m;
   return 0;
 }
 
 void xb12_destroy(xb12_model **m)
 {
-  if (!m) return;
+  if (!m || !*m) return;
+  free((*m)->sep_mode); free((*m)->sep_r); free((*m)->sep_rp); free((*m)->sep_coef);
   free(*m);
   *m = NULL;
 }

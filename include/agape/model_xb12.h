@@ -45,6 +45,18 @@ void xb12_features(const xb12_model *m, const double k[3], int band, double *fea
 void xb12_g2_row(const xb12_model *m, const double *feat, int64_t i, int nc,
                  const int64_t *j, double *g2);
 
+/* Separable form of the pair couplings, exact up to round-off (for operators that never form
+ * the N x N kernel):
+ *   |g^b_{ss'}|^2 = sum over the entries e with mode[e] = b of coef[e] phi_{r[e]}(s) phi_{rp[e]}(s')
+ * with xb12_sep_nfun functions phi_r of one state (products of cos/sin 2 pi n.k, |n_i| <= 3,
+ * and of two orbital components u_a u_b), from its features. coef in eV^2. */
+int  xb12_sep_nfun(const xb12_model *m);
+int  xb12_sep_nent(const xb12_model *m);
+/* mode, r, rp [out] nent indices; coef [out] nent coefficients, eV^2 */
+void xb12_sep_entries(const xb12_model *m, int *mode, int *r, int *rp, double *coef);
+/* phi [out] the nfun functions of the state with features feat (xb12_features) */
+void xb12_sep_phi(const xb12_model *m, const double *feat, double *phi);
+
 /* Independent check of the model's coupling on a uniform k-grid (ngrid^3 points per band,
  * Gaussian delta of width sigma eV). Returns N(0) (per spin, 1/eV) and fills
  * a2f[nmodes] = spectral weight of each mode, int over the mode's delta of alpha^2F(omega)

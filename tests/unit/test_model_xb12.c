@@ -255,6 +255,28 @@ static void test_model(const char *name, double filling, double lam_target, doub
   check(err_csym < 1e3 * gtol, what, "max dev %.2e eV^2, tol %.1e", err_csym, 1e3 * gtol);
   snprintf(what, sizeof what, "%s: g2 periodic in k and k'", name);
   check(err_cper < 1e3 * gtol, what, "max dev %.2e eV^2, tol %.1e", err_cper, 1e3 * gtol);
+  /* separable form (xb12_sep_*): sum over its entries against g2_row, every pair. A pair
+   * sums at most nent terms of size <= gmax: round-off below nent eps gmax. */
+  {
+    const int nfun = xb12_sep_nfun(m), nent = xb12_sep_nent(m);
+    int *emode = malloc(sizeof(int) * nent), *er = malloc(sizeof(int) * nent), *erp = malloc(sizeof(int) * nent);
+    double *ecoef = malloc(sizeof(double) * nent), *phi = malloc(sizeof(double) * (size_t)NS * nfun);
+    xb12_sep_entries(m, emode, er, erp, ecoef);
+    for (int s = 0; s < NS; s++) xb12_sep_phi(m, feat + (size_t)s * nf, phi + (size_t)s * nfun);
+    double err_sep = 0, sg[16];
+    for (int i = 0; i < NS; i++) {
+      xb12_g2_row(m, feat, i, NS, jall, g2);
+      for (int c = 0; c < NS; c++) {
+        const double *pi = phi + (size_t)i * nfun, *pj = phi + (size_t)jall[c] * nfun;
+        for (int b = 0; b < nm; b++) sg[b] = 0;
+        for (int e = 0; e < nent; e++) sg[emode[e]] += ecoef[e] * pi[er[e]] * pj[erp[e]];
+        for (int b = 0; b < nm; b++) err_sep = fmax(err_sep, fabs(sg[b] - g2[(size_t)b * NS + c]));
+      }
+    }
+    snprintf(what, sizeof what, "%s: separable form (%d functions, %d entries) == g2_row", name, nfun, nent);
+    check(err_sep < nent * EPS * gmax, what, "max dev %.2e eV^2, tol %.1e", err_sep, nent * EPS * gmax);
+    free(emode); free(er); free(erp); free(ecoef); free(phi);
+  }
   /* the acoustic modes must vanish at q = 0 (intra-state pair) */
   xb12_g2_row(m, feat, 5, 1, (const int64_t[]){5}, g2);
   snprintf(what, sizeof what, "%s: acoustic coupling vanishes at q = 0", name);
