@@ -74,6 +74,8 @@ double kern_cgrid_umax(const kern_cgrid *g) { return g->edge[g->npanel]; }
 int64_t kern_cgrid_locate(const kern_cgrid *g, int64_t n, const double *u, int32_t *off, double *L)
 {
   int64_t bad = 0;
+  double sw[KERN_CI_NP];      /* barycentric weights of the Chebyshev nodes (up to a factor) */
+  for (int q = 0; q < KERN_CI_NP; q++) sw[q] = ((q & 1) ? -1.0 : 1.0) * sin((2 * q + 1) * CI_PI / (2 * KERN_CI_NP));
   for (int64_t k = 0; k < n; k++) {
     const double v = fabs(u[k]);
     int p;
@@ -92,7 +94,7 @@ int64_t kern_cgrid_locate(const kern_cgrid *g, int64_t n, const double *u, int32
     for (int q = 0; q < KERN_CI_NP; q++) {
       double d = v - x[q];
       if (d == 0) { hit = q; break; }
-      double w = ((q & 1) ? -1.0 : 1.0) * sin((2 * q + 1) * CI_PI / (2 * KERN_CI_NP)) / d;
+      double w = sw[q] / d;
       l[q] = w; s += w;
     }
     for (int q = 0; q < KERN_CI_NP; q++) l[q] = hit >= 0 ? (q == hit) : l[q] / s;

@@ -224,6 +224,18 @@ void agape_par_allgather_rows(const agape_par *par, double *x, int64_t n, int64_
   free(cnt);
 }
 
+void agape_par_allgather_blocks(const agape_par *par, double *x, const int64_t *start, int64_t width)
+{
+  if (par->size == 1) return;
+  int *cnt = malloc(sizeof(int) * 2 * par->size), *dsp = cnt + par->size;
+  for (int r = 0; r < par->size; r++) {
+    cnt[r] = (int)((start[r + 1] - start[r]) * width);
+    dsp[r] = (int)(start[r] * width);
+  }
+  MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, x, cnt, dsp, MPI_DOUBLE, par->comm);
+  free(cnt);
+}
+
 void agape_par_rows(const agape_par *par, int64_t n, int rank, int64_t *lo, int64_t *hi)
 {
   *lo = n * rank / par->size;

@@ -134,4 +134,31 @@ void kern_ci_K_row(int nmodes, const double *tab, int64_t ldt, const int32_t *of
 double kern_ci_Z_row(int nmodes, const double *tab, int64_t ldt, const int32_t *off, const double *L,
                      int nc, const int64_t *j, const double *a, int lda, const double *wcol);
 
+/* ---- separable pair operator (kernels/kern_sep.c) -----------------------------------------
+ * For couplings that are finite sums of products, a_b(s, s') = sum over the entries e of mode b
+ * of coef_e phi_{r_e}(s) phi_{rp_e}(s'), and a kernel interpolated on one kern_cgrid in both
+ * energies (rows |xi_s|, columns |u_s'|; node tables T_b(i, j) = kern(node_i, node_j, omega_b)),
+ *   y_s = sum_s' sum_b a_b(s, s') kern(xi_s, u_s', omega_b) v_s'
+ *       = sum_r phi_r(s) sum_q Lrow_q(s) Q[r][p(s) NP + q],
+ *   Q[r][i] = sum_{e: r_e = r} coef_e sum_j T_b(i, j) B[rp_e][j],
+ *   B[r][j] = sum_{s'} phi_r(s') Lcol_j(s') v_s'
+ * (Lcol_j: the Lagrange weight of node j for the state's column energy, zero outside its
+ * panel). Work O(N nfun NP) for B and y, and O(nnodes^2) per column function and mode for Q,
+ * instead of O(N^2 nmodes): the N x N kernel is never formed. NP = KERN_CI_NP. */
+
+/* part[r NP + q] = sum_{s < m} phi[s nfun + r] L[s NP + q] v[s]   (overwrites part, nfun x NP):
+ * the contribution of m states of one column panel to B. */
+void kern_sep_partial(int nfun, int m, const double *phi, const double *L, const double *v, double *part);
+
+/* y[s] = sum_r phi[s nfun + r] sum_q L[s NP + q] Q[r ldq + q], s < m: m rows of one row panel,
+ * Q pointing at that panel's first node (Q + p NP of the nfun x ldq array). */
+void kern_sep_rows(int nfun, int m, const double *phi, const double *L, const double *Q, int64_t ldq, double *y);
+
+/* One mode's part of Q for the row nodes i0 <= i < i1 (multiples of NP: whole panels):
+ *   Q[r nn + i] += coef_e sum_j T[i nn + j] B[rp_e nn + j] over the nent entries e (r_e = r).
+ * T: nn x nn node table of the mode (row-major); B, Q: nfun x nn.  Returns 0, or -1 when out
+ * of memory.  Single-threaded (one dgemm); deterministic. */
+int kern_sep_mode(int nn, const double *T, int i0, int i1, int nfun, const double *B,
+                  int nent, const int *r, const int *rp, const double *coef, double *Q);
+
 #endif

@@ -54,6 +54,9 @@ void agape_par_rows(const agape_par *par, int64_t n, int rank, int64_t *lo, int6
 /* x is n rows of width doubles; each rank has filled its own row block (agape_par_rows);
  * afterwards every rank holds all rows. Collective. */
 void agape_par_allgather_rows(const agape_par *par, double *x, int64_t n, int64_t width);
+/* As agape_par_allgather_rows with the row blocks given: rank r has filled rows
+ * [start[r], start[r+1]) (start: size + 1 increasing entries). */
+void agape_par_allgather_blocks(const agape_par *par, double *x, const int64_t *start, int64_t width);
 /* Max / min of a scalar over ranks. */
 double agape_par_max(const agape_par *par, double x);
 double agape_par_min(const agape_par *par, double x);
