@@ -82,8 +82,8 @@ static const char *const deck_aniso_names[] = {"iso", "aniso", NULL};
 static const int         deck_aniso_vals[]  = {0, 1};
 static const char *const deck_func_names[] = {"spg", "lmg", NULL};
 static const int         deck_func_vals[]  = {KERN_SPG, KERN_LMG};
-static const char *const deck_keval_names[] = {"auto", "exact", "interpolate", NULL};
-static const int         deck_keval_vals[]  = {KEVAL_AUTO, KEVAL_EXACT, KEVAL_INTERP};
+static const char *const deck_keval_names[] = {"auto", "exact", "interpolate", "separable", NULL};
+static const int         deck_keval_vals[]  = {KEVAL_AUTO, KEVAL_EXACT, KEVAL_INTERP, KEVAL_SEPARABLE};
 
 _Static_assert(sizeof(agape_mat_source) == sizeof(int), "enum fields are stored as int");
 _Static_assert(sizeof(agape_coul_mode) == sizeof(int), "enum fields are stored as int");

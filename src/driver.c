@@ -32,6 +32,7 @@ typedef struct {
   double coul;
   double *xcol;   /* [n] scratch column energies (SPG) */
   int interp;     /* column-interpolated kernels (kernels.h) */
+  agape_sep *sep; /* the separable phonon operator (sepop.h) instead of K, or NULL */
   const agape_coulomb *ctab;  /* mode rpa: energy-resolved W(xi, xi'), else NULL */
   double t0;
   double t_build, t_solve;   /* accumulated wall time of kernel builds and of solves, s */
@@ -53,6 +54,7 @@ static kern_spg_gammas gammas(const agape_params *p) { return (kern_spg_gammas){
 static agape_err op_create(const run_ctx *c, agape_op *op)
 {
   agape_err err = agape_op_init(op, c->par, c->d, c->st->n, c->K, c->z, c->coul);
+  op->sep = c->sep;
   if (!err && c->ctab)
     err = agape_op_set_coulomb_table(op, c->ctab->ne, c->ctab->xi_axis, c->ctab->w_xi, c->st->xi);
   if (err) agape_op_free(op);
@@ -76,6 +78,23 @@ static void ckpt_tick(run_ctx *c)
     fprintf(stderr, "agape: warning: the timer checkpoint failed; the run goes on\n");
 }
 
+/* The phonon part at temperature T: K (xcol: SPG's column energies, or NULL) and, if
+ * with_z, Z; with the separable operator its node tables and Z (extra: how far column
+ * energies may lie beyond max|xi|, eV). Adds the time to c->t_build. */
+static agape_err kernels_at(run_ctx *c, double T, const double *xcol, int with_z, double extra)
+{
+  double tb = agape_par_wtime();
+  agape_err err;
+  if (c->sep) {
+    err = agape_sep_set_T(c->sep, T, (kern_functional)c->p->functional, gammas(c->p), extra);
+    if (!err && with_z) err = agape_sep_z(c->sep, c->z);
+  } else
+    err = agape_assembly_build(c->par, c->d, c->st, c->m, T, (kern_functional)c->p->functional,
+                               gammas(c->p), xcol, c->interp, c->K, with_z ? c->z : NULL);
+  c->t_build += agape_par_wtime() - tb;
+  return err;
+}
+
 /* Leading eigenvalue rho(T) of the linearised gap operator; v warm start / eigenvector.
  * Every evaluation goes to the journal of c->ck; on a restart the journal is replayed. */
 static agape_err rho_at(run_ctx *c, double T, double *v, double *rho)
@@ -94,12 +113,9 @@ static agape_err rho_at(run_ctx *c, double T, double *v, double *rho)
     R0 printf("agape: linearised gap equation  T = %10.4f K  rho = %.8f  (from the checkpoint)\n", T, *rho), fflush(stdout);
     return AGAPE_OK;
   }
-  double tb = agape_par_wtime();
-  agape_err err = agape_assembly_build(c->par, c->d, c->st, c->m, T, (kern_functional)c->p->functional,
-                                       gammas(c->p), NULL, c->interp, c->K, c->z);
+  agape_err err = kernels_at(c, T, NULL, 1, 0.0);
   if (err) return err;
   double ts = agape_par_wtime();
-  c->t_build += ts - tb;
   agape_op op;
   if ((err = op_create(c, &op))) return err;
   double *cf = malloc(sizeof(double) * c->st->n);
@@ -190,8 +206,10 @@ static agape_err gap_at(run_ctx *c, double T, double *delta, int *iters, int *co
   const agape_params *p = c->p;
   const int64_t n = c->st->n;
   agape_ckpt *ck = &c->ck;
-  /* the square well is a kernel, not a functional: E' = E, no kernel update */
-  const int spg = p->functional == KERN_SPG && c->m->kind != MATK_SQUARE_WELL;
+  /* the square well is a kernel, not a functional: E' = E, no kernel update; the separable
+   * operator takes E^gamma of the current gap in every product: no kernel update either */
+  const int spg_fun = p->functional == KERN_SPG && c->m->kind != MATK_SQUARE_WELL;
+  const int spg = spg_fun && !c->sep;
   agape_err err = AGAPE_OK;
   double *prev = ck->din, *r = malloc(sizeof(double) * n);
   /* SPG: the kernel-update map G (Delta_in -> gap solved with K(E^gamma(Delta_in))) contracts
@@ -221,16 +239,19 @@ static agape_err gap_at(run_ctx *c, double T, double *delta, int *iters, int *co
         c->xcol[s] = sqrt(c->st->xi[s] * c->st->xi[s] + p->gamma3 * delta[s] * delta[s]);
       xc = c->xcol;
     }
-    double tb = agape_par_wtime();
-    err = agape_assembly_build(c->par, c->d, c->st, c->m, T, (kern_functional)p->functional, gammas(p),
-                               xc, c->interp, c->K, outer == 0 ? c->z : NULL);
-    if (err) break;
-    tb = agape_par_wtime() - tb;
+    double tb = c->t_build, extra = 0;
+    if (spg_fun && c->sep) {   /* SPG's E^gamma may exceed |xi| by sqrt(gamma3) |Delta| */
+      for (int64_t s = 0; s < n; s++) extra = fmax(extra, fabs(delta[s]));
+      extra = fmax(1.0, 4 * sqrt(p->gamma3) * extra);
+    }
+    if ((err = kernels_at(c, T, xc, outer == 0, extra))) break;
+    tb = c->t_build - tb;
+    c->t_build -= tb;          /* added below with the solve time, as before */
     double ts = agape_par_wtime();
     agape_op op;
     if ((err = op_create(c, &op))) break;
     double tol_in = spg ? fmax(p->tol, 1e-3 * change) : p->tol;
-    agape_gap_opts o = {T, spg ? KERN_SPG : KERN_LMG, p->gamma3, tol_in, p->mixing, p->max_iter, p->anderson_depth, 1};
+    agape_gap_opts o = {T, spg_fun ? KERN_SPG : KERN_LMG, p->gamma3, tol_in, p->mixing, p->max_iter, p->anderson_depth, 1};
     int it = 0;
     double res;
     err = agape_gap_solve(&op, c->st, &o, delta, &it, conv, &res);
@@ -350,7 +371,7 @@ agape_err agape_run(const agape_par *par, const char *deck_path, const char *out
            agape_par_wtime() - t0);
 
   const double t_sampling = agape_par_wtime() - t0;   /* deck, material and sampling */
-  agape_dist d;
+  agape_dist d = {0};
   agape_coulomb coul = {0};
   float *K = NULL;
   double *z = NULL, *xcol = NULL, *delta = NULL, *zall = NULL, *dfs = NULL, *v = NULL;
@@ -358,11 +379,22 @@ agape_err agape_run(const agape_par *par, const char *deck_path, const char *out
   int *conv = NULL, *iters = NULL;
   agape_anderson outer_mix = {0};
   run_ctx c = {0};
-  err = agape_dist_create(par, st.n, KBLOCK, &d);
+  /* the phonon operator: the separable form where the couplings have one (the N x N kernel
+   * is then never formed), else the stored kernel block */
+  const int use_sep = p.kernel_eval == KEVAL_SEPARABLE ||
+                      (p.kernel_eval == KEVAL_AUTO && agape_sep_available(&m) && st.n >= AGAPE_INTERP_MIN_STATES);
+  if (use_sep && !agape_sep_available(&m)) {
+    if (par->rank == 0)
+      agape_error(AGAPE_ERR_DECK, "%s: [solver] kernel_eval = separable: the couplings of %s have no separable form; "
+                  "use interpolate or exact", deck_path, m.kind == MATK_EPW ? "EPW data" : "the square well (bcs)");
+    err = AGAPE_ERR_DECK;
+  }
+  if (!err) err = agape_dist_create(par, st.n, KBLOCK, &d);
   if (!err) {
-    double gb = (double)d.mloc * d.nloc * 4 / 1e9;
-    if (par->rank == 0) printf("agape: kernel block %lld x %lld per rank (%.3f GB float)\n", (long long)d.mloc, (long long)d.nloc, gb);
-    K = malloc(sizeof(float) * (size_t)(d.mloc * d.nloc > 0 ? d.mloc * d.nloc : 1));
+    double gb = use_sep ? 0.0 : (double)d.mloc * d.nloc * 4 / 1e9;
+    if (par->rank == 0 && !use_sep)
+      printf("agape: kernel block %lld x %lld per rank (%.3f GB float)\n", (long long)d.mloc, (long long)d.nloc, gb);
+    K = use_sep ? NULL : malloc(sizeof(float) * (size_t)(d.mloc * d.nloc > 0 ? d.mloc * d.nloc : 1));
     z = malloc(sizeof(double) * st.n);
     xcol = malloc(sizeof(double) * st.n);
     v = malloc(sizeof(double) * st.n);
@@ -373,7 +405,7 @@ agape_err agape_run(const agape_par *par, const char *deck_path, const char *out
     iters = calloc(p.ntemps ? p.ntemps : 1, sizeof(int));
     vj = malloc(sizeof(double) * st.n);
     din = malloc(sizeof(double) * st.n);
-    if (!K || !z || !xcol || !v || !delta || !zall || !dfs || !conv || !iters || !vj || !din
+    if ((!K && !use_sep) || !z || !xcol || !v || !delta || !zall || !dfs || !conv || !iters || !vj || !din
         || agape_anderson_init(&outer_mix, st.n, 4))
       err = agape_error(AGAPE_ERR_NOMEM, "cannot allocate the kernel block (%.3f GB)", gb);
   }
@@ -416,6 +448,12 @@ agape_err agape_run(const agape_par *par, const char *deck_path, const char *out
                (p.kernel_eval == KEVAL_AUTO && st.n >= AGAPE_INTERP_MIN_STATES);
   c.par = par; c.p = &p; c.st = &st; c.m = &m; c.d = &d; c.K = K; c.z = z; c.coul = wcoul;
   c.xcol = xcol; c.interp = interp; c.ctab = ctable ? &coul : NULL; c.t0 = t0;
+  if (use_sep) {
+    if ((err = agape_sep_create(par, &st, &m, &c.sep))) goto done;
+    if (par->rank == 0)
+      printf("agape: separable phonon operator: %d functions of a state, no N x N kernel (kernel_eval = %s)\n",
+             agape_sep_nfun(c.sep), p.kernel_eval == KEVAL_SEPARABLE ? "separable" : "auto");
+  }
   const double t_coupling = agape_par_wtime() - t0 - t_sampling;   /* couplings and Coulomb */
   double wlog_K = m.omega_log / AGAPE_K_B;
   double tc_mcm = agape_tc_mcmillan(m.lambda, wlog_K, 0.1);
@@ -552,6 +590,7 @@ done:
   }
   free(fingerprint); free(vj); free(din);
   agape_anderson_free(&outer_mix);
+  agape_sep_destroy(&c.sep);
   free(K); free(z); free(xcol); free(v); free(delta); free(zall); free(dfs); free(conv); free(iters);
   agape_dist_destroy(&d);
   agape_states_destroy(&st);

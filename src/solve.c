@@ -55,7 +55,29 @@ agape_err agape_op_set_coulomb_table(agape_op *op, int ne, const double *axis, c
   return AGAPE_OK;
 }
 
+static void op_apply_K(agape_op *op, const double *cph, const double *x, double *y);
+static void coulomb_and_z(agape_op *op, const double *cel, const double *x, double *y);
+
 void agape_op_apply(agape_op *op, const double *cph, const double *cel, const double *x, double *y)
+{
+  const int64_t n = op->n;
+  if (op->sep) {
+    /* the separable operator: y = K^ph (cph x) over all states, replicated */
+    double *u = op->work;
+    for (int64_t j = 0; j < n; j++) u[j] = cph[j] * x[j];
+    agape_err e = agape_sep_apply(op->sep, AGAPE_SEP_K, op->ucol, u, y);
+    if (e) {
+      if (!op->err) op->err = e;
+      for (int64_t s = 0; s < n; s++) y[s] = NAN;
+      return;
+    }
+  } else
+    op_apply_K(op, cph, x, y);
+  coulomb_and_z(op, cel, x, y);
+}
+
+/* y = K^ph (cph x) with the stored local block of K (replicated after the sum) */
+static void op_apply_K(agape_op *op, const double *cph, const double *x, double *y)
 {
   const agape_dist *d = op->d;
   const int64_t n = op->n, nloc = d->nloc;
@@ -89,6 +111,12 @@ void agape_op_apply(agape_op *op, const double *cph, const double *cel, const do
     y[d->grow[li]] = acc;
   }
   agape_par_sum(op->par, y, n);
+}
+
+/* y = -1/2 (y + Coulomb term) / (1 + Z) */
+static void coulomb_and_z(agape_op *op, const double *cel, const double *x, double *y)
+{
+  const int64_t n = op->n;
   if (op->ne > 0) {
     /* energy-resolved Coulomb: v = H^T (cel x), u = W v, y += H u */
     const int ne = op->ne;
@@ -142,7 +170,9 @@ static void lin_apply(void *ctx, const double *x, double *y)
 agape_err agape_leading_eigen(agape_op *op, const double *c, double tol, double *v, double *rho)
 {
   lin_ctx l = {op, c};
-  return agape_arnoldi_leading(op->par, op->n, lin_apply, &l, tol, v, rho);
+  op->ucol = NULL;
+  agape_err err = agape_arnoldi_leading(op->par, op->n, lin_apply, &l, tol, v, rho);
+  return op->err ? op->err : err;
 }
 
 agape_err agape_arnoldi_leading(const agape_par *par, int64_t n,
@@ -292,9 +322,12 @@ agape_err agape_gap_solve(agape_op *op, const agape_states *st, const agape_gap_
   const double beta = o->T > 0 ? 1.0 / (AGAPE_K_B * o->T) : INFINITY;
   double *cph = malloc(sizeof(double) * n), *cel = malloc(sizeof(double) * n);
   double *g = malloc(sizeof(double) * n), *r = malloc(sizeof(double) * n);
+  /* SPG with the separable operator: the kernel's column energies E^gamma follow the gap */
+  double *eg = op->sep && o->functional == 1 ? malloc(sizeof(double) * n) : NULL;
+  op->ucol = eg;
   agape_anderson and;
   agape_err err = agape_anderson_init(&and, n, o->depth);
-  if (!err && (!cph || !cel || !g || !r)) err = AGAPE_ERR_NOMEM;
+  if (!err && (!cph || !cel || !g || !r || (op->sep && o->functional == 1 && !eg))) err = AGAPE_ERR_NOMEM;
   if (err) goto done;
   double start = 0;
   for (int64_t s = 0; s < n; s++) start = fmax(start, fabs(delta[s]));
@@ -311,8 +344,10 @@ agape_err agape_gap_solve(agape_op *op, const agape_states *st, const agape_gap_
       double Eg = o->functional == 1 ? sqrt(x * x + o->gamma3 * D * D) : E;
       cel[s] = st->w[s] * (isinf(beta) ? 1.0 : tanh(0.5 * beta * E)) / E;
       cph[s] = o->functional == 1 ? st->w[s] * (isinf(beta) ? 1.0 : tanh(0.5 * beta * Eg)) / Eg : cel[s];
+      if (eg) eg[s] = Eg;
     }
     agape_op_apply(op, cph, cel, delta, g);
+    if (op->err) { err = op->err; break; }
     double gmax = 0, rmax = 0;
     for (int64_t s = 0; s < n; s++) {
       r[s] = g[s] - delta[s];
@@ -339,6 +374,7 @@ agape_err agape_gap_solve(agape_op *op, const agape_states *st, const agape_gap_
   *iterations = it > o->max_iter ? o->max_iter : it;
 done:
   agape_anderson_free(&and);
-  free(cph); free(cel); free(g); free(r);
+  op->ucol = NULL;
+  free(cph); free(cel); free(g); free(r); free(eg);
   return err;
 }

@@ -18,7 +18,7 @@ typedef enum { SOLVER_SCDFT = 0, SOLVER_ELIASHBERG = 1 } agape_solver_method;
 /* How the pair kernels are evaluated (kernels.h): exact closed forms for every pair, or
  * exact on a column-energy grid and interpolated per pair; auto interpolates from
  * AGAPE_INTERP_MIN_STATES states up (a rule on the global N, so every rank count agrees). */
-typedef enum { KEVAL_AUTO = 0, KEVAL_EXACT = 1, KEVAL_INTERP = 2 } agape_kernel_eval;
+typedef enum { KEVAL_AUTO = 0, KEVAL_EXACT = 1, KEVAL_INTERP = 2, KEVAL_SEPARABLE = 3 } agape_kernel_eval;
 #define AGAPE_INTERP_MIN_STATES 4000
 
 typedef struct {
@@ -57,7 +57,7 @@ typedef struct {
   double mixing;                   /* Anderson mixing parameter (default 0.5) */
   int    anderson_depth;           /* Anderson history length (default 8) */
   double tc_tol;                   /* relative tolerance of Tc (default 1e-5) */
-  int    kernel_eval;              /* agape_kernel_eval: auto | exact | interpolate (default auto) */
+  int    kernel_eval;              /* agape_kernel_eval: auto | exact | interpolate | separable (default auto) */
 
   int    anisotropy;               /* eliashberg: 0 iso (Fermi-surface averaged), 1 aniso (default aniso) */
   double mustar;                   /* eliashberg: Morel-Anderson mu* at the cut-off wscut (default 0.1) */

@@ -11,6 +11,7 @@
 #define AGAPE_SOLVE_H
 #include "agape/parallel.h"
 #include "agape/sampling.h"
+#include "agape/sepop.h"
 
 typedef struct {
   const agape_par *par;
@@ -27,6 +28,11 @@ typedef struct {
   int32_t *cidx;       /* [n] lower node of each state */
   double *cwt;         /* [n] weight of the upper node */
   double *cv;          /* [2 ne] scratch */
+  /* separable phonon operator (sepop.h) instead of the stored K, when set; ucol: the column
+   * energies of its next product (NULL: |xi|; SPG: E^gamma of the current gap) */
+  struct agape_sep *sep;
+  const double *ucol;
+  agape_err err;       /* first error of a product (the product is then NaN) */
 } agape_op;
 
 agape_err agape_op_init(agape_op *op, const agape_par *par, const agape_dist *d, int64_t n,
