@@ -98,43 +98,42 @@ agape_err agape_assembly_couplings(const agape_par *par, const agape_dist *d,
   }
   if (m->kind != MATK_MODEL) return AGAPE_OK;
   const int nm = m->nmodes;
-  /* per-row partial sums, added in row order afterwards: the result does not depend on the
-   * thread count or on which thread ran which row */
-  double *acc = calloc(nm, sizeof(double)), *racc = calloc((size_t)(d->mloc > 0 ? d->mloc : 1) * nm, sizeof(double));
-  if (!acc || !racc) { free(acc); free(racc); return AGAPE_ERR_NOMEM; }
-  #pragma omp parallel
-  {
-    double *g2 = malloc(sizeof(double) * nm * CH);
-    int64_t jb[CH];
-    double fb[CH];
-    #pragma omp for schedule(dynamic, 4)
-    for (int64_t li = 0; li < d->mloc; li++) {
-      int64_t i = d->grow[li];
-      if (i >= st->n_mc || st->fsw[i] == 0) continue;   /* Fermi-surface pairs only */
-      double *loc = racc + (size_t)li * nm;
-      int nc = 0;
-      for (int64_t lc = 0; lc <= d->nloc; lc++) {
-        if (lc < d->nloc) {
-          int64_t j = d->gcol[lc];
-          if (j < st->n_mc && st->fsw[j] > 0) { jb[nc] = j; fb[nc] = st->fsw[j]; nc++; }
-        }
-        if (nc == CH || (lc == d->nloc && nc > 0)) {
-          xb12_g2_row(m->model, st->feat, i, nc, jb, g2);
-          for (int b = 0; b < nm; b++) {
-            double sacc = 0;
-            for (int c = 0; c < nc; c++) sacc += g2[b * nc + c] * fb[c];
-            loc[b] += sacc * st->fsw[i];
+  /* sum_ss' fsw_s fsw_s' |g^b_ss'|^2 over the Monte-Carlo states, through the model's separable
+   * form (xb12_sep_*): = sum_e coef_e S_r S_r' with S_r = sum_s fsw_s phi_r(s), O(N nfun)
+   * instead of O(N_FS^2). Blocks of FSB states are summed by threads and then in block order,
+   * and every rank does the whole sum: the same bits for any rank and thread count. */
+  enum { FSB = 512 };
+  const int nfun = xb12_sep_nfun(m->model), nent = xb12_sep_nent(m->model);
+  const int64_t nblk = (st->n_mc + FSB - 1) / FSB;
+  double *acc = calloc(nm, sizeof(double)), *S = calloc(nfun, sizeof(double));
+  double *part = calloc((size_t)(nblk > 0 ? nblk : 1) * nfun, sizeof(double)), *cf = malloc(sizeof(double) * nent);
+  int *emode = malloc(sizeof(int) * nent), *er = malloc(sizeof(int) * nent), *erp = malloc(sizeof(int) * nent);
+  int fail = !acc || !S || !part || !cf || !emode || !er || !erp;
+  if (!fail) {
+    xb12_sep_entries(m->model, emode, er, erp, cf);
+    #pragma omp parallel reduction(|:fail)
+    {
+      double *phi = malloc(sizeof(double) * nfun);
+      if (!phi) fail = 1;
+      else {
+        #pragma omp for schedule(dynamic, 1)
+        for (int64_t k = 0; k < nblk; k++) {
+          double *pk = part + (size_t)k * nfun;
+          for (int64_t i = k * FSB; i < (k + 1) * FSB && i < st->n_mc; i++) {
+            if (st->fsw[i] == 0) continue;
+            xb12_sep_phi(m->model, st->feat + (size_t)i * st->nfeat, phi);
+            for (int r = 0; r < nfun; r++) pk[r] += st->fsw[i] * phi[r];
           }
-          nc = 0;
         }
       }
+      free(phi);
     }
-    free(g2);
+    for (int64_t k = 0; k < nblk; k++)
+      for (int r = 0; r < nfun; r++) S[r] += part[(size_t)k * nfun + r];
+    for (int e = 0; e < nent; e++) acc[emode[e]] += cf[e] * S[er[e]] * S[erp[e]];
   }
-  for (int64_t li = 0; li < d->mloc; li++)
-    for (int b = 0; b < nm; b++) acc[b] += racc[(size_t)li * nm + b];
-  free(racc);
-  agape_par_sum(par, acc, nm);
+  free(S); free(part); free(cf); free(emode); free(er); free(erp);
+  if ((fail = agape_par_agree(par, fail ? AGAPE_ERR_NOMEM : AGAPE_OK))) { free(acc); return AGAPE_ERR_NOMEM; }
   m->dos0 = st->dos0;
   double lam = 0, lg = 0;
   for (int b = 0; b < nm; b++) {

@@ -8,6 +8,7 @@
 
 #define NP KERN_CI_NP
 #define CHK AGAPE_SEP_CHUNK
+#define QBLK (8 * NP)    /* row nodes per product of kern_sep_mode */
 
 /* States sorted by interpolation panel and cut into chunks (one panel each). */
 typedef struct {
@@ -40,6 +41,7 @@ struct agape_sep {
   double *part;        /* [chcap][nfun][NP] chunk sums */
   double *B, *Q;       /* [nfun][nn] */
   double *Qb;          /* [nm][nfun][nn] per-mode parts of Q */
+  double *phi;         /* [n][nfun] the functions of every state (NULL: computed per chunk) */
 };
 
 int agape_sep_available(const agape_material *m)
@@ -61,9 +63,26 @@ void agape_sep_destroy(agape_sep **sp)
   kern_cgrid_destroy(&s->cg);
   free(s->TK); free(s->TZ);
   layout_free(&s->row); layout_free(&s->col);
-  free(s->part); free(s->B); free(s->Q); free(s->Qb);
+  free(s->part); free(s->B); free(s->Q); free(s->Qb); free(s->phi);
   free(s);
   *sp = NULL;
+}
+
+/* phi [m x nfun] of the states idx[0..m) */
+static void fill_phi(const agape_sep *s, int m, const int64_t *idx, double *phi)
+{
+  const agape_states *st = s->st;
+  for (int k = 0; k < m; k++) {
+    const int64_t i = idx[k];
+    double *ph = phi + (size_t)k * s->nfun;
+    const int mc = i < st->n_mc;
+    if (s->nfm > 0) {
+      if (mc) xb12_sep_phi(s->m->model, st->feat + (size_t)i * st->nfeat, ph);
+      else memset(ph, 0, sizeof(double) * s->nfm);
+    }
+    ph[s->nfm] = mc;
+    ph[s->nfm + 1] = 1.0;
+  }
 }
 
 agape_err agape_sep_create(const agape_par *par, const agape_states *st, const agape_material *m,
@@ -104,6 +123,20 @@ agape_err agape_sep_create(const agape_par *par, const agape_states *st, const a
     s->mstart[s->nm] = k;
     s->nent = k;
     for (int64_t i = 0; i < st->n; i++) s->xmax = fmax(s->xmax, fabs(st->xi[i]));
+  }
+  /* the functions of every state, kept when they fit the budget (the same choice on every
+   * rank: it depends on n only); otherwise each product computes them per chunk */
+  if (!err && (double)st->n * s->nfun * sizeof(double) <= AGAPE_SEP_PHI_BYTES) {
+    s->phi = malloc(sizeof(double) * (size_t)st->n * s->nfun);
+    if (s->phi) {
+      #pragma omp parallel for schedule(static)
+      for (int64_t b = 0; b < (st->n + 255) / 256; b++) {
+        int64_t idx[256];
+        const int mm = (int)(st->n - b * 256 < 256 ? st->n - b * 256 : 256);
+        for (int k = 0; k < mm; k++) idx[k] = b * 256 + k;
+        fill_phi(s, mm, idx, s->phi + (size_t)b * 256 * s->nfun);
+      }
+    }
   }
   free(mo); free(r); free(rp); free(cf);
   if ((err = agape_par_agree(par, err))) { agape_sep_destroy(&s); return err; }
@@ -237,23 +270,6 @@ agape_err agape_sep_set_T(agape_sep *s, double T, kern_functional fun, kern_spg_
   return agape_par_agree(s->par, err);
 }
 
-/* phi [m x nfun] of the states idx[0..m) */
-static void fill_phi(const agape_sep *s, int m, const int64_t *idx, double *phi)
-{
-  const agape_states *st = s->st;
-  for (int k = 0; k < m; k++) {
-    const int64_t i = idx[k];
-    double *ph = phi + (size_t)k * s->nfun;
-    const int mc = i < st->n_mc;
-    if (s->nfm > 0) {
-      if (mc) xb12_sep_phi(s->m->model, st->feat + (size_t)i * st->nfeat, ph);
-      else memset(ph, 0, sizeof(double) * s->nfm);
-    }
-    ph[s->nfm] = mc;
-    ph[s->nfm + 1] = 1.0;
-  }
-}
-
 agape_err agape_sep_apply(agape_sep *s, agape_sep_kernel which, const double *u, const double *v, double *y)
 {
   const agape_par *par = s->par;
@@ -282,12 +298,12 @@ agape_err agape_sep_apply(agape_sep *s, agape_sep_kernel which, const double *u,
       for (int64_t c = cl->rstart[par->rank]; c < cl->rstart[par->rank + 1]; c++) {
         const int64_t *idx = cl->ord + cl->cbeg[c];
         const int mm = (int)(cl->cbeg[c + 1] - cl->cbeg[c]);
-        fill_phi(s, mm, idx, phi);
+        if (!s->phi) fill_phi(s, mm, idx, phi);
         for (int k = 0; k < mm; k++) {
           memcpy(Lb + (size_t)k * NP, cl->L + (size_t)idx[k] * NP, sizeof(double) * NP);
           vb[k] = v[idx[k]];
         }
-        kern_sep_partial(nfun, mm, phi, Lb, vb, s->part + (size_t)c * pw);
+        kern_sep_partial(nfun, mm, s->phi ? s->phi : phi, s->phi ? idx : NULL, Lb, vb, s->part + (size_t)c * pw);
       }
     }
     free(phi); free(Lb); free(vb);
@@ -310,14 +326,18 @@ agape_err agape_sep_apply(agape_sep *s, agape_sep_kernel which, const double *u,
   const int64_t r0 = rl->rstart[par->rank], r1 = rl->rstart[par->rank + 1];
   memset(y, 0, sizeof(double) * (size_t)n);
   if (r1 > r0) {
-    const int i0 = rl->cpan[r0] * NP, i1 = (rl->cpan[r1 - 1] + 1) * NP;
+    /* the row nodes of this rank's rows, widened to whole blocks of QBLK nodes: each block is
+     * one product of the same shape on every rank (the same bits whatever the rank count) */
+    const int i0 = (rl->cpan[r0] * NP) / QBLK * QBLK;
+    const int i1 = (((rl->cpan[r1 - 1] + 1) * NP + QBLK - 1) / QBLK * QBLK < nn)
+                   ? ((rl->cpan[r1 - 1] + 1) * NP + QBLK - 1) / QBLK * QBLK : nn;
     const double *T = which == AGAPE_SEP_K ? s->TK : s->TZ;
     #pragma omp parallel for schedule(dynamic, 1) reduction(|:fail)
     for (int b = 0; b < nm; b++) {
       double *qb = s->Qb + (size_t)b * nfun * nn;
       for (int r = 0; r < nfun; r++) memset(qb + (size_t)r * nn + i0, 0, sizeof(double) * (size_t)(i1 - i0));
       const int e0 = s->mstart[b], ne = s->mstart[b + 1] - e0;
-      if (kern_sep_mode(nn, T + (size_t)b * nn * nn, i0, i1, nfun, s->B, ne, s->er + e0, s->erp + e0,
+      if (kern_sep_mode(nn, T + (size_t)b * nn * nn, i0, i1, QBLK, nfun, s->B, ne, s->er + e0, s->erp + e0,
                         s->ecoef + e0, qb) != 0) fail = 1;
     }
     #pragma omp parallel for schedule(static)
@@ -340,9 +360,9 @@ agape_err agape_sep_apply(agape_sep *s, agape_sep_kernel which, const double *u,
         for (int64_t c = r0; c < r1; c++) {
           const int64_t *idx = rl->ord + rl->cbeg[c];
           const int mm = (int)(rl->cbeg[c + 1] - rl->cbeg[c]);
-          fill_phi(s, mm, idx, phi);
+          if (!s->phi) fill_phi(s, mm, idx, phi);
           for (int k = 0; k < mm; k++) memcpy(Lb + (size_t)k * NP, rl->L + (size_t)idx[k] * NP, sizeof(double) * NP);
-          kern_sep_rows(nfun, mm, phi, Lb, s->Q + (size_t)rl->cpan[c] * NP, nn, yb);
+          kern_sep_rows(nfun, mm, s->phi ? s->phi : phi, s->phi ? idx : NULL, Lb, s->Q + (size_t)rl->cpan[c] * NP, nn, yb);
           for (int k = 0; k < mm; k++) y[idx[k]] = yb[k];
         }
       }

@@ -19,7 +19,8 @@
 #include "agape/kernels.h"
 
 /* For MATK_MODEL: Fermi-surface alpha^2F mode weights (m->a2f_w), N(0), lambda and
- * omega_log from the sampled Monte-Carlo states (Gaussian delta of the sampling stage).
+ * omega_log from the sampled Monte-Carlo states (Gaussian delta of the sampling stage),
+ * summed through the model's separable couplings in O(N) by every rank.
  * For MATK_EPW (SCDFT): the same from the window states' couplings (EPW's delta), summed
  * by every rank in one fixed order. Collective. */
 agape_err agape_assembly_couplings(const agape_par *par, const agape_dist *d,

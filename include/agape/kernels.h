@@ -146,19 +146,23 @@ double kern_ci_Z_row(int nmodes, const double *tab, int64_t ldt, const int32_t *
  * panel). Work O(N nfun NP) for B and y, and O(nnodes^2) per column function and mode for Q,
  * instead of O(N^2 nmodes): the N x N kernel is never formed. NP = KERN_CI_NP. */
 
-/* part[r NP + q] = sum_{s < m} phi[s nfun + r] L[s NP + q] v[s]   (overwrites part, nfun x NP):
- * the contribution of m states of one column panel to B. */
-void kern_sep_partial(int nfun, int m, const double *phi, const double *L, const double *v, double *part);
+/* part[r NP + q] = sum_{s < m} phi[k_s nfun + r] L[s NP + q] v[s]   (overwrites part, nfun x NP):
+ * the contribution of m states of one column panel to B; k_s = idx[s] (idx NULL: k_s = s). */
+void kern_sep_partial(int nfun, int m, const double *phi, const int64_t *idx, const double *L, const double *v,
+                      double *part);
 
-/* y[s] = sum_r phi[s nfun + r] sum_q L[s NP + q] Q[r ldq + q], s < m: m rows of one row panel,
- * Q pointing at that panel's first node (Q + p NP of the nfun x ldq array). */
-void kern_sep_rows(int nfun, int m, const double *phi, const double *L, const double *Q, int64_t ldq, double *y);
+/* y[s] = sum_r phi[k_s nfun + r] sum_q L[s NP + q] Q[r ldq + q], s < m: m rows of one row panel,
+ * Q pointing at that panel's first node (Q + p NP of the nfun x ldq array); k_s as above. */
+void kern_sep_rows(int nfun, int m, const double *phi, const int64_t *idx, const double *L, const double *Q,
+                   int64_t ldq, double *y);
 
-/* One mode's part of Q for the row nodes i0 <= i < i1 (multiples of NP: whole panels):
+/* One mode's part of Q for the row nodes i0 <= i < i1:
  *   Q[r nn + i] += coef_e sum_j T[i nn + j] B[rp_e nn + j] over the nent entries e (r_e = r).
- * T: nn x nn node table of the mode (row-major); B, Q: nfun x nn.  Returns 0, or -1 when out
- * of memory.  Single-threaded (one dgemm); deterministic. */
-int kern_sep_mode(int nn, const double *T, int i0, int i1, int nfun, const double *B,
+ * T: nn x nn node table of the mode (row-major); B, Q: nfun x nn.  One dgemm per block of blk
+ * row nodes from i0 (the last one shorter if i1 says so): callers that need the same bits
+ * from different ranges use blocks on a fixed grid.  Returns 0, or -1 when out of memory.
+ * Single-threaded; deterministic. */
+int kern_sep_mode(int nn, const double *T, int i0, int i1, int blk, int nfun, const double *B,
                   int nent, const int *r, const int *rp, const double *coef, double *Q);
 
 #endif

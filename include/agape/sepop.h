@@ -23,6 +23,10 @@
 #include "agape/kernels.h"
 
 #define AGAPE_SEP_CHUNK 256
+/* The functions of all states are computed once and kept when they take at most this many
+ * bytes per rank (N x nfun x 8 B; 151 MB for the built-in model at N = 50,000), else
+ * recomputed for each chunk of every product. */
+#define AGAPE_SEP_PHI_BYTES 2e9
 
 typedef struct agape_sep agape_sep;
 typedef enum { AGAPE_SEP_K = 0, AGAPE_SEP_Z = 1 } agape_sep_kernel;
