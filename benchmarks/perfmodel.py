@@ -6,7 +6,8 @@ of states N and of cores P, with constants measured on this machine.
     benchmarks/perfmodel.py predict [N ...]       predicted times on 128 ... 4096 cores
 
 A log is the standard output of `agape run` (it holds N, ranks x threads, the ρ(T)
-evaluations, the SPG kernel updates, the iterations and the phase-times line)."""
+evaluations, the SPG kernel updates, the iterations, the phase-times line, the number of
+operator products and which phonon operator ran: the stored kernel or the separable one)."""
 import math
 import re
 import sys
@@ -25,6 +26,16 @@ T_OUTPUT = 0.8         # s, rank 0 (HDF5 + histograms + PNG)
 NB = 64                # block size of the block-cyclic kernel
 B_CORE_HERE = 22.4e9   # B/s per core reached by the matvec here (50,000 states, 2 ranks)
 N_ARNOLDI = 48         # matrix-vector products per ρ(T) (two restarts of Krylov dimension 24)
+
+# ---- the separable operator (kernel_eval = separable; docs/performance.md) ---------------
+NFUN = 380             # functions of a state (378 of the model + 2 for the energy grid)
+NNODE = 350            # interpolation nodes (300-400 from 35 K down to 5 K)
+KCOLS = 1500           # sum over the modes of the distinct column functions of its entries
+C_SEP = None           # core-s per (state x function) and product, column sums + rows
+C_MID = None           # core-s per (node^2 x column) and product (dgemm of the node tables)
+C_SEPVEC = None        # s per state and product, replicated (Arnoldi/Anderson vectors, layout)
+T_TABLES = None        # s per temperature: node tables of K and Z, replicated
+CHUNK = 256            # states per chunk
 
 # ---- an HPC node (assumed; replace with the target's figures) ----------------------------
 CORES_PER_NODE = 128   # LUMI-C, Karolina, Vega, MeluXina, Deucalion: 2 x 64-core EPYC
@@ -72,6 +83,19 @@ def model(n, p, counts, b_core=None, threads=1):
             "total": T_SAMPLING + coup + build + solve + T_OUTPUT}
 
 
+def model_sep(n, p, counts, threads=1, here=True):
+    """Phase times (s) of the separable operator on p cores. counts: n_rho, n_kz, n_prod."""
+    ranks = max(1, p // threads)
+    t_loops = C_SEP * n * NFUN / p
+    t_mid = C_MID * NNODE * NNODE * KCOLS / min(p, NNODE // 8)   # row-node ranges of whole panels
+    gather = 8.0 * NFUN * 8 * (n / CHUNK + NNODE / 8)           # bytes of chunk sums per product
+    t_comm = 0.0 if ranks == 1 else (2 * ALPHA * math.log2(ranks) + (gather + 2 * 8.0 * n) / (1e12 if here else BETA))
+    solve = counts["n_prod"] * (t_loops + t_mid + t_comm + C_SEPVEC * n)
+    build = counts["n_kz"] * T_TABLES
+    return {"sampling": T_SAMPLING, "couplings": 0.0, "kernel_build": build, "solve": solve,
+            "output": T_OUTPUT, "total": T_SAMPLING + build + solve + T_OUTPUT}
+
+
 def parse(log):
     txt = open(log).read()
     n = int(re.search(r"agape: (\d+) states", txt).group(1))
@@ -86,6 +110,9 @@ def parse(log):
     meas = dict(zip(["sampling", "couplings", "kernel_build", "solve", "output", "total"],
                     map(float, ph.groups()))) if ph else {}
     counts = {"n_rho": n_rho, "n_kz": n_rho + n_t, "n_k": max(0, n_upd - n_t), "n_it": n_it}
+    pr = re.search(r"agape: (\d+) operator products .*phonon operator: (\w+)", txt)
+    counts["n_prod"] = int(pr.group(1)) if pr else 0
+    counts["sep"] = bool(pr) and pr.group(2) == "separable"
     return n, ranks, threads, counts, meas
 
 
@@ -93,12 +120,28 @@ def check(logs):
     print(f"{'log':34s} {'N':>6s} {'RxT':>5s}  {'phase':13s} {'model (s)':>10s} {'measured (s)':>13s} {'ratio':>6s}")
     for log in logs:
         n, r, t, counts, meas = parse(log)
-        mod = model(n, r * t, counts, b_core=B_CORE_HERE, threads=t)
+        mod = (model_sep(n, r * t, counts, threads=t) if counts["sep"]
+               else model(n, r * t, counts, b_core=B_CORE_HERE, threads=t))
         for k in ("kernel_build", "solve", "total"):
             if k in meas:
                 print(f"{log[-34:]:34s} {n:6d} {r}x{t:<3d}  {k:13s} {mod[k]:10.2f} {meas[k]:13.2f} "
                       f"{mod[k] / meas[k]:6.2f}")
         print(f"{'':34s} counts: {counts}")
+
+
+def predict_sep(ns):
+    # the CsB12 50,000-state deck with the separable operator: 6 rho(T), 8 temperatures
+    # (14 table builds) and ~400 products (benchmarks/RESULTS.md)
+    base = {"n_rho": 6, "n_kz": 14, "n_prod": 400}
+    print(f"separable operator; nodes of {CORES_PER_NODE} cores, network {ALPHA * 1e6:.0f} us / "
+          f"{BETA / 1e9:.1f} GB/s; 1 thread per rank")
+    print(f"{'N':>7s} {'cores':>6s} {'solve (s)':>10s} {'total (s)':>10s} {'eff. vs 128':>11s}")
+    for n in ns:
+        ref = None
+        for p in (128, 256, 512, 1024, 2048, 4096):
+            m = model_sep(n, p, base, here=False)
+            ref = ref or m["total"] * 128
+            print(f"{n:7d} {p:6d} {m['solve']:10.2f} {m['total']:10.2f} {ref / (m['total'] * p):10.0%}")
 
 
 def predict(ns):
@@ -124,6 +167,8 @@ if __name__ == "__main__":
         check(sys.argv[2:])
     elif len(sys.argv) >= 2 and sys.argv[1] == "predict":
         predict([int(x) for x in sys.argv[2:]] or [50000, 200000])
+        print()
+        predict_sep([int(x) for x in sys.argv[2:]] or [50000, 200000, 1000000])
     else:
         print(__doc__)
         sys.exit(2)

@@ -61,6 +61,7 @@ static void coulomb_and_z(agape_op *op, const double *cel, const double *x, doub
 void agape_op_apply(agape_op *op, const double *cph, const double *cel, const double *x, double *y)
 {
   const int64_t n = op->n;
+  op->napply++;
   if (op->sep) {
     /* the separable operator: y = K^ph (cph x) over all states, replicated */
     double *u = op->work;

@@ -33,6 +33,7 @@ typedef struct {
   struct agape_sep *sep;
   const double *ucol;
   agape_err err;       /* first error of a product (the product is then NaN) */
+  int64_t napply;      /* products so far */
 } agape_op;
 
 agape_err agape_op_init(agape_op *op, const agape_par *par, const agape_dist *d, int64_t n,

@@ -87,7 +87,9 @@ try:
         c.check(sb.returncode == 0 and len(rows) == 2 and all(len(r) == 4 and float(r[3]) > 0 for r in rows),
                 f"strong-scaling chain job {jid2}: {len(rows)} layouts timed ({', '.join(r[0] + ' ' + r[3] + ' s' for r in rows if len(r) == 4)})")
         # a job cut by its time limit after a checkpoint, then resumed (requeued)
-        long_deck = deck.replace("functional = lmg", "functional = spg").replace(
+        # (the stored-kernel path, kernel_eval = interpolate: the separable operator would
+        # finish this deck in seconds, before the time limit could cut it)
+        long_deck = deck.replace("functional = lmg", "functional = spg\nkernel_eval = interpolate").replace(
             "list = 5", "list = 5 10 15 20 25 30 35 38").replace("npoints = 600", "npoints = 7000").replace(
             "file = direct/results.h5", "file = long/results.h5")
         ldir = os.path.join(work, "cut")
