@@ -24,7 +24,7 @@ run_deck() {
     done ) &
   local mon=$!
   /usr/bin/time -v -o /tmp/agape-time.txt env OMP_NUM_THREADS=1 mpirun --oversubscribe -np "$ncpu" \
-    build/agape run "$deck" | tee /tmp/agape-run.log | grep -E "^agape: (Tc =|T = |gap ratio|done|N\(0\)|McMillan|[0-9]+ states|kernel block)"
+    build/agape run "$deck" | tee /tmp/agape-run.log | grep -E "^agape: (Tc =|T = |gap ratio|done|N\(0\)|McMillan|[0-9]+ states|kernel block|separable|phase times|[0-9]+ operator products)"
   kill "$mon" 2>/dev/null || true
   grep -E "Elapsed" /tmp/agape-time.txt
   echo "peak resident memory summed over the $ncpu ranks: $(awk '{printf "%.2f GB", $1 / 1048576}' "$peak") (sampled every 1 s)"
