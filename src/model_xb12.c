@@ -412,7 +412,7 @@ static int sep_build(xb12_model *m)
   double cs[MG];
   for (int j = 0; j < MG; j++) cs[j] = cos(TWO_PI * j / MG);
   /* Fourier coefficients a[t][n] of every q-form, n in {-3..3}^3 (index (n0+3)*49+(n1+3)*7+n2+3) */
-  static double a[QF_COUNT][343];
+  double a[QF_COUNT][343];
   double amax[QF_COUNT] = {0};
   for (int t = 0; t < QF_COUNT; t++)
     for (int x = 0; x < 343; x++) {

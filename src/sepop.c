@@ -270,6 +270,20 @@ agape_err agape_sep_set_T(agape_sep *s, double T, kern_functional fun, kern_spg_
   return agape_par_agree(s->par, err);
 }
 
+/* Chunk c of layout l: its states idx[0..m) (returns m), their Lagrange weights into Lb, and
+ * the rows of their functions for the kern_sep_* loops: (*ph, *pidx) = the kept functions
+ * and idx, or the functions computed into scratch and NULL. */
+static int chunk_load(const agape_sep *s, const sep_layout *l, int64_t c, double *scratch, double *Lb,
+                      const int64_t **idx, const double **ph, const int64_t **pidx)
+{
+  const int m = (int)(l->cbeg[c + 1] - l->cbeg[c]);
+  *idx = l->ord + l->cbeg[c];
+  for (int k = 0; k < m; k++) memcpy(Lb + (size_t)k * NP, l->L + (size_t)(*idx)[k] * NP, sizeof(double) * NP);
+  if (s->phi) { *ph = s->phi; *pidx = *idx; }
+  else { fill_phi(s, m, *idx, scratch); *ph = scratch; *pidx = NULL; }
+  return m;
+}
+
 agape_err agape_sep_apply(agape_sep *s, agape_sep_kernel which, const double *u, const double *v, double *y)
 {
   const agape_par *par = s->par;
@@ -296,14 +310,11 @@ agape_err agape_sep_apply(agape_sep *s, agape_sep_kernel which, const double *u,
     else {
       #pragma omp for schedule(dynamic, 1)
       for (int64_t c = cl->rstart[par->rank]; c < cl->rstart[par->rank + 1]; c++) {
-        const int64_t *idx = cl->ord + cl->cbeg[c];
-        const int mm = (int)(cl->cbeg[c + 1] - cl->cbeg[c]);
-        if (!s->phi) fill_phi(s, mm, idx, phi);
-        for (int k = 0; k < mm; k++) {
-          memcpy(Lb + (size_t)k * NP, cl->L + (size_t)idx[k] * NP, sizeof(double) * NP);
-          vb[k] = v[idx[k]];
-        }
-        kern_sep_partial(nfun, mm, s->phi ? s->phi : phi, s->phi ? idx : NULL, Lb, vb, s->part + (size_t)c * pw);
+        const int64_t *idx, *pidx;
+        const double *ph;
+        const int mm = chunk_load(s, cl, c, phi, Lb, &idx, &ph, &pidx);
+        for (int k = 0; k < mm; k++) vb[k] = v[idx[k]];
+        kern_sep_partial(nfun, mm, ph, pidx, Lb, vb, s->part + (size_t)c * pw);
       }
     }
     free(phi); free(Lb); free(vb);
@@ -329,8 +340,8 @@ agape_err agape_sep_apply(agape_sep *s, agape_sep_kernel which, const double *u,
     /* the row nodes of this rank's rows, widened to whole blocks of QBLK nodes: each block is
      * one product of the same shape on every rank (the same bits whatever the rank count) */
     const int i0 = (rl->cpan[r0] * NP) / QBLK * QBLK;
-    const int i1 = (((rl->cpan[r1 - 1] + 1) * NP + QBLK - 1) / QBLK * QBLK < nn)
-                   ? ((rl->cpan[r1 - 1] + 1) * NP + QBLK - 1) / QBLK * QBLK : nn;
+    const int iend = ((rl->cpan[r1 - 1] + 1) * NP + QBLK - 1) / QBLK * QBLK;
+    const int i1 = iend < nn ? iend : nn;
     const double *T = which == AGAPE_SEP_K ? s->TK : s->TZ;
     #pragma omp parallel for schedule(dynamic, 1) reduction(|:fail)
     for (int b = 0; b < nm; b++) {
@@ -358,11 +369,10 @@ agape_err agape_sep_apply(agape_sep *s, agape_sep_kernel which, const double *u,
       else {
         #pragma omp for schedule(dynamic, 1)
         for (int64_t c = r0; c < r1; c++) {
-          const int64_t *idx = rl->ord + rl->cbeg[c];
-          const int mm = (int)(rl->cbeg[c + 1] - rl->cbeg[c]);
-          if (!s->phi) fill_phi(s, mm, idx, phi);
-          for (int k = 0; k < mm; k++) memcpy(Lb + (size_t)k * NP, rl->L + (size_t)idx[k] * NP, sizeof(double) * NP);
-          kern_sep_rows(nfun, mm, s->phi ? s->phi : phi, s->phi ? idx : NULL, Lb, s->Q + (size_t)rl->cpan[c] * NP, nn, yb);
+          const int64_t *idx, *pidx;
+          const double *ph;
+          const int mm = chunk_load(s, rl, c, phi, Lb, &idx, &ph, &pidx);
+          kern_sep_rows(nfun, mm, ph, pidx, Lb, s->Q + (size_t)rl->cpan[c] * NP, nn, yb);
           for (int k = 0; k < mm; k++) y[idx[k]] = yb[k];
         }
       }
