@@ -66,10 +66,12 @@ int main(void)
     kern_tab *tn;
     if (kern_cgrid_create(beta, om[0], 0.21, &cg)) return 1;
     const int nn = kern_cgrid_nnodes(cg);
-    if (kern_tab_create_rc((kern_functional)f, beta, n, xi, nn, kern_cgrid_nodes(cg), nm, om, g, n, NULL, &tn)) return 1;
+    if (kern_tab_create_rc((kern_functional)f, beta, n, xi, nn, kern_cgrid_nodes(cg), nm, om, g, n, NULL, &tn))
+      return 1;
     int32_t *off = malloc(sizeof(int32_t) * n);
     double *L = malloc(sizeof(double) * n * KERN_CI_NP), *TK = aligned_alloc(64, sizeof(double) * nm * nn);
-    double *TZ = aligned_alloc(64, sizeof(double) * nm * nn), *ab = malloc(sizeof(double) * nm * n), *ob = malloc(sizeof(double) * n);
+    double *TZ = aligned_alloc(64, sizeof(double) * nm * nn), *ab = malloc(sizeof(double) * nm * n),
+           *ob = malloc(sizeof(double) * n);
     double *wb = malloc(sizeof(double) * n);
     int64_t *jn = malloc(sizeof(int64_t) * (nn > n ? nn : n));
     for (int64_t q = 0; q < (nn > n ? nn : n); q++) jn[q] = q;
@@ -93,16 +95,28 @@ int main(void)
       izevals += (long)n * nm;
     }
     double tiz = now() - t0;
-    printf("%s  K interpolated %.3e evals/s   Z interpolated %.3e evals/s  (%d nodes)\n", names[f], ievals / ti, izevals / tiz, nn);
-    printf("RESULT %s_K_interp_evals_per_s %.4e\nRESULT %s_Z_interp_evals_per_s %.4e\n", names[f], ievals / ti, names[f], izevals / tiz);
-    free(off); free(L); free(TK); free(TZ); free(ab); free(ob); free(wb); free(jn);
-    kern_tab_destroy(&tn); kern_cgrid_destroy(&cg);
+    printf("%s  K interpolated %.3e evals/s   Z interpolated %.3e evals/s  (%d nodes)\n", names[f], ievals / ti,
+           izevals / tiz, nn);
+    printf("RESULT %s_K_interp_evals_per_s %.4e\nRESULT %s_Z_interp_evals_per_s %.4e\n", names[f], ievals / ti,
+           names[f], izevals / tiz);
+    free(off);
+    free(L);
+    free(TK);
+    free(TZ);
+    free(ab);
+    free(ob);
+    free(wb);
+    free(jn);
+    kern_tab_destroy(&tn);
+    kern_cgrid_destroy(&cg);
     kern_tab_destroy(&t);
-    printf("%s  K optimised %.3e evals/s   Z optimised %.3e evals/s   K reference %.3e evals/s   speed-up %.1fx  (%g)\n",
-           names[f], evals / tk, zevals / tz, revals / tr, (evals / tk) / (revals / tr), sink * 0);
+    printf(
+      "%s  K optimised %.3e evals/s   Z optimised %.3e evals/s   K reference %.3e evals/s   speed-up %.1fx  (%g)\n",
+      names[f], evals / tk, zevals / tz, revals / tr, (evals / tk) / (revals / tr), sink * 0);
     printf("RESULT %s_K_opt_evals_per_s %.4e\nRESULT %s_Z_opt_evals_per_s %.4e\nRESULT %s_K_ref_evals_per_s %.4e\n",
            names[f], evals / tk, names[f], zevals / tz, names[f], revals / tr);
   }
-  free(xi); free(a);
+  free(xi);
+  free(a);
   return 0;
 }

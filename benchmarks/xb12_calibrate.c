@@ -20,14 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KB_MEV_K 11.604518  /* K per meV */
+#define KB_MEV_K 11.604518 /* K per meV */
 
 /* Target lambda_nu per mode (same order as the model's mode table); sums 1.5 / 0.7. */
-static const double target_cs[12] = {0.04, 0.06, 0.06, 0.06, 0.10, 0.12,
-                                     0.15, 0.17, 0.18, 0.19, 0.19, 0.18};
-static const double target_la[12] = {0.06, 0.075, 0.06, 0.175, 0.07, 0.055,
-                                     0.045, 0.04, 0.035, 0.03, 0.03, 0.025};
-#define RATTLER 3   /* index of the guest-atom mode */
+static const double target_cs[12] = {0.04, 0.06, 0.06, 0.06, 0.10, 0.12, 0.15, 0.17, 0.18, 0.19, 0.19, 0.18};
+static const double target_la[12] = {0.06, 0.075, 0.06, 0.175, 0.07, 0.055, 0.045, 0.04, 0.035, 0.03, 0.03, 0.025};
+#define RATTLER 3 /* index of the guest-atom mode */
 
 static double tc_mcm(double lam, double wlog_K, double mu)
 {
@@ -47,26 +45,28 @@ static double run(const xb12_model *m, int ng, double sig, int verbose)
   double lam = 0, lg = 0, w2 = 0;
   for (int b = 0; b < nm; b++) {
     double l = 2 * a2f[b] / om[b];
-    lam += l; lg += l * log(om[b]); w2 += 2 * a2f[b] * om[b];
+    lam += l;
+    lg += l * log(om[b]);
+    w2 += 2 * a2f[b] * om[b];
   }
   double wlog = exp(lg / lam) * 1e3, wlog_K = wlog * KB_MEV_K;
   if (verbose) {
-    printf("%s ngrid %d sigma %.4f eV: N(0) grid %.5f (tetrahedra %.5f) /eV/spin/cell, %.1f s\n",
-           xb12_name(m), ng, sig, n0, xb12_dos0(m), dt);
+    printf("%s ngrid %d sigma %.4f eV: N(0) grid %.5f (tetrahedra %.5f) /eV/spin/cell, %.1f s\n", xb12_name(m), ng, sig,
+           n0, xb12_dos0(m), dt);
     printf("  mode  omega/meV  a2f_w       lambda_nu  target   G_nu(now)->G_nu(target)  name\n");
     for (int b = 0; b < nm; b++) {
       double l = 2 * a2f[b] / om[b];
-      printf("  %2d   %6.1f    %.6f   %.5f    %.4f   (rel %+.4f)  G -> x%.6f  %s\n", b, om[b] * 1e3,
-             a2f[b], l, tg[b], l / tg[b] - 1, tg[b] / l, xb12_mode_name(m, b));
+      printf("  %2d   %6.1f    %.6f   %.5f    %.4f   (rel %+.4f)  G -> x%.6f  %s\n", b, om[b] * 1e3, a2f[b], l, tg[b],
+             l / tg[b] - 1, tg[b] / l, xb12_mode_name(m, b));
     }
-    printf("  lambda %.5f  omega_log %.3f meV (%.1f K)  omega2 %.3f meV  rattler fraction %.4f\n",
-           lam, wlog, wlog_K, sqrt(w2 / lam) * 1e3, 2 * a2f[RATTLER] / om[RATTLER] / lam);
+    printf("  lambda %.5f  omega_log %.3f meV (%.1f K)  omega2 %.3f meV  rattler fraction %.4f\n", lam, wlog, wlog_K,
+           sqrt(w2 / lam) * 1e3, 2 * a2f[RATTLER] / om[RATTLER] / lam);
     printf("  McMillan-Allen-Dynes (f1=f2=1): Tc(mu*=0.10) = %.2f K, Tc(mu*=0.13) = %.2f K\n",
            tc_mcm(lam, wlog_K, 0.10), tc_mcm(lam, wlog_K, 0.13));
   } else {
     printf("  ngrid %3d sigma %.3f  N0 %.5f  lambda %.5f  wlog %.3f meV  ratt %.4f  "
-           "Tc(0.10) %.2f K  Tc(0.13) %.2f K  %.1f s\n", ng, sig, n0, lam, wlog,
-           2 * a2f[RATTLER] / om[RATTLER] / lam, tc_mcm(lam, wlog_K, 0.10),
+           "Tc(0.10) %.2f K  Tc(0.13) %.2f K  %.1f s\n",
+           ng, sig, n0, lam, wlog, 2 * a2f[RATTLER] / om[RATTLER] / lam, tc_mcm(lam, wlog_K, 0.10),
            tc_mcm(lam, wlog_K, 0.13), dt);
   }
   fflush(stdout);
@@ -83,18 +83,19 @@ static void calibrate(const xb12_model *m, int ng, double sig)
   double a1[16], a2[16];
   xb12_a2f_grid(m, ng, sig, a1);
   xb12_a2f_grid(m, ng, 2 * sig, a2);
-  printf("calibration %s: ngrid %d, sigma %.4f and %.4f eV, extrapolated to sigma -> 0\n",
-         xb12_name(m), ng, sig, 2 * sig);
+  printf("calibration %s: ngrid %d, sigma %.4f and %.4f eV, extrapolated to sigma -> 0\n", xb12_name(m), ng, sig,
+         2 * sig);
   double lam = 0, lg = 0;
   for (int b = 0; b < nm; b++) {
     double l0 = (4 * 2 * a1[b] / om[b] - 2 * a2[b] / om[b]) / 3;
-    lam += l0; lg += l0 * log(om[b]);
-    printf("  %2d  lambda_nu(sigma) %.6f  (2 sigma) %.6f  (->0) %.6f  target %.4f\n", b,
-           2 * a1[b] / om[b], 2 * a2[b] / om[b], l0, tg[b]);
+    lam += l0;
+    lg += l0 * log(om[b]);
+    printf("  %2d  lambda_nu(sigma) %.6f  (2 sigma) %.6f  (->0) %.6f  target %.4f\n", b, 2 * a1[b] / om[b],
+           2 * a2[b] / om[b], l0, tg[b]);
   }
   double wlog_K = exp(lg / lam) * 1e3 * KB_MEV_K;
-  printf("  extrapolated: lambda %.5f  omega_log %.3f meV  Tc(0.10) %.2f K  Tc(0.13) %.2f K\n",
-         lam, wlog_K / KB_MEV_K, tc_mcm(lam, wlog_K, 0.10), tc_mcm(lam, wlog_K, 0.13));
+  printf("  extrapolated: lambda %.5f  omega_log %.3f meV  Tc(0.10) %.2f K  Tc(0.13) %.2f K\n", lam, wlog_K / KB_MEV_K,
+         tc_mcm(lam, wlog_K, 0.10), tc_mcm(lam, wlog_K, 0.13));
   printf("static const double gcoef_%s[XB12_NMODES] = {", strcmp(xb12_name(m), "CsB12") == 0 ? "cs" : "la");
   for (int b = 0; b < nm; b++) {
     double l0 = (4 * 2 * a1[b] / om[b] - 2 * a2[b] / om[b]) / 3;
@@ -111,9 +112,14 @@ static void timing(const xb12_model *m)
   unsigned long long s = 88172645463325252ull;
   for (int i = 0; i < N; i++) {
     double k[3];
-    for (int a = 0; a < 3; a++) { s ^= s << 13; s ^= s >> 7; s ^= s << 17; k[a] = (s >> 11) * 0x1.0p-53; }
+    for (int a = 0; a < 3; a++) {
+      s ^= s << 13;
+      s ^= s >> 7;
+      s ^= s << 17;
+      k[a] = (s >> 11) * 0x1.0p-53;
+    }
     xb12_features(m, k, i % xb12_nbands(m), feat + (size_t)i * nf);
-    j[i] = getenv("XB12_CONTIG") ? i : (int64_t)((i * 7919LL) % N);   /* scattered (default) or contiguous columns */
+    j[i] = getenv("XB12_CONTIG") ? i : (int64_t)((i * 7919LL) % N); /* scattered (default) or contiguous columns */
   }
   double sum = 0, t0 = omp_get_wtime();
   const int nrow = 4000;
@@ -123,9 +129,11 @@ static void timing(const xb12_model *m)
       sum += g2[(i % nm) * nc];
     }
   double dt = omp_get_wtime() - t0, pairs = (double)nrow * (N / nc) * nc;
-  printf("%s xb12_g2_row: %.3f ns per pair, %.3f ns per pair per mode (1 thread, checksum %.3e)\n",
-         xb12_name(m), dt / pairs * 1e9, dt / pairs / nm * 1e9, sum);
-  free(feat); free(g2); free(j);
+  printf("%s xb12_g2_row: %.3f ns per pair, %.3f ns per pair per mode (1 thread, checksum %.3e)\n", xb12_name(m),
+         dt / pairs * 1e9, dt / pairs / nm * 1e9, sum);
+  free(feat);
+  free(g2);
+  free(j);
 }
 
 int main(int argc, char **argv)
@@ -135,11 +143,15 @@ int main(int argc, char **argv)
     return 2;
   }
   xb12_model *m;
-  if (xb12_create(argv[1], &m) != 0) { fprintf(stderr, "unknown model %s\n", argv[1]); return 2; }
+  if (xb12_create(argv[1], &m) != 0) {
+    fprintf(stderr, "unknown model %s\n", argv[1]);
+    return 2;
+  }
   double lo, hi;
   xb12_band_range(m, &lo, &hi);
   printf("%s: E_F = %.6f eV (tight-binding scale), manifold [%.4f, %.4f] eV from E_F, "
-         "N(0) tetra = %.5f /eV/spin/cell\n", xb12_name(m), xb12_fermi_level(m), lo, hi, xb12_dos0(m));
+         "N(0) tetra = %.5f /eV/spin/cell\n",
+         xb12_name(m), xb12_fermi_level(m), lo, hi, xb12_dos0(m));
   if (strcmp(argv[2], "scan") == 0) {
     const int grids[] = {32, 32, 36, 48, 48, 64, 64, 64, 96, 96};
     const double sigs[] = {0.06, 0.04, 0.03, 0.04, 0.03, 0.04, 0.03, 0.02, 0.02, 0.015};

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TAU_ORDER 10       /* Gauss-Legendre points per tau panel */
-#define TAU_RATIO 2.0      /* geometric growth of the tau panels */
+#define TAU_ORDER 10  /* Gauss-Legendre points per tau panel */
+#define TAU_RATIO 2.0 /* geometric growth of the tau panels */
 
 int chi0_tau_grid(double beta, double emax, int nmax, double *tau, double *w)
 {
@@ -27,10 +27,16 @@ int chi0_tau_grid(double beta, double emax, int nmax, double *tau, double *w)
     double a = edges[p], b = edges[p + 1], m = 0.5 * (a + b), h = 0.5 * (b - a);
     for (int q = 0; q < TAU_ORDER; q++) {
       if (n + 2 > nmax) return -1;
-      tau[n] = m + h * gx[q]; w[n] = h * gw[q]; n++;
+      tau[n] = m + h * gx[q];
+      w[n] = h * gw[q];
+      n++;
     }
   }
-  for (int i = 0, n0 = n; i < n0; i++) { tau[n] = beta - tau[i]; w[n] = w[i]; n++; }   /* mirror */
+  for (int i = 0, n0 = n; i < n0; i++) {
+    tau[n] = beta - tau[i];
+    w[n] = w[i];
+    n++;
+  } /* mirror */
   return n;
 }
 
@@ -44,7 +50,7 @@ static double lindhard_ratio(double beta, double a, double b)
   double fa = fermi(beta, a), fb = fermi(beta, b), d = a - b;
   if (fabs(d) * beta < 1e-6) {
     double m = 0.5 * (a + b), fm = fermi(beta, m);
-    return -beta * fm * (1 - fm);                       /* error O((beta d)^2) < 1e-12 */
+    return -beta * fm * (1 - fm); /* error O((beta d)^2) < 1e-12 */
   }
   return (fa - fb) / d;
 }
@@ -68,13 +74,16 @@ int chi0_direct(const chi0_bands *m, double beta, double complex *chi)
       for (int n = 0; n < nb; n++)
         for (int mm = 0; mm < nb; mm++) {
           double L = lindhard_ratio(beta, m->e[k * nb + n], m->e[kq * nb + mm]) * 2.0 / (double)nk;
-          if (!m->U) { cq[0] += L; continue; }
+          if (!m->U) {
+            cq[0] += L;
+            continue;
+          }
           for (int a = 0; a < no; a++)
             for (int b = 0; b < no; b++)
               for (int c = 0; c < no; c++)
                 for (int d = 0; d < no; d++) {
                   double complex v = m->U[(k * no + a) * nb + n] * conj(m->U[(k * no + c) * nb + n]) *
-                                     m->U[(kq * no + d) * nb + mm] * conj(m->U[(kq * no + b) * nb + mm]);
+                    m->U[(kq * no + d) * nb + mm] * conj(m->U[(kq * no + b) * nb + mm]);
                   cq[((a * no + b) * no + c) * no + d] += L * v;
                 }
         }
@@ -83,8 +92,8 @@ int chi0_direct(const chi0_bands *m, double beta, double complex *chi)
   return 0;
 }
 
-int chi0_fft(const chi0_bands *m, double beta, int ntau, const double *tau, const double *w,
-             int it0, int it1, double complex *chi)
+int chi0_fft(const chi0_bands *m, double beta, int ntau, const double *tau, const double *w, int it0, int it1,
+             double complex *chi)
 {
   const int64_t nk = (int64_t)m->n1 * m->n2 * m->n3;
   const int no = m->U ? m->norb : 1, nb = m->U ? m->nband : 1, no2 = no * no;
@@ -121,11 +130,14 @@ int chi0_fft(const chi0_bands *m, double beta, int ntau, const double *tau, cons
       for (int a = 0; a < no; a++)
         for (int b = 0; b < no; b++) {
           double complex sp = 0, sm = 0;
-          if (!m->U) { sp = gp[0]; sm = gm[0]; }
-          else
+          if (!m->U) {
+            sp = gp[0];
+            sm = gm[0];
+          } else
             for (int n = 0; n < nb; n++) {
               double complex u = m->U[(k * no + a) * nb + n] * conj(m->U[(k * no + b) * nb + n]);
-              sp += u * gp[n]; sm += u * gm[n];
+              sp += u * gp[n];
+              sm += u * gm[n];
             }
           ((double complex *)Gp)[(size_t)(a * no + b) * nk + k] = sp * inv;
           ((double complex *)Gm)[(size_t)(a * no + b) * nk + k] = sm * inv;
@@ -152,7 +164,10 @@ done:
   if (pp) fftw_destroy_plan(pp);
   if (pm) fftw_destroy_plan(pm);
   if (pq) fftw_destroy_plan(pq);
-  fftw_free(Gp); fftw_free(Gm); fftw_free(P);
-  free(gp); free(gm);
+  fftw_free(Gp);
+  fftw_free(Gm);
+  fftw_free(P);
+  free(gp);
+  free(gm);
   return rc;
 }

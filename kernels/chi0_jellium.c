@@ -41,7 +41,8 @@ double chi0_jellium_mu_rpa(double rs, double (*F)(double x, void *ctx), void *ct
       double x = m + h * gx[q], wq = h * gw[q];
       sum += wq * x / (4 * kf * kf * x * x + ktf2 * F(x, ctx));
     }
-    a = b; b = 1 - 0.5 * (1 - b);
+    a = b;
+    b = 1 - 0.5 * (1 - b);
   }
   return 4 * kf / JL_PI * sum;
 }

@@ -6,16 +6,12 @@
 #include <string.h>
 
 /* LAPACK (Fortran; hidden string lengths last) */
-extern void dsyevr_(const char *jobz, const char *range, const char *uplo, const int *n, double *a,
-                    const int *lda, const double *vl, const double *vu, const int *il, const int *iu,
-                    const double *abstol, int *m, double *w, double *z, const int *ldz, int *isuppz,
-                    double *work, const int *lwork, int *iwork, const int *liwork, int *info,
-                    size_t, size_t, size_t);
+extern void dsyevr_(const char *jobz, const char *range, const char *uplo, const int *n, double *a, const int *lda,
+                    const double *vl, const double *vu, const int *il, const int *iu, const double *abstol, int *m,
+                    double *w, double *z, const int *ldz, int *isuppz, double *work, const int *lwork, int *iwork,
+                    const int *liwork, int *info, size_t, size_t, size_t);
 
-int eli_nsiw(double wscut, double T)
-{
-  return (int)(0.5 * (wscut / (AGAPE_PI * T) - 1.0)) + 1;
-}
+int eli_nsiw(double wscut, double T) { return (int)(0.5 * (wscut / (AGAPE_PI * T) - 1.0)) + 1; }
 
 void eli_lambda_d(int nph, const double *om, const double *a, double T, int nd, double *lam)
 {
@@ -35,15 +31,15 @@ void eli_normal_sum(int n, const double *lam, double *out)
   }
 }
 
-void eli_iso_map(int n, const double *lam, const double *nsum, double mustar, double T,
-                 const double *delta, double *dout, double *z)
+void eli_iso_map(int n, const double *lam, const double *nsum, double mustar, double T, const double *delta,
+                 double *dout, double *z)
 {
   double *f = malloc(sizeof(double) * 2 * (size_t)n), *g = f + n;
   double piT = AGAPE_PI * T, fsum = 0;
   for (int j = 0; j < n; j++) {
     double w = piT * (2 * j + 1), r = sqrt(w * w + delta[j] * delta[j]);
     f[j] = delta[j] / r;
-    g[j] = delta[j] * delta[j] / (r * (r + w));   /* 1 - w/r without cancellation */
+    g[j] = delta[j] * delta[j] / (r * (r + w)); /* 1 - w/r without cancellation */
     fsum += f[j];
   }
   for (int i = 0; i < n; i++) {
@@ -60,30 +56,35 @@ void eli_iso_map(int n, const double *lam, const double *nsum, double mustar, do
   free(f);
 }
 
-agape_err eli_iso_rho(int n, const double *lam, const double *nsum, double mustar,
-                      double *rho, double *vec)
+agape_err eli_iso_rho(int n, const double *lam, const double *nsum, double mustar, double *rho, double *vec)
 {
   double *A = malloc(sizeof(double) * (size_t)n * n), *p = malloc(sizeof(double) * n);
   double *zv = malloc(sizeof(double) * n);
   int *isuppz = malloc(sizeof(int) * 2 * (size_t)n);
-  if (!A || !p || !zv || !isuppz) { free(A); free(p); free(zv); free(isuppz); return AGAPE_ERR_NOMEM; }
+  if (!A || !p || !zv || !isuppz) {
+    free(A);
+    free(p);
+    free(zv);
+    free(isuppz);
+    return AGAPE_ERR_NOMEM;
+  }
   for (int i = 0; i < n; i++) p[i] = 1 / sqrt((2 * i + 1) * (1 + nsum[i] / (2 * i + 1)));
   for (int j = 0; j < n; j++)
-    for (int i = 0; i < n; i++)
-      A[(size_t)j * n + i] = p[i] * (lam[abs(i - j)] + lam[i + j + 1] - 2 * mustar) * p[j];
+    for (int i = 0; i < n; i++) A[(size_t)j * n + i] = p[i] * (lam[abs(i - j)] + lam[i + j + 1] - 2 * mustar) * p[j];
   int il = n, iu = n, m = 0, info = 0, lwork = -1, liwork = -1, iwq = 0;
   double vl = 0, vu = 0, abstol = 0, wq = 0, w[1];
-  dsyevr_("V", "I", "U", &n, A, &n, &vl, &vu, &il, &iu, &abstol, &m, w, zv, &n, isuppz, &wq, &lwork,
-          &iwq, &liwork, &info, 1, 1, 1);
+  dsyevr_("V", "I", "U", &n, A, &n, &vl, &vu, &il, &iu, &abstol, &m, w, zv, &n, isuppz, &wq, &lwork, &iwq, &liwork,
+          &info, 1, 1, 1);
   lwork = (int)wq;
   liwork = iwq;
   double *work = malloc(sizeof(double) * (size_t)(lwork > 1 ? lwork : 1));
   int *iwork = malloc(sizeof(int) * (size_t)(liwork > 1 ? liwork : 1));
   agape_err err = AGAPE_OK;
-  if (!work || !iwork) err = AGAPE_ERR_NOMEM;
+  if (!work || !iwork)
+    err = AGAPE_ERR_NOMEM;
   else {
-    dsyevr_("V", "I", "U", &n, A, &n, &vl, &vu, &il, &iu, &abstol, &m, w, zv, &n, isuppz, work, &lwork,
-            iwork, &liwork, &info, 1, 1, 1);
+    dsyevr_("V", "I", "U", &n, A, &n, &vl, &vu, &il, &iu, &abstol, &m, w, zv, &n, isuppz, work, &lwork, iwork, &liwork,
+            &info, 1, 1, 1);
     if (info != 0 || m != 1) err = AGAPE_ERR_NUMERIC;
   }
   if (!err) {
@@ -99,12 +100,16 @@ agape_err eli_iso_rho(int n, const double *lam, const double *nsum, double musta
       for (int i = 0; i < n; i++) vec[i] /= mx;
     }
   }
-  free(A); free(p); free(zv); free(isuppz); free(work); free(iwork);
+  free(A);
+  free(p);
+  free(zv);
+  free(isuppz);
+  free(work);
+  free(iwork);
   return err;
 }
 
-void eli_a2f_gauss(int nph, const double *om, const double *a, double sigma, int nw,
-                   const double *w, double *out)
+void eli_a2f_gauss(int nph, const double *om, const double *a, double sigma, int nw, const double *w, double *out)
 {
   memset(out, 0, sizeof(double) * nw);
   if (nw < 1) return;
@@ -122,8 +127,7 @@ void eli_a2f_gauss(int nph, const double *om, const double *a, double sigma, int
   }
 }
 
-void eli_a2f_moments(int nw, double dw, const double *a2f, double *lambda,
-                     double *omega_log, double *omega_2)
+void eli_a2f_moments(int nw, double dw, const double *a2f, double *lambda, double *omega_log, double *omega_2)
 {
   double l = 0, lg = 0, w2 = 0;
   for (int i = 0; i < nw; i++) {

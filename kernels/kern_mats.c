@@ -30,25 +30,32 @@ static long double ms_xot(long double beta, long double xi)
 }
 
 /* The bare double sum S1, S2 or S3 (see the file comment); NAN on bad input or no memory. */
-static long double ms_sum(int kind, long double beta, long double xi, long double xip,
-                          long double om, long double g2, int nmax)
+static long double ms_sum(int kind, long double beta, long double xi, long double xip, long double om, long double g2,
+                          int nmax)
 {
   if (nmax < 1 || !(beta > 0) || !isfinite(beta) || !(om > 0)) return NAN;
-  const int N = 2 * nmax;                        /* frequencies n = -nmax .. nmax-1 */
+  const int N = 2 * nmax; /* frequencies n = -nmax .. nmax-1 */
   const long double pib = 3.141592653589793238462643383279502884L / beta;
   long double *wn = malloc(sizeof(long double) * (size_t)N);
-  long double *fa = malloc(sizeof(long double) * (size_t)N);   /* row factor */
-  long double *fb = malloc(sizeof(long double) * (size_t)N);   /* column factor */
-  long double *D = malloc(sizeof(long double) * (size_t)(2 * N - 1));   /* boson factor */
+  long double *fa = malloc(sizeof(long double) * (size_t)N);          /* row factor */
+  long double *fb = malloc(sizeof(long double) * (size_t)N);          /* column factor */
+  long double *D = malloc(sizeof(long double) * (size_t)(2 * N - 1)); /* boson factor */
   long double total = NAN;
   if (!wn || !fa || !fb || !D) goto done;
   for (int k = 0; k < N; k++) {
     long double w = (2 * (k - nmax) + 1) * pib;
     wn[k] = w;
     long double a = 1.0L / (w * w + xi * xi), b = 1.0L / (w * w + xip * xip);
-    if (kind == MS_LMG) { fa[k] = a; fb[k] = b; }
-    else if (kind == MS_SPG) { fa[k] = a; fb[k] = b / (w * w + g2 * g2 * om * om); }
-    else { fa[k] = w * a * a; fb[k] = w * b; }
+    if (kind == MS_LMG) {
+      fa[k] = a;
+      fb[k] = b;
+    } else if (kind == MS_SPG) {
+      fa[k] = a;
+      fb[k] = b / (w * w + g2 * g2 * om * om);
+    } else {
+      fa[k] = w * a * a;
+      fb[k] = w * b;
+    }
   }
   for (int d = -(N - 1); d <= N - 1; d++) {
     long double nu = 2 * d * pib;
@@ -57,12 +64,15 @@ static long double ms_sum(int kind, long double beta, long double xi, long doubl
   total = 0;
   for (int n = 0; n < N; n++) {
     long double inner = 0;
-    const long double *Dn = D + (N - 1) + n;       /* Dn[-m] = D(n - m) */
+    const long double *Dn = D + (N - 1) + n; /* Dn[-m] = D(n - m) */
     for (int m = 0; m < N; m++) inner += fb[m] * Dn[-m];
     total += fa[n] * inner;
   }
 done:
-  free(wn); free(fa); free(fb); free(D);
+  free(wn);
+  free(fa);
+  free(fb);
+  free(D);
   return total;
 }
 
@@ -78,8 +88,7 @@ double kmats_lmg_K(double beta, double xi, double xip, double omega, int nmax)
 double kmats_spg_K(double beta, double xi, double xip, double omega, kern_spg_gammas g, int nmax)
 {
   long double b = beta, W = omega, S = ms_sum(MS_SPG, b, xi, xip, omega, g.g2, nmax);
-  return (double)(-8.0L * g.g1 * (long double)g.g2 * g.g2 * W * W * W *
-                  ms_xot(b, xi) * ms_xot(b, xip) / (b * b) * S);
+  return (double)(-8.0L * g.g1 * (long double)g.g2 * g.g2 * W * W * W * ms_xot(b, xi) * ms_xot(b, xip) / (b * b) * S);
 }
 
 /* 𝒵^{∂I} by the direct Matsubara double sum (physics.md §1.3).  Returns 1/energy^2. */

@@ -65,12 +65,12 @@
 
 typedef long double ldbl;
 
-#define REF_THETA 0.1L   /* cluster threshold: group spread / (v_min + pi^2) */
-#define REF_NC    24     /* Taylor coefficients per cluster centre */
-#define REF_M     40     /* contour points (radius (c + pi^2)/3: aliasing 3^-40 ~ 1e-19) */
-#define REF_XS    2.0L   /* small-x / direct switch (dimensionless x) */
+#define REF_THETA 0.1L /* cluster threshold: group spread / (v_min + pi^2) */
+#define REF_NC    24   /* Taylor coefficients per cluster centre */
+#define REF_M     40   /* contour points (radius (c + pi^2)/3: aliasing 3^-40 ~ 1e-19) */
+#define REF_XS    2.0L /* small-x / direct switch (dimensionless x) */
 
-static const ldbl PI_L  = 3.141592653589793238462643383279502884L;
+static const ldbl PI_L = 3.141592653589793238462643383279502884L;
 static const ldbl PI2_L = 9.869604401089358618834490999876151135L;
 
 enum { FN_H = 0, FN_G = 1 };
@@ -106,17 +106,18 @@ static void ref_coeffs(int fn, ldbl c, int nc, ldbl *out)
   const ldbl R = c + PI2_L, r = R / 3;
   ldbl cs[REF_M], sn[REF_M], acc[REF_NC];
   const ldbl c1 = cosl(2 * PI_L / REF_M), s1 = sinl(2 * PI_L / REF_M);
-  cs[0] = 1; sn[0] = 0;
-  for (int k = 1; k < REF_M; k++) {      /* roots of unity by rotation: error ~k eps_ld */
+  cs[0] = 1;
+  sn[0] = 0;
+  for (int k = 1; k < REF_M; k++) { /* roots of unity by rotation: error ~k eps_ld */
     cs[k] = cs[k - 1] * c1 - sn[k - 1] * s1;
     sn[k] = sn[k - 1] * c1 + cs[k - 1] * s1;
   }
   for (int j = 0; j < nc; j++) acc[j] = 0;
-  for (int k = 0; k <= REF_M / 2; k++) {   /* F(conj zeta) = conj F(zeta): half the circle */
+  for (int k = 0; k <= REF_M / 2; k++) { /* F(conj zeta) = conj F(zeta): half the circle */
     const ldbl wk = (k == 0 || k == REF_M / 2) ? 1 : 2;
     long double complex zeta = c + r * (cs[k] + I * sn[k]);
     long double complex s = csqrtl(zeta), F;
-    if (cabsl(s) < 1e-4L) {            /* F analytic at 0: series in zeta */
+    if (cabsl(s) < 1e-4L) { /* F analytic at 0: series in zeta */
       long double complex h = 0.5L + zeta * (-1.0L / 24 + zeta * (1.0L / 240));
       F = (fn == FN_H) ? h : zeta * h;
     } else {
@@ -124,12 +125,15 @@ static void ref_coeffs(int fn, ldbl c, int nc, ldbl *out)
       F = (fn == FN_H) ? t / s : s * t;
     }
     for (int j = 0; j < nc; j++) {
-      int m = (j * k) % REF_M;          /* e^{-i j theta_k} */
+      int m = (j * k) % REF_M; /* e^{-i j theta_k} */
       acc[j] += wk * (creall(F) * cs[m] + cimagl(F) * sn[m]);
     }
   }
   ldbl rj = 1;
-  for (int j = 0; j < nc; j++) { out[j] = acc[j] / (REF_M * rj); rj *= r; }
+  for (int j = 0; j < nc; j++) {
+    out[j] = acc[j] / (REF_M * rj);
+    rj *= r;
+  }
 }
 
 /* DD of F over the sorted nodes v[0..k] (k+1 nodes) by a Taylor series about their midpoint. */
@@ -140,7 +144,7 @@ static ldbl ref_taylor_dd(int fn, const ldbl *v, int k)
   int mmax = REF_NC - 1 - k;
   ldbl d = v[0] - c;
   h[0] = 1;
-  for (int m = 1; m <= mmax; m++) h[m] = h[m - 1] * d;      /* complete homogeneous h_m */
+  for (int m = 1; m <= mmax; m++) h[m] = h[m - 1] * d; /* complete homogeneous h_m */
   for (int i = 1; i <= k; i++) {
     d = v[i] - c;
     for (int m = 1; m <= mmax; m++) h[m] += d * h[m - 1];
@@ -166,9 +170,12 @@ static ldbl ref_dd_rec(int fn, const ldbl *v, const ldbl *F, const ldbl *dF, int
 static ldbl ref_dd(int fn, int nn, const ldbl *u)
 {
   ldbl v[4], uu[4], F[4], dF[4];
-  for (int i = 0; i < nn; i++) {           /* insertion sort by u */
+  for (int i = 0; i < nn; i++) { /* insertion sort by u */
     int k = i;
-    while (k > 0 && uu[k - 1] > u[i]) { uu[k] = uu[k - 1]; k--; }
+    while (k > 0 && uu[k - 1] > u[i]) {
+      uu[k] = uu[k - 1];
+      k--;
+    }
     uu[k] = u[i];
   }
   for (int i = 0; i < nn; i++) {
@@ -207,7 +214,7 @@ static ldbl ref_eval(ref_kind kind, ldbl beta, ldbl xi, ldbl xip, ldbl om, kern_
     pref = beta * (-2 * g1 * g2 * g2 * Z) / ref_H_u(y);
     break;
   }
-  default: {   /* Z, J form and dI form share the J part */
+  default: { /* Z, J form and dI form share the J part */
     ldbl n1[3] = {u1, u1, y}, n2[3] = {a2, a2, y};
     ldbl n3[4] = {u1, u1, a2, y}, n4[4] = {u1, a2, a2, y};
     Qp = ref_dd(FN_G, 3, n1);
@@ -220,7 +227,7 @@ static ldbl ref_eval(ref_kind kind, ldbl beta, ldbl xi, ldbl xip, ldbl om, kern_
 
   ldbl E;
   if (small) {
-    ldbl ip = 1 / (ref_H_u(x) * tanhl(0.5L * z));            /* ix * itz */
+    ldbl ip = 1 / (ref_H_u(x) * tanhl(0.5L * z)); /* ix * itz */
     E = ip * 0.5L * (Qp + Qq) + 2 * Z * ip * Qpq + 0.5L * (a1 * Qp + a2 * Qq);
   } else {
     ldbl ex = expl(-x), fx = ex / (1 + ex), nz = 1 / expm1l(z);
@@ -229,7 +236,7 @@ static ldbl ref_eval(ref_kind kind, ldbl beta, ldbl xi, ldbl xip, ldbl om, kern_
   }
   ldbl res = pref * E;
 
-  if (kind == RK_SPG_Z) {   /* d/dxi of f(xi): the extra term of the dI form */
+  if (kind == RK_SPG_Z) { /* d/dxi of f(xi): the extra term of the dI form */
     ldbl n5[3] = {u1, a2, y};
     res += beta * beta * (ref_sech2(x) / ref_H_u(x)) * z * ref_dd(FN_G, 3, n5);
   }
@@ -277,8 +284,7 @@ double kref_spg_K(double beta, double xi, double xip, double omega, kern_spg_gam
   if (ref_bad(beta, xi, xip, omega)) return NAN;
   if (isinf(beta)) {
     ldbl a = fabs(xi), b = fabs(xip), W = omega, g1 = g.g1, g2 = g.g2;
-    return (double)(-2 * g1 * g2 * W * (a + b + (1 + g2) * W) /
-                    ((a + b + W) * (b + g2 * W) * (a + (1 + g2) * W)));
+    return (double)(-2 * g1 * g2 * W * (a + b + (1 + g2) * W) / ((a + b + W) * (b + g2 * W) * (a + (1 + g2) * W)));
   }
   return (double)ref_eval(RK_SPG_K, beta, xi, xip, omega, g);
 }

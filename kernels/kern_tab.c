@@ -65,17 +65,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KT_NC     40       /* Taylor coefficients per centre (orders 0..39) */
-#define KT_M      64       /* contour points for the coefficients */
-#define KT_XS     1.0      /* small-x / direct form switch (dimensionless x) */
-#define KT_TG     0.05     /* create-time cluster threshold (spread / (v_min + pi^2)) */
-#define KT_RHO    0.05     /* accept a precomputed centre if max|v - c|/(c + pi^2) <= KT_RHO */
-#define KT_ENEAR  4.0      /* fix-up: nodes r with e_r > KT_ENEAR are expanded about Y */
-#define KT_LAMBDA 1000.0   /* fix-up trigger on the estimated error amplification (K) */
+#define KT_NC       40     /* Taylor coefficients per centre (orders 0..39) */
+#define KT_M        64     /* contour points for the coefficients */
+#define KT_XS       1.0    /* small-x / direct form switch (dimensionless x) */
+#define KT_TG       0.05   /* create-time cluster threshold (spread / (v_min + pi^2)) */
+#define KT_RHO      0.05   /* accept a precomputed centre if max|v - c|/(c + pi^2) <= KT_RHO */
+#define KT_ENEAR    4.0    /* fix-up: nodes r with e_r > KT_ENEAR are expanded about Y */
+#define KT_LAMBDA   1000.0 /* fix-up trigger on the estimated error amplification (K) */
 #define KT_LAMBDA_Z 100.0  /* the same for Z (its small-x combination cancels up to ~9x) */
-#define KT_BLK    256      /* columns per block of the row loops (flag buffer on the stack) */
+#define KT_BLK      256    /* columns per block of the row loops (flag buffer on the stack) */
 
-static const double KT_PI  = 3.14159265358979323846;
+static const double KT_PI = 3.14159265358979323846;
 static const double KT_PI2 = 9.86960440108935861883;
 
 enum { FN_H = 0, FN_G = 1 };
@@ -87,43 +87,56 @@ static inline double kt_min(double a, double b) { return a < b ? a : b; }
 
 /* Row x mode record layout (doubles); SPG appends three fields. */
 enum {
-  RM_P, RM_Q, RM_HP, RM_HQ, RM_HPQ,
-  RM_GP, RM_GQ, RM_GPP, RM_GQQ, RM_GPQ, RM_GPPQ, RM_GPQQ,
-  RM_MP, RM_MQ,             /* m = 1 - tanh(u/2) at u = |z - x|, z + x */
+  RM_P,
+  RM_Q,
+  RM_HP,
+  RM_HQ,
+  RM_HPQ,
+  RM_GP,
+  RM_GQ,
+  RM_GPP,
+  RM_GQQ,
+  RM_GPQ,
+  RM_GPPQ,
+  RM_GPQQ,
+  RM_MP,
+  RM_MQ, /* m = 1 - tanh(u/2) at u = |z - x|, z + x */
   RM_NLMG,
-  RM_HPW = RM_NLMG, RM_HQW, RM_HPQW,
+  RM_HPW = RM_NLMG,
+  RM_HQW,
+  RM_HPQW,
   RM_NSPG
 };
 
 struct kern_tab {
   kern_functional fun;
-  double beta;            /* 1/eV; INFINITY selects T = 0 */
-  int zero_t;             /* beta == INFINITY */
-  int64_t n;              /* size of the row index space (global row indices are < n) */
-  int64_t ncol;           /* number of column energies */
+  double beta;  /* 1/eV; INFINITY selects T = 0 */
+  int zero_t;   /* beta == INFINITY */
+  int64_t n;    /* size of the row index space (global row indices are < n) */
+  int64_t ncol; /* number of column energies */
   int nmodes;
   kern_spg_gammas g;
   /* columns, n entries each (T = 0: only cabs) */
-  double *cabs;           /* |xi_col|, eV (T = 0) */
-  double *cy, *cY;        /* y = beta |xi_col|, Y = y^2 */
-  double *cHY, *cGY;      /* H(Y), G(Y) */
-  double *cmY;            /* m(y) = 1 - tanh(y/2) */
-  double *ciYv;           /* 1/Y (inf for Y = 0) */
-  double *ciy;            /* 1/H(Y) = y / tanh(y/2) */
-  double *ccH, *ccG;      /* n * KT_NC scaled Taylor coefficients c_j (Y + pi^2)^j of H, G about Y */
+  double *cabs;      /* |xi_col|, eV (T = 0) */
+  double *cy, *cY;   /* y = beta |xi_col|, Y = y^2 */
+  double *cHY, *cGY; /* H(Y), G(Y) */
+  double *cmY;       /* m(y) = 1 - tanh(y/2) */
+  double *ciYv;      /* 1/Y (inf for Y = 0) */
+  double *ciy;       /* 1/H(Y) = y / tanh(y/2) */
+  double *ccH, *ccG; /* n * KT_NC scaled Taylor coefficients c_j (Y + pi^2)^j of H, G about Y */
   /* modes, nmodes entries each */
-  double *om;             /* Omega, eV */
-  double *mz, *mZ;        /* z = beta Omega, z^2 */
-  double *mw, *mW;        /* w = gamma2 z, W = w^2 */
-  double *mHW, *mmw;      /* H(W), m(w) */
-  double *mitz, *mnz;     /* 1/tanh(z/2), n(z) = 1/expm1(z) */
+  double *om;         /* Omega, eV */
+  double *mz, *mZ;    /* z = beta Omega, z^2 */
+  double *mw, *mW;    /* w = gamma2 z, W = w^2 */
+  double *mHW, *mmw;  /* H(W), m(w) */
+  double *mitz, *mnz; /* 1/tanh(z/2), n(z) = 1/expm1(z) */
   /* rows: slot s for global row i (slot == NULL: s = i) */
   int64_t nrows;
   int32_t *slot;
-  double *rabs;           /* |xi_row|, eV */
-  double *rx, *rix, *rtx, *rfx, *rsech;  /* x, x/t_x, t_x, f(x), sech^2(x/2) */
-  int stride;             /* RM_NLMG or RM_NSPG */
-  double *rm;             /* nrows * nmodes * stride */
+  double *rabs;                         /* |xi_row|, eV */
+  double *rx, *rix, *rtx, *rfx, *rsech; /* x, x/t_x, t_x, f(x), sech^2(x/2) */
+  int stride;                           /* RM_NLMG or RM_NSPG */
+  double *rm;                           /* nrows * nmodes * stride */
 };
 
 /* ---- scalar special functions (create time) ------------------------------------------ */
@@ -131,7 +144,10 @@ struct kern_tab {
 /* H(u^2) = tanh(u/2)/u, u >= 0. */
 static double kt_H_u(double u)
 {
-  if (u < 1e-4) { double v = u * u; return 0.5 + v * (-1.0 / 24 + v * (1.0 / 240)); }
+  if (u < 1e-4) {
+    double v = u * u;
+    return 0.5 + v * (-1.0 / 24 + v * (1.0 / 240));
+  }
   return tanh(0.5 * u) / u;
 }
 
@@ -157,13 +173,16 @@ static void kt_coeffs(double c, double *cH, double *cG)
 {
   const double R = c + KT_PI2, r = 0.5 * R;
   double cs[KT_M], sn[KT_M], aH[KT_NC], aG[KT_NC];
-  for (int k = 0; k <= KT_M / 4; k++) { cs[k] = cos(2 * KT_PI * k / KT_M); sn[k] = sin(2 * KT_PI * k / KT_M); }
-  for (int k = KT_M / 4 + 1; k < KT_M; k++) {     /* exact quarter-turn rotations */
+  for (int k = 0; k <= KT_M / 4; k++) {
+    cs[k] = cos(2 * KT_PI * k / KT_M);
+    sn[k] = sin(2 * KT_PI * k / KT_M);
+  }
+  for (int k = KT_M / 4 + 1; k < KT_M; k++) { /* exact quarter-turn rotations */
     cs[k] = -sn[k - KT_M / 4];
     sn[k] = cs[k - KT_M / 4];
   }
   for (int j = 0; j < KT_NC; j++) aH[j] = aG[j] = 0;
-  for (int k = 0; k <= KT_M / 2; k++) {     /* F(conj zeta) = conj F(zeta): half the circle */
+  for (int k = 0; k <= KT_M / 2; k++) { /* F(conj zeta) = conj F(zeta): half the circle */
     double complex zeta = c + r * (cs[k] + I * sn[k]);
     double complex s = csqrt(zeta), Hc, Gc;
     if (cabs(s) < 1e-4) {
@@ -171,7 +190,7 @@ static void kt_coeffs(double c, double *cH, double *cG)
       Gc = zeta * Hc;
     } else {
       double complex t = ctanh(0.5 * s);
-      double s2 = creal(s) * creal(s) + cimag(s) * cimag(s);   /* |s| >= 1e-4: no scaling needed */
+      double s2 = creal(s) * creal(s) + cimag(s) * cimag(s); /* |s| >= 1e-4: no scaling needed */
       Hc = t * conj(s) / s2;
       Gc = s * t;
     }
@@ -182,7 +201,7 @@ static void kt_coeffs(double c, double *cH, double *cG)
       aG[j] += wk * (creal(Gc) * cs[m] + cimag(Gc) * sn[m]);
     }
   }
-  double sj = 1.0 / KT_M;                           /* (R/r)^j / M = 2^j / M */
+  double sj = 1.0 / KT_M; /* (R/r)^j / M = 2^j / M */
   for (int j = 0; j < KT_NC; j++) {
     if (cH) cH[j] = aH[j] * sj;
     if (cG) cG[j] = aG[j] * sj;
@@ -213,40 +232,58 @@ static double kt_taylor(const double *co, int k, int nd, const double *d, double
 
 /* Taylor coefficients of H and G about the row node X = x^2, computed on first use and then
  * shared by all modes of the row (groups p ~ q ~ X occur for beta Omega << beta |xi|). */
-typedef struct { double c; int done; double coH[KT_NC], coG[KT_NC]; } kt_lazy;
+typedef struct {
+  double c;
+  int done;
+  double coH[KT_NC], coG[KT_NC];
+} kt_lazy;
 
 /* Candidate expansion centre: precomputed coefficients co, or lazy ones (co == NULL). */
-typedef struct { double c; const double *co; kt_lazy *lazy; } kt_centre;
+typedef struct {
+  double c;
+  const double *co;
+  kt_lazy *lazy;
+} kt_centre;
 
 /* DD of F over sorted nodes v[lo..hi] with values F[], derivatives dF[] (G only, for a
  * repeated pair).  Widest-pair split; Taylor for groups narrower than KT_TG (v + pi^2). */
-static double kt_dd_rec(int fn, const double *v, const double *F, const double *dF,
-                        int lo, int hi, const kt_centre *cand, int ncand)
+static double kt_dd_rec(int fn, const double *v, const double *F, const double *dF, int lo, int hi,
+                        const kt_centre *cand, int ncand)
 {
   if (lo == hi) return F[lo];
   double s = v[hi] - v[lo];
   if (s > KT_TG * (v[lo] + KT_PI2))
-    return (kt_dd_rec(fn, v, F, dF, lo + 1, hi, cand, ncand) -
-            kt_dd_rec(fn, v, F, dF, lo, hi - 1, cand, ncand)) / s;
+    return (kt_dd_rec(fn, v, F, dF, lo + 1, hi, cand, ncand) - kt_dd_rec(fn, v, F, dF, lo, hi - 1, cand, ncand)) / s;
   if (s == 0 && hi == lo + 1 && fn == FN_G) return dF[lo];
   int best = -1;
   double rbest = KT_RHO;
   for (int k = 0; k < ncand; k++) {
     double c = cand[k].c;
     double rr = kt_max(fabs(v[lo] - c), fabs(v[hi] - c)) / (c + KT_PI2);
-    if (rr <= rbest) { rbest = rr; best = k; }
+    if (rr <= rbest) {
+      rbest = rr;
+      best = k;
+    }
   }
   double co[KT_NC], d[4], c;
   const double *cp;
-  if (best >= 0 && !cand[best].co) {           /* lazy centre: compute on first use */
+  if (best >= 0 && !cand[best].co) { /* lazy centre: compute on first use */
     kt_lazy *lz = cand[best].lazy;
-    if (!lz->done) { kt_coeffs(lz->c, lz->coH, lz->coG); lz->done = 1; }
+    if (!lz->done) {
+      kt_coeffs(lz->c, lz->coH, lz->coG);
+      lz->done = 1;
+    }
     c = lz->c;
     cp = (fn == FN_H) ? lz->coH : lz->coG;
-  } else if (best >= 0) { c = cand[best].c; cp = cand[best].co; }
-  else {                               /* no precomputed centre close enough: midpoint */
+  } else if (best >= 0) {
+    c = cand[best].c;
+    cp = cand[best].co;
+  } else { /* no precomputed centre close enough: midpoint */
     c = 0.5 * (v[lo] + v[hi]);
-    if (fn == FN_H) kt_coeffs(c, co, NULL); else kt_coeffs(c, NULL, co);
+    if (fn == FN_H)
+      kt_coeffs(c, co, NULL);
+    else
+      kt_coeffs(c, NULL, co);
     cp = co;
   }
   for (int i = lo; i <= hi; i++) d[i - lo] = v[i] - c;
@@ -254,21 +291,28 @@ static double kt_dd_rec(int fn, const double *v, const double *F, const double *
 }
 
 /* DD of F over nn <= 4 nodes (unsorted) with values and derivatives. */
-static double kt_dd(int fn, int nn, const double *v0, const double *F0, const double *dF0,
-                    const kt_centre *cand, int ncand)
+static double kt_dd(int fn, int nn, const double *v0, const double *F0, const double *dF0, const kt_centre *cand,
+                    int ncand)
 {
   double v[4], F[4], dF[4];
   for (int i = 0; i < nn; i++) {
     int k = i;
-    while (k > 0 && v[k - 1] > v0[i]) { v[k] = v[k - 1]; F[k] = F[k - 1]; dF[k] = dF[k - 1]; k--; }
-    v[k] = v0[i]; F[k] = F0[i]; dF[k] = dF0 ? dF0[i] : 0;
+    while (k > 0 && v[k - 1] > v0[i]) {
+      v[k] = v[k - 1];
+      F[k] = F[k - 1];
+      dF[k] = dF[k - 1];
+      k--;
+    }
+    v[k] = v0[i];
+    F[k] = F0[i];
+    dF[k] = dF0 ? dF0[i] : 0;
   }
   return kt_dd_rec(fn, v, F, dF, 0, nn - 1, cand, ncand);
 }
 
 /* Fill the record of row slot s and mode b; lz holds the row's lazy centre X. */
-static void kt_fill_record(const kern_tab *t, int64_t s, int b, const double *cZH, const double *cZG,
-                           const double *cWH, kt_lazy *lz, double *rec)
+static void kt_fill_record(const kern_tab *t, int64_t s, int b, const double *cZH, const double *cZG, const double *cWH,
+                           kt_lazy *lz, double *rec)
 {
   const double x = t->rx[s], z = t->mz[b];
   const double a1 = z - x, a2 = z + x, u1 = fabs(a1);
@@ -281,18 +325,23 @@ static void kt_fill_record(const kern_tab *t, int64_t s, int b, const double *cZ
   kt_centre cG[2] = {{t->mZ[b], cZG, NULL}, {lz->c, NULL, lz}};
   const int nch = (t->fun == KERN_SPG) ? 3 : 2;
 
-  rec[RM_P] = p; rec[RM_Q] = q;
-  rec[RM_HP] = Hp; rec[RM_HQ] = Hq;
-  rec[RM_GP] = Gp; rec[RM_GQ] = Gq;
-  rec[RM_GPP] = Gpp; rec[RM_GQQ] = Gqq;
-  rec[RM_MP] = kt_m(u1); rec[RM_MQ] = kt_m(a2);
+  rec[RM_P] = p;
+  rec[RM_Q] = q;
+  rec[RM_HP] = Hp;
+  rec[RM_HQ] = Hq;
+  rec[RM_GP] = Gp;
+  rec[RM_GQ] = Gq;
+  rec[RM_GPP] = Gpp;
+  rec[RM_GQQ] = Gqq;
+  rec[RM_MP] = kt_m(u1);
+  rec[RM_MQ] = kt_m(a2);
   {
     double v[2] = {p, q}, F[2] = {Hp, Hq};
     rec[RM_HPQ] = kt_dd(FN_H, 2, v, F, NULL, cH, nch);
   }
   {
     double v[3] = {p, q, q}, F[3] = {Gp, Gq, Gq}, dF[3] = {Gpp, Gqq, Gqq};
-    rec[RM_GPQ]  = kt_dd(FN_G, 2, v, F, dF, cG, 2);
+    rec[RM_GPQ] = kt_dd(FN_G, 2, v, F, dF, cG, 2);
     rec[RM_GPQQ] = kt_dd(FN_G, 3, v, F, dF, cG, 2);
     double v2[3] = {p, p, q}, F2[3] = {Gp, Gp, Gq}, dF2[3] = {Gpp, Gpp, Gqq};
     rec[RM_GPPQ] = kt_dd(FN_G, 3, v2, F2, dF2, cG, 2);
@@ -301,8 +350,8 @@ static void kt_fill_record(const kern_tab *t, int64_t s, int b, const double *cZ
     const double W = t->mW[b], HW = t->mHW[b];
     double v[3] = {p, q, W}, F[3] = {Hp, Hq, HW};
     double vp[2] = {p, W}, Fp[2] = {Hp, HW}, vq[2] = {q, W}, Fq[2] = {Hq, HW};
-    rec[RM_HPW]  = kt_dd(FN_H, 2, vp, Fp, NULL, cH, 3);
-    rec[RM_HQW]  = kt_dd(FN_H, 2, vq, Fq, NULL, cH, 3);
+    rec[RM_HPW] = kt_dd(FN_H, 2, vp, Fp, NULL, cH, 3);
+    rec[RM_HQW] = kt_dd(FN_H, 2, vq, Fq, NULL, cH, 3);
     rec[RM_HPQW] = kt_dd(FN_H, 3, v, F, NULL, cH, 3);
   }
 }
@@ -313,11 +362,32 @@ void kern_tab_destroy(kern_tab **tp)
 {
   if (!tp || !*tp) return;
   kern_tab *t = *tp;
-  free(t->cabs); free(t->cy); free(t->cY); free(t->cHY); free(t->cGY); free(t->cmY); free(t->ciYv);
-  free(t->ciy); free(t->ccH); free(t->ccG);
-  free(t->om); free(t->mz); free(t->mZ); free(t->mw); free(t->mW); free(t->mHW); free(t->mmw);
-  free(t->mitz); free(t->mnz);
-  free(t->slot); free(t->rabs); free(t->rx); free(t->rix); free(t->rtx); free(t->rfx); free(t->rsech);
+  free(t->cabs);
+  free(t->cy);
+  free(t->cY);
+  free(t->cHY);
+  free(t->cGY);
+  free(t->cmY);
+  free(t->ciYv);
+  free(t->ciy);
+  free(t->ccH);
+  free(t->ccG);
+  free(t->om);
+  free(t->mz);
+  free(t->mZ);
+  free(t->mw);
+  free(t->mW);
+  free(t->mHW);
+  free(t->mmw);
+  free(t->mitz);
+  free(t->mnz);
+  free(t->slot);
+  free(t->rabs);
+  free(t->rx);
+  free(t->rix);
+  free(t->rtx);
+  free(t->rfx);
+  free(t->rsech);
   free(t->rm);
   free(t);
   *tp = NULL;
@@ -325,10 +395,9 @@ void kern_tab_destroy(kern_tab **tp)
 
 static double *kt_alloc(size_t n) { return malloc((n ? n : 1) * sizeof(double)); }
 
-int kern_tab_create_rc(kern_functional functional, double beta, int64_t n,
-                       const double *xi_row, int64_t ncol, const double *xi_col,
-                       int nmodes, const double *omega, kern_spg_gammas gam,
-                       int64_t nrows, const int64_t *rows, kern_tab **out)
+int kern_tab_create_rc(kern_functional functional, double beta, int64_t n, const double *xi_row, int64_t ncol,
+                       const double *xi_col, int nmodes, const double *omega, kern_spg_gammas gam, int64_t nrows,
+                       const int64_t *rows, kern_tab **out)
 {
   if (!out) return -1;
   *out = NULL;
@@ -343,13 +412,21 @@ int kern_tab_create_rc(kern_functional functional, double beta, int64_t n,
 
   kern_tab *t = calloc(1, sizeof *t);
   if (!t) return -1;
-  t->fun = functional; t->beta = beta; t->zero_t = isinf(beta) != 0;
-  t->n = n; t->ncol = ncol; t->nmodes = nmodes; t->g = gam; t->nrows = nrows;
+  t->fun = functional;
+  t->beta = beta;
+  t->zero_t = isinf(beta) != 0;
+  t->n = n;
+  t->ncol = ncol;
+  t->nmodes = nmodes;
+  t->g = gam;
+  t->nrows = nrows;
   t->stride = (functional == KERN_SPG) ? RM_NSPG : RM_NLMG;
   const size_t nn = (size_t)ncol, nm = (size_t)nmodes, nr = (size_t)nrows;
   int ok = 1;
 
-  t->om = kt_alloc(nm); t->rabs = kt_alloc(nr); t->cabs = kt_alloc(nn);
+  t->om = kt_alloc(nm);
+  t->rabs = kt_alloc(nr);
+  t->cabs = kt_alloc(nn);
   ok = t->om && t->rabs && t->cabs;
   if (ok && rows) {
     t->slot = malloc(((size_t)n ? (size_t)n : 1) * sizeof(int32_t));
@@ -357,82 +434,123 @@ int kern_tab_create_rc(kern_functional functional, double beta, int64_t n,
     if (ok) {
       for (int64_t k = 0; k < n; k++) t->slot[k] = -1;
       for (int64_t s = 0; s < nrows; s++) {
-        if (rows[s] < 0 || rows[s] >= n) { ok = 0; break; }
+        if (rows[s] < 0 || rows[s] >= n) {
+          ok = 0;
+          break;
+        }
         t->slot[rows[s]] = (int32_t)s;
       }
     }
   }
-  if (!ok) { kern_tab_destroy(&t); return -1; }
+  if (!ok) {
+    kern_tab_destroy(&t);
+    return -1;
+  }
   for (int b = 0; b < nmodes; b++) t->om[b] = omega[b];
   for (int64_t s = 0; s < nrows; s++) t->rabs[s] = fabs(xi_row[rows ? rows[s] : s]);
   for (int64_t k = 0; k < ncol; k++) t->cabs[k] = fabs(xi_col[k]);
-  if (t->zero_t) { *out = t; return 0; }
+  if (t->zero_t) {
+    *out = t;
+    return 0;
+  }
 
-  t->cy = kt_alloc(nn); t->cY = kt_alloc(nn); t->cHY = kt_alloc(nn); t->cGY = kt_alloc(nn);
-  t->cmY = kt_alloc(nn); t->ciYv = kt_alloc(nn); t->ciy = kt_alloc(nn);
-  t->ccH = kt_alloc(nn * KT_NC); t->ccG = kt_alloc(nn * KT_NC);
-  t->mz = kt_alloc(nm); t->mZ = kt_alloc(nm); t->mw = kt_alloc(nm); t->mW = kt_alloc(nm);
-  t->mHW = kt_alloc(nm); t->mmw = kt_alloc(nm);
-  t->mitz = kt_alloc(nm); t->mnz = kt_alloc(nm);
-  t->rx = kt_alloc(nr); t->rix = kt_alloc(nr); t->rtx = kt_alloc(nr); t->rfx = kt_alloc(nr);
+  t->cy = kt_alloc(nn);
+  t->cY = kt_alloc(nn);
+  t->cHY = kt_alloc(nn);
+  t->cGY = kt_alloc(nn);
+  t->cmY = kt_alloc(nn);
+  t->ciYv = kt_alloc(nn);
+  t->ciy = kt_alloc(nn);
+  t->ccH = kt_alloc(nn * KT_NC);
+  t->ccG = kt_alloc(nn * KT_NC);
+  t->mz = kt_alloc(nm);
+  t->mZ = kt_alloc(nm);
+  t->mw = kt_alloc(nm);
+  t->mW = kt_alloc(nm);
+  t->mHW = kt_alloc(nm);
+  t->mmw = kt_alloc(nm);
+  t->mitz = kt_alloc(nm);
+  t->mnz = kt_alloc(nm);
+  t->rx = kt_alloc(nr);
+  t->rix = kt_alloc(nr);
+  t->rtx = kt_alloc(nr);
+  t->rfx = kt_alloc(nr);
   t->rsech = kt_alloc(nr);
   t->rm = kt_alloc(nr * nm * (size_t)t->stride);
   double *cZH = kt_alloc(nm * KT_NC), *cZG = kt_alloc(nm * KT_NC), *cWH = kt_alloc(nm * KT_NC);
-  ok = t->cy && t->cY && t->cHY && t->cGY && t->cmY && t->ciYv && t->ciy && t->ccH && t->ccG &&
-       t->mz && t->mZ && t->mw && t->mW && t->mHW && t->mmw && t->mitz && t->mnz && t->rx && t->rix && t->rtx && t->rfx && t->rsech && t->rm &&
-       cZH && cZG && cWH;
-  if (!ok) { free(cZH); free(cZG); free(cWH); kern_tab_destroy(&t); return -1; }
+  ok = t->cy && t->cY && t->cHY && t->cGY && t->cmY && t->ciYv && t->ciy && t->ccH && t->ccG && t->mz && t->mZ &&
+    t->mw && t->mW && t->mHW && t->mmw && t->mitz && t->mnz && t->rx && t->rix && t->rtx && t->rfx && t->rsech &&
+    t->rm && cZH && cZG && cWH;
+  if (!ok) {
+    free(cZH);
+    free(cZG);
+    free(cWH);
+    kern_tab_destroy(&t);
+    return -1;
+  }
 
   /* per mode */
   for (int b = 0; b < nmodes; b++) {
     double z = beta * omega[b], w = gam.g2 * z;
-    t->mz[b] = z; t->mZ[b] = z * z; t->mw[b] = w; t->mW[b] = w * w;
-    t->mHW[b] = kt_H_u(w); t->mmw[b] = kt_m(w);
+    t->mz[b] = z;
+    t->mZ[b] = z * z;
+    t->mw[b] = w;
+    t->mW[b] = w * w;
+    t->mHW[b] = kt_H_u(w);
+    t->mmw[b] = kt_m(w);
     t->mitz[b] = 1.0 / tanh(0.5 * z);
-    t->mnz[b] = 1.0 / expm1(z);                 /* 0 once expm1 overflows */
+    t->mnz[b] = 1.0 / expm1(z); /* 0 once expm1 overflows */
     kt_coeffs(t->mZ[b], cZH + (size_t)b * KT_NC, cZG + (size_t)b * KT_NC);
     if (functional == KERN_SPG) kt_coeffs(t->mW[b], cWH + (size_t)b * KT_NC, NULL);
   }
-  /* per column state: independent entries, any thread may own any k */
-  #pragma omp parallel for schedule(static)
+/* per column state: independent entries, any thread may own any k */
+#pragma omp parallel for schedule(static)
   for (int64_t k = 0; k < ncol; k++) {
     double y = beta * fabs(xi_col[k]), Y = y * y, H = kt_H_u(y);
-    t->cy[k] = y; t->cY[k] = Y; t->cHY[k] = H; t->cGY[k] = y * tanh(0.5 * y);
-    t->cmY[k] = kt_m(y); t->ciYv[k] = 1.0 / Y; t->ciy[k] = 1.0 / H;
+    t->cy[k] = y;
+    t->cY[k] = Y;
+    t->cHY[k] = H;
+    t->cGY[k] = y * tanh(0.5 * y);
+    t->cmY[k] = kt_m(y);
+    t->ciYv[k] = 1.0 / Y;
+    t->ciy[k] = 1.0 / H;
     kt_coeffs(Y, t->ccH + (size_t)k * KT_NC, t->ccG + (size_t)k * KT_NC);
   }
   /* per row state */
   for (int64_t s = 0; s < nrows; s++) {
     double x = beta * t->rabs[s], e = exp(-x);
-    t->rx[s] = x; t->rix[s] = 1.0 / kt_H_u(x); t->rtx[s] = tanh(0.5 * x);
-    t->rfx[s] = e / (1.0 + e); t->rsech[s] = kt_sech2(x);
+    t->rx[s] = x;
+    t->rix[s] = 1.0 / kt_H_u(x);
+    t->rtx[s] = tanh(0.5 * x);
+    t->rfx[s] = e / (1.0 + e);
+    t->rsech[s] = kt_sech2(x);
   }
-  /* per row x mode: each record written by exactly one iteration; the lazy centre is private
+/* per row x mode: each record written by exactly one iteration; the lazy centre is private
    * to the iteration that owns the row */
-  #pragma omp parallel for schedule(dynamic, 16)
+#pragma omp parallel for schedule(dynamic, 16)
   for (int64_t s = 0; s < nrows; s++) {
     kt_lazy lz;
     lz.c = t->rx[s] * t->rx[s];
     lz.done = 0;
     for (int b = 0; b < nmodes; b++)
-      kt_fill_record(t, s, b, cZH + (size_t)b * KT_NC, cZG + (size_t)b * KT_NC,
-                     cWH + (size_t)b * KT_NC, &lz, t->rm + ((size_t)s * nm + (size_t)b) * (size_t)t->stride);
+      kt_fill_record(t, s, b, cZH + (size_t)b * KT_NC, cZG + (size_t)b * KT_NC, cWH + (size_t)b * KT_NC, &lz,
+                     t->rm + ((size_t)s * nm + (size_t)b) * (size_t)t->stride);
   }
-  free(cZH); free(cZG); free(cWH);
+  free(cZH);
+  free(cZG);
+  free(cWH);
   *out = t;
   return 0;
 }
 
-int kern_tab_create_rows(kern_functional functional, double beta, int64_t n,
-                         const double *xi_row, const double *xi_col,
-                         int nmodes, const double *omega, kern_spg_gammas gam,
-                         int64_t nrows, const int64_t *rows, kern_tab **out)
+int kern_tab_create_rows(kern_functional functional, double beta, int64_t n, const double *xi_row, const double *xi_col,
+                         int nmodes, const double *omega, kern_spg_gammas gam, int64_t nrows, const int64_t *rows,
+                         kern_tab **out)
 {
   return kern_tab_create_rc(functional, beta, n, xi_row, n, xi_col, nmodes, omega, gam, nrows, rows, out);
 }
 
-int kern_tab_create(kern_functional functional, double beta, int64_t n,
-                    const double *xi_row, const double *xi_col,
+int kern_tab_create(kern_functional functional, double beta, int64_t n, const double *xi_row, const double *xi_col,
                     int nmodes, const double *omega, kern_spg_gammas gam, kern_tab **out)
 {
   return kern_tab_create_rows(functional, beta, n, xi_row, xi_col, nmodes, omega, gam, n, NULL, out);
@@ -483,16 +601,16 @@ static inline double kt_amp(double Y, double r, double rinv)
  * rule for G = v H:  H[L,S] = (G[L,S] - H(S)) / L  (L = max(Y,r) >= 4: the subtraction loses
  * at most a factor ~3); below that the plain v-space quotient is used (amplification e). */
 typedef struct {
-  double r;    /* 1/(Y - r) */
-  double e;    /* v-space amplification of a Newton step dividing by (Y - r) */
-  double G1;   /* G[r,Y] */
-  double aG;   /* its error amplification */
-  double H1;   /* H[r,Y] */
-  double aH;   /* its error amplification */
+  double r;  /* 1/(Y - r) */
+  double e;  /* v-space amplification of a Newton step dividing by (Y - r) */
+  double G1; /* G[r,Y] */
+  double aG; /* its error amplification */
+  double H1; /* H[r,Y] */
+  double aH; /* its error amplification */
 } kt_first_t;
 
-static inline kt_first_t kt_first(double y, double Y, double HY, double mY, double iYv,
-                                  double u, double v, double Hr, double mr, double ivr)
+static inline kt_first_t kt_first(double y, double Y, double HY, double mY, double iYv, double u, double v, double Hr,
+                                  double mr, double ivr)
 {
   kt_first_t f;
   const double d = y - u, sm = y + u, r = 1.0 / (d * sm);
@@ -516,11 +634,11 @@ static inline kt_first_t kt_first(double y, double Y, double HY, double mY, doub
  * (at most three steps of amplification <= KT_ENEAR each). */
 typedef struct {
   double Y, FY;
-  const double *co;      /* Taylor coefficients about Y */
-  const double *r;       /* group nodes */
-  const double *sdd;     /* DDs over subsets of the group nodes, by mask */
+  const double *co;  /* Taylor coefficients about Y */
+  const double *r;   /* group nodes */
+  const double *sdd; /* DDs over subsets of the group nodes, by mask */
   unsigned near;
-  unsigned have;         /* cache of Taylor sums by subset mask */
+  unsigned have; /* cache of Taylor sums by subset mask */
   double cache[16];
 } kt_fix;
 
@@ -528,16 +646,20 @@ typedef struct {
  * sum_{m>M} C(m+nd-1, nd-1) rho^m (valid because |c_{k+m}| <= |c_k| / (Y + pi^2)^m for the
  * Stieltjes functions H and G) is below 1e-17; rows: nd = 1..4 offsets, columns: rho <= 1/4,
  * 1/8, 1/16, 1/32, 1/64, 1/256, 1/4096, 1/65536. */
-static const unsigned char KT_TERMS[4][8] = {
-  {28, 18, 14, 11, 9, 7, 4, 3}, {30, 20, 15, 12, 9, 7, 4, 3},
-  {33, 21, 15, 12, 10, 7, 5, 3}, {34, 22, 16, 13, 10, 7, 5, 3}};
+static const unsigned char KT_TERMS[4][8] = {{28, 18, 14, 11, 9, 7, 4, 3},
+                                             {30, 20, 15, 12, 9, 7, 4, 3},
+                                             {33, 21, 15, 12, 10, 7, 5, 3},
+                                             {34, 22, 16, 13, 10, 7, 5, 3}};
 
 /* Taylor sum of kt_taylor with a depth chosen from the actual expansion ratio. */
 static double kt_taylor_adapt(const double *co, int k, int nd, const double *d, double R)
 {
   static const double lim[8] = {0.25, 0.125, 0.0625, 0.03125, 0.015625, 1.0 / 256, 1.0 / 4096, 1.0 / 65536};
   double rho = 0, h[KT_NC], dr[4];
-  for (int i = 0; i < nd; i++) { dr[i] = d[i] / R; rho = kt_max(rho, fabs(dr[i])); }
+  for (int i = 0; i < nd; i++) {
+    dr[i] = d[i] / R;
+    rho = kt_max(rho, fabs(dr[i]));
+  }
   int col = 0;
   while (col < 7 && rho <= lim[col + 1]) col++;
   int mmax = nd ? KT_TERMS[nd - 1][col] : 0;
@@ -560,7 +682,8 @@ static double kt_fix_dd(kt_fix *f, unsigned S)
     if (f->have & (1u << S)) return f->cache[S];
     double d[4];
     int k = 0;
-    for (int i = 0; i < 4; i++) if (S & (1u << i)) d[k++] = f->r[i] - f->Y;
+    for (int i = 0; i < 4; i++)
+      if (S & (1u << i)) d[k++] = f->r[i] - f->Y;
     f->cache[S] = kt_taylor_adapt(f->co, k, k, d, f->Y + KT_PI2);
     f->have |= 1u << S;
     return f->cache[S];
@@ -579,18 +702,25 @@ static unsigned kt_near_mask(double Y, const double *r, int m)
 }
 
 /* Fixed-up value of the H family (K kernels) for one pair: c1 Q(p) + c2 Q(q) + c3 Q(p,q). */
-static double kt_fix_K(const kern_tab *t, const double *rec, int b, int64_t jj,
-                       double c1, double c2, double c3)
+static double kt_fix_K(const kern_tab *t, const double *rec, int b, int64_t jj, double c1, double c2, double c3)
 {
   double r[4] = {rec[RM_P], rec[RM_Q], 0, 0}, sdd[16] = {0};
   const double Y = t->cY[jj];
-  sdd[1] = rec[RM_HP]; sdd[2] = rec[RM_HQ]; sdd[3] = rec[RM_HPQ];
+  sdd[1] = rec[RM_HP];
+  sdd[2] = rec[RM_HQ];
+  sdd[3] = rec[RM_HPQ];
   unsigned Sp = 1u, Sq = 2u, Spq = 3u;
   int m = 2;
   if (t->fun == KERN_SPG) {
-    r[2] = t->mW[b]; m = 3;
-    sdd[4] = t->mHW[b]; sdd[5] = rec[RM_HPW]; sdd[6] = rec[RM_HQW]; sdd[7] = rec[RM_HPQW];
-    Sp = 5u; Sq = 6u; Spq = 7u;
+    r[2] = t->mW[b];
+    m = 3;
+    sdd[4] = t->mHW[b];
+    sdd[5] = rec[RM_HPW];
+    sdd[6] = rec[RM_HQW];
+    sdd[7] = rec[RM_HPQW];
+    Sp = 5u;
+    Sq = 6u;
+    Spq = 7u;
   }
   kt_fix f = {Y, t->cHY[jj], t->ccH + (size_t)jj * KT_NC, r, sdd, kt_near_mask(Y, r, m), 0, {0}};
   double v = c1 * kt_fix_dd(&f, Sp) + c2 * kt_fix_dd(&f, Sq);
@@ -599,13 +729,14 @@ static double kt_fix_K(const kern_tab *t, const double *rec, int b, int64_t jj,
 }
 
 /* Fixed-up value of the G family (Z kernels): nodes p, p, q, q (bits 0,1 = p; 2,3 = q). */
-static double kt_fix_Z(const kern_tab *t, const double *rec, int64_t jj,
-                       double c1, double c2, double c3, double ex)
+static double kt_fix_Z(const kern_tab *t, const double *rec, int64_t jj, double c1, double c2, double c3, double ex)
 {
   double r[4] = {rec[RM_P], rec[RM_P], rec[RM_Q], rec[RM_Q]}, sdd[16] = {0};
   const double Y = t->cY[jj];
-  sdd[1] = sdd[2] = rec[RM_GP];  sdd[4] = sdd[8] = rec[RM_GQ];
-  sdd[3] = rec[RM_GPP];          sdd[12] = rec[RM_GQQ];
+  sdd[1] = sdd[2] = rec[RM_GP];
+  sdd[4] = sdd[8] = rec[RM_GQ];
+  sdd[3] = rec[RM_GPP];
+  sdd[12] = rec[RM_GQQ];
   sdd[5] = sdd[6] = sdd[9] = sdd[10] = rec[RM_GPQ];
   sdd[7] = sdd[11] = rec[RM_GPPQ];
   sdd[13] = sdd[14] = rec[RM_GPQQ];
@@ -620,9 +751,9 @@ static double kt_fix_Z(const kern_tab *t, const double *rec, int64_t jj,
  * out[b*ldo + c] = K_b, unit weights, a unused); PM is a literal so each caller gets its own
  * specialised copy. */
 #define KT_W(abb, c) (PM ? 1.0 : (abb)[c])
-static inline __attribute__((always_inline))
-void kt_K_row(const kern_tab *t, int64_t i, int nc, const int64_t *j,
-              const double *a, int lda, double *out, int64_t ldo, const int PM)
+static inline __attribute__((always_inline)) void kt_K_row(const kern_tab *t, int64_t i, int nc, const int64_t *j,
+                                                           const double *a, int lda, double *out, int64_t ldo,
+                                                           const int PM)
 {
   for (int b = 0; b < (PM ? t->nmodes : 1); b++)
     for (int c = 0; c < nc; c++) out[(size_t)b * (size_t)ldo + c] = 0;
@@ -635,15 +766,14 @@ void kt_K_row(const kern_tab *t, int64_t i, int nc, const int64_t *j,
       const double W = t->om[b], *ab = PM ? NULL : a + (size_t)b * (size_t)lda;
       double *o = PM ? out + (size_t)b * (size_t)ldo : out;
       if (t->fun == KERN_LMG) {
-        #pragma omp simd
-        for (int c = 0; c < nc; c++)
-          o[c] += KT_W(ab, c) * (-2.0 / (ax + t->cabs[j[c]] + W));
+#pragma omp simd
+        for (int c = 0; c < nc; c++) o[c] += KT_W(ab, c) * (-2.0 / (ax + t->cabs[j[c]] + W));
       } else {
-        #pragma omp simd
+#pragma omp simd
         for (int c = 0; c < nc; c++) {
           double ay = t->cabs[j[c]];
-          o[c] += KT_W(ab, c) * (-2.0 * g1 * g2 * W * (ax + ay + (1 + g2) * W) /
-                             ((ax + ay + W) * (ay + g2 * W) * (ax + (1 + g2) * W)));
+          o[c] += KT_W(ab, c) *
+            (-2.0 * g1 * g2 * W * (ax + ay + (1 + g2) * W) / ((ax + ay + W) * (ay + g2 * W) * (ax + (1 + g2) * W)));
         }
       }
     }
@@ -661,8 +791,12 @@ void kt_K_row(const kern_tab *t, int64_t i, int nc, const int64_t *j,
     unsigned char flag[KT_BLK];
     for (int c = 0; c < cn; c++) {
       const int64_t jj = jb[c];
-      ly[c] = t->cy[jj]; lY[c] = t->cY[jj]; lHY[c] = t->cHY[jj];
-      lmY[c] = t->cmY[jj]; liYv[c] = t->ciYv[jj]; liy[c] = t->ciy[jj];
+      ly[c] = t->cy[jj];
+      lY[c] = t->cY[jj];
+      lHY[c] = t->cHY[jj];
+      lmY[c] = t->cmY[jj];
+      liYv[c] = t->ciYv[jj];
+      liy[c] = t->ciy[jj];
     }
     for (int b = 0; b < t->nmodes; b++) {
       const double *rec = t->rm + ((size_t)s * (size_t)t->nmodes + (size_t)b) * (size_t)t->stride;
@@ -678,13 +812,13 @@ void kt_K_row(const kern_tab *t, int64_t i, int nc, const int64_t *j,
       if (!small) c3 = 0;
       int nbad = 0;
       if (!spg) {
-        /* LMG: value = iy [c1 H[p,Y] + c2 H[q,Y] + c3 H[p,q,Y]] */
-        #pragma omp simd reduction(+:nbad)
+/* LMG: value = iy [c1 H[p,Y] + c2 H[q,Y] + c3 H[p,q,Y]] */
+#pragma omp simd reduction(+ : nbad)
         for (int c = 0; c < cn; c++) {
           const double y = ly[c], Y = lY[c], HY = lHY[c], mY = lmY[c], iYv = liYv[c];
           const kt_first_t P = kt_first(y, Y, HY, mY, iYv, up, p, Hp, mp, ipv);
           const kt_first_t Q = kt_first(y, Y, HY, mY, iYv, uq, q, Hq, mq, iqv);
-          const double A = Q.aH * P.e, B = P.aH * Q.e;   /* two Newton orders for H[p,q,Y] */
+          const double A = Q.aH * P.e, B = P.aH * Q.e; /* two Newton orders for H[p,q,Y] */
           const double Hpqy = A <= B ? (Q.H1 - Hpq) * P.r : (P.H1 - Hpq) * Q.r;
           const double v = c1 * P.H1 + c2 * Q.H1 + (small ? c3 * Hpqy : 0.0);
           const double amp = kt_max(kt_max(P.aH, Q.aH), small ? kt_min(A, B) : 1.0);
@@ -697,7 +831,7 @@ void kt_K_row(const kern_tab *t, int64_t i, int nc, const int64_t *j,
         /* SPG: value = iy [c1 H[p,W,Y] + c2 H[q,W,Y] + c3 H[p,q,W,Y]]; W = (gamma2 z)^2 */
         const double w = t->mw[b], W = t->mW[b], HW = t->mHW[b], mw = t->mmw[b], iWv = 1.0 / W;
         const double HpW = rec[RM_HPW], HqW = rec[RM_HQW], HpqW = rec[RM_HPQW];
-        #pragma omp simd reduction(+:nbad)
+#pragma omp simd reduction(+ : nbad)
         for (int c = 0; c < cn; c++) {
           const double y = ly[c], Y = lY[c], HY = lHY[c], mY = lmY[c], iYv = liYv[c];
           const kt_first_t P = kt_first(y, Y, HY, mY, iYv, up, p, Hp, mp, ipv);
@@ -726,8 +860,7 @@ void kt_K_row(const kern_tab *t, int64_t i, int nc, const int64_t *j,
   }
 }
 
-void kern_K_row(const kern_tab *t, int64_t i, int nc, const int64_t *j,
-                const double *a, int lda, double *out)
+void kern_K_row(const kern_tab *t, int64_t i, int nc, const int64_t *j, const double *a, int lda, double *out)
 {
   kt_K_row(t, i, nc, j, a, lda, out, 0, 0);
 }
@@ -739,9 +872,9 @@ void kern_K_row_modes(const kern_tab *t, int64_t i, int nc, const int64_t *j, do
 
 /* Body of kern_Z_row (PM = 0: returns sum_c wcol[c] sum_b a[b][c] Z_b) and kern_Z_row_modes
  * (PM = 1: out[b*ldo + c] = Z_b, unit weights, a and wcol unused). */
-static inline __attribute__((always_inline))
-double kt_Z_row(const kern_tab *t, int64_t i, int nc, const int64_t *j,
-                const double *a, int lda, const double *wcol, double *out, int64_t ldo, const int PM)
+static inline __attribute__((always_inline)) double kt_Z_row(const kern_tab *t, int64_t i, int nc, const int64_t *j,
+                                                             const double *a, int lda, const double *wcol, double *out,
+                                                             int64_t ldo, const int PM)
 {
   const int64_t s = kt_slot(t, i);
   if (PM)
@@ -756,13 +889,13 @@ double kt_Z_row(const kern_tab *t, int64_t i, int nc, const int64_t *j,
       const double W = t->om[b], *ab = PM ? NULL : a + (size_t)b * (size_t)lda;
       if (PM) {
         double *o = out + (size_t)b * (size_t)ldo;
-        #pragma omp simd
+#pragma omp simd
         for (int c = 0; c < nc; c++) {
           double d = ax + t->cabs[j[c]] + W;
           o[c] = -1.0 / (d * d);
         }
       } else {
-        #pragma omp simd reduction(+:sum)
+#pragma omp simd reduction(+ : sum)
         for (int c = 0; c < nc; c++) {
           double d = ax + t->cabs[j[c]] + W;
           sum += wcol[c] * ab[c] * (-1.0 / (d * d));
@@ -775,7 +908,7 @@ double kt_Z_row(const kern_tab *t, int64_t i, int nc, const int64_t *j,
   const double x = t->rx[s];
   const int small = x < KT_XS, dI = (t->fun == KERN_SPG);
   const double b2 = t->beta * t->beta;
-  for (int c0 = 0; c0 < nc; c0 += KT_BLK) {     /* column blocks outer, as in kern_K_row */
+  for (int c0 = 0; c0 < nc; c0 += KT_BLK) { /* column blocks outer, as in kern_K_row */
     const int cn = (nc - c0) < KT_BLK ? (nc - c0) : KT_BLK;
     const int64_t *jb = j + c0;
     const double *wb = PM ? NULL : wcol + c0;
@@ -783,8 +916,11 @@ double kt_Z_row(const kern_tab *t, int64_t i, int nc, const int64_t *j,
     unsigned char flag[KT_BLK];
     for (int c = 0; c < cn; c++) {
       const int64_t jj = jb[c];
-      ly[c] = t->cy[jj]; lY[c] = t->cY[jj]; lHY[c] = t->cHY[jj];
-      lmY[c] = t->cmY[jj]; liYv[c] = t->ciYv[jj];
+      ly[c] = t->cy[jj];
+      lY[c] = t->cY[jj];
+      lHY[c] = t->cHY[jj];
+      lmY[c] = t->cmY[jj];
+      liYv[c] = t->ciYv[jj];
     }
     for (int b = 0; b < t->nmodes; b++) {
       const double *rec = t->rm + ((size_t)s * (size_t)t->nmodes + (size_t)b) * (size_t)t->stride;
@@ -800,8 +936,8 @@ double kt_Z_row(const kern_tab *t, int64_t i, int nc, const int64_t *j,
       /* dI form: + beta^2 (x/t_x) sech^2(x/2) z G[p,q,Y] */
       const double ex = dI ? b2 * t->rix[s] * t->rsech[s] * z : 0.0;
       int nbad = 0;
-      /* value = c1 G[p,p,Y] + c2 G[q,q,Y] + c3 (G[p,p,q,Y] + G[p,q,q,Y]) + ex G[p,q,Y] */
-      #pragma omp simd reduction(+:nbad)
+/* value = c1 G[p,p,Y] + c2 G[q,q,Y] + c3 (G[p,p,q,Y] + G[p,q,q,Y]) + ex G[p,q,Y] */
+#pragma omp simd reduction(+ : nbad)
       for (int c = 0; c < cn; c++) {
         const double y = ly[c], Y = lY[c], HY = lHY[c], mY = lmY[c], iYv = liYv[c];
         const kt_first_t P = kt_first(y, Y, HY, mY, iYv, up, p, Hp, mp, ipv);
@@ -827,15 +963,16 @@ double kt_Z_row(const kern_tab *t, int64_t i, int nc, const int64_t *j,
       if (nbad)
         for (int c = 0; c < cn; c++)
           if (flag[c]) val[c] = (PM ? 1.0 : wb[c] * abb[c]) * kt_fix_Z(t, rec, jb[c], c1, c2, c3, ex);
-      if (PM) memcpy(out + (size_t)b * (size_t)ldo + c0, val, sizeof(double) * (size_t)cn);
-      else for (int c = 0; c < cn; c++) sum += val[c];
+      if (PM)
+        memcpy(out + (size_t)b * (size_t)ldo + c0, val, sizeof(double) * (size_t)cn);
+      else
+        for (int c = 0; c < cn; c++) sum += val[c];
     }
   }
   return sum;
 }
 
-double kern_Z_row(const kern_tab *t, int64_t i, int nc, const int64_t *j,
-                  const double *a, int lda, const double *wcol)
+double kern_Z_row(const kern_tab *t, int64_t i, int nc, const int64_t *j, const double *a, int lda, const double *wcol)
 {
   return kt_Z_row(t, i, nc, j, a, lda, wcol, NULL, 0, 0);
 }

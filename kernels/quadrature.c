@@ -10,7 +10,11 @@ void agape_gauss_legendre(int n, double *x, double *w)
     double z = cos(pi * (i + 0.75) / (n + 0.5)), pp = 0;
     for (int it = 0; it < 100; it++) {
       double p1 = 1, p2 = 0;
-      for (int j = 1; j <= n; j++) { double p3 = p2; p2 = p1; p1 = ((2 * j - 1) * z * p2 - (j - 1) * p3) / j; }
+      for (int j = 1; j <= n; j++) {
+        double p3 = p2;
+        p2 = p1;
+        p1 = ((2 * j - 1) * z * p2 - (j - 1) * p3) / j;
+      }
       pp = n * (z * p1 - p2) / (z * z - 1);
       double dz = p1 / pp;
       z -= dz;

@@ -10,7 +10,7 @@
 #include "agape/stop.h"
 #include "agape/epw.h"
 
-#define CH 256                   /* columns per chunk */
+#define CH 256 /* columns per chunk */
 
 /* EPW data: add the coupling c of phonon ph (eV^2) to the frequency-node row r (nmodes) on its
  * two nodes (material.h); a phonon without coupling adds nothing. */
@@ -35,27 +35,31 @@ static void epw_row(const agape_material *m, int64_t i, double *erow, int sign)
   for (int64_t x = e->row_ptr[i]; x < e->row_ptr[i + 1]; x++) {
     double *r = erow + (size_t)e->col[x] * nm;
     int b = m->ph_node[e->ph[x]];
-    if (!sign) { if (b >= 0) { r[b] = 0; if (b + 1 < nm) r[b + 1] = 0; } }
-    else epw_node_add(m, e->ph[x], wq * e->g2[x] / e->s_wk[e->col[x]], r);
+    if (!sign) {
+      if (b >= 0) {
+        r[b] = 0;
+        if (b + 1 < nm) r[b + 1] = 0;
+      }
+    } else
+      epw_node_add(m, e->ph[x], wq * e->g2[x] / e->s_wk[e->col[x]], r);
   }
 }
 
 /* Fill the coupling array A (nmodes x nc, lda = CH) for row i and columns j[0..nc);
  * tmp is scratch of nmodes x CH doubles; erow: EPW data, the row filled by epw_row. */
-static void pair_couplings(const agape_states *st, const agape_material *m, int64_t i,
-                           int nc, const int64_t *j, double *A, double *tmp, const double *erow)
+static void pair_couplings(const agape_states *st, const agape_material *m, int64_t i, int nc, const int64_t *j,
+                           double *A, double *tmp, const double *erow)
 {
   int c0 = 0;
   if (i < st->n_mc) {
-    while (c0 < nc && j[c0] < st->n_mc) c0++;      /* columns are increasing */
+    while (c0 < nc && j[c0] < st->n_mc) c0++; /* columns are increasing */
     if (c0 > 0 && erow) {
       const int nm = m->nmodes;
       for (int c = 0; c < c0; c++)
         for (int b = 0; b < nm; b++) A[(size_t)b * CH + c] = erow[(size_t)j[c] * nm + b];
     } else if (c0 > 0) {
       xb12_g2_row(m->model, st->feat, i, c0, j, tmp);
-      for (int b = 0; b < m->nmodes; b++)
-        memcpy(A + (size_t)b * CH, tmp + (size_t)b * c0, sizeof(double) * c0);
+      for (int b = 0; b < m->nmodes; b++) memcpy(A + (size_t)b * CH, tmp + (size_t)b * c0, sizeof(double) * c0);
     }
   }
   for (int b = 0; b < m->nmodes; b++) {
@@ -80,8 +84,7 @@ static void epw_fs_weights(const agape_states *st, agape_material *m)
     }
 }
 
-agape_err agape_assembly_couplings(const agape_par *par, const agape_dist *d,
-                                   const agape_states *st, agape_material *m)
+agape_err agape_assembly_couplings(const agape_par *par, const agape_dist *d, const agape_states *st, agape_material *m)
 {
   if (m->kind == MATK_EPW && m->ph_node) {
     epw_fs_weights(st, m);
@@ -111,12 +114,13 @@ agape_err agape_assembly_couplings(const agape_par *par, const agape_dist *d,
   int fail = !acc || !S || !part || !cf || !emode || !er || !erp;
   if (!fail) {
     xb12_sep_entries(m->model, emode, er, erp, cf);
-    #pragma omp parallel reduction(|:fail)
+#pragma omp parallel reduction(| : fail)
     {
       double *phi = malloc(sizeof(double) * nfun);
-      if (!phi) fail = 1;
+      if (!phi)
+        fail = 1;
       else {
-        #pragma omp for schedule(dynamic, 1)
+#pragma omp for schedule(dynamic, 1)
         for (int64_t k = 0; k < nblk; k++) {
           double *pk = part + (size_t)k * nfun;
           for (int64_t i = k * FSB; i < (k + 1) * FSB && i < st->n_mc; i++) {
@@ -132,8 +136,16 @@ agape_err agape_assembly_couplings(const agape_par *par, const agape_dist *d,
       for (int r = 0; r < nfun; r++) S[r] += part[(size_t)k * nfun + r];
     for (int e = 0; e < nent; e++) acc[emode[e]] += cf[e] * S[er[e]] * S[erp[e]];
   }
-  free(S); free(part); free(cf); free(emode); free(er); free(erp);
-  if ((fail = agape_par_agree(par, fail ? AGAPE_ERR_NOMEM : AGAPE_OK))) { free(acc); return AGAPE_ERR_NOMEM; }
+  free(S);
+  free(part);
+  free(cf);
+  free(emode);
+  free(er);
+  free(erp);
+  if ((fail = agape_par_agree(par, fail ? AGAPE_ERR_NOMEM : AGAPE_OK))) {
+    free(acc);
+    return AGAPE_ERR_NOMEM;
+  }
   m->dos0 = st->dos0;
   double lam = 0, lg = 0;
   for (int b = 0; b < nm; b++) {
@@ -153,28 +165,32 @@ agape_err agape_assembly_couplings(const agape_par *par, const agape_dist *d,
  * (kernels.h, column interpolation). */
 typedef struct {
   int interp;
-  kern_tab *tk, *tz;               /* exact: K and Z tables (tz may equal tk) */
-  kern_cgrid *cg;                  /* interp: the column-energy grid */
-  kern_tab *tn;                    /* interp: own rows against the grid nodes */
-  int nn;                          /* interp: number of nodes */
-  int32_t *offk, *offz;            /* interp: [n] node offsets of K and Z columns (offz may equal offk) */
-  double *Lk, *Lz;                 /* interp: [n * KERN_CI_NP] Lagrange weights */
+  kern_tab *tk, *tz;    /* exact: K and Z tables (tz may equal tk) */
+  kern_cgrid *cg;       /* interp: the column-energy grid */
+  kern_tab *tn;         /* interp: own rows against the grid nodes */
+  int nn;               /* interp: number of nodes */
+  int32_t *offk, *offz; /* interp: [n] node offsets of K and Z columns (offz may equal offk) */
+  double *Lk, *Lz;      /* interp: [n * KERN_CI_NP] Lagrange weights */
 } build_eval;
 
 static void build_eval_free(build_eval *e)
 {
   if (e->tz && e->tz != e->tk) kern_tab_destroy(&e->tz);
   kern_tab_destroy(&e->tk);
-  if (e->offz != e->offk) { free(e->offz); free(e->Lz); }
-  free(e->offk); free(e->Lk);
+  if (e->offz != e->offk) {
+    free(e->offz);
+    free(e->Lz);
+  }
+  free(e->offk);
+  free(e->Lk);
   kern_tab_destroy(&e->tn);
   kern_cgrid_destroy(&e->cg);
 }
 
 /* Set up e for one build. xk: column energies of K (xi or E^gamma); Z always uses xi. */
 static agape_err build_eval_init(build_eval *e, int interp, const agape_dist *d, const agape_states *st,
-                                 const agape_material *m, double beta, kern_functional fun,
-                                 kern_spg_gammas gam, const double *xk, int want_K, int want_z)
+                                 const agape_material *m, double beta, kern_functional fun, kern_spg_gammas gam,
+                                 const double *xk, int want_K, int want_z)
 {
   const int64_t n = st->n;
   const int nm = m->nmodes;
@@ -182,12 +198,13 @@ static agape_err build_eval_init(build_eval *e, int interp, const agape_dist *d,
   e->interp = interp;
   if (!interp) {
     /* per-row table data only for this rank's rows */
-    if (want_K && kern_tab_create_rows(fun, beta, n, st->xi, xk, nm, m->omega, gam,
-                                       d->mloc, d->grow, &e->tk) != 0) return AGAPE_ERR_NOMEM;
+    if (want_K && kern_tab_create_rows(fun, beta, n, st->xi, xk, nm, m->omega, gam, d->mloc, d->grow, &e->tk) != 0)
+      return AGAPE_ERR_NOMEM;
     if (want_z) {
-      if (want_K && xk == st->xi) e->tz = e->tk;
-      else if (kern_tab_create_rows(fun, beta, n, st->xi, st->xi, nm, m->omega, gam,
-                                    d->mloc, d->grow, &e->tz) != 0) return AGAPE_ERR_NOMEM;
+      if (want_K && xk == st->xi)
+        e->tz = e->tk;
+      else if (kern_tab_create_rows(fun, beta, n, st->xi, st->xi, nm, m->omega, gam, d->mloc, d->grow, &e->tz) != 0)
+        return AGAPE_ERR_NOMEM;
     }
     return AGAPE_OK;
   }
@@ -200,21 +217,22 @@ static agape_err build_eval_init(build_eval *e, int interp, const agape_dist *d,
   e->nn = kern_cgrid_nnodes(e->cg);
   if (kern_cgrid_locate(e->cg, n, xk, e->offk, e->Lk) != 0)
     return agape_error(AGAPE_ERR_NUMERIC, "column energy outside the interpolation grid");
-  e->offz = e->offk; e->Lz = e->Lk;
+  e->offz = e->offk;
+  e->Lz = e->Lk;
   if (want_z && xk != st->xi) {
     e->offz = malloc(sizeof(int32_t) * (size_t)n);
     e->Lz = malloc(sizeof(double) * (size_t)n * KERN_CI_NP);
     if (!e->offz || !e->Lz) return AGAPE_ERR_NOMEM;
     (void)kern_cgrid_locate(e->cg, n, st->xi, e->offz, e->Lz);
   }
-  if (kern_tab_create_rc(fun, beta, n, st->xi, e->nn, kern_cgrid_nodes(e->cg), nm, m->omega, gam,
-                         d->mloc, d->grow, &e->tn) != 0) return AGAPE_ERR_NOMEM;
+  if (kern_tab_create_rc(fun, beta, n, st->xi, e->nn, kern_cgrid_nodes(e->cg), nm, m->omega, gam, d->mloc, d->grow,
+                         &e->tn) != 0)
+    return AGAPE_ERR_NOMEM;
   return AGAPE_OK;
 }
 
-agape_err agape_assembly_build(const agape_par *par, const agape_dist *d,
-                               const agape_states *st, const agape_material *m,
-                               double T, kern_functional fun, kern_spg_gammas gam,
+agape_err agape_assembly_build(const agape_par *par, const agape_dist *d, const agape_states *st,
+                               const agape_material *m, double T, kern_functional fun, kern_spg_gammas gam,
                                const double *xi_col, int interp, float *K, double *z)
 {
   const int64_t n = st->n;
@@ -222,7 +240,7 @@ agape_err agape_assembly_build(const agape_par *par, const agape_dist *d,
 
   if (m->kind == MATK_SQUARE_WELL) {
     if (K) {
-      #pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static)
       for (int64_t li = 0; li < d->mloc; li++) {
         int64_t i = d->grow[li];
         int in_i = fabs(st->xi[i]) < m->sw_omega_D;
@@ -232,7 +250,7 @@ agape_err agape_assembly_build(const agape_par *par, const agape_dist *d,
         }
       }
     }
-    return AGAPE_OK;   /* Z = 0 */
+    return AGAPE_OK; /* Z = 0 */
   }
 
   const double beta = T > 0 ? 1.0 / (AGAPE_K_B * T) : INFINITY;
@@ -242,7 +260,7 @@ agape_err agape_assembly_build(const agape_par *par, const agape_dist *d,
   agape_err err = build_eval_init(&e, interp && nm > 0, d, st, m, beta, fun, gam, xk, K != NULL, z != NULL);
   const int nn = e.nn;
   int fail = 0;
-  #pragma omp parallel reduction(|:fail) if (!err)
+#pragma omp parallel reduction(| : fail) if (!err)
   {
     double *A = malloc(sizeof(double) * (size_t)nm * CH);
     double *tmp = malloc(sizeof(double) * (size_t)nm * CH);
@@ -254,14 +272,14 @@ agape_err agape_assembly_build(const agape_par *par, const agape_dist *d,
     const size_t tb = ((sizeof(double) * (size_t)nm * nn + 63) / 64) * 64;
     double *TK = e.interp ? aligned_alloc(64, tb) : NULL, *TZ = e.interp ? aligned_alloc(64, tb) : NULL;
     int64_t *jn = e.interp ? malloc(sizeof(int64_t) * (size_t)nn) : NULL;
-    if (err || !A || !tmp || !out || !wc || (e.interp && (!TK || !TZ || !jn))
-        || (m->kind == MATK_EPW && !erow)) fail = !err;
+    if (err || !A || !tmp || !out || !wc || (e.interp && (!TK || !TZ || !jn)) || (m->kind == MATK_EPW && !erow))
+      fail = !err;
     else {
       for (int q = 0; q < nn; q++) jn[q] = q;
-      #pragma omp for schedule(dynamic, 2)
+#pragma omp for schedule(dynamic, 2)
       for (int64_t li = 0; li < d->mloc; li++) {
         agape_stop_fault("kernel_row");
-        if (agape_stop_pending()) continue;    /* a stop request: the build is abandoned */
+        if (agape_stop_pending()) continue; /* a stop request: the build is abandoned */
         int64_t i = d->grow[li];
         if (e.interp && K) kern_K_row_modes(e.tn, i, nn, jn, TK, nn);
         if (e.interp && z) kern_Z_row_modes(e.tn, i, nn, jn, TZ, nn);
@@ -273,8 +291,10 @@ agape_err agape_assembly_build(const agape_par *par, const agape_dist *d,
           const int64_t *j = d->gcol + lc0;
           pair_couplings(st, m, i, nc, j, A, tmp, er);
           if (K) {
-            if (e.interp) kern_ci_K_row(nm, TK, nn, e.offk, e.Lk, nc, j, A, CH, out);
-            else kern_K_row(e.tk, i, nc, j, A, CH, out);
+            if (e.interp)
+              kern_ci_K_row(nm, TK, nn, e.offk, e.Lk, nc, j, A, CH, out);
+            else
+              kern_K_row(e.tk, i, nc, j, A, CH, out);
             float *row = K + li * d->nloc + lc0;
             for (int c = 0; c < nc; c++) row[c] = (float)out[c];
           }
@@ -288,12 +308,19 @@ agape_err agape_assembly_build(const agape_par *par, const agape_dist *d,
         if (er) epw_row(m, i, erow, 0);
       }
     }
-    free(A); free(tmp); free(out); free(wc); free(TK); free(TZ); free(jn); free(erow);
+    free(A);
+    free(tmp);
+    free(out);
+    free(wc);
+    free(TK);
+    free(TZ);
+    free(jn);
+    free(erow);
   }
   if (fail) err = AGAPE_ERR_NOMEM;
   build_eval_free(&e);
   err = agape_par_agree(par, err);
-  if (!err && agape_stop_agreed(par)) err = AGAPE_STOPPED;   /* every rank skipped or finished */
+  if (!err && agape_stop_agreed(par)) err = AGAPE_STOPPED; /* every rank skipped or finished */
   if (!err && z) agape_par_sum(par, z, n);
   return err;
 }

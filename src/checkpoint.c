@@ -46,7 +46,8 @@ static int ck_put_str(hid_t f, const char *name, const char *v)
   hid_t t = H5Tcopy(H5T_C_S1), sp = H5Screate(H5S_SCALAR), a = -1;
   int rc = -1;
   if (t >= 0 && sp >= 0 && H5Tset_size(t, H5T_VARIABLE) >= 0 &&
-      (a = H5Acreate2(f, name, t, sp, H5P_DEFAULT, H5P_DEFAULT)) >= 0 && H5Awrite(a, t, &v) >= 0) rc = 0;
+      (a = H5Acreate2(f, name, t, sp, H5P_DEFAULT, H5P_DEFAULT)) >= 0 && H5Awrite(a, t, &v) >= 0)
+    rc = 0;
   if (a >= 0) H5Aclose(a);
   if (sp >= 0) H5Sclose(sp);
   if (t >= 0) H5Tclose(t);
@@ -59,8 +60,7 @@ static int ck_write_file(const char *tmp, const char *fingerprint, const char *r
   if (f < 0) return -1;
   const hsize_t n = (hsize_t)c->n;
   const agape_anderson *a = c->mix;
-  int head[8] = {CKPT_FORMAT, c->ntemps, c->nj, c->ndone, c->outer, c->iters_done,
-                 a ? a->depth : 0, 0};
+  int head[8] = {CKPT_FORMAT, c->ntemps, c->nj, c->ndone, c->outer, c->iters_done, a ? a->depth : 0, 0};
   int mixs[3] = {a ? a->hist : 0, a ? a->head : 0, a ? a->have : 0};
   int64_t nn = c->n;
   char when[64];
@@ -109,14 +109,15 @@ static int ck_write_file(const char *tmp, const char *fingerprint, const char *r
   return rc == 0 ? 0 : -1;
 }
 
-agape_err agape_ckpt_write(const agape_par *par, const char *path, const char *fingerprint,
-                           const char *reason, const agape_ckpt *c)
+agape_err agape_ckpt_write(const agape_par *par, const char *path, const char *fingerprint, const char *reason,
+                           const agape_ckpt *c)
 {
   if (par->rank != 0) return AGAPE_OK;
   char tmp[AGAPE_PATH_MAX + 32], prev[AGAPE_PATH_MAX + 8];
   snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
   snprintf(prev, sizeof prev, "%s.prev", path);
-  H5E_auto2_t of; void *od;
+  H5E_auto2_t of;
+  void *od;
   H5Eget_auto2(H5E_DEFAULT, &of, &od);
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
   int wrc = ck_write_file(tmp, fingerprint, reason, c);
@@ -178,7 +179,11 @@ static hid_t ck_open(const char *path)
   hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
   if (f < 0) return -1;
   char *c = NULL;
-  if (ck_get_str(f, "complete", &c) != 0 || strcmp(c, "yes") != 0) { free(c); H5Fclose(f); return -1; }
+  if (ck_get_str(f, "complete", &c) != 0 || strcmp(c, "yes") != 0) {
+    free(c);
+    H5Fclose(f);
+    return -1;
+  }
   free(c);
   return f;
 }
@@ -192,18 +197,20 @@ static void ck_first_diff(const char *a, const char *b, char *out, size_t cap)
       snprintf(out, cap, "the checkpoint has '%.*s', the deck '%.*s'", (int)la, a, (int)lb, b);
       return;
     }
-    a += la + (a[la] == '\n'); b += lb + (b[lb] == '\n');
+    a += la + (a[la] == '\n');
+    b += lb + (b[lb] == '\n');
   }
   snprintf(out, cap, "(no line differs)");
 }
 
-agape_err agape_ckpt_find(const agape_par *par, const char *path, const char *fingerprint,
-                          int *found, char *used, size_t cap)
+agape_err agape_ckpt_find(const agape_par *par, const char *path, const char *fingerprint, int *found, char *used,
+                          size_t cap)
 {
   agape_err err = AGAPE_OK;
   *found = 0;
   if (par->rank == 0) {
-    H5E_auto2_t of; void *od;
+    H5E_auto2_t of;
+    void *od;
     H5Eget_auto2(H5E_DEFAULT, &of, &od);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     char cand[2][AGAPE_PATH_MAX + 8];
@@ -222,8 +229,10 @@ agape_err agape_ckpt_find(const agape_par *par, const char *path, const char *fi
       } else if (strcmp(fp, fingerprint) != 0) {
         char why[600];
         ck_first_diff(fp, fingerprint, why, sizeof why);
-        err = agape_error(AGAPE_ERR_DECK, "checkpoint %s was made from a different deck: %s. Restore that "
-                          "deck, or run without --restart to start again", cand[i], why);
+        err = agape_error(AGAPE_ERR_DECK,
+                          "checkpoint %s was made from a different deck: %s. Restore that "
+                          "deck, or run without --restart to start again",
+                          cand[i], why);
       } else {
         *found = 1;
         snprintf(used, cap, "%s", cand[i]);
@@ -246,47 +255,55 @@ agape_err agape_ckpt_read(const agape_par *par, const char *used, agape_ckpt *c)
   agape_anderson *a = c->mix;
   int head[8] = {0}, mixs[3] = {0};
   if (par->rank == 0) {
-    H5E_auto2_t of; void *od;
+    H5E_auto2_t of;
+    void *od;
     H5Eget_auto2(H5E_DEFAULT, &of, &od);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     hid_t f = ck_open(used);
     const char *bad = NULL;
     double nf = 0;
-    if (f < 0) bad = "cannot be opened";
+    if (f < 0)
+      bad = "cannot be opened";
     else if (ck_get(f, "header", H5T_NATIVE_INT, 8, head) || ck_get(f, "n", H5T_NATIVE_DOUBLE, 1, &nf))
       bad = "has no header";
-    else if (head[0] != CKPT_FORMAT) bad = "has another format version";
+    else if (head[0] != CKPT_FORMAT)
+      bad = "has another format version";
     else if ((int64_t)nf != c->n || head[1] != c->ntemps || head[6] != a->depth)
       bad = "has other dimensions (states, temperatures) than this run";
     else {
-      c->nj = head[2]; c->ndone = head[3]; c->outer = head[4]; c->iters_done = head[5];
+      c->nj = head[2];
+      c->ndone = head[3];
+      c->outer = head[4];
+      c->iters_done = head[5];
       hsize_t nd = (hsize_t)c->ndone;
-      if (c->nj < 0 || c->nj > AGAPE_CKPT_MAXJ || c->ndone < 0 || c->ndone > c->ntemps
-          || ck_get(f, "journal_T", H5T_NATIVE_DOUBLE, (hsize_t)c->nj, c->jT)
-          || ck_get(f, "journal_rho", H5T_NATIVE_DOUBLE, (hsize_t)c->nj, c->jr)
-          || (c->nj > 0 && ck_get(f, "v", H5T_NATIVE_DOUBLE, n, c->v))
-          || ck_get(f, "delta", H5T_NATIVE_DOUBLE, nd * n, c->delta)
-          || ck_get(f, "z", H5T_NATIVE_DOUBLE, nd * n, c->z)
-          || ck_get(f, "delta_fs", H5T_NATIVE_DOUBLE, nd, c->dfs)
-          || ck_get(f, "converged", H5T_NATIVE_INT, nd, c->conv)
-          || ck_get(f, "iterations", H5T_NATIVE_INT, nd, c->iters))
+      if (c->nj < 0 || c->nj > AGAPE_CKPT_MAXJ || c->ndone < 0 || c->ndone > c->ntemps ||
+          ck_get(f, "journal_T", H5T_NATIVE_DOUBLE, (hsize_t)c->nj, c->jT) ||
+          ck_get(f, "journal_rho", H5T_NATIVE_DOUBLE, (hsize_t)c->nj, c->jr) ||
+          (c->nj > 0 && ck_get(f, "v", H5T_NATIVE_DOUBLE, n, c->v)) ||
+          ck_get(f, "delta", H5T_NATIVE_DOUBLE, nd * n, c->delta) || ck_get(f, "z", H5T_NATIVE_DOUBLE, nd * n, c->z) ||
+          ck_get(f, "delta_fs", H5T_NATIVE_DOUBLE, nd, c->dfs) || ck_get(f, "converged", H5T_NATIVE_INT, nd, c->conv) ||
+          ck_get(f, "iterations", H5T_NATIVE_INT, nd, c->iters))
         bad = "misses the journal or the finished temperatures";
       else if (c->outer >= 0 &&
-               (ck_get(f, "step_change", H5T_NATIVE_DOUBLE, 1, &c->change)
-                || ck_get(f, "step_delta_in", H5T_NATIVE_DOUBLE, n, c->din)
-                || (c->outer > 0 && ck_get(f, "step_z", H5T_NATIVE_DOUBLE, n, c->zcur))
-                || ck_get(f, "mix_state", H5T_NATIVE_INT, 3, mixs)
-                || mixs[0] < 0 || mixs[0] > a->depth || mixs[1] < 0 || mixs[1] >= (a->depth > 0 ? a->depth : 1)
-                || (mixs[2] && (ck_get(f, "mix_xo", H5T_NATIVE_DOUBLE, n, a->xo)
-                                || ck_get(f, "mix_ro", H5T_NATIVE_DOUBLE, n, a->ro)))
-                || (mixs[0] > 0 && (ck_get(f, "mix_dX", H5T_NATIVE_DOUBLE, (hsize_t)a->depth * n, a->dX)
-                                    || ck_get(f, "mix_dR", H5T_NATIVE_DOUBLE, (hsize_t)a->depth * n, a->dR)))))
+               (ck_get(f, "step_change", H5T_NATIVE_DOUBLE, 1, &c->change) ||
+                ck_get(f, "step_delta_in", H5T_NATIVE_DOUBLE, n, c->din) ||
+                (c->outer > 0 && ck_get(f, "step_z", H5T_NATIVE_DOUBLE, n, c->zcur)) ||
+                ck_get(f, "mix_state", H5T_NATIVE_INT, 3, mixs) || mixs[0] < 0 || mixs[0] > a->depth || mixs[1] < 0 ||
+                mixs[1] >= (a->depth > 0 ? a->depth : 1) ||
+                (mixs[2] &&
+                 (ck_get(f, "mix_xo", H5T_NATIVE_DOUBLE, n, a->xo) ||
+                  ck_get(f, "mix_ro", H5T_NATIVE_DOUBLE, n, a->ro))) ||
+                (mixs[0] > 0 &&
+                 (ck_get(f, "mix_dX", H5T_NATIVE_DOUBLE, (hsize_t)a->depth * n, a->dX) ||
+                  ck_get(f, "mix_dR", H5T_NATIVE_DOUBLE, (hsize_t)a->depth * n, a->dR)))))
         bad = "misses the state of the temperature in progress";
     }
     if (f >= 0) H5Fclose(f);
     H5Eset_auto2(H5E_DEFAULT, of, od);
     if (bad) err = agape_error(AGAPE_ERR_FORMAT, "checkpoint %s %s", used, bad);
-    a->hist = mixs[0]; a->head = mixs[1]; a->have = mixs[2];
+    a->hist = mixs[0];
+    a->head = mixs[1];
+    a->have = mixs[2];
   }
   if ((err = agape_par_agree(par, err))) return err;
   /* everything to every rank */
@@ -294,8 +311,13 @@ agape_err agape_ckpt_read(const agape_par *par, const char *used, agape_ckpt *c)
   int ms[3] = {a->hist, a->head, a->have};
   agape_par_bcast(par, sc, sizeof sc);
   agape_par_bcast(par, ms, sizeof ms);
-  c->nj = sc[0]; c->ndone = sc[1]; c->outer = sc[2]; c->iters_done = sc[3];
-  a->hist = ms[0]; a->head = ms[1]; a->have = ms[2];
+  c->nj = sc[0];
+  c->ndone = sc[1];
+  c->outer = sc[2];
+  c->iters_done = sc[3];
+  a->hist = ms[0];
+  a->head = ms[1];
+  a->have = ms[2];
   agape_par_bcast(par, c->jT, sizeof c->jT);
   agape_par_bcast(par, c->jr, sizeof c->jr);
   agape_par_bcast(par, &c->change, sizeof c->change);
@@ -309,7 +331,10 @@ agape_err agape_ckpt_read(const agape_par *par, const char *used, agape_ckpt *c)
   if (c->outer >= 0) {
     agape_par_bcast(par, c->din, sizeof(double) * n);
     if (c->outer > 0) agape_par_bcast(par, c->zcur, sizeof(double) * n);
-    if (a->have) { agape_par_bcast(par, a->xo, sizeof(double) * n); agape_par_bcast(par, a->ro, sizeof(double) * n); }
+    if (a->have) {
+      agape_par_bcast(par, a->xo, sizeof(double) * n);
+      agape_par_bcast(par, a->ro, sizeof(double) * n);
+    }
     if (a->hist > 0) {
       agape_par_bcast(par, a->dX, sizeof(double) * a->depth * n);
       agape_par_bcast(par, a->dR, sizeof(double) * a->depth * n);

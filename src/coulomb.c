@@ -11,12 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern void dsyev_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda,
-                   double *w, double *work, const int *lwork, int *info, size_t, size_t);
+extern void dsyev_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda, double *w, double *work,
+                   const int *lwork, int *info, size_t, size_t);
 
-#define NO 3                      /* t2 orbitals of the model */
+#define NO  3 /* t2 orbitals of the model */
 #define NO4 (NO * NO * NO * NO)
-#define NE AGAPE_COUL_NE       /* energy bins of W(xi, xi') */
+#define NE  AGAPE_COUL_NE /* energy bins of W(xi, xi') */
 
 /* Eigenvalues w[3] (eV from E_F, ascending) and eigenvectors of H(k) of the model:
  * H[b*3 + a] = component a of eigenvector b. Returns the LAPACK info. */
@@ -25,7 +25,7 @@ static int orbital_eigen(const xb12_model *mod, const double k[3], double w[NO],
   double work[64];
   int three = NO, lw = 64, info = 0;
   xb12_hamiltonian(mod, k, H);
-  dsyev_("V", "U", &three, H, &three, w, work, &lw, &info, 1, 1);   /* symmetric: layout-free */
+  dsyev_("V", "U", &three, H, &three, w, work, &lw, &info, 1, 1); /* symmetric: layout-free */
   return info;
 }
 
@@ -37,10 +37,11 @@ static agape_err grid_bands(const xb12_model *mod, int n, double *e, double comp
   for (int64_t k = 0; k < nk; k++) {
     double kv[3] = {(double)(k / (n * n)) / n, (double)(k / n % n) / n, (double)(k % n) / n};
     double H[9], w[NO];
-    if (orbital_eigen(mod, kv, w, H)) return agape_error(AGAPE_ERR_NUMERIC, "RPA: dsyev failed at k-point %lld", (long long)k);
+    if (orbital_eigen(mod, kv, w, H))
+      return agape_error(AGAPE_ERR_NUMERIC, "RPA: dsyev failed at k-point %lld", (long long)k);
     for (int b = 0; b < NO; b++) {
       e[k * NO + b] = w[b];
-      for (int a = 0; a < NO; a++) U[(k * NO + a) * NO + b] = H[b * NO + a];   /* column b = vector b */
+      for (int a = 0; a < NO; a++) U[(k * NO + a) * NO + b] = H[b * NO + a]; /* column b = vector b */
     }
   }
   return AGAPE_OK;
@@ -61,7 +62,10 @@ static double *w_read(hid_t f, const char *path, const char *name, int rank, hsi
     hsize_t tot = 1;
     for (int i = 0; i < rank; i++) tot *= dims[i];
     x = tot > 0 ? malloc(sizeof(double) * tot) : NULL;
-    if (x && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, x) < 0) { free(x); x = NULL; }
+    if (x && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, x) < 0) {
+      free(x);
+      x = NULL;
+    }
   }
   if (!x) agape_error(AGAPE_ERR_IO, "%s: /%s: cannot read a %d-dimensional float64 array", path, name, rank);
   if (sp >= 0) H5Sclose(sp);
@@ -76,7 +80,8 @@ static agape_err w_file_load(const agape_par *par, const char *path, agape_coulo
   double *xi = NULL, *w = NULL;
   agape_err err = AGAPE_OK;
   if (par->rank == 0) {
-    H5E_auto2_t of; void *od;
+    H5E_auto2_t of;
+    void *od;
     H5Eget_auto2(H5E_DEFAULT, &of, &od);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -85,30 +90,46 @@ static agape_err w_file_load(const agape_par *par, const char *path, agape_coulo
     if (!err && !(xi = w_read(f, path, "xi", 1, d1))) err = AGAPE_ERR_IO;
     if (!err && !(w = w_read(f, path, "w", 2, d2))) err = AGAPE_ERR_IO;
     if (!err && (d1[0] < 2 || d1[0] > 4096 || d2[0] != d1[0] || d2[1] != d1[0]))
-      err = agape_error(AGAPE_ERR_IO, "%s: /xi has %llu energies and /w is %llu x %llu (expected 2..4096 "
-                        "energies and a square /w of the same size)", path, (unsigned long long)d1[0],
-                        (unsigned long long)d2[0], (unsigned long long)d2[1]);
+      err = agape_error(AGAPE_ERR_IO,
+                        "%s: /xi has %llu energies and /w is %llu x %llu (expected 2..4096 "
+                        "energies and a square /w of the same size)",
+                        path, (unsigned long long)d1[0], (unsigned long long)d2[0], (unsigned long long)d2[1]);
     if (!err) {
       ne = (int64_t)d1[0];
       for (int64_t i = 0; i < ne && !err; i++)
         if (!isfinite(xi[i]) || (i > 0 && !(xi[i] > xi[i - 1])))
-          err = agape_error(AGAPE_ERR_IO, "%s: /xi[%lld] = %g: the energies must be finite and increasing (eV)", path, (long long)i, xi[i]);
+          err = agape_error(AGAPE_ERR_IO, "%s: /xi[%lld] = %g: the energies must be finite and increasing (eV)", path,
+                            (long long)i, xi[i]);
       for (int64_t q = 0; q < ne * ne && !err; q++)
-        if (!isfinite(w[q])) err = agape_error(AGAPE_ERR_IO, "%s: /w has a non-finite entry at (%lld, %lld)", path,
-                                               (long long)(q / ne), (long long)(q % ne));
+        if (!isfinite(w[q]))
+          err = agape_error(AGAPE_ERR_IO, "%s: /w has a non-finite entry at (%lld, %lld)", path, (long long)(q / ne),
+                            (long long)(q % ne));
     }
     if (f >= 0) H5Fclose(f);
     H5Eset_auto2(H5E_DEFAULT, of, od);
   }
-  if ((err = agape_par_agree(par, err))) { free(xi); free(w); return err; }
+  if ((err = agape_par_agree(par, err))) {
+    free(xi);
+    free(w);
+    return err;
+  }
   double nd = (double)ne;
   agape_par_sum(par, &nd, 1);
   ne = (int64_t)nd;
-  if (par->rank != 0) { xi = calloc((size_t)ne, sizeof(double)); w = calloc((size_t)(ne * ne), sizeof(double)); }
-  if ((err = agape_par_agree(par, (!xi || !w) ? AGAPE_ERR_NOMEM : AGAPE_OK))) { free(xi); free(w); return err; }
+  if (par->rank != 0) {
+    xi = calloc((size_t)ne, sizeof(double));
+    w = calloc((size_t)(ne * ne), sizeof(double));
+  }
+  if ((err = agape_par_agree(par, (!xi || !w) ? AGAPE_ERR_NOMEM : AGAPE_OK))) {
+    free(xi);
+    free(w);
+    return err;
+  }
   agape_par_sum(par, xi, ne);
   agape_par_sum(par, w, ne * ne);
-  c->ne = (int)ne; c->xi_axis = xi; c->w_xi = w;
+  c->ne = (int)ne;
+  c->xi_axis = xi;
+  c->w_xi = w;
   return AGAPE_OK;
 }
 
@@ -122,18 +143,20 @@ static double w_at00(const agape_coulomb *c)
   const double *w = c->w_xi;
   const int n = c->ne;
   return (1 - t) * (1 - t) * w[i * n + i] + t * (1 - t) * (w[i * n + i + 1] + w[(i + 1) * n + i]) +
-         t * t * w[(i + 1) * n + i + 1];
+    t * t * w[(i + 1) * n + i + 1];
 }
 
 void agape_coulomb_destroy(agape_coulomb *c)
 {
-  free(c->xi_axis); free(c->w_xi); free(c->dos_xi); free(c->wq);
+  free(c->xi_axis);
+  free(c->w_xi);
+  free(c->dos_xi);
+  free(c->wq);
   c->xi_axis = c->w_xi = c->dos_xi = c->wq = NULL;
   c->ne = 0;
 }
 
-agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, const agape_material *m,
-                               agape_coulomb *c)
+agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, const agape_material *m, agape_coulomb *c)
 {
   memset(c, 0, sizeof *c);
   c->mode = p->coulomb;
@@ -145,7 +168,8 @@ agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, cons
       c->mu = m->dos0 * c->w00;
       if (par->rank == 0)
         printf("agape: W(xi, xi') from %s: %d energies %.4g .. %.4g eV, W(0,0) = %.5g eV, mu = N(0) W(0,0) = %.4f\n",
-               p->w_file, c->ne, c->xi_axis[0], c->xi_axis[c->ne - 1], c->w00, c->mu), fflush(stdout);
+               p->w_file, c->ne, c->xi_axis[0], c->xi_axis[c->ne - 1], c->w00, c->mu),
+          fflush(stdout);
     }
     return err;
   }
@@ -191,8 +215,9 @@ agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, cons
   if ((err = agape_par_agree(par, err))) goto done;
   agape_par_sum(par, (double *)chi, 2 * nk * NO4);
   if (par->rank == 0)
-    printf("agape: RPA chi0 on %d^3 k-points, %d imaginary times, T = %g K (%.1f s)\n", n, ntau,
-           p->rpa_temperature_K, agape_par_wtime() - t0), fflush(stdout);
+    printf("agape: RPA chi0 on %d^3 k-points, %d imaginary times, T = %g K (%.1f s)\n", n, ntau, p->rpa_temperature_K,
+           agape_par_wtime() - t0),
+      fflush(stdout);
 
   /* G sphere bound and per-q work arrays */
   const int M = (int)ceil(p->rpa_gcut_invA / bl) + 1;
@@ -209,20 +234,24 @@ agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, cons
   const double bmat[9] = {bl, 0, 0, 0, bl, 0, 0, 0, bl};
   const double head = err ? 0 : rpa_w_head_tf(c->ktf2, bmat, n, n, n);
   const double head_bare = err ? 0 : rpa_w_head_tf(0.0, bmat, n, n, n);
-  double acc[2] = {0, 0};            /* sum d d W, sum d d v over this rank's k */
+  double acc[2] = {0, 0}; /* sum d d W, sum d d v over this rank's k */
   c->wq = malloc(sizeof(double) * 81 * (size_t)nk);
   if (!c->wq) err = AGAPE_ERR_NOMEM;
   /* energy-resolved W(xi, xi'): NE bins over the grid's band range */
   double elo = INFINITY, ehi = -INFINITY;
-  for (int64_t s2 = 0; s2 < nk * NO; s2++) { elo = fmin(elo, e[s2]); ehi = fmax(ehi, e[s2]); }
+  for (int64_t s2 = 0; s2 < nk * NO; s2++) {
+    elo = fmin(elo, e[s2]);
+    ehi = fmax(ehi, e[s2]);
+  }
   const double de = (ehi - elo) / NE * (1 + 1e-12);
-#define ebin(x) ((int)fmin(NE - 1, floor(((x) - elo) / de)))
+#define ebin(x) ((int)fmin(NE - 1, floor(((x)-elo) / de)))
   double *wsum = calloc((size_t)NE * NE, sizeof(double)), *wcnt = calloc((size_t)NE * NE, sizeof(double));
   if (!wsum || !wcnt) err = AGAPE_ERR_NOMEM;
   for (int64_t iq = 0; iq < nk && !err; iq++) {
     /* q in [-1/2, 1/2) of the grid, crystal coordinates */
     double qf[3] = {(double)(iq / (n * n)) / n, (double)(iq / n % n) / n, (double)(iq % n) / n};
-    for (int x = 0; x < 3; x++) if (qf[x] >= 0.5) qf[x] -= 1;
+    for (int x = 0; x < 3; x++)
+      if (qf[x] >= 0.5) qf[x] -= 1;
     int ng = 0, g0 = -1;
     for (int a = -M; a <= M; a++)
       for (int b = -M; b <= M; b++)
@@ -230,7 +259,9 @@ agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, cons
           double qq[3] = {bl * (qf[0] + a), bl * (qf[1] + b), bl * (qf[2] + cc)};
           double q2 = qq[0] * qq[0] + qq[1] * qq[1] + qq[2] * qq[2];
           if (q2 > p->rpa_gcut_invA * p->rpa_gcut_invA) continue;
-          G[3 * ng] = a; G[3 * ng + 1] = b; G[3 * ng + 2] = cc;
+          G[3 * ng] = a;
+          G[3 * ng + 1] = b;
+          G[3 * ng + 2] = cc;
           for (int x = 0; x < 3; x++) Q[3 * ng + x] = qq[x];
           rpa_formfactor_t2(sigma, qq, rho + 9 * ng);
           vG[ng] = q2 > 0 ? 4 * AGAPE_PI * RPA_E2 / q2 : 0;
@@ -241,16 +272,16 @@ agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, cons
     rpa_chi0_GG(NO, chi + (size_t)iq * NO4, ng, rho, omega, cg);
     /* eps = 1 - v chi0 (rows and columns of G = 0 at q = 0 excluded: head and wings apart) */
     int nb = 0;
-    for (int i = 0; i < ng; i++) if (i != g0) idx[nb++] = i;
+    for (int i = 0; i < ng; i++)
+      if (i != g0) idx[nb++] = i;
     for (int i = 0; i < nb; i++)
-      for (int j = 0; j < nb; j++)
-        A[(size_t)i * nb + j] = (i == j) - vG[idx[i]] * cg[(size_t)idx[i] * ng + idx[j]];
+      for (int j = 0; j < nb; j++) A[(size_t)i * nb + j] = (i == j) - vG[idx[i]] * cg[(size_t)idx[i] * ng + idx[j]];
     for (int i = 0; i < ng * ng; i++) W[i] = 0;
     if (p->rpa_local_fields) {
       if (nb > 0 && (err = agape_par_zinv(par, nb, A))) break;
       for (int i = 0; i < nb; i++)
         for (int j = 0; j < nb; j++) W[(size_t)idx[i] * ng + idx[j]] = A[(size_t)i * nb + j] * vG[idx[j]];
-    } else {                          /* no local fields: eps diagonal in G */
+    } else { /* no local fields: eps diagonal in G */
       for (int i = 0; i < nb; i++) W[(size_t)idx[i] * ng + idx[i]] = vG[idx[i]] / A[(size_t)i * nb + i];
     }
     if (g0 >= 0) W[(size_t)g0 * ng + g0] = head;
@@ -259,7 +290,7 @@ agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, cons
      *   What_(ad),(a'd') = (1/Omega) sum_GG' rho_ad(q+G) Re W_GG' rho_a'd'(q+G')
      * (M_G = <k b1|e^{-i(q+G)r}|k+q b2> = sum_ad p_(ad) rho_ad(q+G)); the same for the bare v */
     double Wh[81], Vh[81];
-    for (int g = 0; g < ng; g++)                 /* RW = Re W rho (ng x 9) */
+    for (int g = 0; g < ng; g++) /* RW = Re W rho (ng x 9) */
       for (int j = 0; j < 9; j++) {
         double t = 0;
         for (int h = 0; h < ng; h++) t += creal(W[(size_t)g * ng + h]) * rho[9 * h + j];
@@ -272,7 +303,8 @@ agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, cons
           sw += rho[9 * g + i] * RW[9 * g + j];
           sv += rho[9 * g + i] * rho[9 * g + j] * (g == g0 ? head_bare : vG[g]);
         }
-        Wh[i * 9 + j] = sw / omega; Vh[i * 9 + j] = sv / omega;
+        Wh[i * 9 + j] = sw / omega;
+        Vh[i * 9 + j] = sv / omega;
       }
     memcpy(c->wq + (size_t)iq * 81, Wh, sizeof Wh);
     /* all pairs (k b1, k+q b2) of this rank's k: the Fermi-surface sums (Gaussian delta) and
@@ -288,8 +320,12 @@ agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, cons
           double wq = 0, vq = 0;
           for (int i = 0; i < 9; i++) {
             double tw = 0, tv = 0;
-            for (int j = 0; j < 9; j++) { tw += Wh[i * 9 + j] * pv[j]; tv += Vh[i * 9 + j] * pv[j]; }
-            wq += pv[i] * tw; vq += pv[i] * tv;
+            for (int j = 0; j < 9; j++) {
+              tw += Wh[i * 9 + j] * pv[j];
+              tv += Vh[i * 9 + j] * pv[j];
+            }
+            wq += pv[i] * tw;
+            vq += pv[i] * tv;
           }
           const double dd2 = d[k * NO + b1] * d[kq * NO + b2];
           acc[0] += dd2 * wq;
@@ -301,7 +337,8 @@ agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, cons
     }
     if (par->rank == 0 && (iq + 1) % (nk / 8 > 0 ? nk / 8 : 1) == 0)
       printf("agape: RPA W(q) at %lld of %lld q-points (%d G vectors)  (%.1f s)\n", (long long)iq + 1, (long long)nk,
-             ng, agape_par_wtime() - t0), fflush(stdout);
+             ng, agape_par_wtime() - t0),
+        fflush(stdout);
   }
   err = agape_par_agree(par, err);
   if (!err) {
@@ -309,10 +346,18 @@ agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, cons
     agape_par_sum(par, wsum, (int64_t)NE * NE);
     agape_par_sum(par, wcnt, (int64_t)NE * NE);
     c->ne = NE;
-    c->xi_axis = malloc(sizeof(double) * NE); c->dos_xi = malloc(sizeof(double) * NE);
+    c->xi_axis = malloc(sizeof(double) * NE);
+    c->dos_xi = malloc(sizeof(double) * NE);
     c->w_xi = malloc(sizeof(double) * NE * NE);
-    if (!c->xi_axis || !c->dos_xi || !c->w_xi) { err = AGAPE_ERR_NOMEM; c->ne = 0; goto fail; }
-    for (int i = 0; i < NE; i++) { c->xi_axis[i] = elo + (i + 0.5) * de; c->dos_xi[i] = 0; }
+    if (!c->xi_axis || !c->dos_xi || !c->w_xi) {
+      err = AGAPE_ERR_NOMEM;
+      c->ne = 0;
+      goto fail;
+    }
+    for (int i = 0; i < NE; i++) {
+      c->xi_axis[i] = elo + (i + 0.5) * de;
+      c->dos_xi[i] = 0;
+    }
     for (int64_t s2 = 0; s2 < nk * NO; s2++) c->dos_xi[ebin(e[s2])] += 1.0 / ((double)nk * de);
     /* bin averages; a bin pair without grid pairs takes the nearest filled one in energy */
     for (int i = 0; i < NE; i++)
@@ -324,7 +369,11 @@ agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, cons
             for (int j2 = 0; j2 < NE; j2++)
               if (wcnt[(size_t)i2 * NE + j2] > 0) {
                 double dist = (double)(i2 - i) * (i2 - i) + (double)(j2 - j) * (j2 - j);
-                if (dist < best) { best = dist; bi = i2; bj = j2; }
+                if (dist < best) {
+                  best = dist;
+                  bi = i2;
+                  bj = j2;
+                }
               }
         c->w_xi[(size_t)i * NE + j] = wsum[(size_t)bi * NE + bj] / wcnt[(size_t)bi * NE + bj];
       }
@@ -337,35 +386,58 @@ agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, cons
     if (par->rank == 0)
       printf("agape: RPA mu = N(0) <W>_FS = %.4f  (N(0) = %.4f /eV/spin/cell on the grid, <W>_FS = %.4f eV, "
              "bare <v>_FS = %.3f eV, k_TF = %.3f /A, up to %d G; %.1f s)\n",
-             c->mu, n0, c->w_fs, c->w_bare_fs, sqrt(c->ktf2), c->ng_max, c->seconds), fflush(stdout);
+             c->mu, n0, c->w_fs, c->w_bare_fs, sqrt(c->ktf2), c->ng_max, c->seconds),
+        fflush(stdout);
   }
 fail:
-  free(Q); free(rho); free(vG); free(cg); free(A); free(W); free(RW); free(idx); free(G); free(wsum); free(wcnt);
+  free(Q);
+  free(rho);
+  free(vG);
+  free(cg);
+  free(A);
+  free(W);
+  free(RW);
+  free(idx);
+  free(G);
+  free(wsum);
+  free(wcnt);
 done:
-  free(e); free(d); free(U); free(chi); free(tau); free(tw);
+  free(e);
+  free(d);
+  free(U);
+  free(chi);
+  free(tau);
+  free(tw);
   return agape_par_agree(par, err);
 }
 
-agape_err agape_coulomb_sample(const agape_par *par, const agape_material *m, const agape_states *st,
-                               agape_coulomb *c)
+agape_err agape_coulomb_sample(const agape_par *par, const agape_material *m, const agape_states *st, agape_coulomb *c)
 {
   if (c->mode != COUL_RPA || !c->wq || st->n_mc == 0) return AGAPE_OK;
   const double t0 = agape_par_wtime();
   const int n = c->nk;
   /* Fermi-surface Monte-Carlo states and their orbital vectors (real eigenvectors of H(k)) */
   int64_t nf = 0;
-  for (int64_t s = 0; s < st->n_mc; s++) if (st->fsw[s] > 0) nf++;
+  for (int64_t s = 0; s < st->n_mc; s++)
+    if (st->fsw[s] > 0) nf++;
   int64_t *id = malloc(sizeof(int64_t) * (size_t)(nf ? nf : 1));
   double *u = malloc(sizeof(double) * 3 * (size_t)(nf ? nf : 1));
   agape_err err = (!id || !u) ? AGAPE_ERR_NOMEM : AGAPE_OK;
   for (int64_t s = 0, f = 0; s < st->n_mc && !err; s++) {
     if (!(st->fsw[s] > 0)) continue;
     double H[9], w[NO];
-    if (orbital_eigen(m->model, st->k + 3 * s, w, H)) { err = AGAPE_ERR_NUMERIC; break; }
+    if (orbital_eigen(m->model, st->k + 3 * s, w, H)) {
+      err = AGAPE_ERR_NUMERIC;
+      break;
+    }
     for (int a = 0; a < NO; a++) u[3 * f + a] = H[st->band[s] * NO + a];
     id[f++] = s;
   }
-  if ((err = agape_par_agree(par, err))) { free(id); free(u); return err; }
+  if ((err = agape_par_agree(par, err))) {
+    free(id);
+    free(u);
+    return err;
+  }
   /* sum over ordered pairs (rows split over ranks): W_ss' = p^T What(q) p at the grid q
    * nearest to k_s' - k_s, p_(ad) = u_a(s) u_d(s') */
   double acc[2] = {0, 0};
@@ -380,7 +452,8 @@ agape_err agape_coulomb_sample(const agape_par *par, const agape_material *m, co
       }
       const double *Wh = c->wq + (size_t)(((int64_t)iq[0] * n + iq[1]) * n + iq[2]) * 81;
       double pv[9], wp = 0;
-      for (int a = 0; a < NO; a++) for (int d = 0; d < NO; d++) pv[a * NO + d] = u[3 * i + a] * u[3 * j + d];
+      for (int a = 0; a < NO; a++)
+        for (int d = 0; d < NO; d++) pv[a * NO + d] = u[3 * i + a] * u[3 * j + d];
       for (int r = 0; r < 9; r++) {
         double tw = 0;
         for (int q = 0; q < 9; q++) tw += Wh[r * 9 + q] * pv[q];
@@ -395,8 +468,10 @@ agape_err agape_coulomb_sample(const agape_par *par, const agape_material *m, co
   c->mu_sample = n0 * c->w_fs_sample;
   if (par->rank == 0)
     printf("agape: RPA check on the sample: <W_kk'>_FS over %lld x %lld Monte-Carlo pairs = %.4f eV, "
-           "mu = N(0) <W> = %.4f (grid: %.4f)  (%.1f s)\n", (long long)nf, (long long)nf, c->w_fs_sample,
-           c->mu_sample, c->mu, agape_par_wtime() - t0), fflush(stdout);
-  free(id); free(u);
+           "mu = N(0) <W> = %.4f (grid: %.4f)  (%.1f s)\n",
+           (long long)nf, (long long)nf, c->w_fs_sample, c->mu_sample, c->mu, agape_par_wtime() - t0),
+      fflush(stdout);
+  free(id);
+  free(u);
   return AGAPE_OK;
 }

@@ -39,51 +39,56 @@
 /* ---- the key table ---------------------------------------------------------------- */
 
 typedef enum {
-  SEC_MATERIAL, SEC_COULOMB, SEC_SOLVER, SEC_TEMPERATURES, SEC_SAMPLING, SEC_OUTPUT, SEC_COUNT
+  SEC_MATERIAL,
+  SEC_COULOMB,
+  SEC_SOLVER,
+  SEC_TEMPERATURES,
+  SEC_SAMPLING,
+  SEC_OUTPUT,
+  SEC_COUNT
 } deck_section;
 
-static const char *const deck_section_names[SEC_COUNT] = {
-  "material", "coulomb", "solver", "temperatures", "sampling", "output"
-};
+static const char *const deck_section_names[SEC_COUNT] = {"material",     "coulomb",  "solver",
+                                                          "temperatures", "sampling", "output"};
 
 typedef enum {
-  KT_REAL,    /* double, strict strtod, finite, within [lo, hi] (open ends optional) */
-  KT_INT,     /* int, strict strtoll base 10, within [lo, hi] */
-  KT_INT64,   /* int64_t, strict strtoll base 10, within [lo, hi] */
-  KT_UINT64,  /* uint64_t, decimal or 0x-hexadecimal, no sign */
-  KT_BOOL,    /* int 0/1 from yes|no|true|false|1|0 */
-  KT_ENUM,    /* int (or enum) from a case-insensitive name list */
-  KT_NAME,    /* char[size] holding the canonical spelling of a name-list entry */
-  KT_PATH,    /* char[size] holding a path */
-  KT_TEMPS    /* the temperature list: ntemps + temps[], K */
+  KT_REAL,   /* double, strict strtod, finite, within [lo, hi] (open ends optional) */
+  KT_INT,    /* int, strict strtoll base 10, within [lo, hi] */
+  KT_INT64,  /* int64_t, strict strtoll base 10, within [lo, hi] */
+  KT_UINT64, /* uint64_t, decimal or 0x-hexadecimal, no sign */
+  KT_BOOL,   /* int 0/1 from yes|no|true|false|1|0 */
+  KT_ENUM,   /* int (or enum) from a case-insensitive name list */
+  KT_NAME,   /* char[size] holding the canonical spelling of a name-list entry */
+  KT_PATH,   /* char[size] holding a path */
+  KT_TEMPS   /* the temperature list: ntemps + temps[], K */
 } deck_type;
 
 typedef struct {
   deck_section sec;
-  const char  *key;           /* key name as documented (matched case-insensitively) */
-  deck_type    type;
-  size_t       off;           /* offsetof(agape_params, field) */
-  size_t       size;          /* KT_NAME/KT_PATH: capacity of the char array */
-  double       lo, hi;        /* numeric bounds; -HUGE_VAL / HUGE_VAL = unbounded */
-  int          lo_open, hi_open; /* 1: the bound itself is excluded */
-  const char *const *names;   /* KT_ENUM/KT_NAME: NULL-terminated list of spellings */
-  const int   *vals;          /* KT_ENUM: value stored for names[i] */
-  const char  *unit;          /* printed after the value ("" = none) */
+  const char *key; /* key name as documented (matched case-insensitively) */
+  deck_type type;
+  size_t off;               /* offsetof(agape_params, field) */
+  size_t size;              /* KT_NAME/KT_PATH: capacity of the char array */
+  double lo, hi;            /* numeric bounds; -HUGE_VAL / HUGE_VAL = unbounded */
+  int lo_open, hi_open;     /* 1: the bound itself is excluded */
+  const char *const *names; /* KT_ENUM/KT_NAME: NULL-terminated list of spellings */
+  const int *vals;          /* KT_ENUM: value stored for names[i] */
+  const char *unit;         /* printed after the value ("" = none) */
 } deck_key;
 
 static const char *const deck_src_names[] = {"model", "a2f", "epw", NULL};
-static const int         deck_src_vals[]  = {MAT_MODEL, MAT_A2F, MAT_EPW};
+static const int deck_src_vals[] = {MAT_MODEL, MAT_A2F, MAT_EPW};
 static const char *const deck_model_names[] = {"CsB12", "LaB12", "bcs", NULL};
 static const char *const deck_coul_names[] = {"none", "mu", "rpa", "file", NULL};
-static const int         deck_coul_vals[]  = {COUL_NONE, COUL_MU, COUL_RPA, COUL_FILE};
+static const int deck_coul_vals[] = {COUL_NONE, COUL_MU, COUL_RPA, COUL_FILE};
 static const char *const deck_method_names[] = {"scdft", "eliashberg", NULL};
-static const int         deck_method_vals[]  = {SOLVER_SCDFT, SOLVER_ELIASHBERG};
+static const int deck_method_vals[] = {SOLVER_SCDFT, SOLVER_ELIASHBERG};
 static const char *const deck_aniso_names[] = {"iso", "aniso", NULL};
-static const int         deck_aniso_vals[]  = {0, 1};
+static const int deck_aniso_vals[] = {0, 1};
 static const char *const deck_func_names[] = {"spg", "lmg", NULL};
-static const int         deck_func_vals[]  = {KERN_SPG, KERN_LMG};
+static const int deck_func_vals[] = {KERN_SPG, KERN_LMG};
 static const char *const deck_keval_names[] = {"auto", "exact", "interpolate", "separable", NULL};
-static const int         deck_keval_vals[]  = {KEVAL_AUTO, KEVAL_EXACT, KEVAL_INTERP, KEVAL_SEPARABLE};
+static const int deck_keval_vals[] = {KEVAL_AUTO, KEVAL_EXACT, KEVAL_INTERP, KEVAL_SEPARABLE};
 
 _Static_assert(sizeof(agape_mat_source) == sizeof(int), "enum fields are stored as int");
 _Static_assert(sizeof(agape_coul_mode) == sizeof(int), "enum fields are stored as int");
@@ -91,73 +96,90 @@ _Static_assert(sizeof(agape_solver_method) == sizeof(int), "enum fields are stor
 _Static_assert(sizeof(agape_kernel_eval) == sizeof(int), "enum fields are stored as int");
 
 #define F(field) offsetof(agape_params, field)
-#define NOLO (-HUGE_VAL)
-#define NOHI HUGE_VAL
+#define NOLO     (-HUGE_VAL)
+#define NOHI     HUGE_VAL
 /* REAL(section, key, field, lo, lo_open, hi, hi_open, unit) */
-#define REAL(s, k, f, lo, lo_o, hi, hi_o, u) \
-  {s, k, KT_REAL, F(f), 0, lo, hi, lo_o, hi_o, NULL, NULL, u}
-#define INT(s, k, f, lo, hi, u)   {s, k, KT_INT, F(f), 0, lo, hi, 0, 0, NULL, NULL, u}
-#define INT64(s, k, f, lo, hi, u) {s, k, KT_INT64, F(f), 0, lo, hi, 0, 0, NULL, NULL, u}
-#define ENUM(s, k, f, names, vals) {s, k, KT_ENUM, F(f), 0, NOLO, NOHI, 0, 0, names, vals, ""}
-#define BOOL(s, k, f) {s, k, KT_BOOL, F(f), 0, NOLO, NOHI, 0, 0, NULL, NULL, ""}
-#define PATH(s, k, f) {s, k, KT_PATH, F(f), sizeof(((agape_params *)0)->f), NOLO, NOHI, 0, 0, NULL, NULL, ""}
+#define REAL(s, k, f, lo, lo_o, hi, hi_o, u)                                                                           \
+  {                                                                                                                    \
+    s, k, KT_REAL, F(f), 0, lo, hi, lo_o, hi_o, NULL, NULL, u                                                          \
+  }
+#define INT(s, k, f, lo, hi, u)                                                                                        \
+  {                                                                                                                    \
+    s, k, KT_INT, F(f), 0, lo, hi, 0, 0, NULL, NULL, u                                                                 \
+  }
+#define INT64(s, k, f, lo, hi, u)                                                                                      \
+  {                                                                                                                    \
+    s, k, KT_INT64, F(f), 0, lo, hi, 0, 0, NULL, NULL, u                                                               \
+  }
+#define ENUM(s, k, f, names, vals)                                                                                     \
+  {                                                                                                                    \
+    s, k, KT_ENUM, F(f), 0, NOLO, NOHI, 0, 0, names, vals, ""                                                          \
+  }
+#define BOOL(s, k, f)                                                                                                  \
+  {                                                                                                                    \
+    s, k, KT_BOOL, F(f), 0, NOLO, NOHI, 0, 0, NULL, NULL, ""                                                           \
+  }
+#define PATH(s, k, f)                                                                                                  \
+  {                                                                                                                    \
+    s, k, KT_PATH, F(f), sizeof(((agape_params *)0)->f), NOLO, NOHI, 0, 0, NULL, NULL, ""                              \
+  }
 
 static const deck_key deck_keys[] = {
-  ENUM (SEC_MATERIAL, "source", source, deck_src_names, deck_src_vals),
-  {SEC_MATERIAL, "name", KT_NAME, F(name), sizeof(((agape_params *)0)->name), NOLO, NOHI, 0, 0,
-   deck_model_names, NULL, ""},
-  PATH (SEC_MATERIAL, "a2f_file", a2f_file),
-  REAL (SEC_MATERIAL, "dos_per_eV_spin", dos_per_eV_spin, 0, 1, NOHI, 0, "states/eV/spin/cell"),
-  INT  (SEC_MATERIAL, "a2f_bins", a2f_bins, 4, INT_MAX, ""),
-  PATH (SEC_MATERIAL, "epw_dir", epw_dir),
-  REAL (SEC_MATERIAL, "eps_acustic_cm", eps_acustic_cm, NOLO, 0, NOHI, 0, "1/cm"),
-  REAL (SEC_MATERIAL, "degaussq_meV", degaussq_meV, 0, 1, NOHI, 0, "meV"),
-  INT  (SEC_MATERIAL, "nqstep", nqstep, 10, 1000000, "points"),
-  REAL (SEC_MATERIAL, "bcs_nv", bcs_nv, 0, 1, NOHI, 0, ""),
-  REAL (SEC_MATERIAL, "bcs_omega_D_meV", bcs_omega_D_meV, 0, 1, NOHI, 0, "meV"),
+  ENUM(SEC_MATERIAL, "source", source, deck_src_names, deck_src_vals),
+  {SEC_MATERIAL, "name", KT_NAME, F(name), sizeof(((agape_params *)0)->name), NOLO, NOHI, 0, 0, deck_model_names, NULL,
+   ""},
+  PATH(SEC_MATERIAL, "a2f_file", a2f_file),
+  REAL(SEC_MATERIAL, "dos_per_eV_spin", dos_per_eV_spin, 0, 1, NOHI, 0, "states/eV/spin/cell"),
+  INT(SEC_MATERIAL, "a2f_bins", a2f_bins, 4, INT_MAX, ""),
+  PATH(SEC_MATERIAL, "epw_dir", epw_dir),
+  REAL(SEC_MATERIAL, "eps_acustic_cm", eps_acustic_cm, NOLO, 0, NOHI, 0, "1/cm"),
+  REAL(SEC_MATERIAL, "degaussq_meV", degaussq_meV, 0, 1, NOHI, 0, "meV"),
+  INT(SEC_MATERIAL, "nqstep", nqstep, 10, 1000000, "points"),
+  REAL(SEC_MATERIAL, "bcs_nv", bcs_nv, 0, 1, NOHI, 0, ""),
+  REAL(SEC_MATERIAL, "bcs_omega_D_meV", bcs_omega_D_meV, 0, 1, NOHI, 0, "meV"),
 
-  ENUM (SEC_COULOMB, "mode", coulomb, deck_coul_names, deck_coul_vals),
-  REAL (SEC_COULOMB, "mu", mu, 0, 0, NOHI, 0, ""),
-  INT  (SEC_COULOMB, "rpa_kgrid", rpa_kgrid, 2, 64, "points per direction"),
-  REAL (SEC_COULOMB, "rpa_gcut_invA", rpa_gcut_invA, 0, 1, NOHI, 0, "1/Angstrom"),
-  BOOL (SEC_COULOMB, "rpa_local_fields", rpa_local_fields),
-  REAL (SEC_COULOMB, "rpa_temperature_K", rpa_temperature_K, 0, 1, NOHI, 0, "K"),
-  REAL (SEC_COULOMB, "rpa_smearing_meV", rpa_smearing_meV, 0, 1, NOHI, 0, "meV"),
-  REAL (SEC_COULOMB, "orbital_radius_A", orbital_radius_A, 0, 1, NOHI, 0, "Angstrom"),
-  PATH (SEC_COULOMB, "w_file", w_file),
+  ENUM(SEC_COULOMB, "mode", coulomb, deck_coul_names, deck_coul_vals),
+  REAL(SEC_COULOMB, "mu", mu, 0, 0, NOHI, 0, ""),
+  INT(SEC_COULOMB, "rpa_kgrid", rpa_kgrid, 2, 64, "points per direction"),
+  REAL(SEC_COULOMB, "rpa_gcut_invA", rpa_gcut_invA, 0, 1, NOHI, 0, "1/Angstrom"),
+  BOOL(SEC_COULOMB, "rpa_local_fields", rpa_local_fields),
+  REAL(SEC_COULOMB, "rpa_temperature_K", rpa_temperature_K, 0, 1, NOHI, 0, "K"),
+  REAL(SEC_COULOMB, "rpa_smearing_meV", rpa_smearing_meV, 0, 1, NOHI, 0, "meV"),
+  REAL(SEC_COULOMB, "orbital_radius_A", orbital_radius_A, 0, 1, NOHI, 0, "Angstrom"),
+  PATH(SEC_COULOMB, "w_file", w_file),
 
-  ENUM (SEC_SOLVER, "method", method, deck_method_names, deck_method_vals),
-  ENUM (SEC_SOLVER, "functional", functional, deck_func_names, deck_func_vals),
-  REAL (SEC_SOLVER, "gamma1", gamma1, 0, 1, NOHI, 0, ""),
-  REAL (SEC_SOLVER, "gamma2", gamma2, 0, 1, NOHI, 0, ""),
-  REAL (SEC_SOLVER, "gamma3", gamma3, 0, 1, NOHI, 0, ""),
-  REAL (SEC_SOLVER, "tol", tol, 0, 1, 1, 1, "(relative)"),
-  INT  (SEC_SOLVER, "max_iter", max_iter, 1, INT_MAX, "iterations"),
-  REAL (SEC_SOLVER, "mixing", mixing, 0, 1, 1, 0, ""),
-  INT  (SEC_SOLVER, "anderson_depth", anderson_depth, 0, 50, ""),
-  REAL (SEC_SOLVER, "tc_tol", tc_tol, 0, 1, NOHI, 0, "(relative)"),
-  ENUM (SEC_SOLVER, "kernel_eval", kernel_eval, deck_keval_names, deck_keval_vals),
-  ENUM (SEC_SOLVER, "anisotropy", anisotropy, deck_aniso_names, deck_aniso_vals),
-  REAL (SEC_SOLVER, "mustar", mustar, 0, 0, NOHI, 0, ""),
-  REAL (SEC_SOLVER, "wscut_meV", wscut_meV, 0, 1, NOHI, 0, "meV"),
+  ENUM(SEC_SOLVER, "method", method, deck_method_names, deck_method_vals),
+  ENUM(SEC_SOLVER, "functional", functional, deck_func_names, deck_func_vals),
+  REAL(SEC_SOLVER, "gamma1", gamma1, 0, 1, NOHI, 0, ""),
+  REAL(SEC_SOLVER, "gamma2", gamma2, 0, 1, NOHI, 0, ""),
+  REAL(SEC_SOLVER, "gamma3", gamma3, 0, 1, NOHI, 0, ""),
+  REAL(SEC_SOLVER, "tol", tol, 0, 1, 1, 1, "(relative)"),
+  INT(SEC_SOLVER, "max_iter", max_iter, 1, INT_MAX, "iterations"),
+  REAL(SEC_SOLVER, "mixing", mixing, 0, 1, 1, 0, ""),
+  INT(SEC_SOLVER, "anderson_depth", anderson_depth, 0, 50, ""),
+  REAL(SEC_SOLVER, "tc_tol", tc_tol, 0, 1, NOHI, 0, "(relative)"),
+  ENUM(SEC_SOLVER, "kernel_eval", kernel_eval, deck_keval_names, deck_keval_vals),
+  ENUM(SEC_SOLVER, "anisotropy", anisotropy, deck_aniso_names, deck_aniso_vals),
+  REAL(SEC_SOLVER, "mustar", mustar, 0, 0, NOHI, 0, ""),
+  REAL(SEC_SOLVER, "wscut_meV", wscut_meV, 0, 1, NOHI, 0, "meV"),
 
   {SEC_TEMPERATURES, "list", KT_TEMPS, F(temps), 0, 0, NOHI, 0, 0, NULL, NULL, "K"},
-  BOOL (SEC_TEMPERATURES, "tc_search", tc_search),
+  BOOL(SEC_TEMPERATURES, "tc_search", tc_search),
 
   INT64(SEC_SAMPLING, "npoints", npoints, 1, NOHI, "states"),
   {SEC_SAMPLING, "seed", KT_UINT64, F(seed), 0, NOLO, NOHI, 0, 0, NULL, NULL, ""},
-  REAL (SEC_SAMPLING, "energy_window_eV", energy_window_eV, 0, 1, NOHI, 0, "eV"),
-  REAL (SEC_SAMPLING, "grid_min_meV", grid_min_meV, 0, 1, NOHI, 0, "meV"),
-  REAL (SEC_SAMPLING, "grid_ratio", grid_ratio, 1, 1, NOHI, 0, ""),
-  INT  (SEC_SAMPLING, "grid_order", grid_order, 1, 16, "points/panel"),
-  REAL (SEC_SAMPLING, "mc_floor", mc_floor, 0, 1, 1, 0, ""),
-  REAL (SEC_SAMPLING, "mc_eps_meV", mc_eps_meV, 0, 1, NOHI, 0, "meV"),
-  REAL (SEC_SAMPLING, "fs_smearing_meV", fs_smearing_meV, 0, 1, NOHI, 0, "meV"),
+  REAL(SEC_SAMPLING, "energy_window_eV", energy_window_eV, 0, 1, NOHI, 0, "eV"),
+  REAL(SEC_SAMPLING, "grid_min_meV", grid_min_meV, 0, 1, NOHI, 0, "meV"),
+  REAL(SEC_SAMPLING, "grid_ratio", grid_ratio, 1, 1, NOHI, 0, ""),
+  INT(SEC_SAMPLING, "grid_order", grid_order, 1, 16, "points/panel"),
+  REAL(SEC_SAMPLING, "mc_floor", mc_floor, 0, 1, 1, 0, ""),
+  REAL(SEC_SAMPLING, "mc_eps_meV", mc_eps_meV, 0, 1, NOHI, 0, "meV"),
+  REAL(SEC_SAMPLING, "fs_smearing_meV", fs_smearing_meV, 0, 1, NOHI, 0, "meV"),
 
-  PATH (SEC_OUTPUT, "file", output_file),
-  INT  (SEC_OUTPUT, "histogram_bins", histogram_bins, 2, INT_MAX, ""),
-  BOOL (SEC_OUTPUT, "plot", plot),
-  REAL (SEC_OUTPUT, "checkpoint_interval_s", checkpoint_interval_s, 0, 0, NOHI, 0, "s"),
+  PATH(SEC_OUTPUT, "file", output_file),
+  INT(SEC_OUTPUT, "histogram_bins", histogram_bins, 2, INT_MAX, ""),
+  BOOL(SEC_OUTPUT, "plot", plot),
+  REAL(SEC_OUTPUT, "checkpoint_interval_s", checkpoint_interval_s, 0, 0, NOHI, 0, "s"),
 };
 #define DECK_NKEYS (sizeof deck_keys / sizeof deck_keys[0])
 
@@ -171,25 +193,25 @@ static const deck_key deck_keys[] = {
 
 /* ---- parse context ---------------------------------------------------------------- */
 
-#define DECK_MAX_MSGS 32   /* errors kept for printing; further ones are only counted */
+#define DECK_MAX_MSGS 32 /* errors kept for printing; further ones are only counted */
 #define DECK_MSG_LEN  512
 
 typedef struct {
-  int  line;               /* 0 for deck-wide problems (missing keys): printed last */
-  int  seq;                /* order of detection, to keep the sort stable */
+  int line;                /* 0 for deck-wide problems (missing keys): printed last */
+  int seq;                 /* order of detection, to keep the sort stable */
   char text[DECK_MSG_LEN]; /* "[section] key: what is wrong (expected ...)" */
 } deck_msg;
 
 typedef struct {
-  const char   *path;      /* deck path as given */
-  agape_params *p;         /* output */
-  const char   *text;      /* whole deck, NUL-terminated */
-  size_t        len, pos;  /* text length; reader position */
-  int  lineno;             /* physical line last handed to inih, 1-based */
-  int  line_cont;          /* that line is a continuation of the previous key's value */
-  int  prev_key;           /* mirrors inih's prev_name: a key was seen since the last [section] */
-  int  seen[DECK_NKEYS];   /* line where each key was given, 0 if not given */
-  int  nerr;               /* errors found */
+  const char *path;     /* deck path as given */
+  agape_params *p;      /* output */
+  const char *text;     /* whole deck, NUL-terminated */
+  size_t len, pos;      /* text length; reader position */
+  int lineno;           /* physical line last handed to inih, 1-based */
+  int line_cont;        /* that line is a continuation of the previous key's value */
+  int prev_key;         /* mirrors inih's prev_name: a key was seen since the last [section] */
+  int seen[DECK_NKEYS]; /* line where each key was given, 0 if not given */
+  int nerr;             /* errors found */
   deck_msg msgs[DECK_MAX_MSGS];
 } deck_ctx;
 
@@ -197,8 +219,7 @@ typedef struct {
  *   c    [in,out] parse context
  *   line [in] deck line (1-based), or 0 for a deck-wide problem
  *   fmt  [in] printf-style message, starting with "[section] key: ..." */
-static void deck_err(deck_ctx *c, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static void deck_err(deck_ctx *c, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void deck_err(deck_ctx *c, int line, const char *fmt, ...)
 {
   if (c->nerr < DECK_MAX_MSGS) {
@@ -234,8 +255,7 @@ static void deck_flush_errors(deck_ctx *c)
     else
       agape_error(AGAPE_ERR_DECK, "%s: %s", c->path, c->msgs[i].text);
   }
-  if (c->nerr > n)
-    agape_error(AGAPE_ERR_DECK, "%s: %d more error(s) not shown", c->path, c->nerr - n);
+  if (c->nerr > n) agape_error(AGAPE_ERR_DECK, "%s: %d more error(s) not shown", c->path, c->nerr - n);
 }
 
 /* ---- small helpers ---------------------------------------------------------------- */
@@ -256,8 +276,7 @@ static const char *deck_quote(const char *s, char *out, size_t n)
 static const char *deck_fmt_real(double x, char *out, size_t n)
 {
   snprintf(out, n, "%.15g", x);
-  if (strtod(out, NULL) != x)
-    snprintf(out, n, "%.17g", x);
+  if (strtod(out, NULL) != x) snprintf(out, n, "%.17g", x);
   return out;
 }
 
@@ -270,12 +289,10 @@ static const char *deck_expect(const deck_key *k, char *out, size_t n)
   switch (k->type) {
   case KT_REAL:
     if (isfinite(k->lo) && isfinite(k->hi))
-      snprintf(out, n, "a real number in %c%s, %s%c", k->lo_open ? '(' : '[',
-               deck_fmt_real(k->lo, a, sizeof a), deck_fmt_real(k->hi, b, sizeof b),
-               k->hi_open ? ')' : ']');
+      snprintf(out, n, "a real number in %c%s, %s%c", k->lo_open ? '(' : '[', deck_fmt_real(k->lo, a, sizeof a),
+               deck_fmt_real(k->hi, b, sizeof b), k->hi_open ? ')' : ']');
     else if (isfinite(k->lo))
-      snprintf(out, n, "a real number %s %s", k->lo_open ? ">" : ">=",
-               deck_fmt_real(k->lo, a, sizeof a));
+      snprintf(out, n, "a real number %s %s", k->lo_open ? ">" : ">=", deck_fmt_real(k->lo, a, sizeof a));
     else
       snprintf(out, n, "a real number");
     break;
@@ -286,24 +303,17 @@ static const char *deck_expect(const deck_key *k, char *out, size_t n)
     else
       snprintf(out, n, "an integer >= %.0f", k->lo);
     break;
-  case KT_UINT64:
-    snprintf(out, n, "an unsigned 64-bit integer, decimal or 0x-hexadecimal");
-    break;
-  case KT_BOOL:
-    snprintf(out, n, "yes, no, true, false, 1 or 0");
-    break;
+  case KT_UINT64: snprintf(out, n, "an unsigned 64-bit integer, decimal or 0x-hexadecimal"); break;
+  case KT_BOOL: snprintf(out, n, "yes, no, true, false, 1 or 0"); break;
   case KT_ENUM:
   case KT_NAME:
     used = (size_t)snprintf(out, n, "one of:");
     for (int i = 0; k->names[i] && used < n; i++)
       used += (size_t)snprintf(out + used, n - used, "%s %s", i ? "," : "", k->names[i]);
     break;
-  case KT_PATH:
-    snprintf(out, n, "a file path of at most %zu characters", k->size - 1);
-    break;
+  case KT_PATH: snprintf(out, n, "a file path of at most %zu characters", k->size - 1); break;
   case KT_TEMPS:
-    snprintf(out, n, "temperatures in K, each >= 0, separated by spaces or commas, at most %d",
-             AGAPE_MAX_TEMPS);
+    snprintf(out, n, "temperatures in K, each >= 0, separated by spaces or commas, at most %d", AGAPE_MAX_TEMPS);
     break;
   }
   return out;
@@ -369,7 +379,10 @@ static int deck_in_bounds(const deck_key *k, double x)
 /* Trimmed copy of s[0..n) into out (capacity cap). */
 static void deck_trim_copy(const char *s, size_t n, char *out, size_t cap)
 {
-  while (n > 0 && isspace((unsigned char)*s)) { s++; n--; }
+  while (n > 0 && isspace((unsigned char)*s)) {
+    s++;
+    n--;
+  }
   while (n > 0 && isspace((unsigned char)s[n - 1])) n--;
   if (n >= cap) n = cap - 1;
   memcpy(out, s, n);
@@ -414,10 +427,9 @@ static void deck_parse_temps(deck_ctx *c, const deck_key *k, const char *v)
   agape_params *p = c->p;
   char ex[200], q[80], tok[64];
   const char *s = v;
-  int need_item = 0;   /* a comma was just read: an item must follow */
+  int need_item = 0; /* a comma was just read: an item must follow */
   if (*s == '\0') {
-    deck_err(c, c->lineno, "[temperatures] list: empty value (expected %s)",
-             deck_expect(k, ex, sizeof ex));
+    deck_err(c, c->lineno, "[temperatures] list: empty value (expected %s)", deck_expect(k, ex, sizeof ex));
     return;
   }
   for (;;) {
@@ -443,25 +455,25 @@ static void deck_parse_temps(deck_ctx *c, const deck_key *k, const char *v)
     double T;
     const char *why = deck_parse_real(tok, &T);
     if (why) {
-      deck_err(c, c->lineno, "[temperatures] list: %s %s (expected %s)",
-               deck_quote(tok, q, sizeof q), why, deck_expect(k, ex, sizeof ex));
+      deck_err(c, c->lineno, "[temperatures] list: %s %s (expected %s)", deck_quote(tok, q, sizeof q), why,
+               deck_expect(k, ex, sizeof ex));
       return;
     }
     if (T < 0) {
-      deck_err(c, c->lineno, "[temperatures] list: temperature %s K is negative (expected %s)",
-               tok, deck_expect(k, ex, sizeof ex));
+      deck_err(c, c->lineno, "[temperatures] list: temperature %s K is negative (expected %s)", tok,
+               deck_expect(k, ex, sizeof ex));
       return;
     }
     if (p->ntemps >= AGAPE_MAX_TEMPS) {
-      deck_err(c, c->lineno, "[temperatures] list: more than %d temperatures (expected %s)",
-               AGAPE_MAX_TEMPS, deck_expect(k, ex, sizeof ex));
+      deck_err(c, c->lineno, "[temperatures] list: more than %d temperatures (expected %s)", AGAPE_MAX_TEMPS,
+               deck_expect(k, ex, sizeof ex));
       return;
     }
     p->temps[p->ntemps++] = T;
   }
   if (need_item)
-    deck_err(c, c->lineno, "[temperatures] list: trailing comma in %s (expected %s)",
-             deck_quote(v, q, sizeof q), deck_expect(k, ex, sizeof ex));
+    deck_err(c, c->lineno, "[temperatures] list: trailing comma in %s (expected %s)", deck_quote(v, q, sizeof q),
+             deck_expect(k, ex, sizeof ex));
 }
 
 /* Parse one value into its field of c->p, reporting a bad value at the current line.
@@ -488,8 +500,13 @@ static void deck_set_value(deck_ctx *c, const deck_key *k, const char *v)
     if (!why && !deck_in_bounds(k, (double)i)) why = "is out of range";
     if (!why && k->type == KT_INT && (i < INT_MIN || i > INT_MAX)) why = "is out of range";
     if (!why) {
-      if (k->type == KT_INT) { int j = (int)i; memcpy(base + k->off, &j, sizeof j); }
-      else { int64_t j = (int64_t)i; memcpy(base + k->off, &j, sizeof j); }
+      if (k->type == KT_INT) {
+        int j = (int)i;
+        memcpy(base + k->off, &j, sizeof j);
+      } else {
+        int64_t j = (int64_t)i;
+        memcpy(base + k->off, &j, sizeof j);
+      }
     }
     break;
   }
@@ -506,9 +523,12 @@ static void deck_set_value(deck_ctx *c, const deck_key *k, const char *v)
       if (strcasecmp(v, yes[i]) == 0) b = 1;
       if (strcasecmp(v, no[i]) == 0) b = 0;
     }
-    if (*v == '\0') why = "empty value";
-    else if (b < 0) why = "is not a boolean";
-    else memcpy(base + k->off, &b, sizeof b);
+    if (*v == '\0')
+      why = "empty value";
+    else if (b < 0)
+      why = "is not a boolean";
+    else
+      memcpy(base + k->off, &b, sizeof b);
     break;
   }
   case KT_ENUM:
@@ -516,28 +536,32 @@ static void deck_set_value(deck_ctx *c, const deck_key *k, const char *v)
     int found = -1;
     for (int i = 0; k->names[i]; i++)
       if (strcasecmp(v, k->names[i]) == 0) found = i;
-    if (*v == '\0') why = "empty value";
-    else if (found < 0) why = "is not an allowed value";
-    else if (k->type == KT_ENUM) memcpy(base + k->off, &k->vals[found], sizeof(int));
-    else snprintf(base + k->off, k->size, "%s", k->names[found]);
+    if (*v == '\0')
+      why = "empty value";
+    else if (found < 0)
+      why = "is not an allowed value";
+    else if (k->type == KT_ENUM)
+      memcpy(base + k->off, &k->vals[found], sizeof(int));
+    else
+      snprintf(base + k->off, k->size, "%s", k->names[found]);
     break;
   }
   case KT_PATH:
-    if (*v == '\0') why = "empty value";
-    else if (strlen(v) >= k->size) why = "is too long";
-    else memcpy(base + k->off, v, strlen(v) + 1);
+    if (*v == '\0')
+      why = "empty value";
+    else if (strlen(v) >= k->size)
+      why = "is too long";
+    else
+      memcpy(base + k->off, v, strlen(v) + 1);
     break;
-  case KT_TEMPS:
-    deck_parse_temps(c, k, v);
-    return;
+  case KT_TEMPS: deck_parse_temps(c, k, v); return;
   }
   if (why == NULL) return;
   if (strcmp(why, "empty value") == 0)
-    deck_err(c, c->lineno, "[%s] %s: empty value (expected %s)", sec, k->key,
-             deck_expect(k, ex, sizeof ex));
+    deck_err(c, c->lineno, "[%s] %s: empty value (expected %s)", sec, k->key, deck_expect(k, ex, sizeof ex));
   else
-    deck_err(c, c->lineno, "[%s] %s: %s %s (expected %s)", sec, k->key, deck_quote(v, q, sizeof q),
-             why, deck_expect(k, ex, sizeof ex));
+    deck_err(c, c->lineno, "[%s] %s: %s %s (expected %s)", sec, k->key, deck_quote(v, q, sizeof q), why,
+             deck_expect(k, ex, sizeof ex));
 }
 
 /* ---- inih callbacks ---------------------------------------------------------------- */
@@ -562,12 +586,12 @@ static void deck_classify_line(deck_ctx *c, const char *buf)
   const char *line = buf;
   if (c->lineno == 1 && (unsigned char)line[0] == 0xEF && (unsigned char)line[1] == 0xBB &&
       (unsigned char)line[2] == 0xBF)
-    line += 3;  /* UTF-8 byte-order mark, skipped by inih */
+    line += 3; /* UTF-8 byte-order mark, skipped by inih */
   const char *t = line;
   while (*t && isspace((unsigned char)*t)) t++;
   c->line_cont = 0;
-  if (*t == '\0' || *t == ';' || *t == '#') return;   /* blank line or comment */
-  if (c->prev_key && t > line) {                        /* indented: continues the value */
+  if (*t == '\0' || *t == ';' || *t == '#') return; /* blank line or comment */
+  if (c->prev_key && t > line) {                    /* indented: continues the value */
     c->line_cont = 1;
     return;
   }
@@ -583,15 +607,13 @@ static void deck_classify_line(deck_ctx *c, const char *buf)
     if (deck_find_section(name) < 0) {
       size_t used = 0;
       for (int s = 0; s < SEC_COUNT; s++)
-        used += (size_t)snprintf(ex + used, sizeof ex - used, "%s[%s]", s ? ", " : "",
-                                 deck_section_names[s]);
+        used += (size_t)snprintf(ex + used, sizeof ex - used, "%s[%s]", s ? ", " : "", deck_section_names[s]);
       deck_err(c, c->lineno, "[%s]: unknown section (expected one of %s)", name, ex);
     }
     return;
   }
   const char *e = deck_find_chars_or_comment(t, "=:");
-  if (*e != '=' && *e != ':')
-    deck_err(c, c->lineno, "not a 'key = value' line, a [section] header or a comment");
+  if (*e != '=' && *e != ':') deck_err(c, c->lineno, "not a 'key = value' line, a [section] header or a comment");
 }
 
 /* inih reader: hands inih the next line of the in-memory deck and counts lines.
@@ -605,12 +627,14 @@ static char *deck_reader(char *buf, int num, void *stream)
   const char *s = c->text + c->pos;
   size_t rest = c->len - c->pos;
   const char *nl = memchr(s, '\n', rest);
-  size_t n = nl ? (size_t)(nl - s) + 1 : rest;   /* bytes of this line, newline included */
+  size_t n = nl ? (size_t)(nl - s) + 1 : rest; /* bytes of this line, newline included */
   c->pos += n;
   c->lineno++;
   if (n > (size_t)num - 1) {
-    deck_err(c, c->lineno, "line longer than %d characters (split a long [temperatures] list "
-             "over indented continuation lines)", num - 2);
+    deck_err(c, c->lineno,
+             "line longer than %d characters (split a long [temperatures] list "
+             "over indented continuation lines)",
+             num - 2);
     c->line_cont = 0;
     buf[0] = '\n';
     buf[1] = '\0';
@@ -633,39 +657,38 @@ static int deck_handler(void *user, const char *section, const char *name, const
   int sec = deck_find_section(section);
   if (sec < 0) {
     if (section[0] == '\0' && !c->line_cont)
-      deck_err(c, c->lineno, "%s: key outside any section (expected a [section] header first)",
-               name);
-    return 1;   /* unknown section: reported once at its header */
+      deck_err(c, c->lineno, "%s: key outside any section (expected a [section] header first)", name);
+    return 1; /* unknown section: reported once at its header */
   }
   int ki = deck_find_key(sec, name);
   if (c->line_cont) {
-    if (ki < 0) return 1;   /* continuation of an unknown key: already reported */
+    if (ki < 0) return 1; /* continuation of an unknown key: already reported */
     /* inih 55 keeps inline comments on continuation lines (later versions strip them):
      * strip them here with the same rule, a ';' after whitespace */
     char cont[1024];
     snprintf(cont, sizeof cont, "%s", value);
     char *cut = (char *)deck_find_chars_or_comment(cont, "");
     *cut = '\0';
-    for (size_t n = strlen(cont); n > 0 && isspace((unsigned char)cont[n - 1]); n--)
-      cont[n - 1] = '\0';
+    for (size_t n = strlen(cont); n > 0 && isspace((unsigned char)cont[n - 1]); n--) cont[n - 1] = '\0';
     value = cont;
     if (deck_keys[ki].type == KT_TEMPS)
       deck_parse_temps(c, &deck_keys[ki], value);
     else
-      deck_err(c, c->lineno, "[%s] %s: value continues on an indented line %s (only "
-               "[temperatures] list may span several lines)", deck_section_names[sec],
-               deck_keys[ki].key, deck_quote(value, q, sizeof q));
+      deck_err(c, c->lineno,
+               "[%s] %s: value continues on an indented line %s (only "
+               "[temperatures] list may span several lines)",
+               deck_section_names[sec], deck_keys[ki].key, deck_quote(value, q, sizeof q));
     return 1;
   }
   if (ki < 0) {
-    deck_err(c, c->lineno, "[%s] %s: unknown key (expected one of: %s)", deck_section_names[sec],
-             name, deck_key_list(sec, ex, sizeof ex));
+    deck_err(c, c->lineno, "[%s] %s: unknown key (expected one of: %s)", deck_section_names[sec], name,
+             deck_key_list(sec, ex, sizeof ex));
     return 1;
   }
   const deck_key *k = &deck_keys[ki];
   if (c->seen[ki]) {
-    deck_err(c, c->lineno, "[%s] %s: duplicate key (first given on line %d)",
-             deck_section_names[sec], k->key, c->seen[ki]);
+    deck_err(c, c->lineno, "[%s] %s: duplicate key (first given on line %d)", deck_section_names[sec], k->key,
+             c->seen[ki]);
     return 1;
   }
   c->seen[ki] = c->lineno;
@@ -690,7 +713,7 @@ static void deck_resolve_any(deck_ctx *c, int line, const char *what, char *fiel
   if (given[0] == '/') {
     snprintf(joined, sizeof joined, "%s", given);
   } else {
-    const char *slash = strrchr(c->path, '/');   /* the deck's folder ends there */
+    const char *slash = strrchr(c->path, '/'); /* the deck's folder ends there */
     if (slash == NULL)
       snprintf(joined, sizeof joined, "%s", given);
     else
@@ -698,7 +721,8 @@ static void deck_resolve_any(deck_ctx *c, int line, const char *what, char *fiel
   }
   char *abs = realpath(joined, NULL);
   if (abs == NULL) {
-    deck_err(c, line, "%s: cannot open %s (resolved as %s): %s (expected an "
+    deck_err(c, line,
+             "%s: cannot open %s (resolved as %s): %s (expected an "
              "existing readable file; relative paths are relative to the deck's folder)",
              what, deck_quote(given, q, sizeof q), joined, strerror(errno));
     return;
@@ -713,14 +737,17 @@ static void deck_resolve_any(deck_ctx *c, int line, const char *what, char *fiel
     else
       memcpy(field, abs, strlen(abs) + 1);
   } else if (stat(abs, &st) != 0 || !S_ISREG(st.st_mode)) {
-    deck_err(c, line, "%s: %s is not a regular file (expected an existing "
-             "readable file)", what, abs);
+    deck_err(c, line,
+             "%s: %s is not a regular file (expected an existing "
+             "readable file)",
+             what, abs);
   } else if ((f = fopen(abs, "r")) == NULL) {
-    deck_err(c, line, "%s: cannot read %s: %s (expected an existing readable "
-             "file)", what, abs, strerror(errno));
+    deck_err(c, line,
+             "%s: cannot read %s: %s (expected an existing readable "
+             "file)",
+             what, abs, strerror(errno));
   } else if (strlen(abs) >= cap) {
-    deck_err(c, line, "%s: resolved path %s is longer than %d characters",
-             what, abs, (int)cap - 1);
+    deck_err(c, line, "%s: resolved path %s is longer than %d characters", what, abs, (int)cap - 1);
   } else {
     memcpy(field, abs, strlen(abs) + 1);
   }
@@ -746,14 +773,16 @@ static void deck_check(deck_ctx *c)
 
   if (p->source == MAT_A2F) {
     if (!c->seen[k_a2f])
-      deck_err(c, 0, "[material] a2f_file: missing; required when source = a2f (expected "
+      deck_err(c, 0,
+               "[material] a2f_file: missing; required when source = a2f (expected "
                "a2f_file = PATH, relative to the deck's folder or absolute)");
     else if (p->a2f_file[0] != '\0')
       deck_resolve_path(c, c->seen[k_a2f], "[material] a2f_file", p->a2f_file, sizeof p->a2f_file);
   }
   if (p->source == MAT_EPW) {
     if (!c->seen[k_epw])
-      deck_err(c, 0, "[material] epw_dir: missing; required when source = epw (expected "
+      deck_err(c, 0,
+               "[material] epw_dir: missing; required when source = epw (expected "
                "epw_dir = PATH of EPW's <prefix>.ephmat folder, relative to the deck's folder or absolute)");
     else if (p->epw_dir[0] != '\0')
       deck_resolve_any(c, c->seen[k_epw], "[material] epw_dir", p->epw_dir, sizeof p->epw_dir, 1);
@@ -780,7 +809,8 @@ static void deck_check(deck_ctx *c)
   {
     int k_wf = deck_find_key(SEC_COULOMB, "w_file");
     if (p->coulomb == COUL_FILE && !c->seen[k_wf])
-      deck_err(c, 0, "[coulomb] w_file: missing; required when mode = file (expected w_file = PATH "
+      deck_err(c, 0,
+               "[coulomb] w_file: missing; required when mode = file (expected w_file = PATH "
                "of an HDF5 file with /xi and /w in eV, relative to the deck's folder or absolute)");
     else if (p->coulomb == COUL_FILE && p->w_file[0] != '\0')
       deck_resolve_path(c, c->seen[k_wf], "[coulomb] w_file", p->w_file, sizeof p->w_file);
@@ -790,15 +820,16 @@ static void deck_check(deck_ctx *c)
              "[coulomb] mode: rpa needs the orbitals of the built-in model (expected source = model, "
              "or mode = mu / none for other materials)");
   if (!c->seen[k_list] && !p->tc_search)
-    deck_err(c, 0, "[temperatures] list: missing; with tc_search = no there is nothing to do "
+    deck_err(c, 0,
+             "[temperatures] list: missing; with tc_search = no there is nothing to do "
              "(expected a temperature list, or tc_search = yes)");
   if (p->grid_min_meV * 1e-3 >= p->energy_window_eV) {
     int line = c->seen[k_gmin] ? c->seen[k_gmin] : c->seen[k_win];
     char a[40], b[40];
-    deck_err(c, line, "[sampling] grid_min_meV: %s meV is not below energy_window_eV = %s eV "
+    deck_err(c, line,
+             "[sampling] grid_min_meV: %s meV is not below energy_window_eV = %s eV "
              "(expected grid_min_meV < 1000 * energy_window_eV)",
-             deck_fmt_real(p->grid_min_meV, a, sizeof a),
-             deck_fmt_real(p->energy_window_eV, b, sizeof b));
+             deck_fmt_real(p->grid_min_meV, a, sizeof a), deck_fmt_real(p->energy_window_eV, b, sizeof b));
   }
 }
 
@@ -869,16 +900,21 @@ void agape_params_defaults(agape_params *p)
 static agape_err deck_slurp(const char *path, char **text, size_t *len)
 {
   FILE *f = fopen(path, "rb");
-  if (f == NULL)
-    return agape_error(AGAPE_ERR_IO, "%s: cannot open input deck: %s", path, strerror(errno));
+  if (f == NULL) return agape_error(AGAPE_ERR_IO, "%s: cannot open input deck: %s", path, strerror(errno));
   size_t cap = 4096, n = 0;
   char *buf = malloc(cap);
   agape_err err = AGAPE_OK;
-  if (buf == NULL) { err = agape_error(AGAPE_ERR_NOMEM, "%s: out of memory", path); goto done; }
+  if (buf == NULL) {
+    err = agape_error(AGAPE_ERR_NOMEM, "%s: out of memory", path);
+    goto done;
+  }
   for (;;) {
     if (cap - n < 2) {
       char *nb = realloc(buf, cap * 2);
-      if (nb == NULL) { err = agape_error(AGAPE_ERR_NOMEM, "%s: out of memory", path); goto done; }
+      if (nb == NULL) {
+        err = agape_error(AGAPE_ERR_NOMEM, "%s: out of memory", path);
+        goto done;
+      }
       buf = nb;
       cap *= 2;
     }
@@ -886,11 +922,13 @@ static agape_err deck_slurp(const char *path, char **text, size_t *len)
     n += got;
     if (got == 0) break;
   }
-  if (ferror(f))
-    err = agape_error(AGAPE_ERR_IO, "%s: cannot read input deck: %s", path, strerror(errno));
+  if (ferror(f)) err = agape_error(AGAPE_ERR_IO, "%s: cannot read input deck: %s", path, strerror(errno));
 done:
   fclose(f);
-  if (err != AGAPE_OK) { free(buf); return err; }
+  if (err != AGAPE_OK) {
+    free(buf);
+    return err;
+  }
   buf[n] = '\0';
   *text = buf;
   *len = n;
@@ -906,8 +944,7 @@ agape_err agape_deck_read(const char *path, agape_params *p)
 {
   agape_params_defaults(p);
   if (strlen(path) >= sizeof p->deck_path)
-    return agape_error(AGAPE_ERR_IO, "%.80s...: deck path longer than %d characters", path,
-                       AGAPE_PATH_MAX - 1);
+    return agape_error(AGAPE_ERR_IO, "%.80s...: deck path longer than %d characters", path, AGAPE_PATH_MAX - 1);
   snprintf(p->deck_path, sizeof p->deck_path, "%s", path);
 
   char *text = NULL;
@@ -936,7 +973,7 @@ agape_err agape_deck_read(const char *path, agape_params *p)
       err = agape_error(AGAPE_ERR_NOMEM, "%s: out of memory while parsing", path);
       goto done;
     }
-    if (rc != 0 && c->nerr == 0)   /* inih saw a problem our reader did not: report it */
+    if (rc != 0 && c->nerr == 0) /* inih saw a problem our reader did not: report it */
       deck_err(c, rc > 0 ? rc : 0, "cannot parse this line");
     deck_check(c);
   }
@@ -1007,17 +1044,14 @@ static const char *deck_format_value(const deck_key *k, const agape_params *p, c
     return out;
   }
   case KT_NAME:
-  case KT_PATH:
-    snprintf(out, n, "%s", base[k->off] ? base + k->off : "(none)");
-    return out;
+  case KT_PATH: snprintf(out, n, "%s", base[k->off] ? base + k->off : "(none)"); return out;
   case KT_TEMPS: {
     size_t used = 0;
     char num[40];
     out[0] = '\0';
     if (p->ntemps == 0) snprintf(out, n, "(none)");
     for (int i = 0; i < p->ntemps && used < n; i++)
-      used += (size_t)snprintf(out + used, n - used, "%s%s", i ? " " : "",
-                               deck_fmt_real(p->temps[i], num, sizeof num));
+      used += (size_t)snprintf(out + used, n - used, "%s%s", i ? " " : "", deck_fmt_real(p->temps[i], num, sizeof num));
     return out;
   }
   }
@@ -1039,7 +1073,7 @@ void agape_params_print(const agape_params *p, FILE *f)
   char *val = malloc(AGAPE_MAX_TEMPS * 26 + AGAPE_PATH_MAX);
   char small[AGAPE_PATH_MAX + 64];
   size_t cap = val ? (size_t)AGAPE_MAX_TEMPS * 26 + AGAPE_PATH_MAX : sizeof small;
-  char *buf = val ? val : small;   /* a long temperature list is shortened if malloc fails */
+  char *buf = val ? val : small; /* a long temperature list is shortened if malloc fails */
   for (size_t i = 0; i < DECK_NKEYS; i++) {
     const deck_key *k = &deck_keys[i];
     snprintf(name, sizeof name, "%s.%s", deck_section_names[k->sec], k->key);
@@ -1058,7 +1092,11 @@ char *agape_params_fingerprint(const agape_params *p)
   size_t cap = (size_t)AGAPE_MAX_TEMPS * 26 + AGAPE_PATH_MAX + 128, used = 0, total = 0;
   for (size_t i = 0; i < DECK_NKEYS; i++) total += cap;
   char *out = malloc(total), *val = malloc(cap);
-  if (!out || !val) { free(out); free(val); return NULL; }
+  if (!out || !val) {
+    free(out);
+    free(val);
+    return NULL;
+  }
   out[0] = '\0';
   for (size_t i = 0; i < DECK_NKEYS; i++) {
     const deck_key *k = &deck_keys[i];

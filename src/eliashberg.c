@@ -13,26 +13,26 @@
 #include <math.h>
 #include <cblas.h>
 
-#define ELI_GEMM_BYTES (64u << 20)   /* scratch of one block of kernel products */
+#define ELI_GEMM_BYTES (64u << 20) /* scratch of one block of kernel products */
 
 typedef struct {
   const agape_par *par;
   const agape_params *p;
   const agape_material *m;
   int aniso;
-  int ns;                 /* states: EPW window states (aniso, or iso on EPW data), else 1 */
-  int64_t lo, hi, mloc;   /* own rows [lo, hi) (aniso) */
+  int ns;               /* states: EPW window states (aniso, or iso on EPW data), else 1 */
+  int64_t lo, hi, mloc; /* own rows [lo, hi) (aniso) */
   double mustar;
   /* aniso, independent of T */
-  double *M;              /* [mloc * ns] mu* weights: sum over q with rep(k+q) = k' of wq w0g'/N_F */
+  double *M; /* [mloc * ns] mu* weights: sum over q with rep(k+q) = k' of wq w0g'/N_F */
   /* per temperature */
-  double T;               /* k_B T, eV */
-  int N;                  /* positive Matsubara frequencies */
-  double *L;              /* aniso: [2N][mloc][ns] lambda_{ss'}(d) with EPW's weight wq w0g'/N_F */
-  double *nsum;           /* aniso: [mloc * N]; iso: [N] normal-state sums of K- */
-  double *lam;            /* iso: [2N] lambda(d) */
-  double *zlin;           /* [ns * N] Z of the normal state (linearised equation) */
-  double *work;           /* scratch */
+  double T;     /* k_B T, eV */
+  int N;        /* positive Matsubara frequencies */
+  double *L;    /* aniso: [2N][mloc][ns] lambda_{ss'}(d) with EPW's weight wq w0g'/N_F */
+  double *nsum; /* aniso: [mloc * N]; iso: [N] normal-state sums of K- */
+  double *lam;  /* iso: [2N] lambda(d) */
+  double *zlin; /* [ns * N] Z of the normal state (linearised equation) */
+  double *work; /* scratch */
   size_t work_len;
 } eli_ctx;
 
@@ -77,8 +77,8 @@ static agape_err eli_at_T(eli_ctx *c, double TK)
   int N = c->N;
   agape_err err;
   if (!c->aniso) {
-    if ((err = eli_alloc(&c->lam, 2 * (size_t)N)) || (err = eli_alloc(&c->nsum, N)) ||
-        (err = eli_alloc(&c->zlin, N))) return err;
+    if ((err = eli_alloc(&c->lam, 2 * (size_t)N)) || (err = eli_alloc(&c->nsum, N)) || (err = eli_alloc(&c->zlin, N)))
+      return err;
     eli_lambda_d(c->m->nmodes, c->m->omega, c->m->a2f_w, c->T, 2 * N, c->lam);
     eli_normal_sum(N, c->lam, c->nsum);
     for (int n = 0; n < N; n++) c->zlin[n] = 1 + c->nsum[n] / (2 * n + 1);
@@ -93,8 +93,8 @@ static agape_err eli_at_T(eli_ctx *c, double TK)
   double *wd2 = malloc(sizeof(double) * 2 * N), wq = 1.0 / e->nqtotf;
   if (!wd2) return AGAPE_ERR_NOMEM;
   for (int d = 0; d < 2 * N; d++) wd2[d] = pow(2 * AGAPE_PI * c->T * d, 2);
-  /* lambda_{ss'}(d) = sum over the row's entries with column s' of 2 wq w0g' g2 om/(om^2 + w_d^2) */
-  #pragma omp parallel for schedule(dynamic, 1)
+/* lambda_{ss'}(d) = sum over the row's entries with column s' of 2 wq w0g' g2 om/(om^2 + w_d^2) */
+#pragma omp parallel for schedule(dynamic, 1)
   for (int64_t li = 0; li < c->mloc; li++) {
     int s = (int)(c->lo + li);
     for (int64_t j = e->row_ptr[s]; j < e->row_ptr[s + 1]; j++) {
@@ -115,8 +115,7 @@ static agape_err eli_at_T(eli_ctx *c, double TK)
   }
   free(wd2);
   for (int64_t li = 0; li < c->mloc; li++)
-    for (int n = 0; n < N; n++)
-      c->zlin[(size_t)(c->lo + li) * N + n] = 1 + c->nsum[(size_t)li * N + n] / (2 * n + 1);
+    for (int n = 0; n < N; n++) c->zlin[(size_t)(c->lo + li) * N + n] = 1 + c->nsum[(size_t)li * N + n] / (2 * n + 1);
   agape_par_allgather_rows(c->par, c->zlin, c->ns, N);
   return AGAPE_OK;
 }
@@ -148,14 +147,17 @@ static agape_err eli_aniso_conv(eli_ctx *c, const double *F, const double *G, do
     free(c->work);
     c->work = malloc(sizeof(double) * need);
     c->work_len = c->work ? need : 0;
-    if (!c->work) { free(FG); return AGAPE_ERR_NOMEM; }
+    if (!c->work) {
+      free(FG);
+      return AGAPE_ERR_NOMEM;
+    }
   }
   for (int d0 = 0; d0 < 2 * N; d0 += chunk) {
     int nd = 2 * N - d0 < chunk ? 2 * N - d0 : chunk;
     /* (nd mloc) x ns times ns x w */
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nd * (int)mloc, w, ns, 1.0,
-                c->L + (size_t)d0 * ld, ns, FG, w, 0.0, c->work, w);
-    #pragma omp parallel for schedule(static)
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nd * (int)mloc, w, ns, 1.0, c->L + (size_t)d0 * ld, ns, FG,
+                w, 0.0, c->work, w);
+#pragma omp parallel for schedule(static)
     for (int64_t li = 0; li < mloc; li++)
       for (int dd = 0; dd < nd; dd++) {
         int d = d0 + dd;
@@ -164,11 +166,20 @@ static agape_err eli_aniso_conv(eli_ctx *c, const double *F, const double *G, do
         for (int np = 0; np < N; np++) {
           /* lambda(|n - n'|): n = n' + d and n = n' - d */
           int n = np + d;
-          if (n < N) { ph[n] += gr[np]; if (zr) zr[n] += gr[N + np]; }
-          if (d > 0 && (n = np - d) >= 0) { ph[n] += gr[np]; if (zr) zr[n] += gr[N + np]; }
+          if (n < N) {
+            ph[n] += gr[np];
+            if (zr) zr[n] += gr[N + np];
+          }
+          if (d > 0 && (n = np - d) >= 0) {
+            ph[n] += gr[np];
+            if (zr) zr[n] += gr[N + np];
+          }
           /* lambda(n + n' + 1): n = d - 1 - n' */
           n = d - 1 - np;
-          if (n >= 0 && n < N) { ph[n] += gr[np]; if (zr) zr[n] -= gr[N + np]; }
+          if (n >= 0 && n < N) {
+            ph[n] += gr[np];
+            if (zr) zr[n] -= gr[N + np];
+          }
         }
       }
   }
@@ -215,7 +226,11 @@ static agape_err eli_map(eli_ctx *c, const double *x, double *y, double *z)
   size_t tot = (size_t)ns * N;
   double *f = malloc(sizeof(double) * 2 * tot), *g = f + tot;
   double *phi = malloc(sizeof(double) * 2 * ((size_t)c->mloc * N + 1)), *zs = phi + (size_t)c->mloc * N + 1;
-  if (!f || !phi) { free(f); free(phi); return AGAPE_ERR_NOMEM; }
+  if (!f || !phi) {
+    free(f);
+    free(phi);
+    return AGAPE_ERR_NOMEM;
+  }
   for (int s = 0; s < ns; s++)
     for (int n = 0; n < N; n++) {
       double w = piT * (2 * n + 1), D = x[(size_t)s * N + n], r = sqrt(w * w + D * D);
@@ -237,13 +252,18 @@ static agape_err eli_map(eli_ctx *c, const double *x, double *y, double *z)
     agape_par_allgather_rows(c->par, y, ns, N);
     agape_par_allgather_rows(c->par, z, ns, N);
   }
-  free(f); free(phi); free(mu);
+  free(f);
+  free(phi);
+  free(mu);
   return err;
 }
 
 /* ---- linearised equation and Tc -------------------------------------------------------- */
 
-typedef struct { eli_ctx *c; agape_err err; } lin_ctx;
+typedef struct {
+  eli_ctx *c;
+  agape_err err;
+} lin_ctx;
 
 /* y_s(n) = (1/Z0_s(n)) sum_{s'n'} [K+ - 2 mu* M]_{ss'} x_{s'}(n') / (2n'+1) */
 static void eli_lin_apply(void *ctx, const double *x, double *y)
@@ -252,7 +272,13 @@ static void eli_lin_apply(void *ctx, const double *x, double *y)
   eli_ctx *c = l->c;
   int N = c->N, ns = c->ns;
   double *F = malloc(sizeof(double) * (size_t)ns * N), *phi = malloc(sizeof(double) * ((size_t)c->mloc * N + 1));
-  if (!F || !phi) { free(F); free(phi); l->err = AGAPE_ERR_NOMEM; memset(y, 0, sizeof(double) * ns * N); return; }
+  if (!F || !phi) {
+    free(F);
+    free(phi);
+    l->err = AGAPE_ERR_NOMEM;
+    memset(y, 0, sizeof(double) * ns * N);
+    return;
+  }
   for (int s = 0; s < ns; s++)
     for (int n = 0; n < N; n++) F[(size_t)s * N + n] = x[(size_t)s * N + n] / (2 * n + 1);
   double *mu = malloc(sizeof(double) * ((size_t)c->mloc + 1));
@@ -266,7 +292,9 @@ static void eli_lin_apply(void *ctx, const double *x, double *y)
       y[(size_t)s * N + n] = (phi[(size_t)li * N + n] - 2 * c->mustar * mu[li]) / c->zlin[(size_t)s * N + n];
   }
   agape_par_allgather_rows(c->par, y, ns, N);
-  free(F); free(phi); free(mu);
+  free(F);
+  free(phi);
+  free(mu);
 }
 
 /* Leading eigenvalue of the linearised equation at T (K). *v: in/out eigenvector of the
@@ -295,17 +323,27 @@ static agape_err eli_rho(eli_ctx *c, double TK, double **v, int *vN, double *rho
 
 /* Tc where rho(T) = 1: bracket from the guess by factors of 1.5, then bisection in log T
  * to the relative tolerance tc_tol. Records the history. Collective. */
-static agape_err eli_tc(eli_ctx *c, double guess, double **v, int *vN, double *tc,
-                        int *nh, double *hT, double *hr, int hcap)
+static agape_err eli_tc(eli_ctx *c, double guess, double **v, int *vN, double *tc, int *nh, double *hT, double *hr,
+                        int hcap)
 {
   double lo = NAN, hi = NAN, T = guess > 0.05 ? guess : 1.0, rho;
   agape_err err;
   *nh = 0;
   for (int it = 0; it < 60; it++) {
     if ((err = eli_rho(c, T, v, vN, &rho))) return err;
-    if (*nh < hcap) { hT[*nh] = T; hr[*nh] = rho; (*nh)++; }
-    if (c->par->rank == 0) { printf("agape: Tc search: T = %10.5f K  rho = %.8f  (%d Matsubara frequencies)\n", T, rho, c->N); fflush(stdout); }
-    if (rho >= 1) lo = T; else hi = T;
+    if (*nh < hcap) {
+      hT[*nh] = T;
+      hr[*nh] = rho;
+      (*nh)++;
+    }
+    if (c->par->rank == 0) {
+      printf("agape: Tc search: T = %10.5f K  rho = %.8f  (%d Matsubara frequencies)\n", T, rho, c->N);
+      fflush(stdout);
+    }
+    if (rho >= 1)
+      lo = T;
+    else
+      hi = T;
     if (isfinite(lo) && isfinite(hi)) break;
     T = rho >= 1 ? T * 1.5 : T / 1.5;
     /* below ~0.05 K the frequency count (and the anisotropic kernel's memory) explodes */
@@ -321,11 +359,21 @@ static agape_err eli_tc(eli_ctx *c, double guess, double **v, int *vN, double *t
   while (hi - lo > c->p->tc_tol * lo) {
     T = sqrt(lo * hi);
     if ((err = eli_rho(c, T, v, vN, &rho))) return err;
-    if (*nh < hcap) { hT[*nh] = T; hr[*nh] = rho; (*nh)++; }
-    if (rho >= 1) lo = T; else hi = T;
+    if (*nh < hcap) {
+      hT[*nh] = T;
+      hr[*nh] = rho;
+      (*nh)++;
+    }
+    if (rho >= 1)
+      lo = T;
+    else
+      hi = T;
   }
   *tc = sqrt(lo * hi);
-  if (c->par->rank == 0) { printf("agape: Tc = %.5f K (linearised Eliashberg equation, %d evaluations)\n", *tc, *nh); fflush(stdout); }
+  if (c->par->rank == 0) {
+    printf("agape: Tc = %.5f K (linearised Eliashberg equation, %d evaluations)\n", *tc, *nh);
+    fflush(stdout);
+  }
   return AGAPE_OK;
 }
 
@@ -356,7 +404,10 @@ static agape_err eli_solve(eli_ctx *c, double tc, double *delta, double *z, int 
       dm = fmax(dm, fabs(r[i]));
       ym = fmax(ym, fabs(y[i]));
     }
-    if (!isfinite(dm)) { err = agape_error(AGAPE_ERR_NUMERIC, "Eliashberg iteration diverged at T = %g K", c->T / AGAPE_K_B); break; }
+    if (!isfinite(dm)) {
+      err = agape_error(AGAPE_ERR_NUMERIC, "Eliashberg iteration diverged at T = %g K", c->T / AGAPE_K_B);
+      break;
+    }
     if (ym <= 1e-10 * start && !retried) {
       /* fallen onto the normal state: near Tc the mixing can overshoot from a start far
        * larger than the gap. Start again once from the start scaled as the mean-field gap,
@@ -369,7 +420,7 @@ static agape_err eli_solve(eli_ctx *c, double tc, double *delta, double *z, int 
       if ((err = agape_anderson_init(&a, (int64_t)tot, c->p->anderson_depth))) break;
       continue;
     }
-    if (ym <= 1e-10 * start) {               /* normal state */
+    if (ym <= 1e-10 * start) { /* normal state */
       memset(delta, 0, sizeof(double) * tot);
       if ((err = agape_par_agree(c->par, eli_map(c, delta, y, z)))) break;
       *conv = 1;
@@ -384,7 +435,9 @@ static agape_err eli_solve(eli_ctx *c, double tc, double *delta, double *z, int 
   }
   *iters = it > c->p->max_iter ? c->p->max_iter : it;
   agape_anderson_free(&a);
-  free(y); free(r); free(d0);
+  free(y);
+  free(r);
+  free(d0);
   return err;
 }
 
@@ -403,8 +456,7 @@ static double fs_avg(const eli_ctx *c, const double *x, int N, int n)
   return s / w;
 }
 
-agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p,
-                               const agape_material *m, double t0)
+agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p, const agape_material *m, double t0)
 {
   eli_ctx c = {.par = par, .p = p, .m = m, .aniso = p->anisotropy == 1, .mustar = p->mustar};
   c.ns = m->epw ? m->epw->ns : 1;
@@ -446,7 +498,8 @@ agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p,
   double *dm = malloc(sizeof(double) * (size_t)nwmax * (nt ? nt : 1));
   double *zm = malloc(sizeof(double) * (size_t)nwmax * (nt ? nt : 1));
   double *dfs = calloc(nt ? nt : 1, sizeof(double));
-  int *conv = calloc(nt ? nt : 1, sizeof(int)), *iters = calloc(nt ? nt : 1, sizeof(int)), *nw = calloc(nt ? nt : 1, sizeof(int));
+  int *conv = calloc(nt ? nt : 1, sizeof(int)), *iters = calloc(nt ? nt : 1, sizeof(int)),
+      *nw = calloc(nt ? nt : 1, sizeof(int));
   double *cur = malloc(sizeof(double) * (size_t)c.ns * nwmax), *zc = malloc(sizeof(double) * (size_t)c.ns * nwmax);
   double *prev = malloc(sizeof(double) * (size_t)c.ns * nwmax);
   if (!delta || !zz || !dm || !zm || !dfs || !conv || !iters || !nw || !cur || !zc || !prev) err = AGAPE_ERR_NOMEM;
@@ -465,7 +518,7 @@ agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p,
       for (int n = 0; n < N; n++) {
         double w = AGAPE_PI * c.T * (2 * n + 1);
         if (pmax > 0) {
-          double x = (w / (AGAPE_PI * AGAPE_K_B * pT) - 1) / 2;   /* index on the previous axis */
+          double x = (w / (AGAPE_PI * AGAPE_K_B * pT) - 1) / 2; /* index on the previous axis */
           int i0 = (int)floor(x);
           if (i0 < 0) i0 = 0;
           if (i0 > pN - 2) i0 = pN - 2 > 0 ? pN - 2 : 0;
@@ -504,7 +557,7 @@ agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p,
     if (par->rank == 0) {
       double lo = INFINITY, hi = -INFINITY;
       for (int s = 0; s < c.ns; s++) {
-        if (m->epw && m->epw->s_w0g[s] * m->epw->degaussw < 1e-3) continue;   /* far from E_F */
+        if (m->epw && m->epw->s_w0g[s] * m->epw->degaussw < 1e-3) continue; /* far from E_F */
         lo = fmin(lo, delta[(size_t)it * c.ns + s]);
         hi = fmax(hi, delta[(size_t)it * c.ns + s]);
       }
@@ -529,9 +582,11 @@ agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p,
     int n = c.ns;
     double *xi = calloc(n, sizeof(double)), *w = malloc(sizeof(double) * n), *fsw = malloc(sizeof(double) * n);
     double *kk = e ? malloc(sizeof(double) * 3 * n) : NULL;
-    double *om = malloc(sizeof(double) * (m->nmodes ? m->nmodes : 1)), *aw = malloc(sizeof(double) * (m->nmodes ? m->nmodes : 1));
+    double *om = malloc(sizeof(double) * (m->nmodes ? m->nmodes : 1)),
+           *aw = malloc(sizeof(double) * (m->nmodes ? m->nmodes : 1));
     char prefix[AGAPE_PATH_MAX] = "";
-    if (!xi || !w || !fsw || (e && !kk) || !om || !aw) err = AGAPE_ERR_NOMEM;
+    if (!xi || !w || !fsw || (e && !kk) || !om || !aw)
+      err = AGAPE_ERR_NOMEM;
     else {
       for (int s = 0; s < n; s++) {
         if (e) {
@@ -539,9 +594,15 @@ agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p,
           w[s] = e->s_wk[s];
           fsw[s] = e->s_wk[s] * e->s_w0g[s];
           memcpy(kk + 3 * s, e->xkfs + 3 * e->s_k[s], 24);
-        } else { w[s] = 1; fsw[s] = 1; }
+        } else {
+          w[s] = 1;
+          fsw[s] = 1;
+        }
       }
-      for (int b = 0; b < m->nmodes; b++) { om[b] = m->omega[b] * 1e3; aw[b] = m->a2f_w[b] * 1e3; }
+      for (int b = 0; b < m->nmodes; b++) {
+        om[b] = m->omega[b] * 1e3;
+        aw[b] = m->a2f_w[b] * 1e3;
+      }
       /* EPW prefix: the folder name without .ephmat; else the material name */
       if (e) {
         const char *base = strrchr(p->epw_dir, '/');
@@ -549,40 +610,95 @@ agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p,
         snprintf(prefix, sizeof prefix, "%s", base);
         char *dot = strstr(prefix, ".ephmat");
         if (dot) *dot = '\0';
-      } else snprintf(prefix, sizeof prefix, "%s", m->name);
+      } else
+        snprintf(prefix, sizeof prefix, "%s", m->name);
       double *curve = NULL, *phd = NULL;
       if (m->ncurve > 0) {
         curve = m->curve_a2f;
         phd = malloc(sizeof(double) * m->ncurve);
-        if (phd) for (int i = 0; i < m->ncurve; i++) phd[i] = m->curve_phdos[i] * 1e-3;   /* 1/eV -> 1/meV */
+        if (phd)
+          for (int i = 0; i < m->ncurve; i++) phd[i] = m->curve_phdos[i] * 1e-3; /* 1/eV -> 1/meV */
       }
-      agape_results r = {
-        .n = n, .xi = xi, .w = w, .k = kk, .band = e ? e->s_band : NULL, .fs_weight = fsw,
-        .ntemps = nt, .temps = p->temps, .delta = delta, .z = zz, .delta_fs_avg = dfs,
-        .converged = conv, .iterations = iters,
-        .tc = p->tc_search ? tc : NAN, .gap_ratio = ratio, .tc_gap_T = rT, .ntc = nh, .tc_hist_T = hT, .tc_hist_rho = hr,
-        .dos0 = m->dos0, .lambda = m->lambda, .omega_log_meV = m->omega_log * 1e3,
-        .nmodes = m->nmodes, .omega_meV = om, .a2f = aw, .mu = 0, .coulomb = NULL,
-        .tc_mcmillan_mustar01 = agape_tc_mcmillan(m->lambda, wlogK, 0.1),
-        .eliashberg = 1, .nw_max = nwmax, .nw = nw, .delta_matsubara = dm, .z_matsubara = zm,
-        .mustar = p->mustar, .wscut_meV = p->wscut_meV, .epw_prefix = prefix,
-        .ncurve = phd ? m->ncurve : 0, .curve_dw_meV = m->curve_dw * 1e3, .curve_a2f = curve, .curve_phdos = phd,
-        .omega_2_meV = m->omega_2 * 1e3, .tc_allen_dynes = tc_ad, .tc_mcmillan_mustar = tc_mcm,
-        .params = p, .nranks = par->size, .nthreads = par->nthreads, .wall_seconds = agape_par_wtime() - t0};
+      agape_results r = {.n = n,
+                         .xi = xi,
+                         .w = w,
+                         .k = kk,
+                         .band = e ? e->s_band : NULL,
+                         .fs_weight = fsw,
+                         .ntemps = nt,
+                         .temps = p->temps,
+                         .delta = delta,
+                         .z = zz,
+                         .delta_fs_avg = dfs,
+                         .converged = conv,
+                         .iterations = iters,
+                         .tc = p->tc_search ? tc : NAN,
+                         .gap_ratio = ratio,
+                         .tc_gap_T = rT,
+                         .ntc = nh,
+                         .tc_hist_T = hT,
+                         .tc_hist_rho = hr,
+                         .dos0 = m->dos0,
+                         .lambda = m->lambda,
+                         .omega_log_meV = m->omega_log * 1e3,
+                         .nmodes = m->nmodes,
+                         .omega_meV = om,
+                         .a2f = aw,
+                         .mu = 0,
+                         .coulomb = NULL,
+                         .tc_mcmillan_mustar01 = agape_tc_mcmillan(m->lambda, wlogK, 0.1),
+                         .eliashberg = 1,
+                         .nw_max = nwmax,
+                         .nw = nw,
+                         .delta_matsubara = dm,
+                         .z_matsubara = zm,
+                         .mustar = p->mustar,
+                         .wscut_meV = p->wscut_meV,
+                         .epw_prefix = prefix,
+                         .ncurve = phd ? m->ncurve : 0,
+                         .curve_dw_meV = m->curve_dw * 1e3,
+                         .curve_a2f = curve,
+                         .curve_phdos = phd,
+                         .omega_2_meV = m->omega_2 * 1e3,
+                         .tc_allen_dynes = tc_ad,
+                         .tc_mcmillan_mustar = tc_mcm,
+                         .params = p,
+                         .nranks = par->size,
+                         .nthreads = par->nthreads,
+                         .wall_seconds = agape_par_wtime() - t0};
       err = agape_output_write(&r);
-      if (!err && e && c.aniso)   /* gap_T*.frmsf: Delta_nk(i omega_0) on the Fermi surface */
+      if (!err && e && c.aniso) /* gap_T*.frmsf: Delta_nk(i omega_0) on the Fermi surface */
         err = agape_frmsf_write_epw(p->output_file, p->epw_dir, e, nt, p->temps, delta, c.ns);
       free(phd);
     }
-    free(xi); free(w); free(fsw); free(kk); free(om); free(aw);
+    free(xi);
+    free(w);
+    free(fsw);
+    free(kk);
+    free(om);
+    free(aw);
   }
   err = agape_par_agree(par, err);
   if (!err && par->rank == 0) printf("agape: done in %.1f s\n", agape_par_wtime() - t0);
 done_t:
-  free(delta); free(zz); free(dm); free(zm); free(dfs); free(conv); free(iters); free(nw);
-  free(cur); free(zc); free(prev);
+  free(delta);
+  free(zz);
+  free(dm);
+  free(zm);
+  free(dfs);
+  free(conv);
+  free(iters);
+  free(nw);
+  free(cur);
+  free(zc);
+  free(prev);
 done:
   free(v);
-  free(c.M); free(c.L); free(c.nsum); free(c.lam); free(c.zlin); free(c.work);
+  free(c.M);
+  free(c.L);
+  free(c.nsum);
+  free(c.lam);
+  free(c.zlin);
+  free(c.work);
   return err;
 }

@@ -9,15 +9,15 @@
 #include <errno.h>
 #include <sys/stat.h>
 
-#define EPW_CM_PER_EV 8065.543937   /* 1 eV in cm^-1 (CODATA 2018) */
+#define EPW_CM_PER_EV 8065.543937 /* 1 eV in cm^-1 (CODATA 2018) */
 
 /* ---- one file of the folder, read item by item --------------------------------------- */
 typedef struct {
   FILE *f;
   char path[AGAPE_EPW_PATH];
   agape_epw_format fmt;
-  int64_t size;      /* bytes */
-  int64_t rec;       /* items read so far (for messages) */
+  int64_t size; /* bytes */
+  int64_t rec;  /* items read so far (for messages) */
 } rfile;
 
 static agape_err rf_open(rfile *r, const char *path, agape_epw_format fmt)
@@ -29,7 +29,8 @@ static agape_err rf_open(rfile *r, const char *path, agape_epw_format fmt)
   if (!r->f) return agape_error(AGAPE_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
   struct stat sb;
   if (fstat(fileno(r->f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-    fclose(r->f); r->f = NULL;
+    fclose(r->f);
+    r->f = NULL;
     return agape_error(AGAPE_ERR_IO, "%s: not a regular file", path);
   }
   r->size = sb.st_size;
@@ -37,7 +38,11 @@ static agape_err rf_open(rfile *r, const char *path, agape_epw_format fmt)
   return AGAPE_OK;
 }
 
-static void rf_close(rfile *r) { if (r->f) fclose(r->f); r->f = NULL; }
+static void rf_close(rfile *r)
+{
+  if (r->f) fclose(r->f);
+  r->f = NULL;
+}
 
 /* Read one item of nbytes (one Fortran record in the sequential container). */
 static agape_err rf_item(rfile *r, void *buf, size_t nbytes, const char *what)
@@ -47,20 +52,23 @@ static agape_err rf_item(rfile *r, void *buf, size_t nbytes, const char *what)
     int32_t m0 = 0, m1 = 0;
     if (fread(&m0, 4, 1, r->f) != 1) goto short_read;
     if (m0 != (int32_t)nbytes)
-      return agape_error(AGAPE_ERR_FORMAT, "%s: record %lld (%s) has %d bytes, expected %zu "
+      return agape_error(AGAPE_ERR_FORMAT,
+                         "%s: record %lld (%s) has %d bytes, expected %zu "
                          "(not an EPW file of this layout, or damaged)",
                          r->path, (long long)r->rec, what, m0, nbytes);
     if (fread(buf, 1, nbytes, r->f) != nbytes || fread(&m1, 4, 1, r->f) != 1) goto short_read;
     if (m1 != m0)
-      return agape_error(AGAPE_ERR_FORMAT, "%s: record %lld (%s): end marker %d differs from start "
-                         "marker %d (damaged file)", r->path, (long long)r->rec, what, m1, m0);
+      return agape_error(AGAPE_ERR_FORMAT,
+                         "%s: record %lld (%s): end marker %d differs from start "
+                         "marker %d (damaged file)",
+                         r->path, (long long)r->rec, what, m1, m0);
     return AGAPE_OK;
   }
   if (fread(buf, 1, nbytes, r->f) != nbytes) goto short_read;
   return AGAPE_OK;
 short_read:
-  return agape_error(AGAPE_ERR_FORMAT, "%s: file ends inside item %lld (%s): truncated",
-                     r->path, (long long)r->rec, what);
+  return agape_error(AGAPE_ERR_FORMAT, "%s: file ends inside item %lld (%s): truncated", r->path, (long long)r->rec,
+                     what);
 }
 
 /* Read n consecutive one-double items (n records of 8 bytes, or n doubles). */
@@ -83,8 +91,10 @@ static agape_err rf_doubles(rfile *r, int64_t n, double *out, const char *what)
       memcpy(&m0, buf + 16 * i, 4);
       memcpy(&m1, buf + 16 * i + 12, 4);
       if (m0 != 8 || m1 != 8)
-        return agape_error(AGAPE_ERR_FORMAT, "%s: record %lld (%s) is not one 8-byte value "
-                           "(markers %d, %d): damaged file", r->path, (long long)(r->rec + o + i + 1), what, m0, m1);
+        return agape_error(AGAPE_ERR_FORMAT,
+                           "%s: record %lld (%s) is not one 8-byte value "
+                           "(markers %d, %d): damaged file",
+                           r->path, (long long)(r->rec + o + i + 1), what, m0, m1);
       memcpy(out + o + i, buf + 16 * i + 4, 8);
     }
   }
@@ -101,15 +111,12 @@ static int64_t on_disk(agape_epw_format fmt, int64_t nitems, int64_t payload)
 static agape_err check_size(const rfile *r, int64_t expect, const char *why)
 {
   if (r->size == expect) return AGAPE_OK;
-  return agape_error(AGAPE_ERR_FORMAT, "%s: %lld bytes, expected %lld for %s (%s)", r->path,
-                     (long long)r->size, (long long)expect, why,
+  return agape_error(AGAPE_ERR_FORMAT, "%s: %lld bytes, expected %lld for %s (%s)", r->path, (long long)r->size,
+                     (long long)expect, why,
                      r->size < expect ? "truncated" : "extra bytes: not written by EPW with this header");
 }
 
-static uint32_t bswap32(uint32_t x)
-{
-  return (x >> 24) | ((x >> 8) & 0xff00u) | ((x << 8) & 0xff0000u) | (x << 24);
-}
+static uint32_t bswap32(uint32_t x) { return (x >> 24) | ((x >> 8) & 0xff00u) | ((x << 8) & 0xff0000u) | (x << 24); }
 
 /* Tell the container of egnv from its first bytes: a sequential file starts with the
  * record markers 20 (5 int32) and, 24 bytes on, 20 and 44 (int32 + 5 float64). */
@@ -121,26 +128,41 @@ static agape_err detect_format(const char *path, agape_epw_format *fmt)
   size_t got = fread(h, 4, 8, f);
   fclose(f);
   if (got == 0) return agape_error(AGAPE_ERR_FORMAT, "%s: empty file", path);
-  if (got == 8 && h[0] == 20 && h[6] == 20 && h[7] == 44) { *fmt = AGAPE_EPW_SEQUENTIAL; return AGAPE_OK; }
+  if (got == 8 && h[0] == 20 && h[6] == 20 && h[7] == 44) {
+    *fmt = AGAPE_EPW_SEQUENTIAL;
+    return AGAPE_OK;
+  }
   if (got == 8 && bswap32((uint32_t)h[0]) == 20 && bswap32((uint32_t)h[6]) == 20)
-    return agape_error(AGAPE_ERR_FORMAT, "%s: big-endian (byte-swapped) Fortran records; AGAPE reads "
+    return agape_error(AGAPE_ERR_FORMAT,
+                       "%s: big-endian (byte-swapped) Fortran records; AGAPE reads "
                        "the little-endian files gfortran writes on x86-64 and ARM (convert the folder, "
-                       "or rerun EPW on a little-endian machine)", path);
-  if (got < 5) return agape_error(AGAPE_ERR_FORMAT, "%s: %zu bytes: truncated (an egnv file starts with "
-                                  "five integers)", path, got * 4);
+                       "or rerun EPW on a little-endian machine)",
+                       path);
+  if (got < 5)
+    return agape_error(AGAPE_ERR_FORMAT,
+                       "%s: %zu bytes: truncated (an egnv file starts with "
+                       "five integers)",
+                       path, got * 4);
   /* stream: nkftot, nkf1..3, nkfs as plain int32 */
   int ok = h[1] > 0 && h[2] > 0 && h[3] > 0 && h[0] > 0 && h[4] >= 0 && h[4] <= h[0] &&
-           (int64_t)h[0] <= (int64_t)h[1] * h[2] * h[3];
-  if (ok) { *fmt = AGAPE_EPW_STREAM; return AGAPE_OK; }
+    (int64_t)h[0] <= (int64_t)h[1] * h[2] * h[3];
+  if (ok) {
+    *fmt = AGAPE_EPW_STREAM;
+    return AGAPE_OK;
+  }
   int sw = 1;
   for (int i = 0; i < 5; i++) h[i] = (int32_t)bswap32((uint32_t)h[i]);
   sw = h[1] > 0 && h[2] > 0 && h[3] > 0 && h[0] > 0 && h[4] >= 0 && h[4] <= h[0] &&
-       (int64_t)h[0] <= (int64_t)h[1] * h[2] * h[3] && h[1] < 100000 && h[2] < 100000 && h[3] < 100000;
+    (int64_t)h[0] <= (int64_t)h[1] * h[2] * h[3] && h[1] < 100000 && h[2] < 100000 && h[3] < 100000;
   if (sw)
-    return agape_error(AGAPE_ERR_FORMAT, "%s: big-endian (byte-swapped) stream file; AGAPE reads "
-                       "little-endian files", path);
-  return agape_error(AGAPE_ERR_FORMAT, "%s: not an EPW egnv file (neither Fortran records nor a stream "
-                     "with a valid k-mesh header)", path);
+    return agape_error(AGAPE_ERR_FORMAT,
+                       "%s: big-endian (byte-swapped) stream file; AGAPE reads "
+                       "little-endian files",
+                       path);
+  return agape_error(AGAPE_ERR_FORMAT,
+                     "%s: not an EPW egnv file (neither Fortran records nor a stream "
+                     "with a valid k-mesh header)",
+                     path);
 }
 
 /* Full-grid index of crystal coordinates x on an n[0] x n[1] x n[2] mesh (last index fastest),
@@ -159,15 +181,36 @@ static int64_t grid_index(const double x[3], const int n[3])
   return idx;
 }
 
-static int path_exists(const char *p) { struct stat sb; return stat(p, &sb) == 0; }
+static int path_exists(const char *p)
+{
+  struct stat sb;
+  return stat(p, &sb) == 0;
+}
 
 void agape_epw_destroy(agape_epw *e)
 {
-  free(e->pool_nk); free(e->wkfs); free(e->xkfs); free(e->ekfs); free(e->ixkff);
-  free(e->iqsel); free(e->xqf); free(e->wf);
-  free(e->s_k); free(e->s_band); free(e->s_xi); free(e->s_wk); free(e->s_w0g);
-  free(e->row_ptr); free(e->col); free(e->ph); free(e->g2); free(e->ixkqf);
-  free(e->ekfs_ry); free(e->wf_ry); free(e->s_of); free(e->ibz_fs);
+  free(e->pool_nk);
+  free(e->wkfs);
+  free(e->xkfs);
+  free(e->ekfs);
+  free(e->ixkff);
+  free(e->iqsel);
+  free(e->xqf);
+  free(e->wf);
+  free(e->s_k);
+  free(e->s_band);
+  free(e->s_xi);
+  free(e->s_wk);
+  free(e->s_w0g);
+  free(e->row_ptr);
+  free(e->col);
+  free(e->ph);
+  free(e->g2);
+  free(e->ixkqf);
+  free(e->ekfs_ry);
+  free(e->wf_ry);
+  free(e->s_of);
+  free(e->ibz_fs);
   memset(e, 0, sizeof *e);
 }
 
@@ -184,22 +227,30 @@ static agape_err read_egnv(const char *dir, agape_epw *e)
   unsigned char b2[44];
   if ((err = rf_item(&r, h, sizeof h, "nkftot nkf1 nkf2 nkf3 nkfs"))) goto done;
   if ((err = rf_item(&r, b2, sizeof b2, "nbndfst ef ef0 dosef degaussw fsthick"))) goto done;
-  e->nkftot = h[0]; e->nkf[0] = h[1]; e->nkf[1] = h[2]; e->nkf[2] = h[3]; e->nkfs = h[4];
+  e->nkftot = h[0];
+  e->nkf[0] = h[1];
+  e->nkf[1] = h[2];
+  e->nkf[2] = h[3];
+  e->nkfs = h[4];
   int32_t nb;
   double v[5];
   memcpy(&nb, b2, 4);
   memcpy(v, b2 + 4, 40);
   e->nbndfst = nb;
   int64_t full = (int64_t)e->nkf[0] * e->nkf[1] * e->nkf[2];
-  if (e->nkf[0] <= 0 || e->nkf[1] <= 0 || e->nkf[2] <= 0 || full > (int64_t)1 << 31 ||
-      e->nkftot <= 0 || e->nkftot > full || e->nkfs <= 0 || e->nkfs > e->nkftot || nb <= 0 || nb > 100000) {
-    err = agape_error(AGAPE_ERR_FORMAT, "%s: implausible header: nkftot %d, mesh %d x %d x %d, nkfs %d, "
-                      "nbndfst %d", path, e->nkftot, e->nkf[0], e->nkf[1], e->nkf[2], e->nkfs, nb);
+  if (e->nkf[0] <= 0 || e->nkf[1] <= 0 || e->nkf[2] <= 0 || full > (int64_t)1 << 31 || e->nkftot <= 0 ||
+      e->nkftot > full || e->nkfs <= 0 || e->nkfs > e->nkftot || nb <= 0 || nb > 100000) {
+    err = agape_error(AGAPE_ERR_FORMAT,
+                      "%s: implausible header: nkftot %d, mesh %d x %d x %d, nkfs %d, "
+                      "nbndfst %d",
+                      path, e->nkftot, e->nkf[0], e->nkf[1], e->nkf[2], e->nkfs, nb);
     goto done;
   }
   if (!(v[2] > 0) || !(v[3] > 0) || !(v[4] > 0) || !isfinite(v[0]) || !isfinite(v[1])) {
-    err = agape_error(AGAPE_ERR_FORMAT, "%s: implausible values: ef %g, ef0 %g, dosef %g, degaussw %g, "
-                      "fsthick %g Ry", path, v[0], v[1], v[2], v[3], v[4]);
+    err = agape_error(AGAPE_ERR_FORMAT,
+                      "%s: implausible values: ef %g, ef0 %g, dosef %g, degaussw %g, "
+                      "fsthick %g Ry",
+                      path, v[0], v[1], v[2], v[3], v[4]);
     goto done;
   }
   int stream = e->format == AGAPE_EPW_STREAM;
@@ -216,7 +267,7 @@ static agape_err read_egnv(const char *dir, agape_epw *e)
   e->dosef_ry = v[2];
   e->degaussw_ry = v[3];
   e->fsthick_ry = v[4];
-  e->ef = v[1] * AGAPE_RY_EV;          /* ef0: the reference of the window and the gaps */
+  e->ef = v[1] * AGAPE_RY_EV; /* ef0: the reference of the window and the gaps */
   e->dosef = v[2] / AGAPE_RY_EV;
   e->degaussw = v[3] * AGAPE_RY_EV;
   e->fsthick = v[4] * AGAPE_RY_EV;
@@ -241,14 +292,15 @@ static agape_err read_egnv(const char *dir, agape_epw *e)
     if (stream) memcpy(idx, it + 32, 8);
     if ((err = rf_doubles(&r, nb, eb, "eigenvalues"))) break;
     if (!(wx[0] > 0) || wx[0] > 2.0 + 1e-9) {
-      err = agape_error(AGAPE_ERR_FORMAT, "%s: k point %lld has weight %g (EPW's weights are in (0, 2])",
-                        path, (long long)i + 1, wx[0]);
+      err = agape_error(AGAPE_ERR_FORMAT, "%s: k point %lld has weight %g (EPW's weights are in (0, 2])", path,
+                        (long long)i + 1, wx[0]);
       break;
     }
     if (idx[0] != i + 1 || (idx[1] != 0 && idx[1] != nfs + 1)) {
-      err = agape_error(AGAPE_ERR_FORMAT, "%s: k entry %lld carries indices %d, %d; expected %lld and 0 or %d "
-                        "(damaged, or not an EPW >= 5.8 egnv file)", path, (long long)i + 1, idx[0], idx[1],
-                        (long long)i + 1, nfs + 1);
+      err = agape_error(AGAPE_ERR_FORMAT,
+                        "%s: k entry %lld carries indices %d, %d; expected %lld and 0 or %d "
+                        "(damaged, or not an EPW >= 5.8 egnv file)",
+                        path, (long long)i + 1, idx[0], idx[1], (long long)i + 1, nfs + 1);
       break;
     }
     if (stream) e->ibz_fs[i] = idx[1];
@@ -263,8 +315,10 @@ static agape_err read_egnv(const char *dir, agape_epw *e)
   }
   free(eb);
   if (!err && nfs != e->nkfs)
-    err = agape_error(AGAPE_ERR_FORMAT, "%s: %d k points are marked as in the Fermi shell, the header says "
-                      "nkfs = %d", path, nfs, e->nkfs);
+    err = agape_error(AGAPE_ERR_FORMAT,
+                      "%s: %d k points are marked as in the Fermi shell, the header says "
+                      "nkfs = %d",
+                      path, nfs, e->nkfs);
 done:
   rf_close(&r);
   return err;
@@ -286,27 +340,33 @@ static agape_err read_ikmap(const char *dir, agape_epw *e)
   if ((err = check_size(&r, stream ? 8 * full : on_disk(e->format, 1, 4 * full), why))) goto done;
   e->ixkff = malloc(sizeof(int) * full);
   int32_t *ibz = stream ? malloc(sizeof(int32_t) * full) : NULL;
-  if (!e->ixkff || (stream && !ibz)) { free(ibz); err = AGAPE_ERR_NOMEM; goto done; }
+  if (!e->ixkff || (stream && !ibz)) {
+    free(ibz);
+    err = AGAPE_ERR_NOMEM;
+    goto done;
+  }
   if (!(err = rf_item(&r, e->ixkff, 4 * (size_t)full, "ixkff")) && stream)
     err = rf_item(&r, ibz, 4 * (size_t)full, "bztoibz");
   for (int64_t i = 0; i < full && stream && !err; i++)
     if (ibz[i] < 1 || ibz[i] > e->nkftot || e->ibz_fs[ibz[i] - 1] != e->ixkff[i])
-      err = agape_error(AGAPE_ERR_FORMAT, "%s: full-grid k point %lld: irreducible index %d and Fermi-shell "
-                        "index %d disagree with egnv", path, (long long)i + 1, ibz[i], e->ixkff[i]);
+      err = agape_error(AGAPE_ERR_FORMAT,
+                        "%s: full-grid k point %lld: irreducible index %d and Fermi-shell "
+                        "index %d disagree with egnv",
+                        path, (long long)i + 1, ibz[i], e->ixkff[i]);
   free(ibz);
   if (err) goto done;
   for (int64_t i = 0; i < full; i++)
     if (e->ixkff[i] < 0 || e->ixkff[i] > e->nkfs) {
-      err = agape_error(AGAPE_ERR_FORMAT, "%s: entry %lld is %d, outside 0..nkfs = %d", path,
-                        (long long)i + 1, e->ixkff[i], e->nkfs);
+      err = agape_error(AGAPE_ERR_FORMAT, "%s: entry %lld is %d, outside 0..nkfs = %d", path, (long long)i + 1,
+                        e->ixkff[i], e->nkfs);
       goto done;
     }
   /* every Fermi-shell k point must map to itself */
   for (int ik = 0; ik < e->nkfs; ik++) {
     int64_t g = grid_index(e->xkfs + 3 * ik, e->nkf);
     if (g < 0 || e->ixkff[g] != ik + 1) {
-      err = agape_error(AGAPE_ERR_FORMAT, "%s: Fermi-shell k point %d of egnv (%.6f %.6f %.6f) is %s", path,
-                        ik + 1, e->xkfs[3 * ik], e->xkfs[3 * ik + 1], e->xkfs[3 * ik + 2],
+      err = agape_error(AGAPE_ERR_FORMAT, "%s: Fermi-shell k point %d of egnv (%.6f %.6f %.6f) is %s", path, ik + 1,
+                        e->xkfs[3 * ik], e->xkfs[3 * ik + 1], e->xkfs[3 * ik + 2],
                         g < 0 ? "not on the k mesh" : "not mapped to itself: egnv and ikmap do not belong together");
       goto done;
     }
@@ -331,11 +391,16 @@ static agape_err read_selecq(const char *path, int nqtotf_freq, int *totq, int *
     goto done;
   }
   if (nqtotf != nqtotf_freq || nq < 1 || nq > nqtotf) {
-    err = agape_error(AGAPE_ERR_FORMAT, "%s: %d of %d q points, but the q mesh of freq has %d points: the "
-                      "files are from different runs", path, nq, nqtotf, nqtotf_freq);
+    err = agape_error(AGAPE_ERR_FORMAT,
+                      "%s: %d of %d q points, but the q mesh of freq has %d points: the "
+                      "files are from different runs",
+                      path, nq, nqtotf, nqtotf_freq);
     goto done;
   }
-  if (!(*sel = malloc(sizeof(int) * nq))) { err = AGAPE_ERR_NOMEM; goto done; }
+  if (!(*sel = malloc(sizeof(int) * nq))) {
+    err = AGAPE_ERR_NOMEM;
+    goto done;
+  }
   for (int i = 0; i < nq; i++) {
     int iq;
     if (fscanf(f, "%d", &iq) != 1) {
@@ -343,8 +408,8 @@ static agape_err read_selecq(const char *path, int nqtotf_freq, int *totq, int *
       goto done;
     }
     if (iq < 1 || iq > nqtotf || (i > 0 && iq - 1 <= (*sel)[i - 1])) {
-      err = agape_error(AGAPE_ERR_FORMAT, "%s: q index %d (entry %d) is outside 1..%d or not increasing",
-                        path, iq, i + 1, nqtotf);
+      err = agape_error(AGAPE_ERR_FORMAT, "%s: q index %d (entry %d) is outside 1..%d or not increasing", path, iq,
+                        i + 1, nqtotf);
       goto done;
     }
     (*sel)[i] = iq - 1;
@@ -352,7 +417,10 @@ static agape_err read_selecq(const char *path, int nqtotf_freq, int *totq, int *
   *totq = nq;
 done:
   fclose(f);
-  if (err) { free(*sel); *sel = NULL; }
+  if (err) {
+    free(*sel);
+    *sel = NULL;
+  }
   return err;
 }
 
@@ -368,37 +436,47 @@ static agape_err read_freq(const char *dir, agape_epw *e)
   int32_t h[5];
   int nl = 0, *lidx = NULL, *sel = NULL;
   double *lx = NULL, *lw = NULL;
-  if (r.size == 0) { err = agape_error(AGAPE_ERR_FORMAT, "%s: empty file", path); goto done; }
+  if (r.size == 0) {
+    err = agape_error(AGAPE_ERR_FORMAT, "%s: empty file", path);
+    goto done;
+  }
   if ((err = rf_item(&r, h, sizeof h, "nqtotf nqf1 nqf2 nqf3 nmodes"))) goto done;
-  e->nqtotf = h[0]; e->nqf[0] = h[1]; e->nqf[1] = h[2]; e->nqf[2] = h[3]; e->nmodes = h[4];
-  if (h[1] <= 0 || h[2] <= 0 || h[3] <= 0 || (int64_t)h[1] * h[2] * h[3] != h[0] || h[4] <= 0 ||
-      h[4] > 3000) {
-    err = agape_error(AGAPE_ERR_FORMAT, "%s: implausible header: nqtotf %d, mesh %d x %d x %d, nmodes %d",
-                      path, h[0], h[1], h[2], h[3], h[4]);
+  e->nqtotf = h[0];
+  e->nqf[0] = h[1];
+  e->nqf[1] = h[2];
+  e->nqf[2] = h[3];
+  e->nmodes = h[4];
+  if (h[1] <= 0 || h[2] <= 0 || h[3] <= 0 || (int64_t)h[1] * h[2] * h[3] != h[0] || h[4] <= 0 || h[4] > 3000) {
+    err = agape_error(AGAPE_ERR_FORMAT, "%s: implausible header: nqtotf %d, mesh %d x %d x %d, nmodes %d", path, h[0],
+                      h[1], h[2], h[3], h[4]);
     goto done;
   }
   int nm = e->nmodes;
   int64_t head = on_disk(e->format, 1, 20), per = on_disk(e->format, 1 + nm, 24 + 8 * (int64_t)nm);
   if (r.size < head + per || (r.size - head) % per != 0 || (r.size - head) / per > e->nqtotf) {
-    err = agape_error(AGAPE_ERR_FORMAT, "%s: %lld bytes is not a whole number (1..%d) of q points of %lld bytes "
-                      "with %d modes after the header: truncated or damaged", path, (long long)r.size, e->nqtotf,
-                      (long long)per, nm);
+    err = agape_error(AGAPE_ERR_FORMAT,
+                      "%s: %lld bytes is not a whole number (1..%d) of q points of %lld bytes "
+                      "with %d modes after the header: truncated or damaged",
+                      path, (long long)r.size, e->nqtotf, (long long)per, nm);
     goto done;
   }
   nl = (int)((r.size - head) / per);
   lidx = malloc(sizeof(int) * nl);
   lx = malloc(sizeof(double) * 3 * nl);
   lw = malloc(sizeof(double) * (size_t)nl * nm);
-  if (!lidx || !lx || !lw) { err = AGAPE_ERR_NOMEM; goto done; }
+  if (!lidx || !lx || !lw) {
+    err = AGAPE_ERR_NOMEM;
+    goto done;
+  }
   for (int iq = 0; iq < nl; iq++) {
     if ((err = rf_item(&r, lx + 3 * iq, 24, "xqf(1:3)"))) goto done;
     double *w = lw + (size_t)iq * nm;
     if ((err = rf_doubles(&r, nm, w, "wf"))) goto done;
     int64_t g = grid_index(lx + 3 * iq, e->nqf);
     if (g < 0 || (iq > 0 && g <= lidx[iq - 1])) {
-      err = agape_error(AGAPE_ERR_FORMAT, "%s: q point %d (%.6f %.6f %.6f) is %s", path, iq + 1,
-                        lx[3 * iq], lx[3 * iq + 1], lx[3 * iq + 2],
-                        g < 0 ? "not on the q mesh" : "out of the ascending grid order EPW writes");
+      err =
+        agape_error(AGAPE_ERR_FORMAT, "%s: q point %d (%.6f %.6f %.6f) is %s", path, iq + 1, lx[3 * iq], lx[3 * iq + 1],
+                    lx[3 * iq + 2], g < 0 ? "not on the q mesh" : "out of the ascending grid order EPW writes");
       goto done;
     }
     lidx[iq] = (int)g;
@@ -421,21 +499,28 @@ static agape_err read_freq(const char *dir, agape_epw *e)
   } else {
     e->totq = nl;
     if (nl < e->nqtotf)
-      fprintf(stderr, "agape: note: %s: no selecq.fmt beside the folder; the %d q points listed in freq "
-              "are taken as EPW's selected q\n", dir, nl);
+      fprintf(stderr,
+              "agape: note: %s: no selecq.fmt beside the folder; the %d q points listed in freq "
+              "are taken as EPW's selected q\n",
+              dir, nl);
   }
   e->iqsel = malloc(sizeof(int) * e->totq);
   e->xqf = malloc(sizeof(double) * 3 * e->totq);
   e->wf = malloc(sizeof(double) * (size_t)e->totq * nm);
   e->wf_ry = malloc(sizeof(double) * (size_t)e->totq * nm);
-  if (!e->iqsel || !e->xqf || !e->wf || !e->wf_ry) { err = AGAPE_ERR_NOMEM; goto done; }
+  if (!e->iqsel || !e->xqf || !e->wf || !e->wf_ry) {
+    err = AGAPE_ERR_NOMEM;
+    goto done;
+  }
   int j = 0;
   for (int iq = 0; iq < e->totq; iq++) {
     int g = sel ? sel[iq] : lidx[iq];
     while (j < nl && lidx[j] < g) j++;
     if (j == nl || lidx[j] != g) {
-      err = agape_error(AGAPE_ERR_FORMAT, "%s: selected q point %d (%s) is not in %s: the files are from "
-                        "different runs", path, g + 1, sq, path);
+      err = agape_error(AGAPE_ERR_FORMAT,
+                        "%s: selected q point %d (%s) is not in %s: the files are from "
+                        "different runs",
+                        path, g + 1, sq, path);
       goto done;
     }
     e->iqsel[iq] = g;
@@ -445,7 +530,10 @@ static agape_err read_freq(const char *dir, agape_epw *e)
   }
 done:
   rf_close(&r);
-  free(lidx); free(lx); free(lw); free(sel);
+  free(lidx);
+  free(lx);
+  free(lw);
+  free(sel);
   return err;
 }
 
@@ -469,8 +557,10 @@ static agape_err build_states(agape_epw *e, const char *dir)
       c += in;
     }
     if (c == 0)
-      return agape_error(AGAPE_ERR_FORMAT, "%s/egnv: k point %d has no band within fsthick = %g eV of "
-                         "E_F, yet it is listed in the Fermi shell", dir, ik + 1, e->fsthick);
+      return agape_error(AGAPE_ERR_FORMAT,
+                         "%s/egnv: k point %d has no band within fsthick = %g eV of "
+                         "E_F, yet it is listed in the Fermi shell",
+                         dir, ik + 1, e->fsthick);
   }
   e->ns = ns;
   e->s_k = malloc(sizeof(int) * ns);
@@ -499,9 +589,10 @@ static agape_err build_states(agape_epw *e, const char *dir)
       for (int d = 0; d < 3; d++) x[d] = e->xkfs[3 * ik + d] + e->xqf[3 * iq + d];
       int64_t g = grid_index(x, e->nkf);
       if (g < 0)
-        return agape_error(AGAPE_ERR_FORMAT, "%s: k + q of k point %d (egnv) and q point %d (freq) is not on "
-                           "the %d x %d x %d k mesh: the q mesh must divide the k mesh", dir, ik + 1, iq + 1,
-                           e->nkf[0], e->nkf[1], e->nkf[2]);
+        return agape_error(AGAPE_ERR_FORMAT,
+                           "%s: k + q of k point %d (egnv) and q point %d (freq) is not on "
+                           "the %d x %d x %d k mesh: the q mesh must divide the k mesh",
+                           dir, ik + 1, iq + 1, e->nkf[0], e->nkf[1], e->nkf[2]);
       e->ixkqf[(size_t)ik * e->totq + iq] = e->ixkff[g] - 1;
     }
   return AGAPE_OK;
@@ -529,8 +620,10 @@ static int64_t pool_values(const agape_epw *e, int k0, int nk)
 /* ---- ephmat files -------------------------------------------------------------------- */
 static void pool_path(const char *dir, int npool_single, int p, char *path, size_t cap)
 {
-  if (npool_single) snprintf(path, cap, "%s/ephmat", dir);
-  else snprintf(path, cap, "%s/ephmat%d", dir, p + 1);
+  if (npool_single)
+    snprintf(path, cap, "%s/ephmat", dir);
+  else
+    snprintf(path, cap, "%s/ephmat%d", dir, p + 1);
 }
 
 static agape_err read_ephmat(const char *dir, agape_epw *e)
@@ -540,8 +633,7 @@ static agape_err read_ephmat(const char *dir, agape_epw *e)
   snprintf(path, sizeof path, "%s/ephmat1", dir);
   if (!path_exists(path)) {
     snprintf(path, sizeof path, "%s/ephmat", dir);
-    if (!path_exists(path))
-      return agape_error(AGAPE_ERR_IO, "%s: no ephmat1 (or ephmat) file in the folder", dir);
+    if (!path_exists(path)) return agape_error(AGAPE_ERR_IO, "%s: no ephmat1 (or ephmat) file in the folder", dir);
     single = 1;
     np = 1;
   } else {
@@ -574,19 +666,25 @@ static agape_err read_ephmat(const char *dir, agape_epw *e)
     rfile r;
     if ((err = rf_open(&r, path, e->format))) return err;
     int32_t h[2];
-    if (r.size == 0) err = agape_error(AGAPE_ERR_FORMAT, "%s: empty file", path);
-    else err = rf_item(&r, h, sizeof h, "pool_id fermicount");
+    if (r.size == 0)
+      err = agape_error(AGAPE_ERR_FORMAT, "%s: empty file", path);
+    else
+      err = rf_item(&r, h, sizeof h, "pool_id fermicount");
     rf_close(&r);
     if (err) return err;
     if (h[0] != p + 1 || h[1] < 0 || ksum + h[1] > e->nkfs)
-      return agape_error(AGAPE_ERR_FORMAT, "%s: header says pool %d with %d k points; expected pool %d and "
-                         "at most %d k points (nkfs = %d in egnv)", path, h[0], h[1], p + 1, e->nkfs - ksum, e->nkfs);
+      return agape_error(AGAPE_ERR_FORMAT,
+                         "%s: header says pool %d with %d k points; expected pool %d and "
+                         "at most %d k points (nkfs = %d in egnv)",
+                         path, h[0], h[1], p + 1, e->nkfs - ksum, e->nkfs);
     e->pool_nk[p] = h[1];
     ksum += h[1];
   }
   if (ksum != e->nkfs)
-    return agape_error(AGAPE_ERR_FORMAT, "%s: the %d ephmat files hold %d k points, egnv lists nkfs = %d "
-                       "(an ephmat file is missing?)", dir, np, ksum, e->nkfs);
+    return agape_error(AGAPE_ERR_FORMAT,
+                       "%s: the %d ephmat files hold %d k points, egnv lists nkfs = %d "
+                       "(an ephmat file is missing?)",
+                       dir, np, ksum, e->nkfs);
   /* pass 1: entries per row (acoustic modes dropped) */
   e->row_ptr = calloc((size_t)e->ns + 1, sizeof(int64_t));
   if (!e->row_ptr) return AGAPE_ERR_NOMEM;
@@ -611,7 +709,11 @@ static agape_err read_ephmat(const char *dir, agape_epw *e)
   e->g2 = malloc(sizeof(double) * (size_t)(e->nnz ? e->nnz : 1));
   int64_t *cur = malloc(sizeof(int64_t) * (size_t)(e->ns ? e->ns : 1));
   double *buf = malloc(sizeof(double) * (size_t)nm * nb * nb);
-  if (!e->col || !e->ph || !e->g2 || !cur || !buf) { free(cur); free(buf); return AGAPE_ERR_NOMEM; }
+  if (!e->col || !e->ph || !e->g2 || !cur || !buf) {
+    free(cur);
+    free(buf);
+    return AGAPE_ERR_NOMEM;
+  }
   memcpy(cur, e->row_ptr, sizeof(int64_t) * e->ns);
   /* pass 2: the values */
   int k0 = 0;
@@ -621,8 +723,10 @@ static agape_err read_ephmat(const char *dir, agape_epw *e)
     if ((err = rf_open(&r, path, e->format))) break;
     int64_t nval = pool_values(e, k0, e->pool_nk[p]);
     char why[200];
-    snprintf(why, sizeof why, "%lld coupling values (k points %d..%d of egnv, the q points of freq, "
-             "%d modes)", (long long)nval, k0 + 1, k0 + e->pool_nk[p], nm);
+    snprintf(why, sizeof why,
+             "%lld coupling values (k points %d..%d of egnv, the q points of freq, "
+             "%d modes)",
+             (long long)nval, k0 + 1, k0 + e->pool_nk[p], nm);
     int32_t h[2];
     if (!(err = check_size(&r, on_disk(e->format, 1 + nval, 8 + 8 * nval), why)))
       err = rf_item(&r, h, sizeof h, "pool_id fermicount");
@@ -644,8 +748,10 @@ static agape_err read_ephmat(const char *dir, agape_epw *e)
               if (t < 0) continue;
               double g = buf[v++];
               if (!(g >= 0) || !isfinite(g)) {
-                err = agape_error(AGAPE_ERR_FORMAT, "%s: coupling of q point %d, k point %d, mode %d is %g "
-                                  "(|g|^2 must be finite and >= 0)", path, iq + 1, ik + 1, m + 1, g);
+                err = agape_error(AGAPE_ERR_FORMAT,
+                                  "%s: coupling of q point %d, k point %d, mode %d is %g "
+                                  "(|g|^2 must be finite and >= 0)",
+                                  path, iq + 1, ik + 1, m + 1, g);
                 break;
               }
               if (w > e->eps_acustic) {
@@ -674,8 +780,7 @@ agape_err agape_epw_read(const char *dir, double eps_acustic_cm, agape_epw *e)
   struct stat sb;
   if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
     return agape_error(AGAPE_ERR_IO, "%s: not a folder (expected EPW's <prefix>.ephmat folder)", dir);
-  if (strlen(dir) > AGAPE_EPW_PATH - 32)
-    return agape_error(AGAPE_ERR_IO, "%s: path too long", dir);
+  if (strlen(dir) > AGAPE_EPW_PATH - 32) return agape_error(AGAPE_ERR_IO, "%s: path too long", dir);
   e->eps_acustic = eps_acustic_cm / EPW_CM_PER_EV;
   agape_err err;
   if ((err = read_egnv(dir, e)) || (err = read_ikmap(dir, e)) || (err = read_freq(dir, e)) ||
@@ -689,7 +794,11 @@ agape_err agape_epw_read(const char *dir, double eps_acustic_cm, agape_epw *e)
 }
 
 /* ---- writer (tests and conversions) -------------------------------------------------- */
-typedef struct { FILE *f; agape_epw_format fmt; int bad; } wfile;
+typedef struct {
+  FILE *f;
+  agape_epw_format fmt;
+  int bad;
+} wfile;
 
 static void wf_item(wfile *w, const void *buf, size_t nbytes)
 {
@@ -729,7 +838,8 @@ agape_err agape_epw_write(const char *dir, const agape_epw *e, agape_epw_format 
    * k points outside the shell are written as one placeholder entry (their total weight,
    * bands far from E_F) that ikmap's irreducible map points them to */
   int64_t out0 = -1;
-  for (int64_t i = 0; i < full && out0 < 0; i++) if (e->ixkff[i] == 0) out0 = i;
+  for (int64_t i = 0; i < full && out0 < 0; i++)
+    if (e->ixkff[i] == 0) out0 = i;
   double wout = 2.0;
   for (int ik = 0; ik < e->nkfs; ik++) wout -= e->wkfs[ik];
   int nkftot = stream ? e->nkfs + (out0 >= 0) : e->nkftot;
@@ -750,11 +860,14 @@ agape_err agape_epw_write(const char *dir, const agape_epw *e, agape_epw_format 
     if (ik < e->nkfs) {
       wx[0] = e->wkfs[ik];
       memcpy(wx + 1, e->xkfs + 3 * ik, 24);
-    } else {                                  /* the placeholder */
+    } else { /* the placeholder */
       wx[0] = wout > 0 ? wout : 1e-12;
       int64_t i = out0;
-      int c = (int)(i % e->nkf[2]), b0 = (int)((i / e->nkf[2]) % e->nkf[1]), a0 = (int)(i / ((int64_t)e->nkf[1] * e->nkf[2]));
-      wx[1] = (double)a0 / e->nkf[0]; wx[2] = (double)b0 / e->nkf[1]; wx[3] = (double)c / e->nkf[2];
+      int c = (int)(i % e->nkf[2]), b0 = (int)((i / e->nkf[2]) % e->nkf[1]),
+          a0 = (int)(i / ((int64_t)e->nkf[1] * e->nkf[2]));
+      wx[1] = (double)a0 / e->nkf[0];
+      wx[2] = (double)b0 / e->nkf[1];
+      wx[3] = (double)c / e->nkf[2];
     }
     memcpy(it, wx, 32);
     memcpy(it + 32, idx, 8);
@@ -767,10 +880,14 @@ agape_err agape_epw_write(const char *dir, const agape_epw *e, agape_epw_format 
   if ((err = wf_close(&w, path))) return err;
   /* ikmap */
   if ((err = wf_open(&w, dir, "ikmap", fmt, path))) return err;
-  if (!stream) wf_item(&w, e->ixkff, 4 * (size_t)full);
+  if (!stream)
+    wf_item(&w, e->ixkff, 4 * (size_t)full);
   else {
     int32_t *ibz = malloc(sizeof(int32_t) * full);
-    if (!ibz) { fclose(w.f); return AGAPE_ERR_NOMEM; }
+    if (!ibz) {
+      fclose(w.f);
+      return AGAPE_ERR_NOMEM;
+    }
     for (int64_t i = 0; i < full; i++) ibz[i] = e->ixkff[i] > 0 ? e->ixkff[i] : e->nkfs + 1;
     if (fwrite(e->ixkff, 4, (size_t)full, w.f) != (size_t)full || fwrite(ibz, 4, (size_t)full, w.f) != (size_t)full)
       w.bad = 1;
@@ -783,9 +900,7 @@ agape_err agape_epw_write(const char *dir, const agape_epw *e, agape_epw_format 
   wf_item(&w, hq, sizeof hq);
   for (int iq = 0; iq < e->totq; iq++) {
     wf_item(&w, e->xqf + 3 * iq, 24);
-    for (int m = 0; m < nm; m++) {
-      wf_item(&w, e->wf_ry + (size_t)iq * nm + m, 8);
-    }
+    for (int m = 0; m < nm; m++) { wf_item(&w, e->wf_ry + (size_t)iq * nm + m, 8); }
   }
   if ((err = wf_close(&w, path))) return err;
   if (stream) {
@@ -808,8 +923,10 @@ agape_err agape_epw_write(const char *dir, const agape_epw *e, agape_epw_format 
   int k0 = 0;
   for (int p = 0; p < e->npool; p++) {
     char name[32];
-    if (e->npool == 1) snprintf(name, sizeof name, "ephmat");
-    else snprintf(name, sizeof name, "ephmat%d", p + 1);
+    if (e->npool == 1)
+      snprintf(name, sizeof name, "ephmat");
+    else
+      snprintf(name, sizeof name, "ephmat%d", p + 1);
     if ((err = wf_open(&w, dir, name, fmt, path))) break;
     int32_t hp[2] = {p + 1, e->pool_nk[p]};
     wf_item(&w, hp, sizeof hp);
@@ -842,7 +959,10 @@ agape_err agape_epw_bcast(const agape_par *par, agape_epw *e)
   if (par->size == 1) return AGAPE_OK;
   agape_par_bcast(par, e, sizeof *e);
   int64_t full = (int64_t)e->nkf[0] * e->nkf[1] * e->nkf[2], kb = (int64_t)e->nkfs * e->nbndfst;
-  struct { void **p; size_t bytes; } a[] = {
+  struct {
+    void **p;
+    size_t bytes;
+  } a[] = {
     {(void **)&e->pool_nk, sizeof(int) * e->npool},
     {(void **)&e->wkfs, sizeof(double) * e->nkfs},
     {(void **)&e->xkfs, sizeof(double) * 3 * e->nkfs},

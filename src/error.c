@@ -9,15 +9,15 @@
 
 /* Short descriptions, indexed by agape_err; keep in the order of the enum. */
 static const char *const agape_err_messages[AGAPE_ERR_COUNT] = {
-  [AGAPE_OK]           = "success",
-  [AGAPE_STOPPED]      = "stopped by a signal (checkpoint written; continue with --restart)",
-  [AGAPE_ERR_USAGE]    = "bad command line",
-  [AGAPE_ERR_DECK]     = "bad input deck",
-  [AGAPE_ERR_IO]       = "input/output error",
-  [AGAPE_ERR_FORMAT]   = "bad data file format",
-  [AGAPE_ERR_NOMEM]    = "out of memory",
-  [AGAPE_ERR_NUMERIC]  = "numerical failure",
-  [AGAPE_ERR_MPI]      = "MPI or BLACS failure",
+  [AGAPE_OK] = "success",
+  [AGAPE_STOPPED] = "stopped by a signal (checkpoint written; continue with --restart)",
+  [AGAPE_ERR_USAGE] = "bad command line",
+  [AGAPE_ERR_DECK] = "bad input deck",
+  [AGAPE_ERR_IO] = "input/output error",
+  [AGAPE_ERR_FORMAT] = "bad data file format",
+  [AGAPE_ERR_NOMEM] = "out of memory",
+  [AGAPE_ERR_NUMERIC] = "numerical failure",
+  [AGAPE_ERR_MPI] = "MPI or BLACS failure",
   [AGAPE_ERR_INTERNAL] = "internal error (a bug in AGAPE)",
 };
 
@@ -26,8 +26,7 @@ static const char *const agape_err_messages[AGAPE_ERR_COUNT] = {
  * Returns a string in static storage. */
 const char *agape_strerror(agape_err e)
 {
-  if ((int)e < 0 || e >= AGAPE_ERR_COUNT || agape_err_messages[e] == NULL)
-    return "unknown error";
+  if ((int)e < 0 || e >= AGAPE_ERR_COUNT || agape_err_messages[e] == NULL) return "unknown error";
   return agape_err_messages[e];
 }
 
@@ -57,8 +56,7 @@ agape_err agape_error(agape_err e, const char *fmt, ...)
     len = sizeof line - 2;
     memcpy(line + len - 3, "...", 3);
   }
-  if (len == 0 || line[len - 1] != '\n')
-    line[len++] = '\n';
+  if (len == 0 || line[len - 1] != '\n') line[len++] = '\n';
   line[len] = '\0';
   fputs(line, stderr);
   fflush(stderr);

@@ -11,16 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FS_NAME_FMT "gap_T%06.2fK.frmsf"   /* file name of temperature T (K) */
+#define FS_NAME_FMT "gap_T%06.2fK.frmsf" /* file name of temperature T (K) */
 
 /* ======================================================================================
  * Grid and file
  * ====================================================================================== */
 
-static int64_t fs_npts(const agape_frmsf_grid *g)
-{
-  return (int64_t)g->nk[0] * g->nk[1] * g->nk[2];
-}
+static int64_t fs_npts(const agape_frmsf_grid *g) { return (int64_t)g->nk[0] * g->nk[1] * g->nk[2]; }
 
 void agape_frmsf_grid_free(agape_frmsf_grid *g)
 {
@@ -33,7 +30,11 @@ void agape_frmsf_grid_free(agape_frmsf_grid *g)
 void agape_frmsf_stencil_free(agape_frmsf_stencil *s)
 {
   if (!s) return;
-  free(s->at); free(s->idx); free(s->coef); free(s->h); free(s->kf);
+  free(s->at);
+  free(s->idx);
+  free(s->coef);
+  free(s->h);
+  free(s->kf);
   memset(s, 0, sizeof *s);
 }
 
@@ -64,8 +65,7 @@ agape_err agape_frmsf_write(const char *path, const agape_frmsf_grid *g)
   if (!f) return agape_error(AGAPE_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
   int64_t n = fs_npts(g) * g->nbnd;
   fprintf(f, "%d %d %d\n1\n%d\n", g->nk[0], g->nk[1], g->nk[2], g->nbnd);
-  for (int r = 0; r < 3; r++)
-    fprintf(f, "%.10e %.10e %.10e\n", g->bvec[3 * r], g->bvec[3 * r + 1], g->bvec[3 * r + 2]);
+  for (int r = 0; r < 3; r++) fprintf(f, "%.10e %.10e %.10e\n", g->bvec[3 * r], g->bvec[3 * r + 1], g->bvec[3 * r + 2]);
   for (int64_t i = 0; i < n; i++) fprintf(f, "%.9e\n", g->eig[i]);
   for (int64_t i = 0; i < n; i++) fprintf(f, "%.9e\n", g->val[i]);
   return agape_text_commit(f, tmp, path);
@@ -81,8 +81,8 @@ static void fs_names(int ntemps, const double *temps, char *out, size_t cap)
 /* One file per temperature in the folder of results_path; fill(it) sets g->val first. */
 typedef void (*fs_fill_fn)(void *ctx, int it, agape_frmsf_grid *g);
 
-static agape_err fs_write_temps(const char *results_path, agape_frmsf_grid *g, int ntemps,
-                                const double *temps, fs_fill_fn fill, void *ctx, char *dir, size_t cap)
+static agape_err fs_write_temps(const char *results_path, agape_frmsf_grid *g, int ntemps, const double *temps,
+                                fs_fill_fn fill, void *ctx, char *dir, size_t cap)
 {
   if (agape_path_dirname(results_path, dir, cap) != 0)
     return agape_error(AGAPE_ERR_IO, "cannot write FermiSurfer files beside %s: path too long", results_path);
@@ -177,7 +177,10 @@ agape_err agape_frmsf_epw_grid(const agape_epw *e, const char *epw_dir, agape_fr
   int64_t *src = malloc(sizeof(int64_t) * (size_t)full), *queue = malloc(sizeof(int64_t) * (size_t)full);
   int64_t *nbr = malloc(sizeof(int64_t) * 6 * (size_t)full);
   if (!src || !queue || !nbr) {
-    free(src); free(queue); free(nbr); agape_frmsf_grid_free(g);
+    free(src);
+    free(queue);
+    free(nbr);
+    agape_frmsf_grid_free(g);
     return agape_error(AGAPE_ERR_NOMEM, "FermiSurfer grid: %lld points", (long long)full);
   }
   for (int64_t q = 0; q < full; q++) {
@@ -199,10 +202,13 @@ agape_err agape_frmsf_epw_grid(const agape_epw *e, const char *epw_dir, agape_fr
     int64_t q = queue[head++];
     for (int t = 0; t < 6; t++) {
       int64_t r = nbr[6 * q + t];
-      if (src[r] < 0) { src[r] = src[q]; queue[tail++] = r; }
+      if (src[r] < 0) {
+        src[r] = src[q];
+        queue[tail++] = r;
+      }
     }
   }
-  for (int64_t q = 0; q < full; q++) {   /* the outside points, in index order */
+  for (int64_t q = 0; q < full; q++) { /* the outside points, in index order */
     if (e->ixkff[q] > 0) continue;
     queue[nout++] = q;
     for (int b = 0; b < nb; b++) g->eig[(size_t)b * full + q] = g->eig[(size_t)b * full + src[q]];
@@ -219,16 +225,18 @@ agape_err agape_frmsf_epw_grid(const agape_epw *e, const char *epw_dir, agape_fr
       }
       if (change < 1e-6 * e->fsthick) break;
     }
-    for (int64_t o = 0; o < nout; o++) {   /* safely outside the window, keeping the sign */
+    for (int64_t o = 0; o < nout; o++) { /* safely outside the window, keeping the sign */
       int64_t q = queue[o];
       if (fabs(x[q]) < out) x[q] = x[q] < 0 ? -out : out;
     }
-    for (int64_t q = 0; q < full; q++) {   /* shell bands outside the window likewise */
+    for (int64_t q = 0; q < full; q++) { /* shell bands outside the window likewise */
       int ik = e->ixkff[q] - 1;
       if (ik >= 0 && e->s_of[(size_t)ik * nb + b] < 0 && fabs(x[q]) < out) x[q] = x[q] < 0 ? -out : out;
     }
   }
-  free(src); free(queue); free(nbr);
+  free(src);
+  free(queue);
+  free(nbr);
   return AGAPE_OK;
 }
 
@@ -245,7 +253,11 @@ void agape_frmsf_epw_values(const agape_epw *e, const double *delta_meV, agape_f
   }
 }
 
-typedef struct { const agape_epw *e; const double *delta; int64_t ld; } fs_epw_ctx;
+typedef struct {
+  const agape_epw *e;
+  const double *delta;
+  int64_t ld;
+} fs_epw_ctx;
 
 static void fs_epw_fill(void *ctx, int it, agape_frmsf_grid *g)
 {
@@ -253,8 +265,8 @@ static void fs_epw_fill(void *ctx, int it, agape_frmsf_grid *g)
   agape_frmsf_epw_values(c->e, c->delta + (size_t)it * c->ld, g);
 }
 
-agape_err agape_frmsf_write_epw(const char *results_path, const char *epw_dir, const agape_epw *e,
-                                int ntemps, const double *temps, const double *delta_meV, int64_t ld)
+agape_err agape_frmsf_write_epw(const char *results_path, const char *epw_dir, const agape_epw *e, int ntemps,
+                                const double *temps, const double *delta_meV, int64_t ld)
 {
   if (ntemps < 1) return AGAPE_OK;
   agape_frmsf_grid g;
@@ -270,7 +282,8 @@ agape_err agape_frmsf_write_epw(const char *results_path, const char *epw_dir, c
            ntemps, names, dir, g.nk[0], g.nk[1], g.nk[2], g.nbnd);
     if (!g.bvec_from_file)
       printf("agape: note: no crystal.fmt beside %s: the FermiSurfer files carry the identity as reciprocal "
-             "vectors (the Brillouin zone is drawn as a cube)\n", epw_dir ? epw_dir : "the EPW folder");
+             "vectors (the Brillouin zone is drawn as a cube)\n",
+             epw_dir ? epw_dir : "the EPW folder");
   }
   agape_frmsf_grid_free(&g);
   fflush(stdout);
@@ -288,15 +301,15 @@ agape_err agape_frmsf_model_grid(const xb12_model *m, int n, agape_frmsf_grid *g
   g->nbnd = xb12_nbands(m);
   if (n < 1 || g->nbnd < 1 || g->nbnd > 64)
     return agape_error(AGAPE_ERR_INTERNAL, "FermiSurfer model grid: %d points, %d bands", n, g->nbnd);
-  double b = 2.0 * AGAPE_PI / xb12_lattice_A(m);   /* 1/Angstrom */
+  double b = 2.0 * AGAPE_PI / xb12_lattice_A(m); /* 1/Angstrom */
   fs_identity(g->bvec);
   for (int i = 0; i < 9; i++) g->bvec[i] *= b;
   agape_err err = fs_grid_alloc(g);
   if (err) return err;
   const int64_t full = fs_npts(g);
   const int nb = g->nbnd;
-  /* owner computes: each point writes only its own entries */
-  #pragma omp parallel for schedule(static)
+/* owner computes: each point writes only its own entries */
+#pragma omp parallel for schedule(static)
   for (int64_t q = 0; q < full; q++) {
     double k[3] = {(double)(q / ((int64_t)n * n)) / n, (double)((q / n) % n) / n, (double)(q % n) / n};
     double xi[64];
@@ -310,13 +323,17 @@ agape_err agape_frmsf_model_grid(const xb12_model *m, int n, agape_frmsf_grid *g
 typedef struct {
   int nc;
   int64_t n;
-  int64_t *start;   /* [nc^3 + 1] */
-  int64_t *item;    /* [n] state indices, by cell */
-  double *x;        /* [n*3] folded coordinates, same order as item */
-  double *ew;       /* [n] energy weights exp(-(xi/sigma)^2) (1 without energies) */
+  int64_t *start; /* [nc^3 + 1] */
+  int64_t *item;  /* [n] state indices, by cell */
+  double *x;      /* [n*3] folded coordinates, same order as item */
+  double *ew;     /* [n] energy weights exp(-(xi/sigma)^2) (1 without energies) */
 } fs_cells;
 
-static double fs_fold(double x) { double y = x - floor(x); return y >= 1.0 ? 0.0 : y; }
+static double fs_fold(double x)
+{
+  double y = x - floor(x);
+  return y >= 1.0 ? 0.0 : y;
+}
 /* Does grid point q (of the n1 x n2 x n3 grid, energies e of one band) lie next to the Fermi
  * surface: xi = 0 there, or some point of the 3x3x3 block around it (periodic) has xi of the
  * other sign? */
@@ -333,7 +350,11 @@ static int fs_near_surface(const double *e, int64_t q, int n1, int n2, int n3)
   return 0;
 }
 
-static int fs_cell_of(double x, int nc) { int c = (int)(x * nc); return c >= nc ? nc - 1 : c; }
+static int fs_cell_of(double x, int nc)
+{
+  int c = (int)(x * nc);
+  return c >= nc ? nc - 1 : c;
+}
 
 /* State s is used for band b: its band, finite k, and |xi_s| < 6 sigma when xi is given. */
 static int fs_use(int64_t s, const double *k, const int *band, const double *xi, double sigma, int b)
@@ -341,11 +362,12 @@ static int fs_use(int64_t s, const double *k, const int *band, const double *xi,
   return band[s] == b && isfinite(k[3 * s] + k[3 * s + 1] + k[3 * s + 2]) && (!xi || fabs(xi[s]) < 6 * sigma);
 }
 
-static agape_err fs_cells_build(int64_t n, const double *k, const int *band, const double *xi, double sigma,
-                                int b, fs_cells *c)
+static agape_err fs_cells_build(int64_t n, const double *k, const int *band, const double *xi, double sigma, int b,
+                                fs_cells *c)
 {
   memset(c, 0, sizeof *c);
-  for (int64_t s = 0; s < n; s++) if (fs_use(s, k, band, xi, sigma, b)) c->n++;
+  for (int64_t s = 0; s < n; s++)
+    if (fs_use(s, k, band, xi, sigma, b)) c->n++;
   int nc = (int)cbrt((double)c->n / 2.0);
   c->nc = nc < 1 ? 1 : nc > 128 ? 128 : nc;
   int64_t ncell = (int64_t)c->nc * c->nc * c->nc;
@@ -368,10 +390,13 @@ static agape_err fs_cells_build(int64_t n, const double *k, const int *band, con
   }
   for (int64_t i = 0; i < ncell; i++) c->start[i + 1] += c->start[i];
   int64_t *fill = malloc(sizeof(int64_t) * (size_t)ncell);
-  if (!fill) { free(cell); return AGAPE_ERR_NOMEM; }
+  if (!fill) {
+    free(cell);
+    return AGAPE_ERR_NOMEM;
+  }
   memcpy(fill, c->start, sizeof(int64_t) * (size_t)ncell);
   m = 0;
-  for (int64_t s = 0; s < n; s++) {   /* in state order within each cell */
+  for (int64_t s = 0; s < n; s++) { /* in state order within each cell */
     if (!fs_use(s, k, band, xi, sigma, b)) continue;
     int64_t p = fill[cell[m++]]++;
     c->item[p] = s;
@@ -385,7 +410,10 @@ static agape_err fs_cells_build(int64_t n, const double *k, const int *band, con
 
 static void fs_cells_free(fs_cells *c)
 {
-  free(c->start); free(c->item); free(c->x); free(c->ew);
+  free(c->start);
+  free(c->item);
+  free(c->x);
+  free(c->ew);
   memset(c, 0, sizeof *c);
 }
 
@@ -404,17 +432,26 @@ static double fs_disp(const double *x, const double *q, double *u)
 
 /* Keep the K smallest (r2, state) pairs, ordered by r2 then state index (a unique order, so
  * the set does not depend on the visiting order). */
-typedef struct { int K, cnt; double *r2; int64_t *p; int64_t *s; } fs_best;
+typedef struct {
+  int K, cnt;
+  double *r2;
+  int64_t *p;
+  int64_t *s;
+} fs_best;
 
 static void fs_best_offer(fs_best *b, double r2, int64_t p, int64_t s)
 {
   if (b->cnt == b->K && (r2 > b->r2[b->K - 1] || (r2 == b->r2[b->K - 1] && s >= b->s[b->K - 1]))) return;
   int i = b->cnt < b->K ? b->cnt++ : b->K - 1;
   while (i > 0 && (b->r2[i - 1] > r2 || (b->r2[i - 1] == r2 && b->s[i - 1] > s))) {
-    b->r2[i] = b->r2[i - 1]; b->p[i] = b->p[i - 1]; b->s[i] = b->s[i - 1];
+    b->r2[i] = b->r2[i - 1];
+    b->p[i] = b->p[i - 1];
+    b->s[i] = b->s[i - 1];
     i--;
   }
-  b->r2[i] = r2; b->p[i] = p; b->s[i] = s;
+  b->r2[i] = r2;
+  b->p[i] = p;
+  b->s[i] = s;
 }
 
 /* The K nearest states of c to q (exact): shells of cells of growing Chebyshev radius r
@@ -430,8 +467,9 @@ static void fs_knn(const fs_cells *c, const double *q, fs_best *b)
     for (int dx = -r; dx <= r; dx++)
       for (int dy = -r; dy <= r; dy++)
         for (int dz = -r; dz <= r; dz++) {
-          if (abs(dx) != r && abs(dy) != r && abs(dz) != r) continue;   /* inner shells done */
-          int64_t id = (((int64_t)((qc[0] + dx + nc) % nc) * nc) + (qc[1] + dy + nc) % nc) * nc + (qc[2] + dz + nc) % nc;
+          if (abs(dx) != r && abs(dy) != r && abs(dz) != r) continue; /* inner shells done */
+          int64_t id =
+            (((int64_t)((qc[0] + dx + nc) % nc) * nc) + (qc[1] + dy + nc) % nc) * nc + (qc[2] + dz + nc) % nc;
           for (int64_t p = c->start[id]; p < c->start[id + 1]; p++)
             fs_best_offer(b, fs_disp(c->x + 3 * p, q, u), p, c->item[p]);
         }
@@ -479,7 +517,7 @@ static int fs_loess(const fs_cells *c, const double *q, const fs_best *b, double
 {
   int K = b->cnt;
   double dmax = sqrt(b->r2[K - 1]);
-  if (!(dmax > 0)) {   /* every state sits on the grid point */
+  if (!(dmax > 0)) { /* every state sits on the grid point */
     for (int j = 0; j < K; j++) coef[j] = 1.0 / K;
     *h = 0;
     return 1;
@@ -513,8 +551,7 @@ static int fs_loess(const fs_cells *c, const double *q, const fs_best *b, double
  * gradient (central differences), kf = k - xi grad xi / |grad xi|^2. Returns 0, or -1 (kf = k0)
  * when it does not converge to |xi| < 1e-7 eV within 8 steps or strays farther than two grid
  * spacings (flat band, crossing bands). */
-static int fs_foot(agape_frmsf_bands_fn bands, const void *ctx, int b, const double *k0, double spacing,
-                   double *kf)
+static int fs_foot(agape_frmsf_bands_fn bands, const void *ctx, int b, const double *k0, double spacing, double *kf)
 {
   double k[3] = {k0[0], k0[1], k0[2]}, xi[64], dk = 1e-5;
   memcpy(kf, k0, sizeof k);
@@ -523,7 +560,10 @@ static int fs_foot(agape_frmsf_bands_fn bands, const void *ctx, int b, const dou
     double x = xi[b];
     if (fabs(x) < 1e-7) {
       double d2 = 0;
-      for (int d = 0; d < 3; d++) { double t = k[d] - k0[d]; d2 += t * t; }
+      for (int d = 0; d < 3; d++) {
+        double t = k[d] - k0[d];
+        d2 += t * t;
+      }
       if (d2 > 4 * spacing * spacing) return -1;
       memcpy(kf, k, sizeof k);
       return 0;
@@ -531,9 +571,12 @@ static int fs_foot(agape_frmsf_bands_fn bands, const void *ctx, int b, const dou
     double gr[3], g2 = 0;
     for (int d = 0; d < 3; d++) {
       double kp[3] = {k[0], k[1], k[2]}, km[3] = {k[0], k[1], k[2]}, xp, xm;
-      kp[d] += dk; km[d] -= dk;
-      bands(ctx, kp, xi); xp = xi[b];
-      bands(ctx, km, xi); xm = xi[b];
+      kp[d] += dk;
+      km[d] -= dk;
+      bands(ctx, kp, xi);
+      xp = xi[b];
+      bands(ctx, km, xi);
+      xm = xi[b];
       gr[d] = (xp - xm) / (2 * dk);
       g2 += gr[d] * gr[d];
     }
@@ -543,9 +586,9 @@ static int fs_foot(agape_frmsf_bands_fn bands, const void *ctx, int b, const dou
   return -1;
 }
 
-agape_err agape_frmsf_stencil_create(const agape_frmsf_grid *g, int64_t n, const double *k,
-                                     const int *band, const double *xi, double sigma,
-                                     agape_frmsf_bands_fn bands, const void *ctx, agape_frmsf_stencil *s)
+agape_err agape_frmsf_stencil_create(const agape_frmsf_grid *g, int64_t n, const double *k, const int *band,
+                                     const double *xi, double sigma, agape_frmsf_bands_fn bands, const void *ctx,
+                                     agape_frmsf_stencil *s)
 {
   memset(s, 0, sizeof *s);
   const int K = AGAPE_FRMSF_NEIGHBOURS, nb = g->nbnd;
@@ -571,9 +614,12 @@ agape_err agape_frmsf_stencil_create(const agape_frmsf_grid *g, int64_t n, const
   s->coef = malloc(sizeof(double) * (size_t)(cnt ? cnt : 1) * K);
   s->h = malloc(sizeof(double) * (size_t)(cnt ? cnt : 1));
   s->kf = malloc(sizeof(double) * 3 * (size_t)(cnt ? cnt : 1));
-  if (!s->at || !s->idx || !s->coef || !s->h || !s->kf) { err = AGAPE_ERR_NOMEM; goto done; }
+  if (!s->at || !s->idx || !s->coef || !s->h || !s->kf) {
+    err = AGAPE_ERR_NOMEM;
+    goto done;
+  }
   int64_t m = 0;
-  for (int b = 0; b < nb; b++) {   /* the same test, now recording the entries in grid order */
+  for (int b = 0; b < nb; b++) { /* the same test, now recording the entries in grid order */
     if (cells[b].n == 0) continue;
     const double *e = g->eig + (size_t)b * full;
     for (int64_t q = 0; q < full; q++) {
@@ -586,33 +632,45 @@ agape_err agape_frmsf_stencil_create(const agape_frmsf_grid *g, int64_t n, const
    * is a reduction */
   int64_t nmean = 0, nfail = 0, nfoot = 0;
   const double spacing = 1.0 / fmin(n1, fmin(n2, n3));
-  #pragma omp parallel reduction(+ : nmean, nfail, nfoot)
+#pragma omp parallel reduction(+ : nmean, nfail, nfoot)
   {
     double r2[AGAPE_FRMSF_NEIGHBOURS];
     int64_t pp[AGAPE_FRMSF_NEIGHBOURS], ss[AGAPE_FRMSF_NEIGHBOURS];
     fs_best best = {K, 0, r2, pp, ss};
-    #pragma omp for schedule(dynamic, 64)
+#pragma omp for schedule(dynamic, 64)
     for (int64_t p = 0; p < m; p++) {
       int b = (int)(s->at[p] / full);
       int64_t q = s->at[p] % full;
       const fs_cells *c = &cells[b];
       double k0[3] = {(double)(q / ((int64_t)n2 * n3)) / n1, (double)((q / n3) % n2) / n2, (double)(q % n3) / n3};
       double *kq = s->kf + 3 * p;
-      if (!bands || fs_foot(bands, ctx, b, k0, spacing, kq) != 0) { memcpy(kq, k0, sizeof k0); nfoot += bands != NULL; }
+      if (!bands || fs_foot(bands, ctx, b, k0, spacing, kq) != 0) {
+        memcpy(kq, k0, sizeof k0);
+        nfoot += bands != NULL;
+      }
       for (int d = 0; d < 3; d++) kq[d] = fs_fold(kq[d]);
       best.K = c->n < K ? (int)c->n : K;
       fs_knn(c, kq, &best);
-      if (best.cnt < 1) { nfail++; continue; }
+      if (best.cnt < 1) {
+        nfail++;
+        continue;
+      }
       nmean += fs_loess(c, kq, &best, s->coef + (size_t)p * K, &s->h[p]);
       for (int j = 0; j < K; j++) {
-        if (j < best.cnt) s->idx[(size_t)p * K + j] = best.s[j];
-        else { s->idx[(size_t)p * K + j] = best.s[0]; s->coef[(size_t)p * K + j] = 0; }
+        if (j < best.cnt)
+          s->idx[(size_t)p * K + j] = best.s[j];
+        else {
+          s->idx[(size_t)p * K + j] = best.s[0];
+          s->coef[(size_t)p * K + j] = 0;
+        }
       }
     }
   }
   s->nmean = nmean;
   s->nfoot = nfoot;
-  if (nfail) err = agape_error(AGAPE_ERR_INTERNAL, "FermiSurfer interpolation: %lld grid points without states", (long long)nfail);
+  if (nfail)
+    err =
+      agape_error(AGAPE_ERR_INTERNAL, "FermiSurfer interpolation: %lld grid points without states", (long long)nfail);
 done:
   for (int b = 0; b < nb; b++) fs_cells_free(&cells[b]);
   free(cells);
@@ -631,7 +689,11 @@ void agape_frmsf_stencil_apply(const agape_frmsf_stencil *s, const double *delta
   }
 }
 
-typedef struct { const agape_frmsf_stencil *s; const double *delta; int64_t ld; } fs_model_ctx;
+typedef struct {
+  const agape_frmsf_stencil *s;
+  const double *delta;
+  int64_t ld;
+} fs_model_ctx;
 
 static void fs_model_fill(void *ctx, int it, agape_frmsf_grid *g)
 {
@@ -641,16 +703,19 @@ static void fs_model_fill(void *ctx, int it, agape_frmsf_grid *g)
 
 static void fs_xb12_bands(const void *ctx, const double k[3], double *xi) { xb12_bands(ctx, k, xi); }
 
-agape_err agape_frmsf_write_model(const char *results_path, const xb12_model *m, int64_t n_mc,
-                                  const double *k, const int *band, const double *xi, double sigma,
-                                  int ntemps, const double *temps, const double *delta_meV, int64_t ld)
+agape_err agape_frmsf_write_model(const char *results_path, const xb12_model *m, int64_t n_mc, const double *k,
+                                  const int *band, const double *xi, double sigma, int ntemps, const double *temps,
+                                  const double *delta_meV, int64_t ld)
 {
   if (ntemps < 1 || n_mc < 1) return AGAPE_OK;
   agape_frmsf_grid g;
   agape_frmsf_stencil s;
   agape_err err = agape_frmsf_model_grid(m, AGAPE_FRMSF_MODEL_GRID, &g);
   if (err) return err;
-  if ((err = agape_frmsf_stencil_create(&g, n_mc, k, band, xi, sigma, fs_xb12_bands, m, &s))) { agape_frmsf_grid_free(&g); return err; }
+  if ((err = agape_frmsf_stencil_create(&g, n_mc, k, band, xi, sigma, fs_xb12_bands, m, &s))) {
+    agape_frmsf_grid_free(&g);
+    return err;
+  }
   double hmax = 0;
   for (int64_t p = 0; p < s.npts; p++) hmax = fmax(hmax, s.h[p]);
   fs_model_ctx c = {&s, delta_meV, ld};
@@ -662,16 +727,15 @@ agape_err agape_frmsf_write_model(const char *results_path, const xb12_model *m,
     printf("agape: wrote %d FermiSurfer file(s) %s to %s (grid %d^3, %d bands; gap Delta_s in "
            "meV at %lld grid points next to the Fermi surface, local linear fit over %d Monte-Carlo states, "
            "bandwidth <= %.3f of a reciprocal vector; %lld by the weighted mean, %lld at the grid point itself)\n",
-           ntemps, names, dir, g.nk[0], g.nbnd, (long long)s.npts, s.K, hmax,
-           (long long)s.nmean, (long long)s.nfoot);
+           ntemps, names, dir, g.nk[0], g.nbnd, (long long)s.npts, s.K, hmax, (long long)s.nmean, (long long)s.nfoot);
   agape_frmsf_stencil_free(&s);
   agape_frmsf_grid_free(&g);
   fflush(stdout);
   return err;
 }
 
-agape_err agape_frmsf_write_states(const agape_params *p, const agape_material *m,
-                                   const agape_states *st, const double *delta_meV)
+agape_err agape_frmsf_write_states(const agape_params *p, const agape_material *m, const agape_states *st,
+                                   const double *delta_meV)
 {
   if (m->kind == MATK_EPW && m->epw) {
     if (st->n < m->epw->ns)

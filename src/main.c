@@ -8,28 +8,28 @@
 static void usage(FILE *f)
 {
   fprintf(f,
-    "AGAPE %s - anisotropic superconducting gap equation (SCDFT) solver\n"
-    "\n"
-    "Usage:\n"
-    "  agape run DECK [--output FILE] [--restart]\n"
-    "                      solve the deck (INI file; see docs/input.md); --output replaces the\n"
-    "                      deck's [output] file (e.g. a folder per batch job); --restart\n"
-    "                      continues from the newest checkpoint of that results file (or starts\n"
-    "                      from the beginning if there is none)\n"
-    "  agape --help        this text\n"
-    "  agape --version     version and build\n"
-    "\n"
-    "Run in parallel with MPI, e.g.\n"
-    "  OMP_NUM_THREADS=1 mpirun -np 2 build/agape run inputs/CsB12.in\n"
-    "  srun --cpus-per-task=$SLURM_CPUS_PER_TASK build/agape run deck.in\n"
-    "\n"
-    "Output: results.h5 (HDF5, every dataset with a units attribute), gap_histogram.dat\n"
-    "and gap_histogram.png beside it; results.checkpoint.h5 (and .prev) for --restart,\n"
-    "written every [output] checkpoint_interval_s, after each temperature and on SIGTERM or\n"
-    "SIGUSR1 (then AGAPE stops at the next safe point).\n"
-    "Exit status: 0 success; 3 stopped by SIGTERM/SIGUSR1 after writing a checkpoint\n"
-    "(continue with --restart); 2 bad command line; 1 any other error.\n",
-    AGAPE_VERSION_STRING);
+          "AGAPE %s - anisotropic superconducting gap equation (SCDFT) solver\n"
+          "\n"
+          "Usage:\n"
+          "  agape run DECK [--output FILE] [--restart]\n"
+          "                      solve the deck (INI file; see docs/input.md); --output replaces the\n"
+          "                      deck's [output] file (e.g. a folder per batch job); --restart\n"
+          "                      continues from the newest checkpoint of that results file (or starts\n"
+          "                      from the beginning if there is none)\n"
+          "  agape --help        this text\n"
+          "  agape --version     version and build\n"
+          "\n"
+          "Run in parallel with MPI, e.g.\n"
+          "  OMP_NUM_THREADS=1 mpirun -np 2 build/agape run inputs/CsB12.in\n"
+          "  srun --cpus-per-task=$SLURM_CPUS_PER_TASK build/agape run deck.in\n"
+          "\n"
+          "Output: results.h5 (HDF5, every dataset with a units attribute), gap_histogram.dat\n"
+          "and gap_histogram.png beside it; results.checkpoint.h5 (and .prev) for --restart,\n"
+          "written every [output] checkpoint_interval_s, after each temperature and on SIGTERM or\n"
+          "SIGUSR1 (then AGAPE stops at the next safe point).\n"
+          "Exit status: 0 success; 3 stopped by SIGTERM/SIGUSR1 after writing a checkpoint\n"
+          "(continue with --restart); 2 bad command line; 1 any other error.\n",
+          AGAPE_VERSION_STRING);
 }
 
 int main(int argc, char **argv)
@@ -45,13 +45,19 @@ int main(int argc, char **argv)
   }
   const char *output = NULL, *bad = NULL;
   int restart = 0;
-  if (argc < 2) bad = "no command given";
-  else if (strcmp(argv[1], "run") != 0) bad = "unknown command";
-  else if (argc < 3 || argv[2][0] == '-') bad = "run: no deck given";
+  if (argc < 2)
+    bad = "no command given";
+  else if (strcmp(argv[1], "run") != 0)
+    bad = "unknown command";
+  else if (argc < 3 || argv[2][0] == '-')
+    bad = "run: no deck given";
   for (int a = 3; a < argc && !bad; a++) {
-    if (!strcmp(argv[a], "--restart")) restart = 1;
-    else if (!strcmp(argv[a], "--output") && a + 1 < argc && !output) output = argv[++a];
-    else bad = "run: unknown or repeated option, or --output without a file";
+    if (!strcmp(argv[a], "--restart"))
+      restart = 1;
+    else if (!strcmp(argv[a], "--output") && a + 1 < argc && !output)
+      output = argv[++a];
+    else
+      bad = "run: unknown or repeated option, or --output without a file";
   }
   if (bad) {
     fprintf(stderr, "agape: error: %s\n\n", bad);

@@ -19,7 +19,10 @@ agape_err agape_a2f_read(const char *path, int *npts, double **omega_meV, double
   double *w = malloc(sizeof(double) * cap), *a = malloc(sizeof(double) * cap);
   char line[4096];
   agape_err err = AGAPE_OK;
-  if (!w || !a) { err = AGAPE_ERR_NOMEM; goto done; }
+  if (!w || !a) {
+    err = AGAPE_ERR_NOMEM;
+    goto done;
+  }
   while (fgets(line, sizeof line, f)) {
     lineno++;
     char *s = line;
@@ -27,7 +30,7 @@ agape_err agape_a2f_read(const char *path, int *npts, double **omega_meV, double
     if (*s == '\0' || *s == '#') continue;
     char *e1, *e2;
     double x = strtod(s, &e1);
-    if (e1 == s) {               /* a text line: header before the data or footer after it */
+    if (e1 == s) { /* a text line: header before the data or footer after it */
       if (seen_data) ended = 1;
       continue;
     }
@@ -53,23 +56,33 @@ agape_err agape_a2f_read(const char *path, int *npts, double **omega_meV, double
       double *w2 = realloc(w, sizeof(double) * cap), *a2 = realloc(a, sizeof(double) * cap);
       if (w2) w = w2;
       if (a2) a = a2;
-      if (!w2 || !a2) { err = AGAPE_ERR_NOMEM; goto done; }
+      if (!w2 || !a2) {
+        err = AGAPE_ERR_NOMEM;
+        goto done;
+      }
     }
-    w[n] = x; a[n] = y; n++;
+    w[n] = x;
+    a[n] = y;
+    n++;
     seen_data = 1;
   }
   if (n < 2) err = agape_error(AGAPE_ERR_FORMAT, "%s: fewer than two data lines", path);
 done:
   fclose(f);
-  if (err) { free(w); free(a); return err; }
-  *npts = n; *omega_meV = w; *a2f = a;
+  if (err) {
+    free(w);
+    free(a);
+    return err;
+  }
+  *npts = n;
+  *omega_meV = w;
+  *a2f = a;
   return AGAPE_OK;
 }
 
 /* Integrals of piecewise-linear a2f: I0 = int a2f/omega, I1 = int a2f ln(omega)/omega,
  * by the trapezoid rule on the data points; a point at omega = 0 contributes 0. */
-void agape_a2f_moments(int npts, const double *omega, const double *a2f,
-                       double *lambda, double *omega_log)
+void agape_a2f_moments(int npts, const double *omega, const double *a2f, double *lambda, double *omega_log)
 {
   double i0 = 0, i1 = 0;
   for (int i = 0; i + 1 < npts; i++) {
@@ -93,13 +106,16 @@ double agape_tc_mcmillan(double lambda, double omega_log, double mustar)
 /* Rebin piecewise-linear alpha^2F (meV) into nb uniform bins on [0, omega_max]:
  * each bin keeps int a2f (weight) and int a2f/omega (lambda share); its frequency is
  * their ratio, so lambda and int a2f are preserved exactly (up to the sub-quadrature). */
-static agape_err rebin_a2f(int npts, const double *w, const double *a, int nb,
-                           agape_material *m)
+static agape_err rebin_a2f(int npts, const double *w, const double *a, int nb, agape_material *m)
 {
   double wmax = w[npts - 1];
   double *A = calloc(nb, sizeof(double)), *L = calloc(nb, sizeof(double));
-  if (!A || !L) { free(A); free(L); return AGAPE_ERR_NOMEM; }
-  const int nsub = 64;   /* midpoint sub-intervals per data segment */
+  if (!A || !L) {
+    free(A);
+    free(L);
+    return AGAPE_ERR_NOMEM;
+  }
+  const int nsub = 64; /* midpoint sub-intervals per data segment */
   for (int i = 0; i + 1 < npts; i++) {
     double h = (w[i + 1] - w[i]) / nsub;
     for (int k = 0; k < nsub; k++) {
@@ -114,14 +130,19 @@ static agape_err rebin_a2f(int npts, const double *w, const double *a, int nb,
   m->nmodes = 0;
   m->omega = malloc(sizeof(double) * nb);
   m->a2f_w = malloc(sizeof(double) * nb);
-  if (!m->omega || !m->a2f_w) { free(A); free(L); return AGAPE_ERR_NOMEM; }
+  if (!m->omega || !m->a2f_w) {
+    free(A);
+    free(L);
+    return AGAPE_ERR_NOMEM;
+  }
   for (int b = 0; b < nb; b++) {
     if (A[b] <= 0 || L[b] <= 0) continue;
-    m->omega[m->nmodes] = A[b] / L[b] * 1e-3;   /* meV -> eV */
-    m->a2f_w[m->nmodes] = A[b] * 1e-3;          /* int alpha^2F d(omega): meV -> eV */
+    m->omega[m->nmodes] = A[b] / L[b] * 1e-3; /* meV -> eV */
+    m->a2f_w[m->nmodes] = A[b] * 1e-3;        /* int alpha^2F d(omega): meV -> eV */
     m->nmodes++;
   }
-  free(A); free(L);
+  free(A);
+  free(L);
   return m->nmodes > 0 ? AGAPE_OK : agape_error(AGAPE_ERR_FORMAT, "alpha^2F is zero everywhere");
 }
 
@@ -142,16 +163,20 @@ agape_err agape_material_create(const agape_params *p, agape_material *m)
     m->omega_log = wlog * 1e-3;
     m->dos0 = p->dos_per_eV_spin;
     err = rebin_a2f(n, w, a, p->a2f_bins, m);
-    free(w); free(a);
-    if (!err) {            /* omega_2 and the lines' lambda from the rebinned lines */
+    free(w);
+    free(a);
+    if (!err) { /* omega_2 and the lines' lambda from the rebinned lines */
       double l = 0, s2 = 0;
-      for (int b = 0; b < m->nmodes; b++) { l += 2 * m->a2f_w[b] / m->omega[b]; s2 += 2 * m->a2f_w[b] * m->omega[b]; }
+      for (int b = 0; b < m->nmodes; b++) {
+        l += 2 * m->a2f_w[b] / m->omega[b];
+        s2 += 2 * m->a2f_w[b] * m->omega[b];
+      }
       m->lambda_lines = l;
       m->omega_2 = l > 0 ? sqrt(s2 / l) : 0;
     }
     return err;
   }
-  if (p->source == MAT_EPW) {           /* filled by agape_material_load_epw */
+  if (p->source == MAT_EPW) { /* filled by agape_material_load_epw */
     m->kind = MATK_EPW;
     snprintf(m->name, sizeof m->name, "epw");
     return AGAPE_OK;
@@ -195,11 +220,15 @@ static agape_err epw_nodes(const agape_epw *e, int nb, agape_material *m)
   const int nph = e->totq * e->nmodes;
   double lo = INFINITY, hi = 0;
   for (int q = 0; q < nph; q++)
-    if (e->wf[q] > e->eps_acustic) { lo = fmin(lo, e->wf[q]); hi = fmax(hi, e->wf[q]); }
+    if (e->wf[q] > e->eps_acustic) {
+      lo = fmin(lo, e->wf[q]);
+      hi = fmax(hi, e->wf[q]);
+    }
   if (!(hi >= lo)) return agape_error(AGAPE_ERR_FORMAT, "EPW data: no phonon above eps_acustic");
-  if (hi - lo <= 1e-9 * hi) nb = 1;            /* a single frequency */
+  if (hi - lo <= 1e-9 * hi) nb = 1; /* a single frequency */
   const double h = nb > 1 ? (hi - lo) / (nb - 1) : 0;
-  free(m->omega); free(m->a2f_w);
+  free(m->omega);
+  free(m->a2f_w);
   m->omega = malloc(sizeof(double) * nb);
   m->a2f_w = calloc(nb, sizeof(double));
   m->ph_node = malloc(sizeof(int) * (nph ? nph : 1));
@@ -209,7 +238,11 @@ static agape_err epw_nodes(const agape_epw *e, int nb, agape_material *m)
   for (int b = 0; b < nb; b++) m->omega[b] = b + 1 < nb ? lo + b * h : hi;
   for (int q = 0; q < nph; q++) {
     double w = e->wf[q];
-    if (!(w > e->eps_acustic)) { m->ph_node[q] = -1; m->ph_share[q] = 0; continue; }
+    if (!(w > e->eps_acustic)) {
+      m->ph_node[q] = -1;
+      m->ph_share[q] = 0;
+      continue;
+    }
     int b = nb > 1 ? (int)((w - lo) / h) : 0;
     if (b > nb - 2) b = nb > 1 ? nb - 2 : 0;
     double f = 1.0;
@@ -220,7 +253,7 @@ static agape_err epw_nodes(const agape_epw *e, int nb, agape_material *m)
     m->ph_node[q] = b;
     m->ph_share[q] = f;
   }
-  m->grid_lo = -e->fsthick;                   /* the energy grid carries the rest */
+  m->grid_lo = -e->fsthick; /* the energy grid carries the rest */
   m->grid_hi = e->fsthick;
   return AGAPE_OK;
 }
@@ -230,19 +263,26 @@ agape_err agape_material_load_epw(const agape_par *par, const agape_params *p, a
   agape_epw *e = calloc(1, sizeof *e);
   agape_err err = e ? AGAPE_OK : AGAPE_ERR_NOMEM;
   if (!err && par->rank == 0) err = agape_epw_read(p->epw_dir, p->eps_acustic_cm, e);
-  if ((err = agape_par_agree(par, err))) { free(e); return err; }
-  if ((err = agape_epw_bcast(par, e))) { free(e); return err; }
+  if ((err = agape_par_agree(par, err))) {
+    free(e);
+    return err;
+  }
+  if ((err = agape_epw_bcast(par, e))) {
+    free(e);
+    return err;
+  }
   m->epw = e;
   if (p->method == SOLVER_SCDFT && (e->nqf[0] != e->nkf[0] || e->nqf[1] != e->nkf[1] || e->nqf[2] != e->nkf[2]))
     /* with a coarser q mesh, k couples only to the k + q of its own class of the k mesh: the
      * classes are independent but for the Coulomb term, which is lowest when their gaps
      * alternate in sign; the FS-only Eliashberg equations (with their smearing) are spared */
-    return agape_error(AGAPE_ERR_DECK, "%s: [solver] method = scdft needs EPW's fine q mesh equal to its fine k "
+    return agape_error(AGAPE_ERR_DECK,
+                       "%s: [solver] method = scdft needs EPW's fine q mesh equal to its fine k "
                        "mesh (here k %d x %d x %d, q %d x %d x %d): with a coarser q mesh the k points couple only "
                        "within %d classes (expected nqf1..3 = nkf1..3 in the EPW run, or method = eliashberg)",
                        p->epw_dir, e->nkf[0], e->nkf[1], e->nkf[2], e->nqf[0], e->nqf[1], e->nqf[2],
                        (e->nkf[0] / (e->nqf[0] ? e->nqf[0] : 1)) * (e->nkf[1] / (e->nqf[1] ? e->nqf[1] : 1)) *
-                       (e->nkf[2] / (e->nqf[2] ? e->nqf[2] : 1)));
+                         (e->nkf[2] / (e->nqf[2] ? e->nqf[2] : 1)));
   /* the lines: Fermi-surface weight of every (q, mode), a = (1/N_F) sum wk w0g wq w0g' g2 */
   int nph = e->totq * e->nmodes;
   m->omega = malloc(sizeof(double) * (nph ? nph : 1));
@@ -257,7 +297,8 @@ agape_err agape_material_load_epw(const agape_par *par, const agape_params *p, a
   m->nmodes = 0;
   m->lambda_lines = 0;
   double wmax = 0;
-  for (int q = 0; q < nph; q++) if (e->wf[q] > wmax) wmax = e->wf[q];
+  for (int q = 0; q < nph; q++)
+    if (e->wf[q] > wmax) wmax = e->wf[q];
   for (int q = 0; q < nph; q++) {
     if (!(m->a2f_w[q] > 0) || !(e->wf[q] > e->eps_acustic)) continue;
     m->omega[m->nmodes] = e->wf[q];
@@ -274,26 +315,38 @@ agape_err agape_material_load_epw(const agape_par *par, const agape_params *p, a
   double *w = malloc(sizeof(double) * m->ncurve), *one = malloc(sizeof(double) * (nph ? nph : 1));
   m->curve_a2f = malloc(sizeof(double) * m->ncurve);
   m->curve_phdos = malloc(sizeof(double) * m->ncurve);
-  if (!w || !one || !m->curve_a2f || !m->curve_phdos) { free(w); free(one); return AGAPE_ERR_NOMEM; }
+  if (!w || !one || !m->curve_a2f || !m->curve_phdos) {
+    free(w);
+    free(one);
+    return AGAPE_ERR_NOMEM;
+  }
   for (int i = 0; i < m->ncurve; i++) w[i] = (i + 1) * m->curve_dw;
   double sq = p->degaussq_meV * 1e-3;
   eli_a2f_gauss(m->nmodes, m->omega, m->a2f_w, sq, m->ncurve, w, m->curve_a2f);
   for (int q = 0; q < nph; q++) one[q] = wq;
   eli_a2f_gauss(nph, e->wf, one, sq, m->ncurve, w, m->curve_phdos);
-  free(w); free(one);
+  free(w);
+  free(one);
   eli_a2f_moments(m->ncurve, m->curve_dw, m->curve_a2f, &m->lambda, &m->omega_log, &m->omega_2);
   return p->method == SOLVER_SCDFT ? epw_nodes(e, p->a2f_bins, m) : AGAPE_OK;
 }
 
 void agape_material_destroy(agape_material *m)
 {
-  if (m->epw) { agape_epw_destroy(m->epw); free(m->epw); m->epw = NULL; }
-  free(m->curve_a2f); free(m->curve_phdos);
+  if (m->epw) {
+    agape_epw_destroy(m->epw);
+    free(m->epw);
+    m->epw = NULL;
+  }
+  free(m->curve_a2f);
+  free(m->curve_phdos);
   m->curve_a2f = m->curve_phdos = NULL;
   if (m->model) xb12_destroy(&m->model);
   free(m->omega);
   free(m->a2f_w);
   m->omega = m->a2f_w = NULL;
-  free(m->ph_node); free(m->ph_share);
-  m->ph_node = NULL; m->ph_share = NULL;
+  free(m->ph_node);
+  free(m->ph_share);
+  m->ph_node = NULL;
+  m->ph_share = NULL;
 }

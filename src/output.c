@@ -28,13 +28,13 @@
 
 extern char **environ;
 
-#define OUT_SCRIPT_NAME "agape-plot-histograms"
-#define OUT_HIST_TXT    "gap_histogram.dat"
-#define OUT_HIST_PNG    "gap_histogram.png"
-#define OUT_PYTHON      "/usr/bin/python3"
-#define OUT_CHUNK_MIN   4096          /* compress n-sized datasets above this length */
-#define OUT_CHUNK_ELEMS (1 << 16)     /* elements per chunk along the state axis (512 KiB) */
-#define OUT_SINGLE_WIDTH_MEV 0.1      /* histogram range when all gaps are equal, meV */
+#define OUT_SCRIPT_NAME      "agape-plot-histograms"
+#define OUT_HIST_TXT         "gap_histogram.dat"
+#define OUT_HIST_PNG         "gap_histogram.png"
+#define OUT_PYTHON           "/usr/bin/python3"
+#define OUT_CHUNK_MIN        4096      /* compress n-sized datasets above this length */
+#define OUT_CHUNK_ELEMS      (1 << 16) /* elements per chunk along the state axis (512 KiB) */
+#define OUT_SINGLE_WIDTH_MEV 0.1       /* histogram range when all gaps are equal, meV */
 
 
 agape_err agape_text_commit(FILE *f, const char *tmp, const char *path)
@@ -61,8 +61,7 @@ agape_err agape_text_commit(FILE *f, const char *tmp, const char *path)
  *   density  [out] nbins densities, 1/meV, with sum(density) * bin_width = 1
  * If no state has positive weight the density is zero everywhere (range as for one value
  * at 0 meV). A bin holds values in [lo + i h, lo + (i+1) h); the maximum lands in the last. */
-void agape_histogram(int64_t n, const double *delta, const double *fsw, int nbins,
-                     double *centres, double *density)
+void agape_histogram(int64_t n, const double *delta, const double *fsw, int nbins, double *centres, double *density)
 {
   if (nbins < 1) return;
   double dmin = INFINITY, dmax = -INFINITY, wsum = 0.0;
@@ -109,7 +108,10 @@ void agape_histogram(int64_t n, const double *delta, const double *fsw, int nbin
 int agape_path_dirname(const char *path, char *dir, size_t cap)
 {
   const char *slash = strrchr(path, '/');
-  if (!slash) { snprintf(dir, cap, "."); return 0; }
+  if (!slash) {
+    snprintf(dir, cap, ".");
+    return 0;
+  }
   size_t len = (size_t)(slash - path);
   if (len == 0) len = 1; /* root folder */
   int too_long = len >= cap;
@@ -124,17 +126,23 @@ int agape_path_dirname(const char *path, char *dir, size_t cap)
 static int out_mkdir_p(const char *dir)
 {
   char buf[AGAPE_PATH_MAX];
-  if (snprintf(buf, sizeof buf, "%s", dir) >= (int)sizeof buf) { errno = ENAMETOOLONG; return -1; }
+  if (snprintf(buf, sizeof buf, "%s", dir) >= (int)sizeof buf) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
   size_t len = strlen(buf);
   while (len > 1 && buf[len - 1] == '/') buf[--len] = '\0';
-  for (char *p = buf + 1; ; p++) {
+  for (char *p = buf + 1;; p++) {
     if (*p == '/' || *p == '\0') {
       char saved = *p;
       *p = '\0';
       if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
       struct stat st;
       if (stat(buf, &st) != 0) return -1;
-      if (!S_ISDIR(st.st_mode)) { errno = ENOTDIR; return -1; }
+      if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+      }
       *p = saved;
       if (saved == '\0') break;
     }
@@ -196,8 +204,7 @@ done:
 }
 
 /* Scalar numeric attribute name on obj: memtype/filetype e.g. H5T_NATIVE_INT/H5T_STD_I32LE. */
-static int out_attr_num(out_ctx *ctx, hid_t obj, const char *name, hid_t memtype,
-                        hid_t filetype, const void *value)
+static int out_attr_num(out_ctx *ctx, hid_t obj, const char *name, hid_t memtype, hid_t filetype, const void *value)
 {
   int rc = -1;
   hid_t space = -1, attr = -1;
@@ -218,9 +225,8 @@ done:
  *                          only when the shape holds no element
  * Datasets whose first or second extent exceeds OUT_CHUNK_MIN are chunked along that
  * axis and compressed (shuffle + deflate) when the deflate filter is available. */
-static int out_dset(out_ctx *ctx, hid_t loc, const char *name, hid_t memtype, hid_t filetype,
-                    int rank, const hsize_t *dims, const void *data,
-                    const char *units, const char *description)
+static int out_dset(out_ctx *ctx, hid_t loc, const char *name, hid_t memtype, hid_t filetype, int rank,
+                    const hsize_t *dims, const void *data, const char *units, const char *description)
 {
   int rc = -1;
   hid_t space = -1, dcpl = -1, dset = -1;
@@ -249,8 +255,7 @@ static int out_dset(out_ctx *ctx, hid_t loc, const char *name, hid_t memtype, hi
     if (H5Pset_shuffle(dcpl) < 0) goto done;
     if (H5Pset_deflate(dcpl, 4) < 0) goto done;
   }
-  if ((dset = H5Dcreate2(loc, name, filetype, space, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0)
-    goto done;
+  if ((dset = H5Dcreate2(loc, name, filetype, space, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0) goto done;
   if (total > 0 && H5Dwrite(dset, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) goto done;
   if (out_attr_str(ctx, dset, "units", units) < 0) goto done;
   if (out_attr_str(ctx, dset, "description", description) < 0) goto done;
@@ -268,27 +273,25 @@ done:
 }
 
 /* Shorthands: double / int datasets of rank 0, 1 or 2. */
-static int out_f64(out_ctx *ctx, hid_t loc, const char *name, int rank, const hsize_t *dims,
-                   const double *data, const char *units, const char *description)
+static int out_f64(out_ctx *ctx, hid_t loc, const char *name, int rank, const hsize_t *dims, const double *data,
+                   const char *units, const char *description)
 {
-  return out_dset(ctx, loc, name, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, rank, dims, data, units,
-                  description);
+  return out_dset(ctx, loc, name, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, rank, dims, data, units, description);
 }
-static int out_i32(out_ctx *ctx, hid_t loc, const char *name, int rank, const hsize_t *dims,
-                   const int *data, const char *units, const char *description)
+static int out_i32(out_ctx *ctx, hid_t loc, const char *name, int rank, const hsize_t *dims, const int *data,
+                   const char *units, const char *description)
 {
-  return out_dset(ctx, loc, name, H5T_NATIVE_INT, H5T_STD_I32LE, rank, dims, data, units,
-                  description);
+  return out_dset(ctx, loc, name, H5T_NATIVE_INT, H5T_STD_I32LE, rank, dims, data, units, description);
 }
-static int out_scalar(out_ctx *ctx, hid_t loc, const char *name, double value,
-                      const char *units, const char *description)
+static int out_scalar(out_ctx *ctx, hid_t loc, const char *name, double value, const char *units,
+                      const char *description)
 {
   return out_f64(ctx, loc, name, 0, NULL, &value, units, description);
 }
 
 /* Scalar string dataset loc/name (value NULL is stored as ""). */
-static int out_str_dset(out_ctx *ctx, hid_t loc, const char *name, const char *value,
-                        const char *units, const char *description)
+static int out_str_dset(out_ctx *ctx, hid_t loc, const char *name, const char *value, const char *units,
+                        const char *description)
 {
   int rc = -1;
   hid_t type = -1, space = -1, dset = -1;
@@ -296,8 +299,7 @@ static int out_str_dset(out_ctx *ctx, hid_t loc, const char *name, const char *v
   snprintf(ctx->what, sizeof ctx->what, "dataset %s", name);
   if ((type = out_str_type()) < 0) goto done;
   if ((space = H5Screate(H5S_SCALAR)) < 0) goto done;
-  if ((dset = H5Dcreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0)
-    goto done;
+  if ((dset = H5Dcreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0) goto done;
   if (H5Dwrite(dset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v) < 0) goto done;
   if (out_attr_str(ctx, dset, "units", units) < 0) goto done;
   if (out_attr_str(ctx, dset, "description", description) < 0) goto done;
@@ -315,7 +317,10 @@ static hid_t out_group(out_ctx *ctx, hid_t loc, const char *name, const char *de
   snprintf(ctx->what, sizeof ctx->what, "group %s", name);
   hid_t g = H5Gcreate2(loc, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   if (g < 0) return -1;
-  if (out_attr_str(ctx, g, "description", description) < 0) { H5Gclose(g); return -1; }
+  if (out_attr_str(ctx, g, "description", description) < 0) {
+    H5Gclose(g);
+    return -1;
+  }
   return g;
 }
 
@@ -340,8 +345,8 @@ static void out_hist_name(hid_t hist_group, const double *temps, int it, char *n
  *   hc, hd   [in] ntemps x nbins histogram centres (meV) and densities (1/meV)
  *   ctx      [out] names the failing object on failure
  * Returns 0 or -1. */
-static int out_write_h5(const char *path, const agape_results *r, int nbins,
-                        const double *hc, const double *hd, out_ctx *ctx)
+static int out_write_h5(const char *path, const agape_results *r, int nbins, const double *hc, const double *hd,
+                        out_ctx *ctx)
 {
   int rc = -1;
   const agape_params *p = r->params;
@@ -367,22 +372,18 @@ static int out_write_h5(const char *path, const agape_results *r, int nbins,
   if (out_attr_str(ctx, file, "version", AGAPE_VERSION_STRING) < 0) goto done;
   if (out_attr_str(ctx, file, "description",
                    "AGAPE results: anisotropic SCDFT gap equation (Delta_s, Z_s per state and "
-                   "temperature), Tc and coupling summary") < 0) goto done;
+                   "temperature), Tc and coupling summary") < 0)
+    goto done;
 
   /* --- /run: provenance -------------------------------------------------------------- */
-  if ((g = out_group(ctx, file, "run", "provenance: input deck, build and run environment")) < 0)
-    goto done;
+  if ((g = out_group(ctx, file, "run", "provenance: input deck, build and run environment")) < 0) goto done;
   if (out_str_dset(ctx, g, "deck", p->deck_text, "1", "full text of the input deck") < 0) goto done;
-  if (out_str_dset(ctx, g, "deck_path", p->deck_path, "1", "path of the input deck as given") < 0)
-    goto done;
+  if (out_str_dset(ctx, g, "deck_path", p->deck_path, "1", "path of the input deck as given") < 0) goto done;
   if (out_str_dset(ctx, g, "version", AGAPE_VERSION_STRING, "1", "AGAPE version") < 0) goto done;
-  if (out_str_dset(ctx, g, "git_hash", AGAPE_GIT_HASH, "1", "git commit of the build") < 0)
-    goto done;
+  if (out_str_dset(ctx, g, "git_hash", AGAPE_GIT_HASH, "1", "git commit of the build") < 0) goto done;
   if (out_i32(ctx, g, "ranks", 0, NULL, &r->nranks, "1", "MPI ranks") < 0) goto done;
-  if (out_i32(ctx, g, "threads", 0, NULL, &r->nthreads, "1", "OpenMP threads per rank") < 0)
-    goto done;
-  if (out_scalar(ctx, g, "wall_seconds", r->wall_seconds, "s",
-                 "wall time of the run up to output") < 0) goto done;
+  if (out_i32(ctx, g, "threads", 0, NULL, &r->nthreads, "1", "OpenMP threads per rank") < 0) goto done;
+  if (out_scalar(ctx, g, "wall_seconds", r->wall_seconds, "s", "wall time of the run up to output") < 0) goto done;
   {
     time_t now = time(NULL);
     struct tm tm;
@@ -390,77 +391,87 @@ static int out_write_h5(const char *path, const agape_results *r, int nbins,
       snprintf(text, sizeof text, "unknown");
   }
   if (out_str_dset(ctx, g, "date", text, "1", "time of writing, ISO 8601 UTC") < 0) goto done;
-  H5Gclose(g); g = -1;
+  H5Gclose(g);
+  g = -1;
 
   /* --- Tc ------------------------------------------------------------------------------ */
   if (out_scalar(ctx, file, "tc", r->tc, "K",
                  "critical temperature (leading eigenvalue of the linearised gap equation = 1); "
-                 "NaN when not searched") < 0) goto done;
+                 "NaN when not searched") < 0)
+    goto done;
   if (out_scalar(ctx, file, "gap_ratio", r->gap_ratio, "1",
-                 "2 Delta_FS(gap_ratio_T) / (k_B Tc); NaN when unavailable") < 0) goto done;
-  if (out_scalar(ctx, file, "gap_ratio_T", r->tc_gap_T, "K",
-                 "temperature whose Fermi-surface gap entered gap_ratio") < 0) goto done;
+                 "2 Delta_FS(gap_ratio_T) / (k_B Tc); NaN when unavailable") < 0)
+    goto done;
+  if (out_scalar(ctx, file, "gap_ratio_T", r->tc_gap_T, "K", "temperature whose Fermi-surface gap entered gap_ratio") <
+      0)
+    goto done;
   if (r->ntc > 0) {
     if ((g = out_group(ctx, file, "tc_search", "history of the Tc search")) < 0) goto done;
     d1[0] = (hsize_t)r->ntc;
-    if (out_f64(ctx, g, "T", 1, d1, r->tc_hist_T, "K", "temperatures visited by the Tc search") < 0)
+    if (out_f64(ctx, g, "T", 1, d1, r->tc_hist_T, "K", "temperatures visited by the Tc search") < 0) goto done;
+    if (out_f64(ctx, g, "rho", 1, d1, r->tc_hist_rho, "1", "leading eigenvalue of the linearised gap operator at T") <
+        0)
       goto done;
-    if (out_f64(ctx, g, "rho", 1, d1, r->tc_hist_rho, "1",
-                "leading eigenvalue of the linearised gap operator at T") < 0) goto done;
-    H5Gclose(g); g = -1;
+    H5Gclose(g);
+    g = -1;
   }
 
   /* --- temperatures and gaps ----------------------------------------------------------- */
   d1[0] = nt;
-  if (out_f64(ctx, file, "temperatures", 1, d1, r->temps, "K",
-              "temperatures of the gap solutions (0 = T -> 0 limit)") < 0) goto done;
-  if ((g = out_group(ctx, file, "gap", "gap-equation solutions, one row per temperature")) < 0)
+  if (out_f64(ctx, file, "temperatures", 1, d1, r->temps, "K", "temperatures of the gap solutions (0 = T -> 0 limit)") <
+      0)
     goto done;
-  d2[0] = nt; d2[1] = n;
+  if ((g = out_group(ctx, file, "gap", "gap-equation solutions, one row per temperature")) < 0) goto done;
+  d2[0] = nt;
+  d2[1] = n;
   if (out_f64(ctx, g, "delta", 2, d2, r->delta, "meV",
-              "gap Delta_s, ntemps x n (rows follow /temperatures, columns /states)") < 0) goto done;
+              "gap Delta_s, ntemps x n (rows follow /temperatures, columns /states)") < 0)
+    goto done;
   if (out_f64(ctx, g, "z", 2, d2, r->z, "1", "renormalisation Z_s, ntemps x n") < 0) goto done;
   if (out_f64(ctx, g, "delta_fs_avg", 1, d1, r->delta_fs_avg, "meV",
-              "Fermi-surface average of Delta_s (weights /states/fs_weight)") < 0) goto done;
-  if (out_i32(ctx, g, "converged", 1, d1, r->converged, "1", "1 if the solution converged") < 0)
+              "Fermi-surface average of Delta_s (weights /states/fs_weight)") < 0)
     goto done;
-  if (out_i32(ctx, g, "iterations", 1, d1, r->iterations, "1", "fixed-point iterations used") < 0)
-    goto done;
+  if (out_i32(ctx, g, "converged", 1, d1, r->converged, "1", "1 if the solution converged") < 0) goto done;
+  if (out_i32(ctx, g, "iterations", 1, d1, r->iterations, "1", "fixed-point iterations used") < 0) goto done;
   if (r->eliashberg && r->nw_max > 0) {
     hsize_t dm[2] = {nt, (hsize_t)r->nw_max};
     if (out_f64(ctx, g, "delta_matsubara", 2, dm, r->delta_matsubara, "meV",
                 "Migdal-Eliashberg: Fermi-surface average Delta(i omega_n), omega_n = (2n+1) pi k_B T, "
-                "ntemps x nw_max, NaN beyond matsubara_count") < 0) goto done;
+                "ntemps x nw_max, NaN beyond matsubara_count") < 0)
+      goto done;
     if (out_f64(ctx, g, "z_matsubara", 2, dm, r->z_matsubara, "1",
-                "Migdal-Eliashberg: Fermi-surface average Z(i omega_n), ntemps x nw_max") < 0) goto done;
+                "Migdal-Eliashberg: Fermi-surface average Z(i omega_n), ntemps x nw_max") < 0)
+      goto done;
     if (out_i32(ctx, g, "matsubara_count", 1, d1, r->nw, "1",
-                "positive Matsubara frequencies below wscut at each temperature") < 0) goto done;
+                "positive Matsubara frequencies below wscut at each temperature") < 0)
+      goto done;
     if (out_scalar(ctx, g, "mustar", r->mustar, "1", "Morel-Anderson mu* at the cut-off wscut") < 0) goto done;
     if (out_scalar(ctx, g, "wscut", r->wscut_meV, "meV", "Matsubara cut-off") < 0) goto done;
   }
-  if ((gh = out_group(ctx, g, "histogram",
-                      "distribution of Delta_s on the Fermi surface, one group per temperature")) < 0)
+  if ((gh = out_group(ctx, g, "histogram", "distribution of Delta_s on the Fermi surface, one group per temperature")) <
+      0)
     goto done;
   if (out_attr_num(ctx, gh, "bins", H5T_NATIVE_INT, H5T_STD_I32LE, &nbins) < 0) goto done;
   for (int it = 0; it < r->ntemps; it++) {
     char name[64];
     out_hist_name(gh, r->temps, it, name, sizeof name);
-    snprintf(text, sizeof text,
-             "Fermi-surface gap histogram at T = %.6g K (temperature index %d)", r->temps[it], it);
+    snprintf(text, sizeof text, "Fermi-surface gap histogram at T = %.6g K (temperature index %d)", r->temps[it], it);
     if ((gt = out_group(ctx, gh, name, text)) < 0) goto done;
-    if (out_attr_num(ctx, gt, "temperature", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, &r->temps[it]) < 0)
-      goto done;
+    if (out_attr_num(ctx, gt, "temperature", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, &r->temps[it]) < 0) goto done;
     if (out_attr_str(ctx, gt, "temperature_units", "K") < 0) goto done;
     if (out_attr_num(ctx, gt, "index", H5T_NATIVE_INT, H5T_STD_I32LE, &it) < 0) goto done;
     d1[0] = (hsize_t)nbins;
-    if (out_f64(ctx, gt, "centres", 1, d1, hc + (size_t)it * nbins, "meV", "bin centres of Delta")
-        < 0) goto done;
+    if (out_f64(ctx, gt, "centres", 1, d1, hc + (size_t)it * nbins, "meV", "bin centres of Delta") < 0) goto done;
     if (out_f64(ctx, gt, "density", 1, d1, hd + (size_t)it * nbins, "1/meV",
-                "Fermi-surface weighted density of Delta, integrates to 1") < 0) goto done;
-    H5Gclose(gt); gt = -1;
+                "Fermi-surface weighted density of Delta, integrates to 1") < 0)
+      goto done;
+    H5Gclose(gt);
+    gt = -1;
   }
-  H5Gclose(gh); gh = -1;
-  H5Gclose(g); g = -1;
+  H5Gclose(gh);
+  gh = -1;
+  H5Gclose(g);
+  g = -1;
 
   /* --- states -------------------------------------------------------------------------- */
   if ((g = out_group(ctx, file, "states", "sampled electronic states s = 0..n-1")) < 0) goto done;
@@ -469,41 +480,44 @@ static int out_write_h5(const char *path, const agape_results *r, int nbins,
   if (out_f64(ctx, g, "weight", 1, d1, r->w, "1",
               "integration weight (sum_s w_s F(xi_s) ~ per-cell Brillouin-zone average)") < 0)
     goto done;
-  if (out_f64(ctx, g, "fs_weight", 1, d1, r->fs_weight, "1/eV",
-              "Fermi-surface weight w_s delta_sigma(xi_s)") < 0) goto done;
+  if (out_f64(ctx, g, "fs_weight", 1, d1, r->fs_weight, "1/eV", "Fermi-surface weight w_s delta_sigma(xi_s)") < 0)
+    goto done;
   if (r->k) {
-    d2[0] = n; d2[1] = 3;
-    if (out_f64(ctx, g, "k", 2, d2, r->k, "1",
-                "k point, n x 3 crystal coordinates; NaN rows for energy-grid states") < 0)
+    d2[0] = n;
+    d2[1] = 3;
+    if (out_f64(ctx, g, "k", 2, d2, r->k, "1", "k point, n x 3 crystal coordinates; NaN rows for energy-grid states") <
+        0)
       goto done;
   }
   if (r->band) {
-    if (out_i32(ctx, g, "band", 1, d1, r->band, "1", "band index; -1 for energy-grid states") < 0)
-      goto done;
+    if (out_i32(ctx, g, "band", 1, d1, r->band, "1", "band index; -1 for energy-grid states") < 0) goto done;
   }
-  H5Gclose(g); g = -1;
+  H5Gclose(g);
+  g = -1;
 
   /* --- coupling and Coulomb ------------------------------------------------------------ */
   if ((g = out_group(ctx, file, "coupling", "electron-phonon coupling summary")) < 0) goto done;
-  if (out_scalar(ctx, g, "lambda", r->lambda, "1", "electron-phonon coupling constant") < 0)
-    goto done;
-  if (out_scalar(ctx, g, "omega_log", r->omega_log_meV, "meV", "logarithmic average phonon frequency")
-      < 0) goto done;
-  if (out_scalar(ctx, g, "dos0", r->dos0, "1/eV", "N(0): density of states at E_F per spin per cell")
-      < 0) goto done;
+  if (out_scalar(ctx, g, "lambda", r->lambda, "1", "electron-phonon coupling constant") < 0) goto done;
+  if (out_scalar(ctx, g, "omega_log", r->omega_log_meV, "meV", "logarithmic average phonon frequency") < 0) goto done;
+  if (out_scalar(ctx, g, "dos0", r->dos0, "1/eV", "N(0): density of states at E_F per spin per cell") < 0) goto done;
   d1[0] = (hsize_t)(r->nmodes > 0 ? r->nmodes : 0);
   if (out_f64(ctx, g, "omega", 1, d1, r->omega_meV, "meV", "phonon mode frequencies") < 0) goto done;
   if (out_f64(ctx, g, "a2f_weight", 1, d1, r->a2f, "meV",
-              "integral of alpha^2F(omega) d omega over each mode (lambda = 2 sum a2f_weight/omega)") < 0) goto done;
+              "integral of alpha^2F(omega) d omega over each mode (lambda = 2 sum a2f_weight/omega)") < 0)
+    goto done;
   if (out_scalar(ctx, g, "tc_mcmillan_mustar_0.1", r->tc_mcmillan_mustar01, "K",
-                 "McMillan-Allen-Dynes Tc (f1 f2 = 1) at mu* = 0.1") < 0) goto done;
+                 "McMillan-Allen-Dynes Tc (f1 f2 = 1) at mu* = 0.1") < 0)
+    goto done;
   if (r->eliashberg) {
-    if (out_scalar(ctx, g, "omega_2", r->omega_2_meV, "meV",
-                   "[(2/lambda) int alpha^2F(omega) omega d omega]^(1/2)") < 0) goto done;
+    if (out_scalar(ctx, g, "omega_2", r->omega_2_meV, "meV", "[(2/lambda) int alpha^2F(omega) omega d omega]^(1/2)") <
+        0)
+      goto done;
     if (out_scalar(ctx, g, "tc_allen_dynes", r->tc_allen_dynes, "K",
-                   "Allen-Dynes Tc with f1 f2 at the run's mu* (/gap/mustar)") < 0) goto done;
+                   "Allen-Dynes Tc with f1 f2 at the run's mu* (/gap/mustar)") < 0)
+      goto done;
     if (out_scalar(ctx, g, "tc_mcmillan", r->tc_mcmillan_mustar, "K",
-                   "the same with f1 = f2 = 1 (the estimate EPW prints)") < 0) goto done;
+                   "the same with f1 = f2 = 1 (the estimate EPW prints)") < 0)
+      goto done;
   }
   if (r->ncurve > 0) {
     double *wax = malloc(sizeof(double) * 2 * (size_t)r->ncurve), *lw = wax + r->ncurve;
@@ -516,32 +530,38 @@ static int out_write_h5(const char *path, const agape_results *r, int nbins,
     }
     d1[0] = (hsize_t)r->ncurve;
     int bad = out_f64(ctx, g, "a2f_omega", 1, d1, wax, "meV", "frequency axis of a2f, phdos and lambda_omega") < 0 ||
-              out_f64(ctx, g, "a2f", 1, d1, r->curve_a2f, "1",
-                      "Eliashberg function alpha^2F(omega), Gaussian lines of width degaussq") < 0 ||
-              out_f64(ctx, g, "lambda_omega", 1, d1, lw, "1", "lambda(omega) = 2 int_0^omega alpha^2F/omega'") < 0 ||
-              out_f64(ctx, g, "phdos", 1, d1, r->curve_phdos, "1/meV",
-                      "phonon density of states per cell (all modes of the selected q)") < 0;
+      out_f64(ctx, g, "a2f", 1, d1, r->curve_a2f, "1",
+              "Eliashberg function alpha^2F(omega), Gaussian lines of width degaussq") < 0 ||
+      out_f64(ctx, g, "lambda_omega", 1, d1, lw, "1", "lambda(omega) = 2 int_0^omega alpha^2F/omega'") < 0 ||
+      out_f64(ctx, g, "phdos", 1, d1, r->curve_phdos, "1/meV",
+              "phonon density of states per cell (all modes of the selected q)") < 0;
     free(wax);
     if (bad) goto done;
     d1[0] = nt;
   }
-  H5Gclose(g); g = -1;
+  H5Gclose(g);
+  g = -1;
   if ((g = out_group(ctx, file, "coulomb", "Coulomb interaction")) < 0) goto done;
   if (out_scalar(ctx, g, "mu", r->mu, "1", "mu = N(0) W (0 when Coulomb is off)") < 0) goto done;
   if (r->coulomb && r->coulomb->mode == COUL_RPA) {
     const agape_coulomb *c = r->coulomb;
     if (out_scalar(ctx, g, "w_fs", c->w_fs, "eV",
-                   "RPA: Fermi-surface average <W> of the screened interaction (the constant W of the gap equation)") < 0 ||
-        out_scalar(ctx, g, "w_bare_fs", c->w_bare_fs, "eV", "RPA: the same average of the bare Coulomb interaction") < 0 ||
+                   "RPA: Fermi-surface average <W> of the screened interaction (the constant W of the gap equation)") <
+          0 ||
+        out_scalar(ctx, g, "w_bare_fs", c->w_bare_fs, "eV", "RPA: the same average of the bare Coulomb interaction") <
+          0 ||
         out_scalar(ctx, g, "dos0_grid", c->dos0_grid, "states/eV/spin/cell",
                    "RPA: N(0) of the regular grid with the Gaussian delta (mu = dos0_grid * w_fs)") < 0 ||
-        out_scalar(ctx, g, "k_tf", sqrt(c->ktf2), "1/Angstrom", "RPA: Thomas-Fermi wave vector of the q = 0 head") < 0 ||
+        out_scalar(ctx, g, "k_tf", sqrt(c->ktf2), "1/Angstrom", "RPA: Thomas-Fermi wave vector of the q = 0 head") <
+          0 ||
         out_scalar(ctx, g, "kgrid", c->nk, "1", "RPA: k- and q-grid points per direction") < 0 ||
         out_scalar(ctx, g, "ng_max", c->ng_max, "1", "RPA: largest number of G vectors (local fields) at one q") < 0 ||
         out_scalar(ctx, g, "seconds", c->seconds, "s", "RPA: wall time of the Coulomb stage") < 0 ||
         out_scalar(ctx, g, "w_fs_sample", c->w_fs_sample, "eV",
-                   "RPA: <W_kk'>_FS over pairs of Monte-Carlo states (W(q) at the nearest grid q; a cross-check)") < 0 ||
-        out_scalar(ctx, g, "mu_sample", c->mu_sample, "1", "RPA: N(0) of the sample times w_fs_sample") < 0) goto done;
+                   "RPA: <W_kk'>_FS over pairs of Monte-Carlo states (W(q) at the nearest grid q; a cross-check)") <
+          0 ||
+        out_scalar(ctx, g, "mu_sample", c->mu_sample, "1", "RPA: N(0) of the sample times w_fs_sample") < 0)
+      goto done;
     hsize_t de[2] = {(hsize_t)c->ne, (hsize_t)c->ne};
     if (out_f64(ctx, g, "xi_axis", 1, de, c->xi_axis, "eV",
                 "RPA: energies of W(xi, xi') (bin centres over the tight-binding bands), from E_F") < 0 ||
@@ -549,9 +569,11 @@ static int out_write_h5(const char *path, const agape_results *r, int nbins,
                 "RPA: energy-resolved W(xi, xi') = average of W_{kn,k'n'} over grid pairs in the two energy bins; "
                 "the gap equation interpolates it linearly, flat beyond the axis") < 0 ||
         out_f64(ctx, g, "dos_xi", 1, de, c->dos_xi, "states/eV/spin/cell",
-                "RPA: density of states of the tight-binding bands on the grid, per bin") < 0) goto done;
+                "RPA: density of states of the tight-binding bands on the grid, per bin") < 0)
+      goto done;
   }
-  H5Gclose(g); g = -1;
+  H5Gclose(g);
+  g = -1;
 
   snprintf(ctx->what, sizeof ctx->what, "file (flush/close)");
   if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) goto done;
@@ -572,28 +594,29 @@ done:
 /* Write the gnuplot-index histogram file to tmp (caller renames).
  *   src [in] path of the results file (for the header); hc, hd as in out_write_h5.
  * Returns 0 or -1 (errno set). */
-static int out_write_txt(const char *tmp, const char *src, const agape_results *r, int nbins,
-                         const double *hc, const double *hd)
+static int out_write_txt(const char *tmp, const char *src, const agape_results *r, int nbins, const double *hc,
+                         const double *hd)
 {
   FILE *f = fopen(tmp, "w");
   if (!f) return -1;
-  fprintf(f, "# AGAPE %s: gap distribution on the Fermi surface (results: %s)\n",
-          AGAPE_VERSION_STRING, src);
+  fprintf(f, "# AGAPE %s: gap distribution on the Fermi surface (results: %s)\n", AGAPE_VERSION_STRING, src);
   if (r->params->name[0]) fprintf(f, "# material: %s\n", r->params->name);
   if (isfinite(r->tc)) fprintf(f, "# Tc = %.6g K\n", r->tc);
   fprintf(f, "# %d temperatures [K]:", r->ntemps);
   for (int it = 0; it < r->ntemps; it++) fprintf(f, " %.6g", r->temps[it]);
-  fprintf(f, "\n# %d bins per temperature; density is weighted by the Fermi-surface weight and "
-             "integrates to 1 over Delta\n", nbins);
-  fprintf(f, "# one block per temperature, blocks separated by two blank lines "
-             "(gnuplot: plot '" OUT_HIST_TXT "' index i using 2:3)\n");
+  fprintf(f,
+          "\n# %d bins per temperature; density is weighted by the Fermi-surface weight and "
+          "integrates to 1 over Delta\n",
+          nbins);
+  fprintf(f,
+          "# one block per temperature, blocks separated by two blank lines "
+          "(gnuplot: plot '" OUT_HIST_TXT "' index i using 2:3)\n");
   fprintf(f, "# columns: T [K]   Delta [meV]   density [1/meV]\n");
   for (int it = 0; it < r->ntemps; it++) {
     if (it > 0) fputs("\n\n", f);
     fprintf(f, "# index %d: T = %.6g K\n", it, r->temps[it]);
     for (int b = 0; b < nbins; b++)
-      fprintf(f, "%.6f %.10e %.10e\n", r->temps[it], hc[(size_t)it * nbins + b],
-              hd[(size_t)it * nbins + b]);
+      fprintf(f, "%.6f %.10e %.10e\n", r->temps[it], hc[(size_t)it * nbins + b], hd[(size_t)it * nbins + b]);
   }
   int bad = ferror(f);
   if (fclose(f) != 0) bad = 1;
@@ -605,14 +628,13 @@ static int out_write_txt(const char *tmp, const char *src, const agape_results *
  * in meV, over the histogram bins) for the anisotropic solver, <prefix>.imag_iso_TTT.TT
  * (omega_n in eV, Z, Delta in eV) for the isotropic one. Each is written under a temporary
  * name and renamed. */
-static agape_err out_write_epw_text(const agape_results *r, const char *dir, int nbins,
-                                    const double *hc, const double *hd)
+static agape_err out_write_epw_text(const agape_results *r, const char *dir, int nbins, const double *hc,
+                                    const double *hd)
 {
   int aniso = r->params->anisotropy == 1;
   for (int it = 0; it < r->ntemps; it++) {
     char name[AGAPE_PATH_MAX + 64], path[2 * AGAPE_PATH_MAX + 80], tmp[2 * AGAPE_PATH_MAX + 120];
-    snprintf(name, sizeof name, "%s.%s_%06.2f", r->epw_prefix, aniso ? "imag_aniso_gap0" : "imag_iso",
-             r->temps[it]);
+    snprintf(name, sizeof name, "%s.%s_%06.2f", r->epw_prefix, aniso ? "imag_aniso_gap0" : "imag_iso", r->temps[it]);
     if (out_join(path, sizeof path, dir, name) != 0 || agape_path_tmpname(tmp, sizeof tmp, path) != 0)
       return agape_error(AGAPE_ERR_IO, "cannot write %s/%s: path too long", dir, name);
     FILE *f = fopen(tmp, "w");
@@ -620,10 +642,10 @@ static agape_err out_write_epw_text(const agape_results *r, const char *dir, int
     if (aniso) {
       const double *d = hd + (size_t)it * nbins, *c = hc + (size_t)it * nbins;
       double mx = 0;
-      for (int b = 0; b < nbins; b++) if (d[b] > mx) mx = d[b];
-      fprintf(f, "# T [K] + rho(Delta)/max rho   Delta_nk(i omega_0) [meV]\n");
       for (int b = 0; b < nbins; b++)
-        fprintf(f, "%20.10E%20.10E\n", r->temps[it] + (mx > 0 ? d[b] / mx : 0), c[b]);
+        if (d[b] > mx) mx = d[b];
+      fprintf(f, "# T [K] + rho(Delta)/max rho   Delta_nk(i omega_0) [meV]\n");
+      for (int b = 0; b < nbins; b++) fprintf(f, "%20.10E%20.10E\n", r->temps[it] + (mx > 0 ? d[b] / mx : 0), c[b]);
     } else {
       fprintf(f, "# w [eV]   Z(i w)   Delta(i w) [eV]\n");
       double piT = AGAPE_PI * AGAPE_K_B * r->temps[it];
@@ -677,8 +699,7 @@ static int out_find_script(const char *name, char *out, size_t cap)
  * it could not be started / was killed. */
 static int out_run_plot(const char *script, const char *results, const char *png)
 {
-  char *argv[] = {(char *)OUT_PYTHON, (char *)script, (char *)results, (char *)"-o",
-                  (char *)png, NULL};
+  char *argv[] = {(char *)OUT_PYTHON, (char *)script, (char *)results, (char *)"-o", (char *)png, NULL};
   pid_t pid;
   fflush(stdout);
   fflush(stderr);
@@ -695,21 +716,23 @@ static void out_plot(const char *name, const char *what, const char *results, co
 {
   char script[AGAPE_PATH_MAX];
   if (out_find_script(name, script, sizeof script) != 0) {
-    fprintf(stderr, "agape: warning: no plot made: %s not found (run scripts/%s %s -o %s)\n",
-            name, name, results, png);
+    fprintf(stderr, "agape: warning: no plot made: %s not found (run scripts/%s %s -o %s)\n", name, name, results, png);
     return;
   }
   if (access(OUT_PYTHON, X_OK) != 0) {
-    fprintf(stderr, "agape: warning: no plot made: " OUT_PYTHON " not found; install python3 "
-                    "with h5py, numpy and matplotlib (Debian: python3-h5py python3-matplotlib) and "
-                    "run: " OUT_PYTHON " '%s' '%s' -o '%s'\n", script, results, png);
+    fprintf(stderr,
+            "agape: warning: no plot made: " OUT_PYTHON " not found; install python3 "
+            "with h5py, numpy and matplotlib (Debian: python3-h5py python3-matplotlib) and "
+            "run: " OUT_PYTHON " '%s' '%s' -o '%s'\n",
+            script, results, png);
     return;
   }
   int st = out_run_plot(script, results, png);
   if (st != 0) {
-    fprintf(stderr, "agape: warning: no plot made (plot script exit status %d); the results are "
-                    "complete. Make sure python3 has h5py, numpy and matplotlib (Debian: "
-                    "python3-h5py python3-matplotlib), then run: " OUT_PYTHON " '%s' '%s' -o '%s'\n",
+    fprintf(stderr,
+            "agape: warning: no plot made (plot script exit status %d); the results are "
+            "complete. Make sure python3 has h5py, numpy and matplotlib (Debian: "
+            "python3-h5py python3-matplotlib), then run: " OUT_PYTHON " '%s' '%s' -o '%s'\n",
             st, script, results, png);
     return;
   }
@@ -726,8 +749,7 @@ static const char *out_missing(const agape_results *r)
   if (!r->params) return "params";
   if (r->n < 0 || r->ntemps < 0 || r->nmodes < 0 || r->ntc < 0) return "non-negative sizes";
   if (r->n > 0 && (!r->xi || !r->w || !r->fs_weight)) return "states (xi, w, fs_weight)";
-  if (r->ntemps > 0 && (!r->temps || !r->delta_fs_avg || !r->converged || !r->iterations))
-    return "temperature arrays";
+  if (r->ntemps > 0 && (!r->temps || !r->delta_fs_avg || !r->converged || !r->iterations)) return "temperature arrays";
   if (r->ntemps > 0 && r->n > 0 && (!r->delta || !r->z)) return "delta/z";
   if (r->ntc > 0 && (!r->tc_hist_T || !r->tc_hist_rho)) return "Tc history";
   if (r->nmodes > 0 && (!r->omega_meV || !r->a2f)) return "modes";
@@ -757,8 +779,7 @@ static void out_remove_stale(const char *dir, const char *path)
       continue;
     char *end;
     long pid = strtol(t + 5, &end, 10);
-    if (*end != '\0' || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-      continue;
+    if (*end != '\0' || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
     char full[AGAPE_PATH_MAX + 256];
     snprintf(full, sizeof full, "%s/%s", dir, e->d_name);
     if (unlink(full) == 0) printf("agape: removed %s (left by a killed run)\n", full);
@@ -770,8 +791,7 @@ static void out_remove_stale(const char *dir, const char *path)
 static agape_err out_make_dir(const char *path, const char *dir)
 {
   if (out_mkdir_p(dir) != 0)
-    return agape_error(AGAPE_ERR_IO, "cannot write %s: cannot create folder %s: %s", path, dir,
-                       strerror(errno));
+    return agape_error(AGAPE_ERR_IO, "cannot write %s: cannot create folder %s: %s", path, dir, strerror(errno));
   return AGAPE_OK;
 }
 
@@ -783,8 +803,7 @@ agape_err agape_output_prepare(const char *path)
   agape_err err = out_make_dir(path, dir);
   if (err) return err;
   if (access(dir, W_OK | X_OK) != 0)
-    return agape_error(AGAPE_ERR_IO, "cannot write %s: folder %s is not writable: %s", path, dir,
-                       strerror(errno));
+    return agape_error(AGAPE_ERR_IO, "cannot write %s: folder %s is not writable: %s", path, dir, strerror(errno));
   out_remove_stale(dir, path);
   return AGAPE_OK;
 }
@@ -807,11 +826,10 @@ agape_err agape_output_write(const agape_results *r)
   if (!path[0]) return agape_error(AGAPE_ERR_IO, "output: empty output file name");
 
   (void)agape_path_dirname(path, dir, sizeof dir);
-  if (agape_path_tmpname(tmp, sizeof tmp, path) != 0 || out_join(txt, sizeof txt, dir, OUT_HIST_TXT) != 0
-      || agape_path_tmpname(txt_tmp, sizeof txt_tmp, txt) != 0
-      || out_join(png, sizeof png, dir, OUT_HIST_PNG) != 0)
+  if (agape_path_tmpname(tmp, sizeof tmp, path) != 0 || out_join(txt, sizeof txt, dir, OUT_HIST_TXT) != 0 ||
+      agape_path_tmpname(txt_tmp, sizeof txt_tmp, txt) != 0 || out_join(png, sizeof png, dir, OUT_HIST_PNG) != 0)
     return agape_error(AGAPE_ERR_IO, "cannot write %s: path too long", path);
-  if ((err = out_make_dir(path, dir)))   /* again: the folder may have gone during the run */
+  if ((err = out_make_dir(path, dir))) /* again: the folder may have gone during the run */
     return err;
 
   /* histograms first (pure): one row of nbins per temperature */
@@ -819,10 +837,13 @@ agape_err agape_output_write(const agape_results *r)
   size_t nh = (size_t)(r->ntemps > 0 ? r->ntemps : 0) * (size_t)nbins;
   hc = malloc((nh ? nh : 1) * sizeof *hc);
   hd = malloc((nh ? nh : 1) * sizeof *hd);
-  if (!hc || !hd) { err = agape_error(AGAPE_ERR_NOMEM, "output: histogram buffers"); goto done; }
+  if (!hc || !hd) {
+    err = agape_error(AGAPE_ERR_NOMEM, "output: histogram buffers");
+    goto done;
+  }
   for (int it = 0; it < r->ntemps; it++)
-    agape_histogram(r->n, r->delta + (size_t)it * (size_t)r->n, r->fs_weight, nbins,
-                    hc + (size_t)it * nbins, hd + (size_t)it * nbins);
+    agape_histogram(r->n, r->delta + (size_t)it * (size_t)r->n, r->fs_weight, nbins, hc + (size_t)it * nbins,
+                    hd + (size_t)it * nbins);
 
   /* results.h5: HDF5's own error stack is silenced; the message below names the object */
   if (H5Eget_auto2(H5E_DEFAULT, &old_func, &old_data) >= 0) {
@@ -832,11 +853,10 @@ agape_err agape_output_write(const agape_results *r)
   out_ctx ctx = {{0}};
   tmp_made = 1;
   if (out_write_h5(tmp, r, nbins, hc, hd, &ctx) != 0) {
-    err = agape_error(AGAPE_ERR_IO, "cannot write %s (temporary %s): HDF5 failed at %s", path,
-                      tmp, ctx.what);
+    err = agape_error(AGAPE_ERR_IO, "cannot write %s (temporary %s): HDF5 failed at %s", path, tmp, ctx.what);
     goto done;
   }
-  agape_stop_fault("output");            /* fault injection: the file is written, not renamed */
+  agape_stop_fault("output"); /* fault injection: the file is written, not renamed */
   if (rename(tmp, path) != 0) {
     err = agape_error(AGAPE_ERR_IO, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
     goto done;
@@ -847,8 +867,7 @@ agape_err agape_output_write(const agape_results *r)
   /* gap_histogram.dat */
   txt_tmp_made = 1;
   if (out_write_txt(txt_tmp, path, r, nbins, hc, hd) != 0) {
-    err = agape_error(AGAPE_ERR_IO, "cannot write %s (temporary %s): %s", txt, txt_tmp,
-                      strerror(errno));
+    err = agape_error(AGAPE_ERR_IO, "cannot write %s (temporary %s): %s", txt, txt_tmp, strerror(errno));
     goto done;
   }
   if (rename(txt_tmp, txt) != 0) {

@@ -15,22 +15,20 @@ extern void Cblacs_gridinit(int *icontxt, const char *order, int nprow, int npco
 extern void Cblacs_gridinfo(int icontxt, int *nprow, int *npcol, int *myrow, int *mycol);
 extern void Cblacs_gridexit(int icontxt);
 extern void Cblacs_exit(int notdone);
-extern int  numroc_(const int *n, const int *nb, const int *iproc, const int *isrcproc, const int *nprocs);
+extern int numroc_(const int *n, const int *nb, const int *iproc, const int *isrcproc, const int *nprocs);
 extern void openblas_set_num_threads(int n);
-extern void descinit_(int *desc, const int *m, const int *n, const int *mb, const int *nb,
-                      const int *irsrc, const int *icsrc, const int *ictxt, const int *lld, int *info);
-extern void pzgetrf_(const int *m, const int *n, double complex *a, const int *ia, const int *ja,
-                     const int *desca, int *ipiv, int *info);
-extern void pzgetri_(const int *n, double complex *a, const int *ia, const int *ja, const int *desca,
-                     const int *ipiv, double complex *work, const int *lwork, int *iwork,
-                     const int *liwork, int *info);
+extern void descinit_(int *desc, const int *m, const int *n, const int *mb, const int *nb, const int *irsrc,
+                      const int *icsrc, const int *ictxt, const int *lld, int *info);
+extern void pzgetrf_(const int *m, const int *n, double complex *a, const int *ia, const int *ja, const int *desca,
+                     int *ipiv, int *info);
+extern void pzgetri_(const int *n, double complex *a, const int *ia, const int *ja, const int *desca, const int *ipiv,
+                     double complex *work, const int *lwork, int *iwork, const int *liwork, int *info);
 
 agape_err agape_par_init(int *argc, char ***argv, agape_par *par)
 {
   memset(par, 0, sizeof *par);
   int provided = 0;
-  if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
-    return AGAPE_ERR_MPI;
+  if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) return AGAPE_ERR_MPI;
   par->comm = MPI_COMM_WORLD;
   MPI_Comm_rank(par->comm, &par->rank);
   MPI_Comm_size(par->comm, &par->size);
@@ -89,9 +87,7 @@ agape_err agape_par_bcast_params(const agape_par *par, agape_params *p)
   } else {
     p->deck_text = text;
   }
-  if (len >= 0) {
-    MPI_Bcast(p->deck_text, (int)len + 1, MPI_CHAR, 0, par->comm);
-  }
+  if (len >= 0) { MPI_Bcast(p->deck_text, (int)len + 1, MPI_CHAR, 0, par->comm); }
   return AGAPE_OK;
 }
 
@@ -136,7 +132,7 @@ double agape_par_min(const agape_par *par, double x)
 }
 
 double agape_par_wtime(void) { return MPI_Wtime(); }
-void   agape_par_barrier(const agape_par *par) { MPI_Barrier(par->comm); }
+void agape_par_barrier(const agape_par *par) { MPI_Barrier(par->comm); }
 
 agape_err agape_dist_create(const agape_par *par, int64_t n, int nb, agape_dist *d)
 {
@@ -149,7 +145,10 @@ agape_err agape_dist_create(const agape_par *par, int64_t n, int nb, agape_dist 
   d->nloc = numroc_(&ni, &nb, &par->mycol, &zero, &par->npcol);
   d->grow = malloc(sizeof(int64_t) * (size_t)(d->mloc > 0 ? d->mloc : 1));
   d->gcol = malloc(sizeof(int64_t) * (size_t)(d->nloc > 0 ? d->nloc : 1));
-  if (!d->grow || !d->gcol) { agape_dist_destroy(d); return AGAPE_ERR_NOMEM; }
+  if (!d->grow || !d->gcol) {
+    agape_dist_destroy(d);
+    return AGAPE_ERR_NOMEM;
+  }
   for (int64_t l = 0; l < d->mloc; l++)
     d->grow[l] = (l / nb) * (int64_t)nb * par->nprow + (int64_t)par->myrow * nb + l % nb;
   for (int64_t l = 0; l < d->nloc; l++)
@@ -177,9 +176,13 @@ agape_err agape_par_zinv(const agape_par *par, int n, double complex *A)
   double complex *loc = malloc(sizeof(double complex) * (size_t)lld * (nloc > 0 ? nloc : 1));
   int *ipiv = malloc(sizeof(int) * (size_t)(mloc + nb));
   agape_err err = (info || !loc || !ipiv) ? AGAPE_ERR_NOMEM : AGAPE_OK;
-  if ((err = agape_par_agree(par, err))) { free(loc); free(ipiv); return err; }
+  if ((err = agape_par_agree(par, err))) {
+    free(loc);
+    free(ipiv);
+    return err;
+  }
   /* local block, column-major: global (i, j) of local (li, lj) */
-#define GLOB(l, p, np) (((l) / nb) * nb * (np) + (p) * nb + (l) % nb)
+#define GLOB(l, p, np) (((l) / nb) * nb * (np) + (p)*nb + (l) % nb)
   for (int lj = 0; lj < nloc; lj++)
     for (int li = 0; li < mloc; li++)
       loc[(size_t)lj * lld + li] = A[(size_t)GLOB(li, par->myrow, par->nprow) * n + GLOB(lj, par->mycol, par->npcol)];
@@ -188,12 +191,16 @@ agape_err agape_par_zinv(const agape_par *par, int n, double complex *A)
     int lwork = -1, liwork = -1, iq = 0;
     double complex wq = 0;
     pzgetri_(&n, loc, &one, &one, desc, ipiv, &wq, &lwork, &iq, &liwork, &info);
-    lwork = (int)creal(wq) + 1; liwork = iq + 1;
+    lwork = (int)creal(wq) + 1;
+    liwork = iq + 1;
     double complex *work = malloc(sizeof(double complex) * (size_t)lwork);
     int *iwork = malloc(sizeof(int) * (size_t)liwork);
-    if (work && iwork) pzgetri_(&n, loc, &one, &one, desc, ipiv, work, &lwork, iwork, &liwork, &info);
-    else info = -1000;
-    free(work); free(iwork);
+    if (work && iwork)
+      pzgetri_(&n, loc, &one, &one, desc, ipiv, work, &lwork, iwork, &liwork, &info);
+    else
+      info = -1000;
+    free(work);
+    free(iwork);
   }
   /* every rank sees the same info (ScaLAPACK returns it on all ranks of the grid) */
   err = agape_par_agree(par, info == -1000 ? AGAPE_ERR_NOMEM : info != 0 ? AGAPE_ERR_NUMERIC : AGAPE_OK);
@@ -206,7 +213,8 @@ agape_err agape_par_zinv(const agape_par *par, int n, double complex *A)
     agape_par_sum(par, (double *)A, 2 * (int64_t)n * n);
   }
 #undef GLOB
-  free(loc); free(ipiv);
+  free(loc);
+  free(ipiv);
   return err;
 }
 

@@ -22,8 +22,8 @@ static int cmp_double(const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
-int agape_log_grid(double a, double b, double x0, double r, int order,
-                   int nbreak, const double *breaks, int cap, double *x, double *wt)
+int agape_log_grid(double a, double b, double x0, double r, int order, int nbreak, const double *breaks, int cap,
+                   double *x, double *wt)
 {
   int ne = 0, ecap = 4096;
   double edges[4096];
@@ -39,7 +39,7 @@ int agape_log_grid(double a, double b, double x0, double r, int order,
   int n = 0;
   for (int p = 0; p + 1 < ne; p++) {
     double lo = edges[p], hi = edges[p + 1];
-    if (hi - lo <= 1e-14 * (hi > 1 ? hi : 1)) continue;   /* coincident edges */
+    if (hi - lo <= 1e-14 * (hi > 1 ? hi : 1)) continue; /* coincident edges */
     for (int q = 0; q < order; q++) {
       if (n >= cap) return -1;
       x[n] = 0.5 * (lo + hi) + 0.5 * (hi - lo) * gx[q];
@@ -51,13 +51,13 @@ int agape_log_grid(double a, double b, double x0, double r, int order,
 }
 
 /* ---- Monte-Carlo part: joint (band, cell) table on a uniform grid ---------------------- */
-#define MC_CELLS 64   /* cells per reciprocal axis of the selection grid */
+#define MC_CELLS 64 /* cells per reciprocal axis of the selection grid */
 
 typedef struct {
-  int nb;          /* bands */
-  int64_t ncell;   /* MC_CELLS^3 */
-  double *cdf;     /* [nb*ncell] cumulative probabilities (last = 1) */
-  double *prob;    /* [nb*ncell] probabilities */
+  int nb;        /* bands */
+  int64_t ncell; /* MC_CELLS^3 */
+  double *cdf;   /* [nb*ncell] cumulative probabilities (last = 1) */
+  double *prob;  /* [nb*ncell] probabilities */
 } mc_table;
 
 /* Density over (band, cell): alpha uniform floor + (1-alpha) 1/(|xi_center| + eps0),
@@ -66,14 +66,14 @@ static agape_err mc_table_build(const agape_material *m, double alpha, double ep
 {
   int nb = xb12_nbands(m->model);
   int64_t nc = (int64_t)MC_CELLS * MC_CELLS * MC_CELLS, tot = nb * nc;
-  t->nb = nb; t->ncell = nc;
+  t->nb = nb;
+  t->ncell = nc;
   t->cdf = malloc(sizeof(double) * tot);
   t->prob = malloc(sizeof(double) * tot);
   if (!t->cdf || !t->prob) return AGAPE_ERR_NOMEM;
-  #pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < nc; c++) {
-    double k[3] = {((c / (MC_CELLS * MC_CELLS)) + 0.5) / MC_CELLS,
-                   (((c / MC_CELLS) % MC_CELLS) + 0.5) / MC_CELLS,
+    double k[3] = {((c / (MC_CELLS * MC_CELLS)) + 0.5) / MC_CELLS, (((c / MC_CELLS) % MC_CELLS) + 0.5) / MC_CELLS,
                    ((c % MC_CELLS) + 0.5) / MC_CELLS};
     double xi[16];
     xb12_bands(m->model, k, xi);
@@ -104,7 +104,10 @@ static int64_t mc_table_pick(const mc_table *t, double u)
   int64_t lo = 0, hi = t->nb * t->ncell - 1;
   while (lo < hi) {
     int64_t mid = (lo + hi) / 2;
-    if (t->cdf[mid] > u) hi = mid; else lo = mid + 1;
+    if (t->cdf[mid] > u)
+      hi = mid;
+    else
+      lo = mid + 1;
   }
   return lo;
 }
@@ -125,11 +128,17 @@ agape_err agape_states_create(const agape_params *p, const agape_material *m, ag
   int cap = 20000;
   double *gx = malloc(sizeof(double) * cap), *gw = malloc(sizeof(double) * cap);
   double *nx = malloc(sizeof(double) * cap), *nw = malloc(sizeof(double) * cap);
-  if (!gx || !gw || !nx || !nw) { err = AGAPE_ERR_NOMEM; goto fail; }
+  if (!gx || !gw || !nx || !nw) {
+    err = AGAPE_ERR_NOMEM;
+    goto fail;
+  }
   int npos = 0, nneg = 0;
   if (hi < E) npos = agape_log_grid(hi, E, x0, p->grid_ratio, p->grid_order, nbreak, breaks, cap, gx, gw);
   if (-lo < E) nneg = agape_log_grid(-lo, E, x0, p->grid_ratio, p->grid_order, nbreak, breaks, cap, nx, nw);
-  if (npos < 0 || nneg < 0) { err = agape_error(AGAPE_ERR_DECK, "energy grid too large: raise grid_min_meV or grid_ratio"); goto fail; }
+  if (npos < 0 || nneg < 0) {
+    err = agape_error(AGAPE_ERR_DECK, "energy grid too large: raise grid_min_meV or grid_ratio");
+    goto fail;
+  }
 
   const agape_epw *ep = m->kind == MATK_EPW ? m->epw : NULL;
   int64_t nmc = (m->kind == MATK_MODEL) ? p->npoints : ep ? ep->ns : 0;
@@ -139,14 +148,20 @@ agape_err agape_states_create(const agape_params *p, const agape_material *m, ag
   st->xi = malloc(sizeof(double) * n);
   st->w = malloc(sizeof(double) * n);
   st->fsw = malloc(sizeof(double) * n);
-  if (!st->xi || !st->w || !st->fsw) { err = AGAPE_ERR_NOMEM; goto fail; }
+  if (!st->xi || !st->w || !st->fsw) {
+    err = AGAPE_ERR_NOMEM;
+    goto fail;
+  }
 
   if (nmc > 0) {
     st->k = malloc(sizeof(double) * 3 * n);
     st->band = malloc(sizeof(int) * n);
-    if (!st->k || !st->band) { err = AGAPE_ERR_NOMEM; goto fail; }
+    if (!st->k || !st->band) {
+      err = AGAPE_ERR_NOMEM;
+      goto fail;
+    }
   }
-  if (ep) {            /* EPW's window states as they are: no resampling */
+  if (ep) { /* EPW's window states as they are: no resampling */
     for (int64_t i = 0; i < nmc; i++) {
       st->xi[i] = ep->s_xi[i] != 0 ? ep->s_xi[i] : 1e-12;
       st->w[i] = ep->s_wk[i];
@@ -156,11 +171,14 @@ agape_err agape_states_create(const agape_params *p, const agape_material *m, ag
   } else if (nmc > 0) {
     st->nfeat = xb12_nfeat(m->model);
     st->feat = malloc(sizeof(double) * (size_t)nmc * st->nfeat);
-    if (!st->feat) { err = AGAPE_ERR_NOMEM; goto fail; }
+    if (!st->feat) {
+      err = AGAPE_ERR_NOMEM;
+      goto fail;
+    }
     err = mc_table_build(m, p->mc_floor, p->mc_eps_meV * 1e-3, &tab);
     if (err) goto fail;
     const double vcell = 1.0 / (double)tab.ncell;
-    #pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < nmc; i++) {
       double u[4];
       agape_rng_uniform4(p->seed, (uint64_t)i, u);
@@ -199,28 +217,49 @@ agape_err agape_states_create(const agape_params *p, const agape_material *m, ag
   double sig = p->fs_smearing_meV * 1e-3, dsum = 0;
   for (int64_t i = 0; i < n; i++) {
     double f;
-    if (ep && i < nmc) f = ep->s_w0g[i];                 /* EPW's own delta (degaussw) */
-    else if (i < nmc) f = fabs(st->xi[i]) < 6 * sig          /* truncated at 6 sigma (1.5e-8 of the peak) */
-                     ? exp(-0.5 * st->xi[i] * st->xi[i] / (sig * sig)) / (sqrt(2 * AGAPE_PI) * sig) : 0.0;
-    else if (nmc == 0) f = fabs(st->xi[i]) < x0 ? 1.0 / (2 * x0) : 0.0;
-    else f = 0.0;
+    if (ep && i < nmc)
+      f = ep->s_w0g[i]; /* EPW's own delta (degaussw) */
+    else if (i < nmc)
+      f = fabs(st->xi[i]) < 6 * sig /* truncated at 6 sigma (1.5e-8 of the peak) */
+        ? exp(-0.5 * st->xi[i] * st->xi[i] / (sig * sig)) / (sqrt(2 * AGAPE_PI) * sig)
+        : 0.0;
+    else if (nmc == 0)
+      f = fabs(st->xi[i]) < x0 ? 1.0 / (2 * x0) : 0.0;
+    else
+      f = 0.0;
     st->fsw[i] = st->w[i] * f;
     dsum += st->fsw[i];
   }
   st->dos0 = dsum;
-  if (!(dsum > 0)) { err = agape_error(AGAPE_ERR_NUMERIC, "no states at the Fermi level (N(0) = 0)"); goto fail; }
-  free(tab.cdf); free(tab.prob);
-  free(gx); free(gw); free(nx); free(nw);
+  if (!(dsum > 0)) {
+    err = agape_error(AGAPE_ERR_NUMERIC, "no states at the Fermi level (N(0) = 0)");
+    goto fail;
+  }
+  free(tab.cdf);
+  free(tab.prob);
+  free(gx);
+  free(gw);
+  free(nx);
+  free(nw);
   return AGAPE_OK;
 fail:
-  free(tab.cdf); free(tab.prob);
-  free(gx); free(gw); free(nx); free(nw);
+  free(tab.cdf);
+  free(tab.prob);
+  free(gx);
+  free(gw);
+  free(nx);
+  free(nw);
   agape_states_destroy(st);
   return err ? err : AGAPE_ERR_INTERNAL;
 }
 
 void agape_states_destroy(agape_states *st)
 {
-  free(st->xi); free(st->w); free(st->k); free(st->band); free(st->feat); free(st->fsw);
+  free(st->xi);
+  free(st->w);
+  free(st->k);
+  free(st->band);
+  free(st->feat);
+  free(st->fsw);
   memset(st, 0, sizeof *st);
 }

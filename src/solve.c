@@ -10,27 +10,37 @@
 #include "agape/units.h"
 
 
-extern void dgeev_(const char *jobvl, const char *jobvr, const int *n, double *a, const int *lda,
-                   double *wr, double *wi, double *vl, const int *ldvl, double *vr, const int *ldvr,
-                   double *work, const int *lwork, int *info, size_t, size_t);
+extern void dgeev_(const char *jobvl, const char *jobvr, const int *n, double *a, const int *lda, double *wr,
+                   double *wi, double *vl, const int *ldvl, double *vr, const int *ldvr, double *work, const int *lwork,
+                   int *info, size_t, size_t);
 
-agape_err agape_op_init(agape_op *op, const agape_par *par, const agape_dist *d, int64_t n,
-                        const float *K, const double *z, double coul)
+agape_err agape_op_init(agape_op *op, const agape_par *par, const agape_dist *d, int64_t n, const float *K,
+                        const double *z, double coul)
 {
   memset(op, 0, sizeof *op);
-  op->par = par; op->d = d; op->n = n; op->K = K; op->z = z; op->coul = coul;
+  op->par = par;
+  op->d = d;
+  op->n = n;
+  op->K = K;
+  op->z = z;
+  op->coul = coul;
   op->work = malloc(sizeof(double) * (size_t)(n + d->nloc + 1));
   return op->work ? AGAPE_OK : AGAPE_ERR_NOMEM;
 }
 
 void agape_op_free(agape_op *op)
 {
-  free(op->work); free(op->cidx); free(op->cwt); free(op->cv);
-  op->work = NULL; op->cidx = NULL; op->cwt = NULL; op->cv = NULL;
+  free(op->work);
+  free(op->cidx);
+  free(op->cwt);
+  free(op->cv);
+  op->work = NULL;
+  op->cidx = NULL;
+  op->cwt = NULL;
+  op->cv = NULL;
 }
 
-agape_err agape_op_set_coulomb_table(agape_op *op, int ne, const double *axis, const double *wtab,
-                                     const double *xi)
+agape_err agape_op_set_coulomb_table(agape_op *op, int ne, const double *axis, const double *wtab, const double *xi)
 {
   if (ne < 2) return AGAPE_ERR_INTERNAL;
   op->cidx = malloc(sizeof(int32_t) * (size_t)op->n);
@@ -42,16 +52,29 @@ agape_err agape_op_set_coulomb_table(agape_op *op, int ne, const double *axis, c
     const double x = xi[s];
     int i;
     double t;
-    if (x <= axis[0]) { i = 0; t = 0; }
-    else if (x >= axis[ne - 1]) { i = ne - 2; t = 1; }
-    else {
+    if (x <= axis[0]) {
+      i = 0;
+      t = 0;
+    } else if (x >= axis[ne - 1]) {
+      i = ne - 2;
+      t = 1;
+    } else {
       int lo = 0, hi = ne - 1;
-      while (hi - lo > 1) { int mid = (lo + hi) / 2; if (axis[mid] <= x) lo = mid; else hi = mid; }
-      i = lo; t = (x - axis[i]) / (axis[i + 1] - axis[i]);
+      while (hi - lo > 1) {
+        int mid = (lo + hi) / 2;
+        if (axis[mid] <= x)
+          lo = mid;
+        else
+          hi = mid;
+      }
+      i = lo;
+      t = (x - axis[i]) / (axis[i + 1] - axis[i]);
     }
-    op->cidx[s] = i; op->cwt[s] = t;
+    op->cidx[s] = i;
+    op->cwt[s] = t;
   }
-  op->ne = ne; op->wtab = wtab;
+  op->ne = ne;
+  op->wtab = wtab;
   return AGAPE_OK;
 }
 
@@ -82,8 +105,11 @@ static void op_apply_K(agape_op *op, const double *cph, const double *x, double 
 {
   const agape_dist *d = op->d;
   const int64_t n = op->n, nloc = d->nloc;
-  double *u = op->work + n;          /* local columns of cph * x */
-  for (int64_t lc = 0; lc < nloc; lc++) { int64_t j = d->gcol[lc]; u[lc] = cph[j] * x[j]; }
+  double *u = op->work + n; /* local columns of cph * x */
+  for (int64_t lc = 0; lc < nloc; lc++) {
+    int64_t j = d->gcol[lc];
+    u[lc] = cph[j] * x[j];
+  }
   memset(y, 0, sizeof(double) * n);
   const float *K = op->K;
   /* owner computes: each thread owns whole blocks of 4 local rows. Four rows at a time keep
@@ -91,23 +117,28 @@ static void op_apply_K(agape_op *op, const double *cph, const double *x, double 
    * and load each u once for four rows; every row is summed the same way whatever the
    * thread count. */
   const int64_t nb4 = d->mloc / 4;
-  #pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static)
   for (int64_t b = 0; b < nb4; b++) {
     const int64_t li = 4 * b;
     const float *r0 = K + li * nloc, *r1 = r0 + nloc, *r2 = r1 + nloc, *r3 = r2 + nloc;
     double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    #pragma omp simd reduction(+:a0, a1, a2, a3)
+#pragma omp simd reduction(+ : a0, a1, a2, a3)
     for (int64_t lc = 0; lc < nloc; lc++) {
       const double uc = u[lc];
-      a0 += (double)r0[lc] * uc; a1 += (double)r1[lc] * uc;
-      a2 += (double)r2[lc] * uc; a3 += (double)r3[lc] * uc;
+      a0 += (double)r0[lc] * uc;
+      a1 += (double)r1[lc] * uc;
+      a2 += (double)r2[lc] * uc;
+      a3 += (double)r3[lc] * uc;
     }
-    y[d->grow[li]] = a0; y[d->grow[li + 1]] = a1; y[d->grow[li + 2]] = a2; y[d->grow[li + 3]] = a3;
+    y[d->grow[li]] = a0;
+    y[d->grow[li + 1]] = a1;
+    y[d->grow[li + 2]] = a2;
+    y[d->grow[li + 3]] = a3;
   }
   for (int64_t li = 4 * nb4; li < d->mloc; li++) {
     const float *row = K + li * nloc;
     double acc = 0;
-    #pragma omp simd reduction(+:acc)
+#pragma omp simd reduction(+ : acc)
     for (int64_t lc = 0; lc < nloc; lc++) acc += (double)row[lc] * u[lc];
     y[d->grow[li]] = acc;
   }
@@ -140,9 +171,9 @@ static void coulomb_and_z(agape_op *op, const double *cel, const double *x, doub
     return;
   }
   double ce = 0;
-  if (op->coul != 0) for (int64_t j = 0; j < n; j++) ce += cel[j] * x[j];
-  for (int64_t s = 0; s < n; s++)
-    y[s] = -0.5 * (y[s] + op->coul * ce) / (1 + op->z[s]);
+  if (op->coul != 0)
+    for (int64_t j = 0; j < n; j++) ce += cel[j] * x[j];
+  for (int64_t s = 0; s < n; s++) y[s] = -0.5 * (y[s] + op->coul * ce) / (1 + op->z[s]);
 }
 
 void agape_linear_factor(const agape_states *st, double T, double *c)
@@ -161,7 +192,10 @@ static double dot(int64_t n, const double *a, const double *b)
   return s;
 }
 
-typedef struct { agape_op *op; const double *c; } lin_ctx;
+typedef struct {
+  agape_op *op;
+  const double *c;
+} lin_ctx;
 static void lin_apply(void *ctx, const double *x, double *y)
 {
   lin_ctx *l = ctx;
@@ -176,9 +210,8 @@ agape_err agape_leading_eigen(agape_op *op, const double *c, double tol, double 
   return op->err ? op->err : err;
 }
 
-agape_err agape_arnoldi_leading(const agape_par *par, int64_t n,
-                                void (*apply)(void *ctx, const double *x, double *y), void *ctx,
-                                double tol, double *v, double *rho)
+agape_err agape_arnoldi_leading(const agape_par *par, int64_t n, void (*apply)(void *ctx, const double *x, double *y),
+                                void *ctx, double tol, double *v, double *rho)
 {
   const int m = 24, max_restart = 200;
   double *V = malloc(sizeof(double) * (size_t)n * (m + 1));
@@ -186,9 +219,15 @@ agape_err agape_arnoldi_leading(const agape_par *par, int64_t n,
   double *Hc = malloc(sizeof(double) * m * m), *wr = malloc(sizeof(double) * m), *wi = malloc(sizeof(double) * m);
   double *vr = malloc(sizeof(double) * m * m), *wk = malloc(sizeof(double) * 8 * m);
   agape_err err = AGAPE_OK;
-  if (!V || !H || !Hc || !wr || !wi || !vr || !wk) { err = AGAPE_ERR_NOMEM; goto done; }
+  if (!V || !H || !Hc || !wr || !wi || !vr || !wk) {
+    err = AGAPE_ERR_NOMEM;
+    goto done;
+  }
   double nv = sqrt(dot(n, v, v));
-  if (!(nv > 0)) { for (int64_t i = 0; i < n; i++) v[i] = 1; nv = sqrt((double)n); }
+  if (!(nv > 0)) {
+    for (int64_t i = 0; i < n; i++) v[i] = 1;
+    nv = sqrt((double)n);
+  }
   double theta = 0;
   for (int restart = 0; restart < max_restart; restart++) {
     for (int64_t i = 0; i < n; i++) V[i] = v[i] / nv;
@@ -197,9 +236,12 @@ agape_err agape_arnoldi_leading(const agape_par *par, int64_t n,
     for (int j = 0; j < m; j++) {
       double *w = V + (size_t)(j + 1) * n;
       agape_stop_fault("eigen");
-      if (agape_stop_agreed(par)) { err = AGAPE_STOPPED; goto done; }
+      if (agape_stop_agreed(par)) {
+        err = AGAPE_STOPPED;
+        goto done;
+      }
       apply(ctx, V + (size_t)j * n, w);
-      for (int pass = 0; pass < 2; pass++)          /* classical Gram-Schmidt, twice */
+      for (int pass = 0; pass < 2; pass++) /* classical Gram-Schmidt, twice */
         for (int i = 0; i <= j; i++) {
           double h = dot(n, V + (size_t)i * n, w);
           H[i * m + j] += h;
@@ -207,19 +249,27 @@ agape_err agape_arnoldi_leading(const agape_par *par, int64_t n,
         }
       double hn = sqrt(dot(n, w, w));
       H[(j + 1) * m + j] = hn;
-      if (hn < 1e-14 * fabs(H[j * m + j]) || hn == 0) { k = j + 1; break; }
+      if (hn < 1e-14 * fabs(H[j * m + j]) || hn == 0) {
+        k = j + 1;
+        break;
+      }
       for (int64_t q = 0; q < n; q++) w[q] /= hn;
     }
     /* eigenpairs of the k x k Hessenberg matrix (column-major copy for LAPACK) */
-    for (int i = 0; i < k; i++) for (int j = 0; j < k; j++) Hc[j * k + i] = H[i * m + j];
+    for (int i = 0; i < k; i++)
+      for (int j = 0; j < k; j++) Hc[j * k + i] = H[i * m + j];
     int kk = k, one = 1, lw = 8 * m, info = 0;
     double dummy;
     dgeev_("N", "V", &kk, Hc, &kk, wr, wi, &dummy, &one, vr, &kk, wk, &lw, &info, 1, 1);
-    if (info != 0) { err = AGAPE_ERR_NUMERIC; goto done; }
+    if (info != 0) {
+      err = AGAPE_ERR_NUMERIC;
+      goto done;
+    }
     int best = 0;
-    for (int i = 1; i < k; i++) if (wr[i] > wr[best]) best = i;
+    for (int i = 1; i < k; i++)
+      if (wr[i] > wr[best]) best = i;
     theta = wr[best];
-    double *y = vr + (size_t)best * k;   /* real part of the eigenvector */
+    double *y = vr + (size_t)best * k; /* real part of the eigenvector */
     for (int64_t q = 0; q < n; q++) {
       double s = 0;
       for (int i = 0; i < k; i++) s += V[(size_t)i * n + q] * y[i];
@@ -237,7 +287,13 @@ agape_err agape_arnoldi_leading(const agape_par *par, int64_t n,
   for (int64_t q = 0; q < n; q++) v[q] = (s < 0 ? -v[q] : v[q]) / nv;
   *rho = theta;
 done:
-  free(V); free(H); free(Hc); free(wr); free(wi); free(vr); free(wk);
+  free(V);
+  free(H);
+  free(Hc);
+  free(wr);
+  free(wi);
+  free(vr);
+  free(wk);
   return err;
 }
 
@@ -255,10 +311,17 @@ static void anderson_coeffs(int64_t n, int m, const double *dR, const double *r,
   /* Gaussian elimination with partial pivoting */
   for (int c = 0; c < m; c++) {
     int p = c;
-    for (int r2 = c + 1; r2 < m; r2++) if (fabs(A[r2 * m + c]) > fabs(A[p * m + c])) p = r2;
+    for (int r2 = c + 1; r2 < m; r2++)
+      if (fabs(A[r2 * m + c]) > fabs(A[p * m + c])) p = r2;
     if (p != c) {
-      for (int q = 0; q < m; q++) { double t = A[c * m + q]; A[c * m + q] = A[p * m + q]; A[p * m + q] = t; }
-      double t = b[c]; b[c] = b[p]; b[p] = t;
+      for (int q = 0; q < m; q++) {
+        double t = A[c * m + q];
+        A[c * m + q] = A[p * m + q];
+        A[p * m + q] = t;
+      }
+      double t = b[c];
+      b[c] = b[p];
+      b[p] = t;
     }
     for (int r2 = c + 1; r2 < m; r2++) {
       double f = A[r2 * m + c] / A[c * m + c];
@@ -282,17 +345,28 @@ agape_err agape_anderson_init(agape_anderson *a, int64_t n, int depth)
   a->ro = malloc(sizeof(double) * (size_t)n);
   a->dX = malloc(sizeof(double) * (size_t)n * (a->depth + 1));
   a->dR = malloc(sizeof(double) * (size_t)n * (a->depth + 1));
-  if (!a->xo || !a->ro || !a->dX || !a->dR) { agape_anderson_free(a); return AGAPE_ERR_NOMEM; }
+  if (!a->xo || !a->ro || !a->dX || !a->dR) {
+    agape_anderson_free(a);
+    return AGAPE_ERR_NOMEM;
+  }
   return AGAPE_OK;
 }
 
 void agape_anderson_free(agape_anderson *a)
 {
-  free(a->xo); free(a->ro); free(a->dX); free(a->dR);
+  free(a->xo);
+  free(a->ro);
+  free(a->dX);
+  free(a->dR);
   a->xo = a->ro = a->dX = a->dR = NULL;
 }
 
-void agape_anderson_reset(agape_anderson *a) { a->hist = 0; a->head = 0; a->have = 0; }
+void agape_anderson_reset(agape_anderson *a)
+{
+  a->hist = 0;
+  a->head = 0;
+  a->have = 0;
+}
 
 void agape_anderson_step(agape_anderson *a, double *x, const double *r, double mixing)
 {
@@ -300,7 +374,10 @@ void agape_anderson_step(agape_anderson *a, double *x, const double *r, double m
   const int M = a->depth;
   if (a->have && M > 0) {
     double *dx = a->dX + (size_t)a->head * n, *dr = a->dR + (size_t)a->head * n;
-    for (int64_t s = 0; s < n; s++) { dx[s] = x[s] - a->xo[s]; dr[s] = r[s] - a->ro[s]; }
+    for (int64_t s = 0; s < n; s++) {
+      dx[s] = x[s] - a->xo[s];
+      dr[s] = r[s] - a->ro[s];
+    }
     a->head = (a->head + 1) % M;
     if (a->hist < M) a->hist++;
   }
@@ -316,8 +393,8 @@ void agape_anderson_step(agape_anderson *a, double *x, const double *r, double m
   }
 }
 
-agape_err agape_gap_solve(agape_op *op, const agape_states *st, const agape_gap_opts *o,
-                          double *delta, int *iterations, int *converged, double *residual)
+agape_err agape_gap_solve(agape_op *op, const agape_states *st, const agape_gap_opts *o, double *delta, int *iterations,
+                          int *converged, double *residual)
 {
   const int64_t n = op->n;
   const double beta = o->T > 0 ? 1.0 / (AGAPE_K_B * o->T) : INFINITY;
@@ -338,7 +415,10 @@ agape_err agape_gap_solve(agape_op *op, const agape_states *st, const agape_gap_
   double t0 = agape_par_wtime();
   for (it = 1; it <= o->max_iter; it++) {
     agape_stop_fault("iteration");
-    if (agape_stop_agreed(op->par)) { err = AGAPE_STOPPED; break; }
+    if (agape_stop_agreed(op->par)) {
+      err = AGAPE_STOPPED;
+      break;
+    }
     for (int64_t s = 0; s < n; s++) {
       double x = st->xi[s], D = delta[s];
       double E = sqrt(x * x + D * D);
@@ -348,21 +428,29 @@ agape_err agape_gap_solve(agape_op *op, const agape_states *st, const agape_gap_
       if (eg) eg[s] = Eg;
     }
     agape_op_apply(op, cph, cel, delta, g);
-    if (op->err) { err = op->err; break; }
+    if (op->err) {
+      err = op->err;
+      break;
+    }
     double gmax = 0, rmax = 0;
     for (int64_t s = 0; s < n; s++) {
       r[s] = g[s] - delta[s];
       gmax = fmax(gmax, fabs(g[s]));
       rmax = fmax(rmax, fabs(r[s]));
     }
-    if (!isfinite(gmax)) { err = AGAPE_ERR_NUMERIC; break; }
+    if (!isfinite(gmax)) {
+      err = AGAPE_ERR_NUMERIC;
+      break;
+    }
     *residual = gmax > 0 ? rmax / gmax : 0;
     if (o->verbose && op->par->rank == 0 && (it == 1 || it % 10 == 0))
-      printf("agape:   T = %8.3f K  iter %4d  max|Delta| = %.6e meV  residual = %.3e  (%.1f s)\n",
-             o->T, it, gmax * 1e3, *residual, agape_par_wtime() - t0), fflush(stdout);
-    if (gmax <= 1e-10 * start) {               /* collapsed: normal state */
+      printf("agape:   T = %8.3f K  iter %4d  max|Delta| = %.6e meV  residual = %.3e  (%.1f s)\n", o->T, it, gmax * 1e3,
+             *residual, agape_par_wtime() - t0),
+        fflush(stdout);
+    if (gmax <= 1e-10 * start) { /* collapsed: normal state */
       memset(delta, 0, sizeof(double) * n);
-      *converged = 1; *residual = 0;
+      *converged = 1;
+      *residual = 0;
       break;
     }
     if (*residual <= o->tol) {
@@ -370,12 +458,16 @@ agape_err agape_gap_solve(agape_op *op, const agape_states *st, const agape_gap_
       *converged = 1;
       break;
     }
-    agape_anderson_step(&and, delta, r, o->mixing);     /* Anderson (type II) update */
+    agape_anderson_step(&and, delta, r, o->mixing); /* Anderson (type II) update */
   }
   *iterations = it > o->max_iter ? o->max_iter : it;
 done:
   agape_anderson_free(&and);
   op->ucol = NULL;
-  free(cph); free(cel); free(g); free(r); free(eg);
+  free(cph);
+  free(cel);
+  free(g);
+  free(r);
+  free(eg);
   return err;
 }

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static volatile sig_atomic_t stop_flag = 0;   /* 0, or the first stop signal received */
-static int stop_agreed_sig = 0;               /* the signal agreed by agape_stop_agreed */
+static volatile sig_atomic_t stop_flag = 0; /* 0, or the first stop signal received */
+static int stop_agreed_sig = 0;             /* the signal agreed by agape_stop_agreed */
 static int stop_rank = 0;
 
 static void stop_handler(int sig)
@@ -17,7 +17,12 @@ static void stop_handler(int sig)
 }
 
 /* AGAPE_FAULT, parsed once at install: site, count (0: no fault), rank (-1: all), signal */
-static struct { char site[32]; long count; int rank, sig; long seen; } fault;
+static struct {
+  char site[32];
+  long count;
+  int rank, sig;
+  long seen;
+} fault;
 
 static void fault_parse(void)
 {
@@ -41,7 +46,7 @@ void agape_stop_install(int rank)
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = stop_handler;
   sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESTART;            /* a signal must not fail a read or write */
+  sa.sa_flags = SA_RESTART; /* a signal must not fail a read or write */
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGUSR1, &sa, NULL);
   stop_rank = rank;
@@ -68,7 +73,7 @@ void agape_stop_fault(const char *site)
   if (fault.count == 0 || strcmp(site, fault.site) != 0) return;
   if (fault.rank >= 0 && fault.rank != stop_rank) return;
   long k;
-  #pragma omp atomic capture
+#pragma omp atomic capture
   k = ++fault.seen;
   if (k == fault.count) raise(fault.sig);
 }

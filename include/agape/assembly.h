@@ -23,8 +23,8 @@
  * summed through the model's separable couplings in O(N) by every rank.
  * For MATK_EPW (SCDFT): the same from the window states' couplings (EPW's delta), summed
  * by every rank in one fixed order. Collective. */
-agape_err agape_assembly_couplings(const agape_par *par, const agape_dist *d,
-                                   const agape_states *st, agape_material *m);
+agape_err agape_assembly_couplings(const agape_par *par, const agape_dist *d, const agape_states *st,
+                                   agape_material *m);
 
 /* Build the local block of K^ph(T) and/or Z(T). Collective when z != NULL.
  *   T       [in] temperature, K (0: zero-temperature kernels)
@@ -37,9 +37,8 @@ agape_err agape_assembly_couplings(const agape_par *par, const agape_dist *d,
  *               error below 1e-10 (K) / 1e-8 (Z) relative, under the float storage of K)
  *   K       [out] mloc x nloc local block, row-major, eV (NULL: not built)
  *   z       [out] n replicated Z_s, dimensionless (NULL: not built; always with xi columns) */
-agape_err agape_assembly_build(const agape_par *par, const agape_dist *d,
-                               const agape_states *st, const agape_material *m,
-                               double T, kern_functional fun, kern_spg_gammas gam,
+agape_err agape_assembly_build(const agape_par *par, const agape_dist *d, const agape_states *st,
+                               const agape_material *m, double T, kern_functional fun, kern_spg_gammas gam,
                                const double *xi_col, int interp, float *K, double *z);
 
 #endif

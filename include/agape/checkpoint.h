@@ -20,28 +20,28 @@
 #include "agape/parallel.h"
 #include "agape/solve.h"
 
-#define AGAPE_CKPT_MAXJ 128   /* journal entries kept (a longer Tc search replays a prefix) */
+#define AGAPE_CKPT_MAXJ 128 /* journal entries kept (a longer Tc search replays a prefix) */
 
 typedef struct {
-  int64_t n;                   /* states */
-  int ntemps;                  /* temperatures of the deck */
+  int64_t n;  /* states */
+  int ntemps; /* temperatures of the deck */
   /* linearised gap equation journal */
-  int nj;                      /* entries */
-  double jT[AGAPE_CKPT_MAXJ];  /* K */
-  double jr[AGAPE_CKPT_MAXJ];  /* rho(T), dimensionless */
-  double *v;                   /* [n] eigenvector after entry nj-1 */
+  int nj;                     /* entries */
+  double jT[AGAPE_CKPT_MAXJ]; /* K */
+  double jr[AGAPE_CKPT_MAXJ]; /* rho(T), dimensionless */
+  double *v;                  /* [n] eigenvector after entry nj-1 */
   /* finished temperatures 0..ndone-1 (deck order, lowest first) */
   int ndone;
-  double *delta, *z;           /* [ntemps * n] eV, dimensionless; first ndone rows used */
-  double *dfs;                 /* [ntemps] <Delta>_FS, eV */
-  int *conv, *iters;           /* [ntemps] */
+  double *delta, *z; /* [ntemps * n] eV, dimensionless; first ndone rows used */
+  double *dfs;       /* [ntemps] <Delta>_FS, eV */
+  int *conv, *iters; /* [ntemps] */
   /* temperature ndone in progress: the SPG kernel update `outer` is about to start */
-  int outer;                   /* -1: nothing in progress */
-  double change;               /* last outer change, relative to max|Delta| */
-  int iters_done;              /* fixed-point iterations of this temperature so far */
-  double *din;                 /* [n] input gap of update `outer`, eV */
-  double *zcur;                /* [n] Z_s of this temperature (outer > 0) */
-  agape_anderson *mix;         /* outer Anderson state (depth as created by the driver) */
+  int outer;           /* -1: nothing in progress */
+  double change;       /* last outer change, relative to max|Delta| */
+  int iters_done;      /* fixed-point iterations of this temperature so far */
+  double *din;         /* [n] input gap of update `outer`, eV */
+  double *zcur;        /* [n] Z_s of this temperature (outer > 0) */
+  agape_anderson *mix; /* outer Anderson state (depth as created by the driver) */
 } agape_ckpt;
 
 /* Checkpoint file of a results file: "<results without .h5>.checkpoint.h5".
@@ -50,15 +50,15 @@ int agape_ckpt_path(const char *results, char *out, size_t cap);
 
 /* Write c to path atomically (rank 0 only; other ranks return AGAPE_OK at once).
  *   fingerprint [in] deck fingerprint (agape_params_fingerprint);  reason [in] e.g. "timer" */
-agape_err agape_ckpt_write(const agape_par *par, const char *path, const char *fingerprint,
-                           const char *reason, const agape_ckpt *c);
+agape_err agape_ckpt_write(const agape_par *par, const char *path, const char *fingerprint, const char *reason,
+                           const agape_ckpt *c);
 
 /* Find the newest complete checkpoint: path, else path.prev. Collective.
  *   found [out] 0: none (start from the beginning), 1: used [out] is the file to read.
  * A checkpoint made from another deck (fingerprint differs) is an error that names the
  * first key that differs. */
-agape_err agape_ckpt_find(const agape_par *par, const char *path, const char *fingerprint,
-                          int *found, char *used, size_t cap);
+agape_err agape_ckpt_find(const agape_par *par, const char *path, const char *fingerprint, int *found, char *used,
+                          size_t cap);
 
 /* Read the checkpoint used into c (arrays allocated by the caller for c->n and c->ntemps,
  * c->mix created with the driver's depth) on rank 0 and broadcast it. Collective.

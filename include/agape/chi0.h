@@ -51,11 +51,11 @@ int chi0_direct(const chi0_bands *m, double beta, double complex *chi);
 /* Imaginary-time FFT route: accumulates the tau points tau[it0 .. it1) into chi (same layout;
  * the caller zeroes chi first and may split the tau range over processes and add).
  * Returns 0, or -1 on allocation/plan failure. */
-int chi0_fft(const chi0_bands *m, double beta, int ntau, const double *tau, const double *w,
-             int it0, int it1, double complex *chi);
+int chi0_fft(const chi0_bands *m, double beta, int ntau, const double *tau, const double *w, int it0, int it1,
+             double complex *chi);
 
 /* ---- electron gas (Hartree atomic units: energies in Ha, lengths in bohr) ----------------- */
-double chi0_lindhard_F(double x);     /* F(x) = 1/2 + (1 - x^2)/(4x) ln|(1+x)/(1-x)|, F(0) = 1 */
+double chi0_lindhard_F(double x); /* F(x) = 1/2 + (1 - x^2)/(4x) ln|(1+x)/(1-x)|, F(0) = 1 */
 /* Thomas-Fermi and static-RPA mu = N(0)<W>_FS of the electron gas at density parameter rs;
  * F is the static Lindhard function used inside the RPA integral (chi0_lindhard_F for the
  * analytic one; a test may pass a numerically computed one). */

@@ -26,37 +26,35 @@
 #define AGAPE_COUL_NE 48
 
 typedef struct {
-  int    mode;          /* agape_coul_mode */
-  double mu;            /* N(0) W, dimensionless (mode mu: the deck's value) */
+  int mode;  /* agape_coul_mode */
+  double mu; /* N(0) W, dimensionless (mode mu: the deck's value) */
   /* mode rpa: */
-  int    nk;            /* grid points per direction */
-  int    ng_max;        /* largest G set over q */
-  double dos0_grid;     /* N(0) of the grid with the Gaussian delta, states/eV/spin/cell */
-  double w_fs;          /* <W>_FS, eV */
-  double w_bare_fs;     /* the same average of the bare v (no screening), eV */
-  double ktf2;          /* Thomas-Fermi k_TF^2, 1/Angstrom^2 */
-  double seconds;       /* wall time of the RPA step */
+  int nk;           /* grid points per direction */
+  int ng_max;       /* largest G set over q */
+  double dos0_grid; /* N(0) of the grid with the Gaussian delta, states/eV/spin/cell */
+  double w_fs;      /* <W>_FS, eV */
+  double w_bare_fs; /* the same average of the bare v (no screening), eV */
+  double ktf2;      /* Thomas-Fermi k_TF^2, 1/Angstrom^2 */
+  double seconds;   /* wall time of the RPA step */
   /* mode rpa: energy-resolved W(xi, xi') = average of W_{kn,k'n'} over the grid pairs with
    * e_kn in bin i and e_k'n' in bin j (AGAPE_COUL_NE equal bins over the grid's band range);
    * the gap equation interpolates it linearly between bin centres, flat beyond them */
   /* mode file: the same table read from w_file (any increasing axis; dos_xi NULL) */
-  int    ne;
-  double *xi_axis;      /* [ne] energies, eV from E_F, increasing */
-  double *w_xi;         /* [ne * ne] eV, row-major */
-  double *dos_xi;       /* [ne] DOS of the grid per bin, states/eV/spin/cell (mode rpa) */
-  double w00;           /* mode file: W(0, 0) interpolated from the table, eV */
-  double *wq;           /* mode rpa: [nk^3 * 81] W contracted into orbital pairs per grid q, eV */
-  double w_fs_sample;   /* mode rpa: <W_kk'>_FS over the Monte-Carlo Fermi-surface pairs, eV */
-  double mu_sample;     /* N(0) of the sample times w_fs_sample */
+  int ne;
+  double *xi_axis;    /* [ne] energies, eV from E_F, increasing */
+  double *w_xi;       /* [ne * ne] eV, row-major */
+  double *dos_xi;     /* [ne] DOS of the grid per bin, states/eV/spin/cell (mode rpa) */
+  double w00;         /* mode file: W(0, 0) interpolated from the table, eV */
+  double *wq;         /* mode rpa: [nk^3 * 81] W contracted into orbital pairs per grid q, eV */
+  double w_fs_sample; /* mode rpa: <W_kk'>_FS over the Monte-Carlo Fermi-surface pairs, eV */
+  double mu_sample;   /* N(0) of the sample times w_fs_sample */
 } agape_coulomb;
 
-agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, const agape_material *m,
-                               agape_coulomb *c);
-void      agape_coulomb_destroy(agape_coulomb *c);
+agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, const agape_material *m, agape_coulomb *c);
+void agape_coulomb_destroy(agape_coulomb *c);
 /* mode rpa: W_kk' for pairs of sampled (Monte-Carlo) states on the Fermi surface, from the
  * per-q orbital contraction at the grid q nearest to k' - k, and its Fermi-surface average
  * (a cross-check of the grid's mu; the gap equation uses W(xi, xi')). Collective. */
-agape_err agape_coulomb_sample(const agape_par *par, const agape_material *m, const agape_states *st,
-                               agape_coulomb *c);
+agape_err agape_coulomb_sample(const agape_par *par, const agape_material *m, const agape_states *st, agape_coulomb *c);
 
 #endif

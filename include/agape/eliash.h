@@ -31,27 +31,24 @@ void eli_normal_sum(int n, const double *lam, double *out);
  *   D_n     = (pi T / Z_n) sum_{n'} [K+(n,n') - 2 mustar] D'/sqrt(w'^2 + D'^2)
  *   n [in] frequencies; lam [in] lambda(0..2n-1); nsum [in] eli_normal_sum; T [in] eV;
  *   delta [in] D_n (eV); dout [out] new D_n (eV); z [out] Z_n (NULL: not returned). */
-void eli_iso_map(int n, const double *lam, const double *nsum, double mustar, double T,
-                 const double *delta, double *dout, double *z);
+void eli_iso_map(int n, const double *lam, const double *nsum, double mustar, double T, const double *delta,
+                 double *dout, double *z);
 
 /* Leading eigenvalue rho of the linearised isotropic equation (Delta -> 0):
  *   rho Z0_n Delta_n = sum_{n'} [K+(n,n') - 2 mustar] Delta_{n'} / (2n'+1),
  * solved in the symmetric form p B p with p_n = 1/sqrt((2n+1) Z0_n). Tc is where rho = 1.
  * vec [out, n] the eigenvector Delta_n (NULL: not returned), normalised to max 1.
  * AGAPE_ERR_NOMEM / AGAPE_ERR_NUMERIC on failure. */
-agape_err eli_iso_rho(int n, const double *lam, const double *nsum, double mustar,
-                      double *rho, double *vec);
+agape_err eli_iso_rho(int n, const double *lam, const double *nsum, double mustar, double *rho, double *vec);
 
 /* alpha^2F on the grid w[0..nw) (eV) from the spectrum, each line a Gaussian of width sigma
  * (eV): exp(-((w - om)/sigma)^2)/(sqrt(pi) sigma) (EPW's a2F with degaussq). out [nw], 1/1. */
-void eli_a2f_gauss(int nph, const double *om, const double *a, double sigma, int nw,
-                   const double *w, double *out);
+void eli_a2f_gauss(int nph, const double *om, const double *a, double sigma, int nw, const double *w, double *out);
 
 /* Moments of alpha^2F tabulated on the uniform grid w_i = i dw, i = 1..nw (EPW's sums):
  * lambda = 2 sum a2f/w dw, omega_log = exp[(2/lambda) sum a2f ln(w)/w dw],
  * omega_2 = [(2/lambda) sum a2f w dw]^(1/2) (unit of w). */
-void eli_a2f_moments(int nw, double dw, const double *a2f, double *lambda,
-                     double *omega_log, double *omega_2);
+void eli_a2f_moments(int nw, double dw, const double *a2f, double *lambda, double *omega_log, double *omega_2);
 
 /* Allen-Dynes Tc with the strong-coupling and shape factors f1 f2 (physics.md §3.4);
  * omega_log and omega_2 in K give K. 0 when the exponent's denominator is <= 0. */

@@ -15,6 +15,5 @@
 
 /* Run the Eliashberg solver for the deck p on material m and write the results.
  * t0 [in] wall time at the start of the run (agape_par_wtime). Collective. */
-agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p,
-                               const agape_material *m, double t0);
+agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p, const agape_material *m, double t0);
 #endif

@@ -21,60 +21,60 @@
 #include "agape/error.h"
 #include "agape/units.h"
 
-#define AGAPE_EPW_G2_EV2 (AGAPE_RY_EV * AGAPE_RY_EV)   /* Ry^2 -> eV^2 */
-#define AGAPE_EPW_PATH 1100   /* room for a deck path (AGAPE_PATH_MAX) plus a file name */
+#define AGAPE_EPW_G2_EV2 (AGAPE_RY_EV * AGAPE_RY_EV) /* Ry^2 -> eV^2 */
+#define AGAPE_EPW_PATH   1100                        /* room for a deck path (AGAPE_PATH_MAX) plus a file name */
 
 typedef enum { AGAPE_EPW_SEQUENTIAL = 0, AGAPE_EPW_STREAM = 1 } agape_epw_format;
 
 typedef struct agape_epw_s {
   agape_epw_format format;
-  int npool;                /* ephmat files of the writing run */
-  int *pool_nk;             /* [npool] Fermi-shell k points of each file (contiguous, in order) */
+  int npool;    /* ephmat files of the writing run */
+  int *pool_nk; /* [npool] Fermi-shell k points of each file (contiguous, in order) */
   /* electrons (egnv, ikmap) */
-  int nkftot, nkf[3];       /* fine k mesh (nkftot: irreducible points of it) */
-  int nkfs;                 /* irreducible k points in the Fermi shell */
-  int nbndfst;              /* bands per k in egnv */
-  double ef;                /* Fermi level of the fine grid, eV */
-  double dosef;             /* N(E_F) per spin, states/eV/cell */
-  double degaussw;          /* electron Gaussian width, eV */
-  double fsthick;           /* Fermi window half-width, eV */
-  double *wkfs;             /* [nkfs] k weights, sum 2 over all irreducible k (spin included) */
-  double *xkfs;             /* [nkfs*3] crystal coordinates in [0,1) */
-  double *ekfs;             /* [nkfs*nbndfst] eigenvalues, eV */
-  int *ixkff;               /* [nkf0*nkf1*nkf2] 1-based Fermi-shell index of each full-grid
+  int nkftot, nkf[3]; /* fine k mesh (nkftot: irreducible points of it) */
+  int nkfs;           /* irreducible k points in the Fermi shell */
+  int nbndfst;        /* bands per k in egnv */
+  double ef;          /* Fermi level of the fine grid, eV */
+  double dosef;       /* N(E_F) per spin, states/eV/cell */
+  double degaussw;    /* electron Gaussian width, eV */
+  double fsthick;     /* Fermi window half-width, eV */
+  double *wkfs;       /* [nkfs] k weights, sum 2 over all irreducible k (spin included) */
+  double *xkfs;       /* [nkfs*3] crystal coordinates in [0,1) */
+  double *ekfs;       /* [nkfs*nbndfst] eigenvalues, eV */
+  int *ixkff;         /* [nkf0*nkf1*nkf2] 1-based Fermi-shell index of each full-grid
                                k point's representative, 0 outside the shell (k fastest) */
   /* phonons (freq, selecq.fmt) */
-  int nqtotf, nqf[3];       /* fine q mesh */
+  int nqtotf, nqf[3]; /* fine q mesh */
   int nmodes;
-  int totq;                 /* selected q points (those with couplings in the window) */
-  int *iqsel;               /* [totq] 0-based full-grid index of each selected q */
-  double *xqf;              /* [totq*3] crystal coordinates */
-  double *wf;               /* [totq*nmodes] phonon frequencies, eV */
-  double eps_acustic;       /* modes at or below this frequency carry no coupling, eV */
+  int totq;           /* selected q points (those with couplings in the window) */
+  int *iqsel;         /* [totq] 0-based full-grid index of each selected q */
+  double *xqf;        /* [totq*3] crystal coordinates */
+  double *wf;         /* [totq*nmodes] phonon frequencies, eV */
+  double eps_acustic; /* modes at or below this frequency carry no coupling, eV */
   /* window states */
   int ns;
-  int *s_k;                 /* [ns] Fermi-shell k index (0-based) */
-  int *s_band;              /* [ns] band index within egnv's bands (0-based) */
-  double *s_xi;             /* [ns] e - E_F, eV */
-  double *s_wk;             /* [ns] BZ weight per spin = wkfs/2 (sum over all k and bands of
+  int *s_k;      /* [ns] Fermi-shell k index (0-based) */
+  int *s_band;   /* [ns] band index within egnv's bands (0-based) */
+  double *s_xi;  /* [ns] e - E_F, eV */
+  double *s_wk;  /* [ns] BZ weight per spin = wkfs/2 (sum over all k and bands of
                                a band's states -> 1 per band) */
-  double *s_w0g;            /* [ns] Gaussian delta(xi) of width degaussw, 1/eV */
+  double *s_w0g; /* [ns] Gaussian delta(xi) of width degaussw, 1/eV */
   /* couplings, CSR by row state; entries of row s are row_ptr[s] .. row_ptr[s+1]-1 */
   int64_t nnz;
-  int64_t *row_ptr;         /* [ns+1] */
-  int32_t *col;             /* [nnz] column state s' */
-  int32_t *ph;              /* [nnz] phonon index iq*nmodes + mode (into wf) */
-  double *g2;               /* [nnz] |g|^2 as EPW stores it (including 1/(2 omega)), in the
+  int64_t *row_ptr; /* [ns+1] */
+  int32_t *col;     /* [nnz] column state s' */
+  int32_t *ph;      /* [nnz] phonon index iq*nmodes + mode (into wf) */
+  double *g2;       /* [nnz] |g|^2 as EPW stores it (including 1/(2 omega)), in the
                                file's unit Ry^2: multiply by AGAPE_EPW_G2_EV2 for eV^2 */
   /* k+q structure (independent of the modes): for each row k and selected q, the
    * Fermi-shell index of rep(k+q), -1 outside the shell; [nkfs*totq] */
   int32_t *ixkqf;
   /* as read (the window test is made in the files' unit, as EPW's writer makes it) */
   double ef_ry, fsthick_ry, dosef_ry, degaussw_ry;
-  double *ekfs_ry;          /* [nkfs*nbndfst] Ry */
-  double *wf_ry;            /* [totq*nmodes] Ry */
-  int32_t *s_of;            /* [nkfs*nbndfst] window state of (k, band), -1 outside */
-  int32_t *ibz_fs;          /* stream files: [nkftot] Fermi-shell index (1-based, 0 outside) of
+  double *ekfs_ry; /* [nkfs*nbndfst] Ry */
+  double *wf_ry;   /* [totq*nmodes] Ry */
+  int32_t *s_of;   /* [nkfs*nbndfst] window state of (k, band), -1 outside */
+  int32_t *ibz_fs; /* stream files: [nkftot] Fermi-shell index (1-based, 0 outside) of
                                each irreducible k of egnv; NULL otherwise (reader only) */
 } agape_epw;
 
@@ -82,7 +82,7 @@ typedef struct agape_epw_s {
  * or inside it, is cross-checked with the q points of freq. eps_acustic_cm: EPW's
  * eps_acustic, cm^-1. Serial (rank 0); errors name the file and what is wrong. */
 agape_err agape_epw_read(const char *dir, double eps_acustic_cm, agape_epw *e);
-void      agape_epw_destroy(agape_epw *e);
+void agape_epw_destroy(agape_epw *e);
 
 /* Write the data of e as an EPW folder in the given container (tests and conversions):
  * dir/egnv, ikmap, freq, ephmat1..npool (ephmat for one pool), selecq.fmt inside the folder,

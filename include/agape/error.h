@@ -6,16 +6,16 @@
 
 typedef enum {
   AGAPE_OK = 0,
-  AGAPE_STOPPED,        /* stopped on request (SIGTERM/SIGUSR1) after writing a checkpoint;
+  AGAPE_STOPPED,      /* stopped on request (SIGTERM/SIGUSR1) after writing a checkpoint;
                            below the errors, so that agreement prefers a real error */
-  AGAPE_ERR_USAGE,      /* bad command line */
-  AGAPE_ERR_DECK,       /* bad input deck: unknown key, bad value, missing key */
-  AGAPE_ERR_IO,         /* a file could not be opened, read or written */
-  AGAPE_ERR_FORMAT,     /* a data file has the wrong shape or content */
-  AGAPE_ERR_NOMEM,      /* allocation failed */
-  AGAPE_ERR_NUMERIC,    /* NaN, divergence, no convergence where it is required */
-  AGAPE_ERR_MPI,        /* an MPI/BLACS call failed */
-  AGAPE_ERR_INTERNAL,   /* a bug: an invariant did not hold */
+  AGAPE_ERR_USAGE,    /* bad command line */
+  AGAPE_ERR_DECK,     /* bad input deck: unknown key, bad value, missing key */
+  AGAPE_ERR_IO,       /* a file could not be opened, read or written */
+  AGAPE_ERR_FORMAT,   /* a data file has the wrong shape or content */
+  AGAPE_ERR_NOMEM,    /* allocation failed */
+  AGAPE_ERR_NUMERIC,  /* NaN, divergence, no convergence where it is required */
+  AGAPE_ERR_MPI,      /* an MPI/BLACS call failed */
+  AGAPE_ERR_INTERNAL, /* a bug: an invariant did not hold */
   AGAPE_ERR_COUNT
 } agape_err;
 

@@ -56,11 +56,11 @@
 #include "agape/material.h"
 #include "agape/sampling.h"
 
-#define AGAPE_FRMSF_MODEL_GRID 32     /* grid points per axis for the XB12 model */
-#define AGAPE_FRMSF_NEIGHBOURS 24     /* Monte-Carlo states per interpolated grid point */
-#define AGAPE_FRMSF_MAX_LEBESGUE 3.0  /* largest sum |coefficients| accepted for the linear fit */
-#define AGAPE_FRMSF_OUT_MARGIN 1.001  /* out-of-window energies: |xi| >= this x fsthick */
-#define AGAPE_FRMSF_SWEEPS 500        /* EPW: smoothing sweeps of the energies outside the Fermi shell */
+#define AGAPE_FRMSF_MODEL_GRID   32    /* grid points per axis for the XB12 model */
+#define AGAPE_FRMSF_NEIGHBOURS   24    /* Monte-Carlo states per interpolated grid point */
+#define AGAPE_FRMSF_MAX_LEBESGUE 3.0   /* largest sum |coefficients| accepted for the linear fit */
+#define AGAPE_FRMSF_OUT_MARGIN   1.001 /* out-of-window energies: |xi| >= this x fsthick */
+#define AGAPE_FRMSF_SWEEPS       500   /* EPW: smoothing sweeps of the energies outside the Fermi shell */
 
 typedef struct {
   int nk[3];          /* grid points along b1, b2, b3 */
@@ -73,16 +73,16 @@ typedef struct {
 
 /* Interpolation coefficients of the model path: value[at[p]] = sum_j coef[p*K+j] delta[idx[p*K+j]]. */
 typedef struct {
-  int64_t npts;       /* grid entries that get a value (next to the Fermi surface) */
-  int K;              /* states per entry */
-  int64_t *at;        /* [npts] index into the grid arrays */
-  int64_t *idx;       /* [npts*K] state indices (0-based, < n of the states given) */
-  double *coef;       /* [npts*K] coefficients, sum 1 per entry */
-  double *h;          /* [npts] bandwidth, crystal units (1 = a reciprocal vector) */
-  double *kf;         /* [npts*3] where the fit is evaluated: the entry's foot point on the
+  int64_t npts;  /* grid entries that get a value (next to the Fermi surface) */
+  int K;         /* states per entry */
+  int64_t *at;   /* [npts] index into the grid arrays */
+  int64_t *idx;  /* [npts*K] state indices (0-based, < n of the states given) */
+  double *coef;  /* [npts*K] coefficients, sum 1 per entry */
+  double *h;     /* [npts] bandwidth, crystal units (1 = a reciprocal vector) */
+  double *kf;    /* [npts*3] where the fit is evaluated: the entry's foot point on the
                          Fermi surface, crystal coordinates in [0,1) */
-  int64_t nmean;      /* entries that fell back to the weighted mean */
-  int64_t nfoot;      /* entries evaluated at the grid point (no foot point found) */
+  int64_t nmean; /* entries that fell back to the weighted mean */
+  int64_t nfoot; /* entries evaluated at the grid point (no foot point found) */
 } agape_frmsf_stencil;
 
 void agape_frmsf_grid_free(agape_frmsf_grid *g);
@@ -117,29 +117,27 @@ typedef void (*agape_frmsf_bands_fn)(const void *ctx, const double k[3], double 
  * along the gradient; bands NULL: at the grid point). Deterministic for any thread count
  * (each entry is computed on its own).
  *   bands, ctx [in] the band energies of the grid (ctx is passed through) or NULL */
-agape_err agape_frmsf_stencil_create(const agape_frmsf_grid *g, int64_t n, const double *k,
-                                     const int *band, const double *xi, double sigma,
-                                     agape_frmsf_bands_fn bands, const void *ctx,
+agape_err agape_frmsf_stencil_create(const agape_frmsf_grid *g, int64_t n, const double *k, const int *band,
+                                     const double *xi, double sigma, agape_frmsf_bands_fn bands, const void *ctx,
                                      agape_frmsf_stencil *s);
 /* g->val = 0, then the interpolated value of delta (per state, meV) at every stencil entry. */
-void agape_frmsf_stencil_apply(const agape_frmsf_stencil *s, const double *delta,
-                               agape_frmsf_grid *g);
+void agape_frmsf_stencil_apply(const agape_frmsf_stencil *s, const double *delta, agape_frmsf_grid *g);
 
 /* The files of a run, gap_T<TTT.TT>K.frmsf in the folder of results_path, one per temperature;
  * delta_meV + it*ld is temperature it's gap of the states (its first e->ns entries are the EPW
  * window states). Prints what it wrote. Rank 0. */
-agape_err agape_frmsf_write_epw(const char *results_path, const char *epw_dir, const agape_epw *e,
-                                int ntemps, const double *temps, const double *delta_meV, int64_t ld);
+agape_err agape_frmsf_write_epw(const char *results_path, const char *epw_dir, const agape_epw *e, int ntemps,
+                                const double *temps, const double *delta_meV, int64_t ld);
 /* The same for the XB12 model: the n_mc Monte-Carlo states k[n_mc*3], band[n_mc], xi[n_mc]
  * (eV), sigma the Fermi-surface smearing (eV); delta_meV as above (its first n_mc entries are
  * the Monte-Carlo states). */
-agape_err agape_frmsf_write_model(const char *results_path, const xb12_model *m, int64_t n_mc,
-                                  const double *k, const int *band, const double *xi, double sigma,
-                                  int ntemps, const double *temps, const double *delta_meV, int64_t ld);
+agape_err agape_frmsf_write_model(const char *results_path, const xb12_model *m, int64_t n_mc, const double *k,
+                                  const int *band, const double *xi, double sigma, int ntemps, const double *temps,
+                                  const double *delta_meV, int64_t ld);
 /* SCDFT run: the files for its material (EPW data: the first ns states are EPW's window
  * states; XB12 model: the Monte-Carlo states); nothing for isotropic inputs.
  * delta_meV: ntemps x st->n, meV. Rank 0. */
-agape_err agape_frmsf_write_states(const agape_params *p, const agape_material *m,
-                                   const agape_states *st, const double *delta_meV);
+agape_err agape_frmsf_write_states(const agape_params *p, const agape_material *m, const agape_states *st,
+                                   const double *delta_meV);
 
 #endif

@@ -23,13 +23,15 @@
 typedef enum { KERN_LMG = 0, KERN_SPG = 1 } kern_functional;
 
 /* SPG constants gamma1, gamma2, gamma3 (physics.md §1.4); defaults 1.33, 3.8, 1.33. */
-typedef struct { double g1, g2, g3; } kern_spg_gammas;
+typedef struct {
+  double g1, g2, g3;
+} kern_spg_gammas;
 
 /* ---- reference twins -------------------------------------------------------------- */
-double kref_lmg_K(double beta, double xi, double xip, double omega);   /* 𝒦^LMG, 1/energy */
-double kref_lmg_Z(double beta, double xi, double xip, double omega);   /* 𝒵^LMG (J form), 1/energy^2 */
+double kref_lmg_K(double beta, double xi, double xip, double omega); /* 𝒦^LMG, 1/energy */
+double kref_lmg_Z(double beta, double xi, double xip, double omega); /* 𝒵^LMG (J form), 1/energy^2 */
 double kref_spg_K(double beta, double xi, double xip, double omega, kern_spg_gammas g); /* 𝒦^SPG */
-double kref_spg_Z(double beta, double xi, double xip, double omega);   /* 𝒵^{∂I}, 1/energy^2 */
+double kref_spg_Z(double beta, double xi, double xip, double omega);                    /* 𝒵^{∂I}, 1/energy^2 */
 
 /* Brute-force Matsubara double sums (physics.md §1.2-1.4) truncated at |n|,|n'| <= nmax,
  * for tests only (finite beta).  The truncated set is the symmetric one, n = -nmax .. nmax-1,
@@ -54,9 +56,8 @@ typedef struct kern_tab kern_tab;
  *   gam         [in] SPG constants (ignored for LMG)
  *   out         [out] the table; free with kern_tab_destroy
  * Returns 0 on success, -1 on allocation failure (or invalid arguments, see below). */
-int  kern_tab_create(kern_functional functional, double beta, int64_t n,
-                     const double *xi_row, const double *xi_col,
-                     int nmodes, const double *omega, kern_spg_gammas gam, kern_tab **out);
+int kern_tab_create(kern_functional functional, double beta, int64_t n, const double *xi_row, const double *xi_col,
+                    int nmodes, const double *omega, kern_spg_gammas gam, kern_tab **out);
 void kern_tab_destroy(kern_tab **t);
 
 /* As kern_tab_create, but the per-row data (the O(nrows * nmodes) part, 14 doubles per row and
@@ -66,18 +67,16 @@ void kern_tab_destroy(kern_tab **t);
  * rows == NULL means all rows (nrows is then ignored).
  * Returns 0 on success, -1 on allocation failure or invalid arguments (beta <= 0, an
  * omega <= 0, a row index outside [0, n)). */
-int  kern_tab_create_rows(kern_functional functional, double beta, int64_t n,
-                          const double *xi_row, const double *xi_col,
-                          int nmodes, const double *omega, kern_spg_gammas gam,
-                          int64_t nrows, const int64_t *rows, kern_tab **out);
+int kern_tab_create_rows(kern_functional functional, double beta, int64_t n, const double *xi_row, const double *xi_col,
+                         int nmodes, const double *omega, kern_spg_gammas gam, int64_t nrows, const int64_t *rows,
+                         kern_tab **out);
 
 /* As kern_tab_create_rows with separate row and column spaces: rows are global indices into
  * xi_row[0..n), columns are the ncol energies xi_col[0..ncol) (for example the nodes of a
  * kern_cgrid).  kern_tab_create_rows(..., n, xi_row, xi_col, ...) is this with ncol = n. */
-int  kern_tab_create_rc(kern_functional functional, double beta, int64_t n,
-                        const double *xi_row, int64_t ncol, const double *xi_col,
-                        int nmodes, const double *omega, kern_spg_gammas gam,
-                        int64_t nrows, const int64_t *rows, kern_tab **out);
+int kern_tab_create_rc(kern_functional functional, double beta, int64_t n, const double *xi_row, int64_t ncol,
+                       const double *xi_col, int nmodes, const double *omega, kern_spg_gammas gam, int64_t nrows,
+                       const int64_t *rows, kern_tab **out);
 
 /* The row functions only read the table: several threads may call them concurrently on the
  * same table (the caller threads over rows; no OpenMP region is opened inside).  Per pair
@@ -87,13 +86,11 @@ int  kern_tab_create_rc(kern_functional functional, double beta, int64_t n,
  *   i    [in] global row index;  nc [in] number of columns;  j [in] nc global column indices
  *   a    [in] nmodes x nc mode weights (|g|^2, eV^2), mode-major with leading dimension lda
  *   out  [out] nc values, eV (|g|^2 x 1/energy) */
-void kern_K_row(const kern_tab *t, int64_t i, int nc, const int64_t *j,
-                const double *a, int lda, double *out);
+void kern_K_row(const kern_tab *t, int64_t i, int nc, const int64_t *j, const double *a, int lda, double *out);
 
 /* Z row sum:  returns sum_c wcol[c] * sum_b a[b*lda + c] * 𝒵(xi_row[i], xi_col[j[c]], omega[b])
  * (dimensionless after the weights; Z_s is minus the sum over all columns). */
-double kern_Z_row(const kern_tab *t, int64_t i, int nc, const int64_t *j,
-                  const double *a, int lda, const double *wcol);
+double kern_Z_row(const kern_tab *t, int64_t i, int nc, const int64_t *j, const double *a, int lda, const double *wcol);
 
 /* Per-mode rows (unit weights): out[b*ldo + c] = 𝒦 or 𝒵 (xi_row[i], xi_col[j[c]], omega[b]),
  * b = 0..nmodes-1, c = 0..nc-1 (1/eV and 1/eV^2).  Used to tabulate a row on the nodes of a
@@ -115,11 +112,11 @@ typedef struct kern_cgrid kern_cgrid;
 
 /* beta [in] 1/eV (INFINITY for T = 0); omega_min [in] lowest mode frequency, eV (> 0);
  * umax [in] largest |column energy| to cover, eV.  Returns 0, or -1 on bad arguments/memory. */
-int  kern_cgrid_create(double beta, double omega_min, double umax, kern_cgrid **out);
+int kern_cgrid_create(double beta, double omega_min, double umax, kern_cgrid **out);
 void kern_cgrid_destroy(kern_cgrid **g);
-int  kern_cgrid_nnodes(const kern_cgrid *g);           /* nodes (= panels x KERN_CI_NP) */
-const double *kern_cgrid_nodes(const kern_cgrid *g);   /* node energies, eV */
-double kern_cgrid_umax(const kern_cgrid *g);           /* upper edge of the grid, eV */
+int kern_cgrid_nnodes(const kern_cgrid *g);          /* nodes (= panels x KERN_CI_NP) */
+const double *kern_cgrid_nodes(const kern_cgrid *g); /* node energies, eV */
+double kern_cgrid_umax(const kern_cgrid *g);         /* upper edge of the grid, eV */
 
 /* Interpolation data of n column energies u (|u| is used): node offset off[k] of the panel
  * holding |u[k]| and its KERN_CI_NP Lagrange weights L[k*KERN_CI_NP + q].  Returns how many
@@ -128,11 +125,11 @@ int64_t kern_cgrid_locate(const kern_cgrid *g, int64_t n, const double *u, int32
 
 /* Interpolated K row: out[c] = sum_b a[b*lda + c] sum_q L[j_c][q] tab[b*ldt + off[j_c] + q]
  * with tab the row tabulated by kern_K_row_modes on the grid nodes (ldt >= nnodes). */
-void kern_ci_K_row(int nmodes, const double *tab, int64_t ldt, const int32_t *off, const double *L,
-                   int nc, const int64_t *j, const double *a, int lda, double *out);
+void kern_ci_K_row(int nmodes, const double *tab, int64_t ldt, const int32_t *off, const double *L, int nc,
+                   const int64_t *j, const double *a, int lda, double *out);
 /* Interpolated Z row sum: sum_c wcol[c] (same interpolated value from a kern_Z_row_modes table). */
-double kern_ci_Z_row(int nmodes, const double *tab, int64_t ldt, const int32_t *off, const double *L,
-                     int nc, const int64_t *j, const double *a, int lda, const double *wcol);
+double kern_ci_Z_row(int nmodes, const double *tab, int64_t ldt, const int32_t *off, const double *L, int nc,
+                     const int64_t *j, const double *a, int lda, const double *wcol);
 
 /* ---- separable pair operator (kernels/kern_sep.c) -----------------------------------------
  * For couplings that are finite sums of products, a_b(s, s') = sum over the entries e of mode b
@@ -162,7 +159,7 @@ void kern_sep_rows(int nfun, int m, const double *phi, const int64_t *idx, const
  * row nodes from i0 (the last one shorter if i1 says so): callers that need the same bits
  * from different ranges use blocks on a fixed grid.  Returns 0, or -1 when out of memory.
  * Single-threaded; deterministic. */
-int kern_sep_mode(int nn, const double *T, int i0, int i1, int blk, int nfun, const double *B,
-                  int nent, const int *r, const int *rp, const double *coef, double *Q);
+int kern_sep_mode(int nn, const double *T, int i0, int i1, int blk, int nfun, const double *B, int nent, const int *r,
+                  const int *rp, const double *coef, double *Q);
 
 #endif

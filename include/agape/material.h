@@ -20,24 +20,24 @@ typedef enum { MATK_MODEL = 0, MATK_ISO = 1, MATK_SQUARE_WELL = 2, MATK_EPW = 3 
 typedef struct {
   agape_mat_kind kind;
   char name[64];
-  xb12_model *model;    /* MATK_MODEL only */
+  xb12_model *model; /* MATK_MODEL only */
   int nmodes;
-  double *omega;        /* [nmodes] eV */
-  double *a2f_w;        /* [nmodes] Fermi-surface spectral weights, eV (MATK_MODEL:
+  double *omega;           /* [nmodes] eV */
+  double *a2f_w;           /* [nmodes] Fermi-surface spectral weights, eV (MATK_MODEL:
                            filled from the sampled states by the assembly stage) */
-  double dos0;          /* N(0), states/eV/spin/cell (MATK_MODEL: from the sample) */
-  double lambda;        /* 2 int alpha^2F/omega (MATK_ISO: from the raw file data) */
-  double omega_log;     /* eV (MATK_ISO: from the raw file data) */
-  double sw_v;          /* square well: V = N(0)V / N(0), eV */
-  double sw_omega_D;    /* square well cut-off, eV */
-  struct agape_epw_s *epw;  /* MATK_EPW: the data (every rank) */
+  double dos0;             /* N(0), states/eV/spin/cell (MATK_MODEL: from the sample) */
+  double lambda;           /* 2 int alpha^2F/omega (MATK_ISO: from the raw file data) */
+  double omega_log;        /* eV (MATK_ISO: from the raw file data) */
+  double sw_v;             /* square well: V = N(0)V / N(0), eV */
+  double sw_omega_D;       /* square well cut-off, eV */
+  struct agape_epw_s *epw; /* MATK_EPW: the data (every rank) */
   /* alpha^2F as EPW prints it (MATK_EPW; Gaussian lines of width degaussq on w_i = i dw,
    * i = 1..ncurve, dw = 1.1 max omega / nqstep): eV grid, alpha^2F, phonon DOS (1/eV) */
   int ncurve;
   double curve_dw;
   double *curve_a2f, *curve_phdos;
-  double omega_2;         /* eV: [(2/lambda) int alpha^2F omega]^(1/2) (MATK_EPW, MATK_ISO) */
-  double lambda_lines;    /* 2 sum a2f_w/omega of the unsmeared lines */
+  double omega_2;          /* eV: [(2/lambda) int alpha^2F omega]^(1/2) (MATK_EPW, MATK_ISO) */
+  double lambda_lines;     /* 2 sum a2f_w/omega of the unsmeared lines */
   double grid_lo, grid_hi; /* isotropic energy-grid states cover [-E, grid_lo] and
                               [grid_hi, E]; grid_lo = grid_hi = 0 for MATK_ISO/SQUARE_WELL */
   /* MATK_EPW for SCDFT: the phonon lines are replaced by nmodes frequency nodes omega[b]
@@ -51,7 +51,7 @@ typedef struct {
 
 /* Build the material from the deck (reads the a2f file; rank 0 or every rank). */
 agape_err agape_material_create(const agape_params *p, agape_material *m);
-void      agape_material_destroy(agape_material *m);
+void agape_material_destroy(agape_material *m);
 
 /* For source = epw: read EPW's folder on rank 0, broadcast it, and fill the phonon lines,
  * N(0), lambda, omega_log, omega_2 and the alpha^2F curve on every rank; for method = scdft
@@ -69,8 +69,7 @@ agape_err agape_a2f_read(const char *path, int *npts, double **omega_meV, double
 
 /* lambda = 2 int a2f/omega and omega_log = exp[(2/lambda) int ln(omega) a2f/omega]
  * of piecewise-linear data (trapezoid rule); omega_log in the unit of omega. */
-void agape_a2f_moments(int npts, const double *omega, const double *a2f,
-                       double *lambda, double *omega_log);
+void agape_a2f_moments(int npts, const double *omega, const double *a2f, double *lambda, double *omega_log);
 
 /* McMillan-Allen-Dynes Tc with f1 = f2 = 1 (physics.md §3.4); omega_log in K gives K. */
 double agape_tc_mcmillan(double lambda, double omega_log, double mustar);

@@ -13,11 +13,11 @@
 typedef struct {
   /* states (length n) */
   int64_t n;
-  const double *xi;         /* eV from E_F */
-  const double *w;          /* integration weights, dimensionless (sum_s w_s F_s ~ per-cell BZ average) */
-  const double *k;          /* n x 3 crystal coordinates, NaN rows for energy-grid states; NULL if isotropic */
-  const int    *band;       /* band index, -1 for energy-grid states; NULL if isotropic */
-  const double *fs_weight;  /* w_s * delta_sigma(xi_s), 1/eV: weight of each state on the Fermi surface */
+  const double *xi;        /* eV from E_F */
+  const double *w;         /* integration weights, dimensionless (sum_s w_s F_s ~ per-cell BZ average) */
+  const double *k;         /* n x 3 crystal coordinates, NaN rows for energy-grid states; NULL if isotropic */
+  const int *band;         /* band index, -1 for energy-grid states; NULL if isotropic */
+  const double *fs_weight; /* w_s * delta_sigma(xi_s), 1/eV: weight of each state on the Fermi surface */
 
   /* temperatures and gaps */
   int ntemps;
@@ -25,46 +25,46 @@ typedef struct {
   const double *delta;        /* ntemps x n, meV */
   const double *z;            /* ntemps x n, dimensionless (Z_s) */
   const double *delta_fs_avg; /* ntemps, meV */
-  const int    *converged;    /* ntemps flags */
-  const int    *iterations;   /* ntemps */
+  const int *converged;       /* ntemps flags */
+  const int *iterations;      /* ntemps */
 
   /* Tc */
-  double tc;               /* K, NaN when not searched */
-  double gap_ratio;        /* 2 Delta(T_min) / (k_B Tc), NaN when unavailable */
-  double tc_gap_T;         /* the temperature (K) whose gap entered gap_ratio */
-  int    ntc;              /* Tc-search history length */
+  double tc;                 /* K, NaN when not searched */
+  double gap_ratio;          /* 2 Delta(T_min) / (k_B Tc), NaN when unavailable */
+  double tc_gap_T;           /* the temperature (K) whose gap entered gap_ratio */
+  int ntc;                   /* Tc-search history length */
   const double *tc_hist_T;   /* K */
   const double *tc_hist_rho; /* leading eigenvalue of the linearised operator at tc_hist_T */
 
   /* coupling and Coulomb */
-  double dos0;             /* N(0), states/eV/spin/cell */
-  double lambda;           /* dimensionless */
-  double omega_log_meV;    /* meV */
-  int    nmodes;
-  const double *omega_meV; /* nmodes mode frequencies, meV */
-  const double *a2f;       /* nmodes spectral weights int alpha^2F d omega over each mode, meV */
-  double mu;               /* N(0) W, dimensionless */
+  double dos0;          /* N(0), states/eV/spin/cell */
+  double lambda;        /* dimensionless */
+  double omega_log_meV; /* meV */
+  int nmodes;
+  const double *omega_meV;      /* nmodes mode frequencies, meV */
+  const double *a2f;            /* nmodes spectral weights int alpha^2F d omega over each mode, meV */
+  double mu;                    /* N(0) W, dimensionless */
   const agape_coulomb *coulomb; /* the Coulomb stage (mode rpa: its grid numbers), or NULL */
-  double tc_mcmillan_mustar01; /* McMillan-Allen-Dynes Tc (f1 f2 = 1) at mu* = 0.1, K */
+  double tc_mcmillan_mustar01;  /* McMillan-Allen-Dynes Tc (f1 f2 = 1) at mu* = 0.1, K */
 
   /* Migdal-Eliashberg (method = eliashberg; zero/NULL otherwise) */
-  int eliashberg;              /* 1: delta/z above are Delta_s(i omega_0), Z_s(i omega_0) */
-  int nw_max;                  /* columns of the Matsubara arrays */
-  const int *nw;               /* ntemps: positive Matsubara frequencies used at each T */
+  int eliashberg;                /* 1: delta/z above are Delta_s(i omega_0), Z_s(i omega_0) */
+  int nw_max;                    /* columns of the Matsubara arrays */
+  const int *nw;                 /* ntemps: positive Matsubara frequencies used at each T */
   const double *delta_matsubara; /* ntemps x nw_max: Fermi-surface average Delta(i omega_n), meV
                                     (NaN beyond nw[it]) */
-  const double *z_matsubara;   /* ntemps x nw_max: the same for Z(i omega_n) */
-  double mustar;               /* mu* of the run */
-  double wscut_meV;            /* Matsubara cut-off, meV */
-  const char *epw_prefix;      /* prefix of the EPW-style text files (NULL: none written) */
+  const double *z_matsubara;     /* ntemps x nw_max: the same for Z(i omega_n) */
+  double mustar;                 /* mu* of the run */
+  double wscut_meV;              /* Matsubara cut-off, meV */
+  const char *epw_prefix;        /* prefix of the EPW-style text files (NULL: none written) */
   /* alpha^2F as a curve (source = epw): w_i = i dw, i = 1..ncurve */
   int ncurve;
   double curve_dw_meV;
-  const double *curve_a2f;     /* ncurve, dimensionless */
-  const double *curve_phdos;   /* ncurve, phonon DOS 1/meV (per cell, all modes) */
-  double omega_2_meV;          /* [(2/lambda) int alpha^2F omega]^(1/2), meV (NaN: unknown) */
-  double tc_allen_dynes;       /* Allen-Dynes Tc with f1 f2 at mu* = mustar, K (NaN: not computed) */
-  double tc_mcmillan_mustar;   /* the same with f1 = f2 = 1 (EPW's printed estimate), K */
+  const double *curve_a2f;   /* ncurve, dimensionless */
+  const double *curve_phdos; /* ncurve, phonon DOS 1/meV (per cell, all modes) */
+  double omega_2_meV;        /* [(2/lambda) int alpha^2F omega]^(1/2), meV (NaN: unknown) */
+  double tc_allen_dynes;     /* Allen-Dynes Tc with f1 f2 at mu* = mustar, K (NaN: not computed) */
+  double tc_mcmillan_mustar; /* the same with f1 = f2 = 1 (EPW's printed estimate), K */
   /* provenance */
   const agape_params *params;
   int nranks, nthreads;
@@ -94,7 +94,6 @@ agape_err agape_output_prepare(const char *path);
  *   centres[nbins] (meV), density[nbins] (1/meV, integrates to 1 over the bins).
  * The bin range is [min, max] of delta over states with fsw > 0, widened by half a bin;
  * for a single value it is centred on it with width 0.1 meV. */
-void agape_histogram(int64_t n, const double *delta, const double *fsw, int nbins,
-                     double *centres, double *density);
+void agape_histogram(int64_t n, const double *delta, const double *fsw, int nbins, double *centres, double *density);
 
 #endif

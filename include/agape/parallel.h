@@ -16,12 +16,12 @@
 #include "agape/deck.h"
 
 typedef struct {
-  MPI_Comm comm;      /* all ranks of the run */
+  MPI_Comm comm; /* all ranks of the run */
   int rank, size;
-  int nthreads;       /* OpenMP threads per rank */
-  int ictxt;          /* BLACS context of the process grid */
-  int nprow, npcol;   /* process grid shape */
-  int myrow, mycol;   /* this rank's grid coordinates */
+  int nthreads;     /* OpenMP threads per rank */
+  int ictxt;        /* BLACS context of the process grid */
+  int nprow, npcol; /* process grid shape */
+  int myrow, mycol; /* this rank's grid coordinates */
 } agape_par;
 
 typedef struct {
@@ -61,7 +61,7 @@ void agape_par_allgather_blocks(const agape_par *par, double *x, const int64_t *
 double agape_par_max(const agape_par *par, double x);
 double agape_par_min(const agape_par *par, double x);
 double agape_par_wtime(void);
-void   agape_par_barrier(const agape_par *par);
+void agape_par_barrier(const agape_par *par);
 
 /* Invert the replicated n x n complex matrix A (row-major) in place with ScaLAPACK
  * (pzgetrf + pzgetri, block size 16) on par's process grid; the result is replicated and
@@ -70,6 +70,6 @@ agape_err agape_par_zinv(const agape_par *par, int n, _Complex double *A);
 
 /* Block-cyclic distribution of an n x n matrix with block size nb on par's grid. */
 agape_err agape_dist_create(const agape_par *par, int64_t n, int nb, agape_dist *d);
-void      agape_dist_destroy(agape_dist *d);
+void agape_dist_destroy(agape_dist *d);
 
 #endif

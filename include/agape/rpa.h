@@ -12,7 +12,7 @@
 #define AGAPE_RPA_H
 #include <complex.h>
 
-#define RPA_E2 14.399645            /* e^2 / (4 pi eps0), eV Angstrom */
+#define RPA_E2 14.399645 /* e^2 / (4 pi eps0), eV Angstrom */
 
 /* Form factors rho_ab(Q) = int phi_a(r) phi_b(r) e^{iQ.r} d^3r of the model's three t2-like
  * cluster orbitals a = 0, 1, 2 ~ yz, zx, xy, each a normalised Gaussian d-type function
@@ -26,8 +26,8 @@ void rpa_formfactor_t2(double sigma, const double Q[3], double rho[9]);
  * even form factors (chi of chi0.h, per cell, 1/eV).
  *   chi_q [in] norb^4 values of one q;  rho [in] ng x norb^2 form factors at q+G
  *   omega_cell [in] Angstrom^3;  out [out] ng x ng, row-major */
-void rpa_chi0_GG(int norb, const double complex *chi_q, int ng, const double *rho,
-                 double omega_cell, double complex *out);
+void rpa_chi0_GG(int norb, const double complex *chi_q, int ng, const double *rho, double omega_cell,
+                 double complex *out);
 
 /* The screened interaction for one q without distribution (reference for the ScaLAPACK path
  * and small G sets): W = (1 - v chi0)^-1 v, with v = diag(vG).

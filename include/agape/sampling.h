@@ -18,26 +18,26 @@
 #include "agape/material.h"
 
 typedef struct {
-  int64_t n;        /* all states */
-  int64_t n_mc;     /* Monte-Carlo (or EPW window) states (first n_mc) */
-  double *xi;       /* [n] eV from E_F (never exactly 0) */
-  double *w;        /* [n] weights: sum_s w_s F_s approximates sum_n int d^3k/V_BZ F (per spin) */
-  double *k;        /* [n*3] crystal coordinates (NaN for grid states); NULL if n_mc == 0 */
-  int    *band;     /* [n] band index, -1 for grid states; NULL if n_mc == 0 */
-  double *feat;     /* [n_mc*nfeat] model features of MC states (NULL if none) */
-  int     nfeat;
-  double *fsw;      /* [n] Fermi-surface weight w_s delta(xi_s), 1/eV */
-  double  dos0;     /* sum_s fsw_s: N(0) seen by the sample, states/eV/spin/cell */
+  int64_t n;    /* all states */
+  int64_t n_mc; /* Monte-Carlo (or EPW window) states (first n_mc) */
+  double *xi;   /* [n] eV from E_F (never exactly 0) */
+  double *w;    /* [n] weights: sum_s w_s F_s approximates sum_n int d^3k/V_BZ F (per spin) */
+  double *k;    /* [n*3] crystal coordinates (NaN for grid states); NULL if n_mc == 0 */
+  int *band;    /* [n] band index, -1 for grid states; NULL if n_mc == 0 */
+  double *feat; /* [n_mc*nfeat] model features of MC states (NULL if none) */
+  int nfeat;
+  double *fsw; /* [n] Fermi-surface weight w_s delta(xi_s), 1/eV */
+  double dos0; /* sum_s fsw_s: N(0) seen by the sample, states/eV/spin/cell */
 } agape_states;
 
 agape_err agape_states_create(const agape_params *p, const agape_material *m, agape_states *st);
-void      agape_states_destroy(agape_states *st);
+void agape_states_destroy(agape_states *st);
 
 /* Composite Gauss-Legendre nodes/weights on [a, b] (0 <= a < b) with panel edges at
  * 0, x0, x0 r, x0 r^2, ... and at the given breakpoints; order points per panel.
  * Returns the number of nodes written to x/wt (capacity cap), or -1 if cap is too small. */
-int agape_log_grid(double a, double b, double x0, double r, int order,
-                   int nbreak, const double *breaks, int cap, double *x, double *wt);
+int agape_log_grid(double a, double b, double x0, double r, int order, int nbreak, const double *breaks, int cap,
+                   double *x, double *wt);
 
 /* The i-th 4-tuple of uniform [0,1) numbers of the stream keyed by seed (Philox4x64-10). */
 void agape_rng_uniform4(uint64_t seed, uint64_t i, double u[4]);

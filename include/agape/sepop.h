@@ -36,8 +36,7 @@ int agape_sep_available(const agape_material *m);
 
 /* The temperature-independent part: coupling entries and per-state data. m->a2f_w and
  * m->dos0 must be set (agape_assembly_couplings). Collective only in its error agreement. */
-agape_err agape_sep_create(const agape_par *par, const agape_states *st, const agape_material *m,
-                           agape_sep **out);
+agape_err agape_sep_create(const agape_par *par, const agape_states *st, const agape_material *m, agape_sep **out);
 void agape_sep_destroy(agape_sep **s);
 
 /* Tabulate 𝒦 and 𝒵 of functional fun at temperature T (K) on the node grid. umax_extra: how

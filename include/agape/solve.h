@@ -17,33 +17,32 @@ typedef struct {
   const agape_par *par;
   const agape_dist *d;
   int64_t n;
-  const float *K;      /* local block of K^ph, eV */
-  const double *z;     /* [n] Z_s */
-  double coul;         /* mu / N(0), eV (rank-one static Coulomb kernel) */
-  double *work;        /* [n + nloc] scratch */
+  const float *K;  /* local block of K^ph, eV */
+  const double *z; /* [n] Z_s */
+  double coul;     /* mu / N(0), eV (rank-one static Coulomb kernel) */
+  double *work;    /* [n + nloc] scratch */
   /* energy-resolved Coulomb kernel W(xi_s, xi_s') (replaces coul when ne > 0): linear
    * interpolation between ne energies, W = sum_pp' h_p(xi_s) wtab_pp' h_p'(xi_s') */
   int ne;
-  const double *wtab;  /* [ne * ne] eV */
-  int32_t *cidx;       /* [n] lower node of each state */
-  double *cwt;         /* [n] weight of the upper node */
-  double *cv;          /* [2 ne] scratch */
+  const double *wtab; /* [ne * ne] eV */
+  int32_t *cidx;      /* [n] lower node of each state */
+  double *cwt;        /* [n] weight of the upper node */
+  double *cv;         /* [2 ne] scratch */
   /* separable phonon operator (sepop.h) instead of the stored K, when set; ucol: the column
    * energies of its next product (NULL: |xi|; SPG: E^gamma of the current gap) */
   struct agape_sep *sep;
   const double *ucol;
-  agape_err err;       /* first error of a product (the product is then NaN) */
-  int64_t napply;      /* products so far */
+  agape_err err;  /* first error of a product (the product is then NaN) */
+  int64_t napply; /* products so far */
 } agape_op;
 
-agape_err agape_op_init(agape_op *op, const agape_par *par, const agape_dist *d, int64_t n,
-                        const float *K, const double *z, double coul);
+agape_err agape_op_init(agape_op *op, const agape_par *par, const agape_dist *d, int64_t n, const float *K,
+                        const double *z, double coul);
 void agape_op_free(agape_op *op);
 /* Use the energy-resolved Coulomb kernel wtab (ne x ne, eV) on the increasing energies
  * axis[0..ne) (eV) instead of the constant coul; states beyond the axis take the end values.
  * xi [in] n state energies, eV. */
-agape_err agape_op_set_coulomb_table(agape_op *op, int ne, const double *axis, const double *wtab,
-                                     const double *xi);
+agape_err agape_op_set_coulomb_table(agape_op *op, int ne, const double *axis, const double *wtab, const double *xi);
 
 /* y = operator(x) with the column factors cph, cel (see above). Collective. */
 void agape_op_apply(agape_op *op, const double *cph, const double *cel, const double *x, double *y);
@@ -58,9 +57,8 @@ agape_err agape_leading_eigen(agape_op *op, const double *c, double tol, double 
 
 /* The same for any collective linear operator y = apply(ctx, x) on replicated vectors of
  * length n (restarted Arnoldi, 24 vectors; the eigenvalue of largest real part). */
-agape_err agape_arnoldi_leading(const agape_par *par, int64_t n,
-                                void (*apply)(void *ctx, const double *x, double *y), void *ctx,
-                                double tol, double *v, double *rho);
+agape_err agape_arnoldi_leading(const agape_par *par, int64_t n, void (*apply)(void *ctx, const double *x, double *y),
+                                void *ctx, double tol, double *v, double *rho);
 
 /* Anderson (type II) mixing for a fixed point x = G(x) with residual r = G(x) - x:
  *   x_{k+1} = x_k + m r_k - sum_h gamma_h (dX_h + m dR_h),  gamma = argmin |r_k - dR gamma|
@@ -69,29 +67,29 @@ agape_err agape_arnoldi_leading(const agape_par *par, int64_t n,
 typedef struct {
   int64_t n;
   int depth, hist, head, have;
-  double *xo, *ro;     /* [n] previous iterate and residual */
-  double *dX, *dR;     /* [n * depth] difference histories (ring buffers) */
+  double *xo, *ro; /* [n] previous iterate and residual */
+  double *dX, *dR; /* [n * depth] difference histories (ring buffers) */
 } agape_anderson;
 
 agape_err agape_anderson_init(agape_anderson *a, int64_t n, int depth);
 void agape_anderson_free(agape_anderson *a);
-void agape_anderson_reset(agape_anderson *a);            /* forget the history */
+void agape_anderson_reset(agape_anderson *a); /* forget the history */
 /* x [in] x_k, [out] x_{k+1};  r [in] r_k;  mixing [in] m in (0, 1] */
 void agape_anderson_step(agape_anderson *a, double *x, const double *r, double mixing);
 
 typedef struct {
-  double T;            /* K */
-  int functional;      /* 0 LMG, 1 SPG */
+  double T;       /* K */
+  int functional; /* 0 LMG, 1 SPG */
   double gamma3;
   double tol, mixing;
   int max_iter, depth;
-  int verbose;         /* progress lines on rank 0 */
+  int verbose; /* progress lines on rank 0 */
 } agape_gap_opts;
 
 /* Nonlinear fixed point with Anderson mixing at one temperature; delta [in/out] (eV).
  * Converged when max_s |F(Delta)_s - Delta_s| <= tol * max_s |F(Delta)_s|, or when the gap
  * collapses to the normal state (max |Delta| below 1e-10 of its start). Collective. */
-agape_err agape_gap_solve(agape_op *op, const agape_states *st, const agape_gap_opts *o,
-                          double *delta, int *iterations, int *converged, double *residual);
+agape_err agape_gap_solve(agape_op *op, const agape_states *st, const agape_gap_opts *o, double *delta, int *iterations,
+                          int *converged, double *residual);
 
 #endif

@@ -42,9 +42,9 @@
 typedef struct {
   int nk[3], shift, nbnd;
   double b[9];
-  int64_t n;           /* nbnd * nk1 * nk2 * nk3 */
+  int64_t n; /* nbnd * nk1 * nk2 * nk3 */
   double *eig, *val;
-  int extra;           /* tokens after the values (must be 0) */
+  int extra; /* tokens after the values (must be 0) */
 } fs_file;
 
 static int read_frmsf(const char *path, fs_file *f)
@@ -68,19 +68,27 @@ static int read_frmsf(const char *path, fs_file *f)
   return ok ? 0 : -1;
 }
 
-static void free_frmsf(fs_file *f) { free(f->eig); free(f->val); }
+static void free_frmsf(fs_file *f)
+{
+  free(f->eig);
+  free(f->val);
+}
 
 /* ---- EPW ----------------------------------------------------------------------------- */
 
 typedef struct {
-  const char *dir;       /* relative to the shared folder */
+  const char *dir; /* relative to the shared folder */
   double eps_cm;
-  double b[9];           /* bg of crystal.fmt (2 pi/alat), to 1e-9 */
+  double b[9]; /* bg of crystal.fmt (2 pi/alat), to 1e-9 */
 } epw_set;
 
 static const epw_set sets[] = {
-  {"mgb2-epw/tiny/MgB2.ephmat", 5, {1.0000000000000344, 0.57735026918960486, 0, 0, 1.1547005383792097, 0, 0, 0, 0.87560352172681510}},
-  {"mgb2-epw/k12q3/MgB2.ephmat", 2, {1.0000000000000344, 0.57735026918960486, 0, 0, 1.1547005383792097, 0, 0, 0, 0.87560352172681510}},
+  {"mgb2-epw/tiny/MgB2.ephmat",
+   5,
+   {1.0000000000000344, 0.57735026918960486, 0, 0, 1.1547005383792097, 0, 0, 0, 0.87560352172681510}},
+  {"mgb2-epw/k12q3/MgB2.ephmat",
+   2,
+   {1.0000000000000344, 0.57735026918960486, 0, 0, 1.1547005383792097, 0, 0, 0, 0.87560352172681510}},
   {"pb-epw/pb.ephmat", 2, {-1, -1, 1, 1, 1, 1, -1, 1, -1}},
 };
 
@@ -91,13 +99,22 @@ static int run_epw(const char *shared, const char *tmp)
     snprintf(dir, sizeof dir, "%s/%s", shared, sets[r].dir);
     char egnv[2100];
     snprintf(egnv, sizeof egnv, "%s/egnv", dir);
-    if (access(egnv, R_OK) != 0) { printf("SKIP: %s is absent\n", dir); continue; }
+    if (access(egnv, R_OK) != 0) {
+      printf("SKIP: %s is absent\n", dir);
+      continue;
+    }
     agape_epw e;
-    if (agape_epw_read(dir, sets[r].eps_cm, &e) != AGAPE_OK) { check(0, "%s: read", sets[r].dir); continue; }
+    if (agape_epw_read(dir, sets[r].eps_cm, &e) != AGAPE_OK) {
+      check(0, "%s: read", sets[r].dir);
+      continue;
+    }
     const int nb = e.nbndfst;
     const int64_t full = (int64_t)e.nkf[0] * e.nkf[1] * e.nkf[2];
     double *delta = malloc(sizeof(double) * 2 * (size_t)e.ns);
-    for (int s = 0; s < e.ns; s++) { delta[s] = s + 1; delta[e.ns + s] = -(s + 1) * 0.5; }
+    for (int s = 0; s < e.ns; s++) {
+      delta[s] = s + 1;
+      delta[e.ns + s] = -(s + 1) * 0.5;
+    }
     double temps[2] = {1.5, 12};
     char res[2100];
     snprintf(res, sizeof res, "%s/set%zu/results.h5", tmp, r);
@@ -109,11 +126,13 @@ static int run_epw(const char *shared, const char *tmp)
 
     /* star sizes from ikmap, against EPW's weights */
     int64_t *star = calloc((size_t)e.nkfs, sizeof(int64_t)), inwin = 0;
-    for (int64_t q = 0; q < full; q++) if (e.ixkff[q] > 0) star[e.ixkff[q] - 1]++;
+    for (int64_t q = 0; q < full; q++)
+      if (e.ixkff[q] > 0) star[e.ixkff[q] - 1]++;
     double werr = 0;
     for (int ik = 0; ik < e.nkfs; ik++) {
       werr = fmax(werr, fabs((double)star[ik] / full - 0.5 * e.wkfs[ik]));
-      for (int b = 0; b < nb; b++) if (e.s_of[(size_t)ik * nb + b] >= 0) inwin += star[ik];
+      for (int b = 0; b < nb; b++)
+        if (e.s_of[(size_t)ik * nb + b] >= 0) inwin += star[ik];
     }
     check(werr < 1e-12, "%s: star sizes from ikmap = N w_k/2 of egnv (max |star/N - w_k/2| = %.1e)", sets[r].dir, werr);
 
@@ -122,12 +141,12 @@ static int run_epw(const char *shared, const char *tmp)
       snprintf(path, sizeof path, "%s/gap_T%06.2fK.frmsf", sub, temps[it]);
       fs_file f;
       int rd = read_frmsf(path, &f);
-      check(rd == 0 && f.extra == 0, "%s: %s parses: header + %lld energies + %lld values, %d tokens more",
-            sets[r].dir, strrchr(path, '/') + 1, (long long)f.n, (long long)f.n, f.extra);
+      check(rd == 0 && f.extra == 0, "%s: %s parses: header + %lld energies + %lld values, %d tokens more", sets[r].dir,
+            strrchr(path, '/') + 1, (long long)f.n, (long long)f.n, f.extra);
       if (rd) continue;
       check(f.nk[0] == e.nkf[0] && f.nk[1] == e.nkf[1] && f.nk[2] == e.nkf[2] && f.shift == 1 && f.nbnd == nb,
-            "%s: header %d %d %d / switch %d / %d bands (EPW: %d %d %d, Gamma-centred, %d bands)", sets[r].dir,
-            f.nk[0], f.nk[1], f.nk[2], f.shift, f.nbnd, e.nkf[0], e.nkf[1], e.nkf[2], nb);
+            "%s: header %d %d %d / switch %d / %d bands (EPW: %d %d %d, Gamma-centred, %d bands)", sets[r].dir, f.nk[0],
+            f.nk[1], f.nk[2], f.shift, f.nbnd, e.nkf[0], e.nkf[1], e.nkf[2], nb);
       double berr = 0;
       for (int i = 0; i < 9; i++) berr = fmax(berr, fabs(f.b[i] - sets[r].b[i]));
       check(berr < 1e-9, "%s: reciprocal vectors = bg of crystal.fmt (max difference %.1e)", sets[r].dir, berr);
@@ -144,23 +163,27 @@ static int run_epw(const char *shared, const char *tmp)
           if (s >= 0) {
             if (f.val[i] != d[s]) badmap++;
             if (fabs(f.eig[i] - e.s_xi[s]) > 1e-9 * fmax(fabs(e.s_xi[s]), 1e-3)) badxi++;
-          } else if (f.val[i] != 0) badzero++;
+          } else if (f.val[i] != 0)
+            badzero++;
         }
-      check(cnt == inwin, "%s T = %g K: %lld entries in the window = %lld window states on the full grid "
-            "(sum of star sizes x window bands; %d irreducible states)", sets[r].dir, temps[it],
-            (long long)cnt, (long long)inwin, e.ns);
-      check(badmap == 0 && badzero == 0, "%s T = %g K: every window entry carries the gap of its state "
-            "(%lld wrong), every other entry 0 (%lld wrong)", sets[r].dir, temps[it], (long long)badmap,
-            (long long)badzero);
-      check(badxi == 0, "%s T = %g K: every window entry carries xi of its state (%lld wrong)", sets[r].dir,
-            temps[it], (long long)badxi);
+      check(cnt == inwin,
+            "%s T = %g K: %lld entries in the window = %lld window states on the full grid "
+            "(sum of star sizes x window bands; %d irreducible states)",
+            sets[r].dir, temps[it], (long long)cnt, (long long)inwin, e.ns);
+      check(badmap == 0 && badzero == 0,
+            "%s T = %g K: every window entry carries the gap of its state "
+            "(%lld wrong), every other entry 0 (%lld wrong)",
+            sets[r].dir, temps[it], (long long)badmap, (long long)badzero);
+      check(badxi == 0, "%s T = %g K: every window entry carries xi of its state (%lld wrong)", sets[r].dir, temps[it],
+            (long long)badxi);
       /* where the surface lies: sign changes of xi between grid neighbours, and how many of
        * them touch a point outside the Fermi shell (energies continued, not data; reported) */
       if (it == 0) {
         int64_t edges = 0, outer = 0;
         for (int b = 0; b < nb; b++)
           for (int64_t q = 0; q < full; q++) {
-            int i0 = (int)(q / ((int64_t)e.nkf[1] * e.nkf[2])), j0 = (int)((q / e.nkf[2]) % e.nkf[1]), l0 = (int)(q % e.nkf[2]);
+            int i0 = (int)(q / ((int64_t)e.nkf[1] * e.nkf[2])), j0 = (int)((q / e.nkf[2]) % e.nkf[1]),
+                l0 = (int)(q % e.nkf[2]);
             int64_t nbr[3] = {((int64_t)((i0 + 1) % e.nkf[0]) * e.nkf[1] + j0) * e.nkf[2] + l0,
                               ((int64_t)i0 * e.nkf[1] + (j0 + 1) % e.nkf[1]) * e.nkf[2] + l0,
                               ((int64_t)i0 * e.nkf[1] + j0) * e.nkf[2] + (l0 + 1) % e.nkf[2]};
@@ -170,8 +193,8 @@ static int run_epw(const char *shared, const char *tmp)
                 if (e.ixkff[q] == 0 || e.ixkff[nbr[t]] == 0) outer++;
               }
           }
-        printf("  %s: %lld grid edges cross xi = 0, %lld of them touch a point outside the Fermi shell\n",
-               sets[r].dir, (long long)edges, (long long)outer);
+        printf("  %s: %lld grid edges cross xi = 0, %lld of them touch a point outside the Fermi shell\n", sets[r].dir,
+               (long long)edges, (long long)outer);
         check(edges > outer, "%s: the zero surface crosses grid edges between Fermi-shell points", sets[r].dir);
       }
       free_frmsf(&f);
@@ -191,7 +214,8 @@ static int run_epw(const char *shared, const char *tmp)
     if (agape_epw_read(dir, 2, &e) == AGAPE_OK) {
       agape_frmsf_grid g;
       check(agape_frmsf_epw_grid(&e, tmp, &g) == AGAPE_OK && !g.bvec_from_file && g.bvec[0] == 1 && g.bvec[4] == 1 &&
-            g.bvec[8] == 1 && g.bvec[1] == 0, "no crystal.fmt: identity reciprocal vectors, flagged");
+              g.bvec[8] == 1 && g.bvec[1] == 0,
+            "no crystal.fmt: identity reciprocal vectors, flagged");
       agape_frmsf_grid_free(&g);
       agape_epw_destroy(&e);
     }
@@ -202,7 +226,7 @@ static int run_epw(const char *shared, const char *tmp)
 /* ---- XB12 model ---------------------------------------------------------------------- */
 
 #define TWO_PI (2.0 * AGAPE_PI)
-#define SIGMA 0.010   /* the default [sampling] fs_smearing_meV, eV */
+#define SIGMA  0.010 /* the default [sampling] fs_smearing_meV, eV */
 static double f_ana(const double *k, int b)
 {
   return 1 + 0.3 * b + 0.5 * cos(TWO_PI * k[0]) * cos(TWO_PI * k[1]) + 0.25 * sin(TWO_PI * k[2]);
@@ -228,7 +252,7 @@ static int run_model(const char *tmp, int64_t npoints, int write_file, double *r
   agape_frmsf_grid g;
   agape_frmsf_stencil s;
   int ok = agape_frmsf_model_grid(m.model, AGAPE_FRMSF_MODEL_GRID, &g) == AGAPE_OK &&
-           agape_frmsf_stencil_create(&g, st.n_mc, st.k, st.band, st.xi, SIGMA, bands_cb, m.model, &s) == AGAPE_OK;
+    agape_frmsf_stencil_create(&g, st.n_mc, st.k, st.band, st.xi, SIGMA, bands_cb, m.model, &s) == AGAPE_OK;
   check(ok, "CsB12, %lld states: grid %d^3 and interpolation coefficients", (long long)npoints, AGAPE_FRMSF_MODEL_GRID);
   if (!ok) return 0;
   double *delta = malloc(sizeof(double) * (size_t)st.n);
@@ -248,10 +272,14 @@ static int run_model(const char *tmp, int64_t npoints, int write_file, double *r
     int b = (int)(s.at[p2] / full);
     int64_t q = s.at[p2] % full;
     double k0[3] = {(double)(q / ((int64_t)n * n)) / n, (double)((q / n) % n) / n, (double)(q % n) / n};
-    const double *kq = s.kf + 3 * p2;   /* the foot point on the Fermi surface */
+    const double *kq = s.kf + 3 * p2; /* the foot point on the Fermi surface */
     double xi[16], df2 = 0;
     xb12_bands(m.model, kq, xi);
-    for (int d = 0; d < 3; d++) { double t = kq[d] - k0[d]; t -= nearbyint(t); df2 += t * t; }
+    for (int d = 0; d < 3; d++) {
+      double t = kq[d] - k0[d];
+      t -= nearbyint(t);
+      df2 += t * t;
+    }
     xfmax = fmax(xfmax, fabs(xi[b]));
     dfmax = fmax(dfmax, sqrt(df2) * n);
     if (!(fabs(xi[b]) < 1e-6) || sqrt(df2) * n > 2) badfoot++;
@@ -260,13 +288,21 @@ static int run_model(const char *tmp, int64_t npoints, int write_file, double *r
       double c = s.coef[(size_t)p2 * s.K + j];
       const double *ks = st.k + 3 * s.idx[(size_t)p2 * s.K + j];
       double u[3], u2 = 0;
-      for (int d = 0; d < 3; d++) { u[d] = ks[d] - kq[d]; u[d] -= nearbyint(u[d]); u2 += u[d] * u[d]; cu[d] += c * u[d]; }
-      if (c != 0 && st.band[s.idx[(size_t)p2 * s.K + j]] != b) over++;   /* a state of another band */
+      for (int d = 0; d < 3; d++) {
+        u[d] = ks[d] - kq[d];
+        u[d] -= nearbyint(u[d]);
+        u2 += u[d] * u[d];
+        cu[d] += c * u[d];
+      }
+      if (c != 0 && st.band[s.idx[(size_t)p2 * s.K + j]] != b) over++; /* a state of another band */
       cs += c;
       quad += fabs(c) * u2;
     }
     double cun = sqrt(cu[0] * cu[0] + cu[1] * cu[1] + cu[2] * cu[2]);
-    if (cun < 1e-12 * (s.h[p2] > 0 ? s.h[p2] : 1)) { lin++; repro = fmax(repro, cun / (s.h[p2] > 0 ? s.h[p2] : 1)); }
+    if (cun < 1e-12 * (s.h[p2] > 0 ? s.h[p2] : 1)) {
+      lin++;
+      repro = fmax(repro, cun / (s.h[p2] > 0 ? s.h[p2] : 1));
+    }
     csum_err = fmax(csum_err, fabs(cs - 1));
     double err = fabs(g.val[s.at[p2]] - fx);
     double bound = G * cun + 0.5 * M * quad + 1e-12;
@@ -278,48 +314,57 @@ static int run_model(const char *tmp, int64_t npoints, int write_file, double *r
     hmax = fmax(hmax, s.h[p2]);
   }
   double rms = sqrt(sum_err / (s.npts ? s.npts : 1)), spread = fhi - flo;
-  printf("  CsB12, %lld states: %lld grid entries next to the Fermi surface; %lld by the local linear fit, %lld by the weighted "
-         "mean; bandwidth <= %.4f; error max %.2e, rms %.2e; spread of f %.3f\n", (long long)npoints, (long long)s.npts,
-         (long long)(s.npts - s.nmean), (long long)s.nmean, hmax, max_err, rms, spread);
+  printf("  CsB12, %lld states: %lld grid entries next to the Fermi surface; %lld by the local linear fit, %lld by the "
+         "weighted "
+         "mean; bandwidth <= %.4f; error max %.2e, rms %.2e; spread of f %.3f\n",
+         (long long)npoints, (long long)s.npts, (long long)(s.npts - s.nmean), (long long)s.nmean, hmax, max_err, rms,
+         spread);
   check(s.npts > 1000, "CsB12: %lld entries next to the Fermi surface", (long long)s.npts);
-  check(badfoot == (int64_t)s.nfoot, "CsB12: every foot point lies on the Fermi surface of its band (max |xi| %.1e eV) "
-        "within two grid spacings of its grid point (max %.2f); %lld at the grid point itself", xfmax, dfmax,
-        (long long)s.nfoot);
+  check(badfoot == (int64_t)s.nfoot,
+        "CsB12: every foot point lies on the Fermi surface of its band (max |xi| %.1e eV) "
+        "within two grid spacings of its grid point (max %.2f); %lld at the grid point itself",
+        xfmax, dfmax, (long long)s.nfoot);
   check(over == 0, "CsB12: coefficients only on states of the entry's band (%lld not)", (long long)over);
   check(csum_err < 1e-12, "CsB12: coefficients sum to 1 (max deviation %.1e)", csum_err);
   check(lin == s.npts - s.nmean, "CsB12: the %lld linear-fit entries reproduce linear functions (|sum c u|/h <= %.1e)",
         (long long)lin, repro);
-  check(max_ratio <= 1, "CsB12: error within the Taylor bound G|sum c u| + M/2 sum|c||u|^2 at every entry "
-        "(largest error/bound %.3f)", max_ratio);
-  check(rms < spread / 64, "CsB12: rms error %.2e below one step (1/64) of a 64-colour scale over the spread %.3f "
-        "of f", rms, spread);
+  check(max_ratio <= 1,
+        "CsB12: error within the Taylor bound G|sum c u| + M/2 sum|c||u|^2 at every entry "
+        "(largest error/bound %.3f)",
+        max_ratio);
+  check(rms < spread / 64,
+        "CsB12: rms error %.2e below one step (1/64) of a 64-colour scale over the spread %.3f "
+        "of f",
+        rms, spread);
 
   *rms_out = rms;
   /* the file of agape_frmsf_write_model */
   if (write_file) {
-  char res[2100], path[2200];
-  snprintf(res, sizeof res, "%s/model/results.h5", tmp);
-  snprintf(path, sizeof path, "%s/model", tmp);
-  mkdir(path, 0777);
-  double T = 12;
-  agape_err err = agape_frmsf_write_model(res, m.model, st.n_mc, st.k, st.band, st.xi, SIGMA, 1, &T, delta, st.n);
-  snprintf(path, sizeof path, "%s/model/gap_T012.00K.frmsf", tmp);
-  fs_file f;
-  int rd = err == AGAPE_OK ? read_frmsf(path, &f) : -1;
-  check(rd == 0 && f.extra == 0 && f.nk[0] == n && f.nk[1] == n && f.nk[2] == n && f.shift == 1 &&
-        f.nbnd == xb12_nbands(m.model), "CsB12: gap_T012.00K.frmsf parses: %d^3 grid, switch 1, %d bands", n,
-        xb12_nbands(m.model));
-  if (rd == 0) {
-    double bmax = 0, dmax = 0, ba = TWO_PI / xb12_lattice_A(m.model);
-    for (int i = 0; i < 9; i++) bmax = fmax(bmax, fabs(f.b[i] - (i % 4 == 0 ? ba : 0)));
-    for (int64_t i = 0; i < f.n; i++)   /* relative; an entry 0 must read back as 0 */
-      dmax = fmax(dmax, g.val[i] == 0 ? fabs(f.val[i]) : fabs(f.val[i] - g.val[i]) / fabs(g.val[i]));
-    double emax = 0;
-    for (int64_t i = 0; i < f.n; i++) emax = fmax(emax, fabs(f.eig[i] - g.eig[i]) / fmax(fabs(g.eig[i]), 1e-6));
-    check(bmax < 1e-9 * ba && dmax < 1e-9 && emax < 1e-9, "CsB12: the file holds b = 2 pi/a, the grid energies "
-          "and the interpolated gaps (relative differences %.1e, %.1e, %.1e)", bmax / ba, emax, dmax);
-    free_frmsf(&f);
-  }
+    char res[2100], path[2200];
+    snprintf(res, sizeof res, "%s/model/results.h5", tmp);
+    snprintf(path, sizeof path, "%s/model", tmp);
+    mkdir(path, 0777);
+    double T = 12;
+    agape_err err = agape_frmsf_write_model(res, m.model, st.n_mc, st.k, st.band, st.xi, SIGMA, 1, &T, delta, st.n);
+    snprintf(path, sizeof path, "%s/model/gap_T012.00K.frmsf", tmp);
+    fs_file f;
+    int rd = err == AGAPE_OK ? read_frmsf(path, &f) : -1;
+    check(rd == 0 && f.extra == 0 && f.nk[0] == n && f.nk[1] == n && f.nk[2] == n && f.shift == 1 &&
+            f.nbnd == xb12_nbands(m.model),
+          "CsB12: gap_T012.00K.frmsf parses: %d^3 grid, switch 1, %d bands", n, xb12_nbands(m.model));
+    if (rd == 0) {
+      double bmax = 0, dmax = 0, ba = TWO_PI / xb12_lattice_A(m.model);
+      for (int i = 0; i < 9; i++) bmax = fmax(bmax, fabs(f.b[i] - (i % 4 == 0 ? ba : 0)));
+      for (int64_t i = 0; i < f.n; i++) /* relative; an entry 0 must read back as 0 */
+        dmax = fmax(dmax, g.val[i] == 0 ? fabs(f.val[i]) : fabs(f.val[i] - g.val[i]) / fabs(g.val[i]));
+      double emax = 0;
+      for (int64_t i = 0; i < f.n; i++) emax = fmax(emax, fabs(f.eig[i] - g.eig[i]) / fmax(fabs(g.eig[i]), 1e-6));
+      check(bmax < 1e-9 * ba && dmax < 1e-9 && emax < 1e-9,
+            "CsB12: the file holds b = 2 pi/a, the grid energies "
+            "and the interpolated gaps (relative differences %.1e, %.1e, %.1e)",
+            bmax / ba, emax, dmax);
+      free_frmsf(&f);
+    }
   }
   free(delta);
   agape_frmsf_stencil_free(&s);
@@ -334,10 +379,13 @@ int main(int argc, char **argv)
 {
   char tmpl[] = "/tmp/agape_test_frmsf_XXXXXX";
   const char *tmp = mkdtemp(tmpl);
-  if (!tmp) { perror("mkdtemp"); return 1; }
+  if (!tmp) {
+    perror("mkdtemp");
+    return 1;
+  }
   if (argc > 1 && strcmp(argv[1], "epw") == 0) {
     char shared[1024];
-    const char *env = getenv("AGAPE_SHARED_DATA");   /* override of the folder beside the checkout */
+    const char *env = getenv("AGAPE_SHARED_DATA"); /* override of the folder beside the checkout */
     snprintf(shared, sizeof shared, "%s", env && env[0] ? env : AGAPE_SHARED_DATA);
     char probe[1200];
     snprintf(probe, sizeof probe, "%s/pb-epw/pb.ephmat/egnv", shared);
@@ -348,7 +396,7 @@ int main(int argc, char **argv)
     run_epw(shared, tmp);
   } else {
     double r1 = NAN, r4 = NAN;
-    run_model(tmp, 6000, 1, &r1);     /* the states of inputs/CsB12.in */
+    run_model(tmp, 6000, 1, &r1); /* the states of inputs/CsB12.in */
     run_model(tmp, 24000, 0, &r4);
     check(r4 < 0.5 * r1, "CsB12: four times the states, rms error %.2e -> %.2e (ratio %.2f < 0.5)", r1, r4, r4 / r1);
   }

@@ -31,7 +31,9 @@ agape_err agape_error(agape_err e, const char *fmt, ...)
 }
 #endif
 
-typedef struct { int pass, fail; } tally;
+typedef struct {
+  int pass, fail;
+} tally;
 
 static void check(tally *t, int ok, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void check(tally *t, int ok, const char *fmt, ...)
@@ -42,7 +44,10 @@ static void check(tally *t, int ok, const char *fmt, ...)
   vprintf(fmt, ap);
   putchar('\n');
   va_end(ap);
-  if (ok) t->pass++; else t->fail++;
+  if (ok)
+    t->pass++;
+  else
+    t->fail++;
   fflush(stdout);
 }
 
@@ -55,9 +60,8 @@ typedef struct {
   int *band, *conv, *iters;
 } synth;
 
-static const char *DECK =
-  "# synthetic deck for test_output\n[material]\nsource = model\nname = CsB12 ; two-gap toy\n"
-  "[temperatures]\nlist = 0 5 10 20\n[output]\nfile = results.h5\n";
+static const char *DECK = "# synthetic deck for test_output\n[material]\nsource = model\nname = CsB12 ; two-gap toy\n"
+                          "[temperatures]\nlist = 0 5 10 20\n[output]\nfile = results.h5\n";
 
 /* Deterministic pseudo-random number in [0, 1) from an index (splitmix64 finaliser). */
 static double urand(uint64_t i)
@@ -131,30 +135,66 @@ static void synth_make(synth *s, int64_t n, int with_tc)
     s->conv[it] = 1;
     s->iters[it] = 20 + it;
   }
-  for (int j = 0; j < 6; j++) { s->tcT[j] = 20.0 + j; s->tcR[j] = 1.3 - 0.06 * j; }
-  for (int m = 0; m < nm; m++) { s->om[m] = 20.0 + 15.0 * m; s->a2f[m] = 0.1 * (m + 1); }
+  for (int j = 0; j < 6; j++) {
+    s->tcT[j] = 20.0 + j;
+    s->tcR[j] = 1.3 - 0.06 * j;
+  }
+  for (int m = 0; m < nm; m++) {
+    s->om[m] = 20.0 + 15.0 * m;
+    s->a2f[m] = 0.1 * (m + 1);
+  }
 
   agape_results *r = &s->r;
-  r->n = n; r->xi = s->xi; r->w = s->w; r->fs_weight = s->fsw;
+  r->n = n;
+  r->xi = s->xi;
+  r->w = s->w;
+  r->fs_weight = s->fsw;
   r->k = with_tc ? s->k : NULL;
   r->band = with_tc ? s->band : NULL;
-  r->ntemps = nt; r->temps = s->temps; r->delta = s->delta; r->z = s->z;
-  r->delta_fs_avg = s->dfs; r->converged = s->conv; r->iterations = s->iters;
+  r->ntemps = nt;
+  r->temps = s->temps;
+  r->delta = s->delta;
+  r->z = s->z;
+  r->delta_fs_avg = s->dfs;
+  r->converged = s->conv;
+  r->iterations = s->iters;
   r->tc = with_tc ? tc : NAN;
   r->gap_ratio = with_tc ? 2.0 * s->dfs[0] / (0.08617333262 * tc) : NAN;
   r->tc_gap_T = 0.0;
-  r->ntc = with_tc ? 6 : 0; r->tc_hist_T = s->tcT; r->tc_hist_rho = s->tcR;
-  r->dos0 = 0.9; r->lambda = 1.5; r->omega_log_meV = 45.0;
-  r->nmodes = nm; r->omega_meV = s->om; r->a2f = s->a2f;
-  r->mu = 0.55; r->tc_mcmillan_mustar01 = 38.0;
-  r->params = p; r->nranks = 4; r->nthreads = 2; r->wall_seconds = 12.5;
+  r->ntc = with_tc ? 6 : 0;
+  r->tc_hist_T = s->tcT;
+  r->tc_hist_rho = s->tcR;
+  r->dos0 = 0.9;
+  r->lambda = 1.5;
+  r->omega_log_meV = 45.0;
+  r->nmodes = nm;
+  r->omega_meV = s->om;
+  r->a2f = s->a2f;
+  r->mu = 0.55;
+  r->tc_mcmillan_mustar01 = 38.0;
+  r->params = p;
+  r->nranks = 4;
+  r->nthreads = 2;
+  r->wall_seconds = 12.5;
 }
 
 static void synth_free(synth *s)
 {
-  free(s->xi); free(s->w); free(s->fsw); free(s->k); free(s->band); free(s->delta);
-  free(s->z); free(s->dfs); free(s->temps); free(s->conv); free(s->iters); free(s->tcT);
-  free(s->tcR); free(s->om); free(s->a2f);
+  free(s->xi);
+  free(s->w);
+  free(s->fsw);
+  free(s->k);
+  free(s->band);
+  free(s->delta);
+  free(s->z);
+  free(s->dfs);
+  free(s->temps);
+  free(s->conv);
+  free(s->iters);
+  free(s->tcT);
+  free(s->tcR);
+  free(s->om);
+  free(s->a2f);
 }
 
 /* ---- HDF5 read-back helpers ------------------------------------------------------------- */
@@ -179,7 +219,10 @@ static int read_attr_str(hid_t obj, const char *name, char *out, size_t cap)
     size_t sz = H5Tget_size(ft);
     char *buf = calloc(sz + 1, 1);
     mt = H5Tcopy(ft);
-    if (H5Aread(a, mt, buf) < 0) { free(buf); goto done; }
+    if (H5Aread(a, mt, buf) < 0) {
+      free(buf);
+      goto done;
+    }
     snprintf(out, cap, "%s", buf);
     free(buf);
   }
@@ -213,11 +256,14 @@ typedef enum { K_F64, K_I32, K_STR } kind;
 
 /* Check that dataset path exists with rank and dims, class and units; if data != NULL,
  * compare its contents bit for bit. */
-static void check_dset(tally *t, hid_t file, const char *path, int rank, hsize_t d0, hsize_t d1,
-                       kind kd, const char *units, const void *data)
+static void check_dset(tally *t, hid_t file, const char *path, int rank, hsize_t d0, hsize_t d1, kind kd,
+                       const char *units, const void *data)
 {
   int ok_exist = H5Lexists(file, path, H5P_DEFAULT) > 0;
-  if (!ok_exist) { check(t, 0, "%s exists", path); return; }
+  if (!ok_exist) {
+    check(t, 0, "%s exists", path);
+    return;
+  }
   hid_t d = H5Dopen2(file, path, H5P_DEFAULT);
   hid_t sp = H5Dget_space(d);
   hid_t ty = H5Dget_type(d);
@@ -226,25 +272,24 @@ static void check_dset(tally *t, hid_t file, const char *path, int rank, hsize_t
   if (r > 0 && r <= 2) H5Sget_simple_extent_dims(sp, dims, NULL);
   int shape_ok = r == rank && (rank < 1 || dims[0] == d0) && (rank < 2 || dims[1] == d1);
   H5T_class_t cl = H5Tget_class(ty);
-  int class_ok = (kd == K_F64 && cl == H5T_FLOAT && H5Tget_size(ty) == 8)
-              || (kd == K_I32 && cl == H5T_INTEGER) || (kd == K_STR && cl == H5T_STRING);
+  int class_ok = (kd == K_F64 && cl == H5T_FLOAT && H5Tget_size(ty) == 8) || (kd == K_I32 && cl == H5T_INTEGER) ||
+    (kd == K_STR && cl == H5T_STRING);
   char u[64] = "", desc[512] = "";
   int units_ok = read_attr_str(d, "units", u, sizeof u) == 0 && strcmp(u, units) == 0;
   int desc_ok = read_attr_str(d, "description", desc, sizeof desc) == 0 && desc[0];
-  check(t, shape_ok && class_ok, "%s: rank %d shape (%llu, %llu), %s", path, r,
-        (unsigned long long)dims[0], (unsigned long long)dims[1],
-        kd == K_F64 ? "float64" : kd == K_I32 ? "int" : "string");
-  check(t, units_ok && desc_ok, "%s: units \"%s\" (want \"%s\"), description present", path, u,
-        units);
+  check(t, shape_ok && class_ok, "%s: rank %d shape (%llu, %llu), %s", path, r, (unsigned long long)dims[0],
+        (unsigned long long)dims[1],
+        kd == K_F64     ? "float64"
+          : kd == K_I32 ? "int"
+                        : "string");
+  check(t, units_ok && desc_ok, "%s: units \"%s\" (want \"%s\"), description present", path, u, units);
   if (data && shape_ok && class_ok && kd != K_STR) {
     size_t cnt = 1;
     for (int i = 0; i < rank; i++) cnt *= dims[i];
     size_t el = kd == K_F64 ? sizeof(double) : sizeof(int);
     void *buf = malloc(cnt * el + 1);
-    herr_t e = H5Dread(d, kd == K_F64 ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT, H5S_ALL, H5S_ALL,
-                       H5P_DEFAULT, buf);
-    check(t, e >= 0 && memcmp(buf, data, cnt * el) == 0, "%s: %zu values round-trip bit for bit",
-          path, cnt);
+    herr_t e = H5Dread(d, kd == K_F64 ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+    check(t, e >= 0 && memcmp(buf, data, cnt * el) == 0, "%s: %zu values round-trip bit for bit", path, cnt);
     free(buf);
   }
   H5Tclose(ty);
@@ -269,10 +314,7 @@ static int count_entries(const char *dir, const char *needle)
   return c;
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-  return remove(path);
-}
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) { return remove(path); }
 
 static void rm_rf(const char *dir) { nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
 
@@ -288,7 +330,10 @@ static void test_histogram(tally *t, const synth *s)
     const double *dl = r->delta + (size_t)it * r->n;
     agape_histogram(r->n, dl, r->fs_weight, nb, c, d);
     double h = c[1] - c[0], integ = 0, mean = 0, wm = 0, ws = 0, lo = INFINITY, hi = -INFINITY;
-    for (int b = 0; b < nb; b++) { integ += d[b] * h; mean += c[b] * d[b] * h; }
+    for (int b = 0; b < nb; b++) {
+      integ += d[b] * h;
+      mean += c[b] * d[b] * h;
+    }
     for (int64_t i = 0; i < r->n; i++)
       if (r->fs_weight[i] > 0) {
         wm += r->fs_weight[i] * dl[i];
@@ -299,17 +344,18 @@ static void test_histogram(tally *t, const synth *s)
     wm /= ws;
     /* rounding: nb terms of size <= 1 */
     double tol_int = 4.0 * nb * DBL_EPSILON;
-    check(t, fabs(integ - 1.0) <= tol_int, "histogram T=%g K: integral %.17g = 1 within %.1e",
-          r->temps[it], integ, tol_int);
+    check(t, fabs(integ - 1.0) <= tol_int, "histogram T=%g K: integral %.17g = 1 within %.1e", r->temps[it], integ,
+          tol_int);
     /* each value sits within h/2 of its bin centre, so the means differ by at most h/2 */
     double tol_mean = 0.5 * h * (1.0 + 1e-9);
     check(t, fabs(mean - wm) <= tol_mean,
-          "histogram T=%g K: mean %.6f meV vs weighted mean %.6f meV within h/2 = %.4f meV",
-          r->temps[it], mean, wm, tol_mean);
+          "histogram T=%g K: mean %.6f meV vs weighted mean %.6f meV within h/2 = %.4f meV", r->temps[it], mean, wm,
+          tol_mean);
     double tol_edge = 1e-9 * hi;
     check(t, fabs(c[0] - lo) <= tol_edge && fabs(c[nb - 1] - hi) <= tol_edge,
           "histogram T=%g K: first/last centres at min/max of FS gaps (%.4f, %.4f meV), "
-          "zero-weight gaps excluded", r->temps[it], lo, hi);
+          "zero-weight gaps excluded",
+          r->temps[it], lo, hi);
   }
   /* single value: centred, total width 0.1 meV, all weight in one bin */
   double one[3] = {3.0, 3.0, 3.0}, w[3] = {1.0, 2.0, 0.0};
@@ -317,8 +363,7 @@ static void test_histogram(tally *t, const synth *s)
   double h = c[1] - c[0];
   int nz = 0;
   for (int b = 0; b < 4; b++) nz += d[b] != 0.0;
-  check(t, fabs(0.5 * (c[0] + c[3]) - 3.0) <= 8 * DBL_EPSILON * 3.0 &&
-           fabs(4 * h - 0.1) <= 64 * DBL_EPSILON && nz == 1,
+  check(t, fabs(0.5 * (c[0] + c[3]) - 3.0) <= 8 * DBL_EPSILON * 3.0 && fabs(4 * h - 0.1) <= 64 * DBL_EPSILON && nz == 1,
         "histogram of a single value: centred on it, range 0.1 meV, one non-empty bin");
   free(c);
   free(d);
@@ -423,8 +468,7 @@ static void test_readback(tally *t, const char *file, const synth *s, int full)
     check_dset(t, f, "/states/k", 2, n, 3, K_F64, "1", r->k);
     check_dset(t, f, "/states/band", 1, n, 0, K_I32, "1", r->band);
   } else {
-    check(t, H5Lexists(f, "/states/k", H5P_DEFAULT) == 0 &&
-             H5Lexists(f, "/states/band", H5P_DEFAULT) == 0,
+    check(t, H5Lexists(f, "/states/k", H5P_DEFAULT) == 0 && H5Lexists(f, "/states/band", H5P_DEFAULT) == 0,
           "/states/k and /states/band omitted when NULL");
   }
 
@@ -434,8 +478,7 @@ static void test_readback(tally *t, const char *file, const synth *s, int full)
   check_dset(t, f, "/coupling/dos0", 0, 0, 0, K_F64, "1/eV", &r->dos0);
   check_dset(t, f, "/coupling/omega", 1, r->nmodes, 0, K_F64, "meV", r->omega_meV);
   check_dset(t, f, "/coupling/a2f_weight", 1, r->nmodes, 0, K_F64, "meV", r->a2f);
-  check_dset(t, f, "/coupling/tc_mcmillan_mustar_0.1", 0, 0, 0, K_F64, "K",
-             &r->tc_mcmillan_mustar01);
+  check_dset(t, f, "/coupling/tc_mcmillan_mustar_0.1", 0, 0, 0, K_F64, "K", &r->tc_mcmillan_mustar01);
   check_dset(t, f, "/coulomb/mu", 0, 0, 0, K_F64, "1", &r->mu);
   H5Fclose(f);
 }
@@ -452,14 +495,22 @@ static void test_text(tally *t, const char *path, const synth *s)
   char line[512];
   int block = 0, row = 0, rows_total = 0, prev_blank = 0, header = 0, bad = 0;
   while (fgets(line, sizeof line, f)) {
-    if (line[0] == '#') { if (rows_total == 0) header++; continue; }
-    if (line[0] == '\n') { prev_blank = 1; continue; }
+    if (line[0] == '#') {
+      if (rows_total == 0) header++;
+      continue;
+    }
+    if (line[0] == '\n') {
+      prev_blank = 1;
+      continue;
+    }
     if (prev_blank || rows_total == 0) {
-      if (rows_total > 0) { if (row != nb) bad++; block++; }
+      if (rows_total > 0) {
+        if (row != nb) bad++;
+        block++;
+      }
       row = 0;
       prev_blank = 0;
-      if (block < r->ntemps)
-        agape_histogram(r->n, r->delta + (size_t)block * r->n, r->fs_weight, nb, c, d);
+      if (block < r->ntemps) agape_histogram(r->n, r->delta + (size_t)block * r->n, r->fs_weight, nb, c, d);
     }
     double T, x, y;
     if (sscanf(line, "%lf %lf %lf", &T, &x, &y) != 3 || block >= r->ntemps || row >= nb) {
@@ -473,11 +524,14 @@ static void test_text(tally *t, const char *path, const synth *s)
     row++;
     rows_total++;
   }
-  if (rows_total > 0) { if (row != nb) bad++; block++; }
+  if (rows_total > 0) {
+    if (row != nb) bad++;
+    block++;
+  }
   fclose(f);
   check(t, header >= 3 && block == r->ntemps && rows_total == r->ntemps * nb && bad == 0,
-        "%s: %d header lines, %d blocks of %d rows (T, Delta, density) matching the histograms",
-        path, header, block, nb);
+        "%s: %d header lines, %d blocks of %d rows (T, Delta, density) matching the histograms", path, header, block,
+        nb);
   free(c);
   free(d);
 }
@@ -486,7 +540,10 @@ int main(void)
 {
   tally t = {0, 0};
   char root[] = "/tmp/agape_test_output_XXXXXX";
-  if (!mkdtemp(root)) { perror("mkdtemp"); return 1; }
+  if (!mkdtemp(root)) {
+    perror("mkdtemp");
+    return 1;
+  }
   char dir[512], file[600], txt[600], png[600];
 
   /* 1: full results, 1000 states */
@@ -528,8 +585,9 @@ int main(void)
   fprintf(stderr, "(the next error message is expected)\n");
   e = agape_output_write(&s.r);
   struct stat st;
-  check(&t, e == AGAPE_ERR_IO && count_entries(dir, NULL) == 1 && stat(blocker, &st) == 0 &&
-               S_ISREG(st.st_mode) && st.st_size == 0,
+  check(&t,
+        e == AGAPE_ERR_IO && count_entries(dir, NULL) == 1 && stat(blocker, &st) == 0 && S_ISREG(st.st_mode) &&
+          st.st_size == 0,
         "path under a regular file: AGAPE_ERR_IO (got %d), no file left", (int)e);
 
   /* 4: rename onto an existing folder fails after the HDF5 write -> temporary removed */

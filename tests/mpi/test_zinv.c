@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern void zgesv_(const int *n, const int *nrhs, double complex *a, const int *lda, int *ipiv,
-                   double complex *b, const int *ldb, int *info);
+extern void zgesv_(const int *n, const int *nrhs, double complex *a, const int *lda, int *ipiv, double complex *b,
+                   const int *ldb, int *info);
 
 int main(int argc, char **argv)
 {
@@ -32,7 +32,10 @@ int main(int argc, char **argv)
     memcpy(B, A, sizeof(double complex) * n * n);
     /* serial reference: solve A X = I (column-major copy) */
     for (int i = 0; i < n; i++)
-      for (int j = 0; j < n; j++) { Ac[j * n + i] = A[i * n + j]; X[j * n + i] = (i == j); }
+      for (int j = 0; j < n; j++) {
+        Ac[j * n + i] = A[i * n + j];
+        X[j * n + i] = (i == j);
+      }
     int info = 0;
     zgesv_(&n, &n, Ac, &n, ipiv, X, &n, &info);
     agape_err err = agape_par_zinv(&par, n, B);
@@ -47,12 +50,17 @@ int main(int argc, char **argv)
       printf("%s: n = %d on %d rank(s) (%d x %d grid): max |inv_scalapack - inv_lapack| = %.1e of max %.3f\n",
              ok ? "PASS" : "FAIL", n, par.size, par.nprow, par.npcol, worst, mx);
     fails += !ok;
-    free(A); free(B); free(Ac); free(X); free(ipiv);
+    free(A);
+    free(B);
+    free(Ac);
+    free(X);
+    free(ipiv);
   }
   /* a singular matrix is reported, on every rank, without a hang */
   double complex Z[4] = {1, 2, 2, 4};
   agape_err err = agape_par_zinv(&par, 2, Z);
-  if (par.rank == 0) printf("%s: a singular matrix gives AGAPE_ERR_NUMERIC on every rank\n", err == AGAPE_ERR_NUMERIC ? "PASS" : "FAIL");
+  if (par.rank == 0)
+    printf("%s: a singular matrix gives AGAPE_ERR_NUMERIC on every rank\n", err == AGAPE_ERR_NUMERIC ? "PASS" : "FAIL");
   fails += err != AGAPE_ERR_NUMERIC;
   agape_par_finalize(&par);
   return fails ? 1 : 0;

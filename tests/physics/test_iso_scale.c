@@ -41,9 +41,10 @@ int main(int argc, char **argv)
   }
   fclose(f);
   f = fopen(deck, "w");
-  fprintf(f, "[material]\nsource = a2f\na2f_file = a2f.dat\ndos_per_eV_spin = 0.7\n"
-             "[solver]\nfunctional = lmg\n[temperatures]\nlist = 0\ntc_search = no\n"
-             "[sampling]\nenergy_window_eV = 20\n");
+  fprintf(f,
+          "[material]\nsource = a2f\na2f_file = a2f.dat\ndos_per_eV_spin = 0.7\n"
+          "[solver]\nfunctional = lmg\n[temperatures]\nlist = 0\ntc_search = no\n"
+          "[sampling]\nenergy_window_eV = 20\n");
   fclose(f);
   agape_params p;
   agape_params_defaults(&p);
@@ -51,29 +52,33 @@ int main(int argc, char **argv)
   agape_material m;
   agape_states st;
   agape_dist d;
-  if (agape_material_create(&p, &m) || agape_states_create(&p, &m, &st) ||
-      agape_dist_create(&par, st.n, 64, &d)) return 1;
+  if (agape_material_create(&p, &m) || agape_states_create(&p, &m, &st) || agape_dist_create(&par, st.n, 64, &d))
+    return 1;
   float *K = malloc(sizeof(float) * d.mloc * d.nloc);
   double *z = malloc(sizeof(double) * st.n);
   kern_spg_gammas g = {1.33, 3.8, 1.33};
   if (agape_assembly_build(&par, &d, &st, &m, 0.0, KERN_LMG, g, NULL, 0, K, z)) return 1;
   /* state nearest E_F */
   int64_t i0 = 0;
-  for (int64_t s = 0; s < st.n; s++) if (fabs(st.xi[s]) < fabs(st.xi[i0])) i0 = s;
+  for (int64_t s = 0; s < st.n; s++)
+    if (fabs(st.xi[s]) < fabs(st.xi[i0])) i0 = s;
   double lam2 = 0, wmin = 1e9;
   for (int b = 0; b < m.nmodes; b++) {
     lam2 += 2 * m.a2f_w[b] / (m.omega[b] + 2 * fabs(st.xi[i0]));
     wmin = fmin(wmin, m.omega[b]);
   }
-  double kk = -m.dos0 * K[i0 * d.nloc + i0];       /* 1 rank: local = global */
+  double kk = -m.dos0 * K[i0 * d.nloc + i0]; /* 1 rank: local = global */
   /* exact for these states is lam2; float storage: 6e-8 relative */
   check(fabs(kk - lam2) <= 1e-6 * lam2, "-N(0) K^ph(xi0, xi0) at T = 0 (float storage)", kk, lam2, 1e-6 * lam2);
   check(fabs(lam2 - m.lambda) <= 4 * fabs(st.xi[i0]) / wmin * m.lambda + 1e-4 * m.lambda,
-        "... which is lambda up to 2|xi0|/omega and the rebinning", lam2, m.lambda, 4 * fabs(st.xi[i0]) / wmin * m.lambda + 1e-4 * m.lambda);
+        "... which is lambda up to 2|xi0|/omega and the rebinning", lam2, m.lambda,
+        4 * fabs(st.xi[i0]) / wmin * m.lambda + 1e-4 * m.lambda);
   /* Z(0) -> lambda * (1 - O(omega/E)); with E = 20 eV and omega <= 40 meV: 1e-2 bound */
-  check(fabs(z[i0] - m.lambda) <= 1e-2 * m.lambda, "Z(xi -> 0) at T = 0 equals lambda (LMG J form)", z[i0], m.lambda, 1e-2 * m.lambda);
+  check(fabs(z[i0] - m.lambda) <= 1e-2 * m.lambda, "Z(xi -> 0) at T = 0 equals lambda (LMG J form)", z[i0], m.lambda,
+        1e-2 * m.lambda);
   printf("%d passed, %d failed\n", npass, nfail);
-  free(K); free(z);
+  free(K);
+  free(z);
   agape_dist_destroy(&d);
   agape_states_destroy(&st);
   agape_material_destroy(&m);

@@ -16,7 +16,10 @@ static void check(int ok, const char *fmt, ...)
   vprintf(fmt, ap);
   printf("\n");
   va_end(ap);
-  if (ok) n_pass++; else n_fail++;
+  if (ok)
+    n_pass++;
+  else
+    n_fail++;
 }
 
 static int check_summary(void)

@@ -23,8 +23,10 @@ int main(int argc, char **argv)
   double *x = malloc(sizeof(double) * n), *y1 = malloc(sizeof(double) * n), *y2 = malloc(sizeof(double) * n);
   double axis[12], tab[144];
   for (int64_t s = 0; s < n; s++) {
-    xi[s] = -1.3 + 2.6 * (double)s / (n - 1);         /* beyond the axis [-1, 1] at both ends */
-    z[s] = 0.3; c[s] = 0.01 * (1 + 0.5 * sin(0.1 * s)); x[s] = cos(0.37 * s);
+    xi[s] = -1.3 + 2.6 * (double)s / (n - 1); /* beyond the axis [-1, 1] at both ends */
+    z[s] = 0.3;
+    c[s] = 0.01 * (1 + 0.5 * sin(0.1 * s));
+    x[s] = cos(0.37 * s);
   }
   for (int p = 0; p < ne; p++) axis[p] = -1 + 2.0 * p / (ne - 1);
   int fails = 0;
@@ -38,18 +40,24 @@ int main(int argc, char **argv)
   agape_op_apply(&a, c, c, x, y1);
   agape_op_apply(&b, c, c, x, y2);
   double worst = 0, mx = 0;
-  for (int64_t s = 0; s < n; s++) { worst = fmax(worst, fabs(y1[s] - y2[s])); mx = fmax(mx, fabs(y1[s])); }
+  for (int64_t s = 0; s < n; s++) {
+    worst = fmax(worst, fabs(y1[s] - y2[s]));
+    mx = fmax(mx, fabs(y1[s]));
+  }
   int ok = err == AGAPE_OK && worst <= 1e-14 * mx && mx > 0;
-  printf("%s: constant table = rank-one constant kernel: max |difference| %.1e of %.3e\n", ok ? "PASS" : "FAIL", worst, mx);
+  printf("%s: constant table = rank-one constant kernel: max |difference| %.1e of %.3e\n", ok ? "PASS" : "FAIL", worst,
+         mx);
   fails += !ok;
   agape_op_free(&b);
   /* 2. linear in the energies */
   const double A = 0.2, B = -0.05;
-  for (int p = 0; p < ne; p++) for (int q = 0; q < ne; q++) tab[p * ne + q] = A + B * (axis[p] + axis[q]);
+  for (int p = 0; p < ne; p++)
+    for (int q = 0; q < ne; q++) tab[p * ne + q] = A + B * (axis[p] + axis[q]);
   agape_op_init(&b, &par, &d, n, K, z, 0.0);
   err = agape_op_set_coulomb_table(&b, ne, axis, tab, xi);
   agape_op_apply(&b, c, c, x, y2);
-  worst = 0; mx = 0;
+  worst = 0;
+  mx = 0;
   for (int64_t s = 0; s < n; s++) {
     double e1 = fmin(1, fmax(-1, xi[s])), acc = 0;
     for (int64_t t = 0; t < n; t++) {
@@ -57,15 +65,23 @@ int main(int argc, char **argv)
       acc += (A + B * (e1 + e2)) * c[t] * x[t];
     }
     double ref = -0.5 * acc / (1 + z[s]);
-    worst = fmax(worst, fabs(y2[s] - ref)); mx = fmax(mx, fabs(ref));
+    worst = fmax(worst, fabs(y2[s] - ref));
+    mx = fmax(mx, fabs(ref));
   }
   ok = err == AGAPE_OK && worst <= 1e-13 * mx && mx > 0;
   printf("%s: linear table vs the direct double sum (flat beyond the axis): max |difference| %.1e of %.3e\n",
          ok ? "PASS" : "FAIL", worst, mx);
   fails += !ok;
-  agape_op_free(&a); agape_op_free(&b);
+  agape_op_free(&a);
+  agape_op_free(&b);
   agape_dist_destroy(&d);
-  free(K); free(z); free(xi); free(c); free(x); free(y1); free(y2);
+  free(K);
+  free(z);
+  free(xi);
+  free(c);
+  free(x);
+  free(y1);
+  free(y2);
   agape_par_finalize(&par);
   return fails ? 1 : 0;
 }

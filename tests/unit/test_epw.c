@@ -27,21 +27,21 @@
 
 /* what EPW printed in epw1.out of each set */
 typedef struct {
-  const char *dir;            /* relative to its data folder */
-  int fixture;                /* 1: tests/data (numbers from its reference.txt), 0: shared folder */
-  double eps_cm;              /* eps_acustic of the run */
+  const char *dir; /* relative to its data folder */
+  int fixture;     /* 1: tests/data (numbers from its reference.txt), 0: shared folder */
+  double eps_cm;   /* eps_acustic of the run */
   double degaussq_meV;
   int nkfs, nbnd_window, totq, nqtotf, nmodes, ns;
-  double ef, dos, lambda, lambda_sum, wlog_meV, tc_ad;   /* eV, states/spin/eV, 1, 1, meV, K */
+  double ef, dos, lambda, lambda_sum, wlog_meV, tc_ad; /* eV, states/spin/eV, 1, 1, meV, K */
   double mustar;
 } epw_ref;
 
 static epw_ref refs[] = {
-  {"pb-epw/pb.ephmat", 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},   /* from reference.txt */
-  {"mgb2-epw/tiny/MgB2.ephmat", 0, 5, 0.5, 28, 5, 216, 216, 9, 140,
-   7.6644979691, 0.91348913296, 0.8716117, 0.8715637, 61.479121, 26.420632, 0.16},
-  {"mgb2-epw/k12q3/MgB2.ephmat", 0, 2, 0.5, 201, 2, 1727, 1728, 9, 238,
-   7.4760713694, 0.34734697217, 0.6633858, 0.6633270, 55.929592, 10.378798, 0.16},
+  {"pb-epw/pb.ephmat", 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, /* from reference.txt */
+  {"mgb2-epw/tiny/MgB2.ephmat", 0, 5, 0.5, 28, 5, 216, 216, 9, 140, 7.6644979691, 0.91348913296, 0.8716117, 0.8715637,
+   61.479121, 26.420632, 0.16},
+  {"mgb2-epw/k12q3/MgB2.ephmat", 0, 2, 0.5, 201, 2, 1727, 1728, 9, 238, 7.4760713694, 0.34734697217, 0.6633858,
+   0.6633270, 55.929592, 10.378798, 0.16},
 };
 
 /* value of "key = value" in a reference.txt ("#" starts a comment); 0 when found */
@@ -69,14 +69,17 @@ static int load_reference(const char *path, epw_ref *r)
 {
   double nkfs = 0, nbw = 0, totq = 0, nq = 0, nm = 0, ns = 0;
   int bad = ref_value(path, "eps_acustic_cm", &r->eps_cm) + ref_value(path, "degaussq_meV", &r->degaussq_meV) +
-            ref_value(path, "mustar", &r->mustar) + ref_value(path, "nkfs", &nkfs) +
-            ref_value(path, "nbnd_window", &nbw) + ref_value(path, "states", &ns) +
-            ref_value(path, "totq", &totq) + ref_value(path, "nqtotf", &nq) + ref_value(path, "nmodes", &nm) +
-            ref_value(path, "ef_eV", &r->ef) + ref_value(path, "dos_states_spin_eV", &r->dos) +
-            ref_value(path, "lambda", &r->lambda) + ref_value(path, "lambda_summed", &r->lambda_sum) +
-            ref_value(path, "omega_log_meV", &r->wlog_meV) + ref_value(path, "tc_allen_dynes_K", &r->tc_ad);
-  r->nkfs = (int)nkfs; r->nbnd_window = (int)nbw; r->ns = (int)ns;
-  r->totq = (int)totq; r->nqtotf = (int)nq; r->nmodes = (int)nm;
+    ref_value(path, "mustar", &r->mustar) + ref_value(path, "nkfs", &nkfs) + ref_value(path, "nbnd_window", &nbw) +
+    ref_value(path, "states", &ns) + ref_value(path, "totq", &totq) + ref_value(path, "nqtotf", &nq) +
+    ref_value(path, "nmodes", &nm) + ref_value(path, "ef_eV", &r->ef) + ref_value(path, "dos_states_spin_eV", &r->dos) +
+    ref_value(path, "lambda", &r->lambda) + ref_value(path, "lambda_summed", &r->lambda_sum) +
+    ref_value(path, "omega_log_meV", &r->wlog_meV) + ref_value(path, "tc_allen_dynes_K", &r->tc_ad);
+  r->nkfs = (int)nkfs;
+  r->nbnd_window = (int)nbw;
+  r->ns = (int)ns;
+  r->totq = (int)totq;
+  r->nqtotf = (int)nq;
+  r->nmodes = (int)nm;
   return bad;
 }
 
@@ -96,12 +99,15 @@ static int files_equal(const char *a, const char *b)
   return eq;
 }
 
-static void copy_file(const char *from, const char *to, long keep)   /* keep < 0: all */
+static void copy_file(const char *from, const char *to, long keep) /* keep < 0: all */
 {
   FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
   long n = 0;
   int ch;
-  while (a && b && (keep < 0 || n < keep) && (ch = fgetc(a)) != EOF) { fputc(ch, b); n++; }
+  while (a && b && (keep < 0 || n < keep) && (ch = fgetc(a)) != EOF) {
+    fputc(ch, b);
+    n++;
+  }
   if (a) fclose(a);
   if (b) fclose(b);
 }
@@ -135,13 +141,15 @@ static void moments(const agape_epw *e, double degaussq, double *lam, double *wl
   for (int i = 0; i < nw; i++) w[i] = (i + 1) * dw;
   eli_a2f_gauss(nph, e->wf, a, degaussq, nw, w, f);
   eli_a2f_moments(nw, dw, f, lam, wlog, &w2);
-  free(a); free(w); free(f);
+  free(a);
+  free(w);
+  free(f);
 }
 
 int main(void)
 {
   char shared[1024], refpath[2048];
-  const char *env = getenv("AGAPE_SHARED_DATA");     /* override of the folder beside the checkout */
+  const char *env = getenv("AGAPE_SHARED_DATA"); /* override of the folder beside the checkout */
   snprintf(shared, sizeof shared, "%s", env && env[0] ? env : AGAPE_SHARED_DATA);
   struct stat sb;
   int have_shared = stat(shared, &sb) == 0 && S_ISDIR(sb.st_mode), skipped = 0;
@@ -152,14 +160,18 @@ int main(void)
   if (refbad) return check_summary();
   char tmpl[] = "/tmp/agape_test_epw_XXXXXX";
   const char *tmp = mkdtemp(tmpl);
-  if (!tmp) { perror("mkdtemp"); return 1; }
+  if (!tmp) {
+    perror("mkdtemp");
+    return 1;
+  }
 
   for (size_t r = 0; r < sizeof refs / sizeof refs[0]; r++) {
     const epw_ref *ref = &refs[r];
     char dir[2048];
     if (!ref->fixture && !have_shared) {
       printf("SKIP: %s: the shared EPW data folder %s is absent (set AGAPE_SHARED_DATA to it); "
-             "its checks are not run\n", ref->dir, shared);
+             "its checks are not run\n",
+             ref->dir, shared);
       skipped++;
       continue;
     }
@@ -176,11 +188,11 @@ int main(void)
     }
     check(e.format == AGAPE_EPW_SEQUENTIAL && e.npool == 2, "%s: sequential container, 2 pool files", ref->dir);
     check(e.nkfs == ref->nkfs && maxb == ref->nbnd_window && e.ns == ref->ns,
-          "%s: %d Fermi-shell k (EPW %d), %d bands in the window (EPW %d), %d states", ref->dir, e.nkfs,
-          ref->nkfs, maxb, ref->nbnd_window, e.ns);
+          "%s: %d Fermi-shell k (EPW %d), %d bands in the window (EPW %d), %d states", ref->dir, e.nkfs, ref->nkfs,
+          maxb, ref->nbnd_window, e.ns);
     check(e.totq == ref->totq && e.nqtotf == ref->nqtotf && e.nmodes == ref->nmodes,
-          "%s: %d of %d q selected (EPW %d of %d), %d modes", ref->dir, e.totq, e.nqtotf, ref->totq,
-          ref->nqtotf, e.nmodes);
+          "%s: %d of %d q selected (EPW %d of %d), %d modes", ref->dir, e.totq, e.nqtotf, ref->totq, ref->nqtotf,
+          e.nmodes);
     /* EPW prints E_F and N(E_F) with 11 significant digits */
     check(fabs(e.ef - ref->ef) < 1e-9 && fabs(e.dosef / ref->dos - 1) < 1e-10,
           "%s: E_F = %.10f eV (EPW %.10f), N(E_F) = %.11f (EPW %.11f)", ref->dir, e.ef, ref->ef, e.dosef, ref->dos);
@@ -188,11 +200,12 @@ int main(void)
     moments(&e, ref->degaussq_meV * 1e-3, &lam, &wlog, &lsum);
     /* the bound is 1 %; EPW prints 7 digits and the same sums give them */
     check(fabs(lam / ref->lambda - 1) < 1e-2 && fabs(lsum / ref->lambda_sum - 1) < 1e-2 &&
-          fabs(wlog * 1e3 / ref->wlog_meV - 1) < 1e-2,
-          "%s: lambda %.7f (EPW %.7f), summed %.7f (EPW %.7f), omega_log %.6f meV (EPW %.6f) within 1 %%",
-          ref->dir, lam, ref->lambda, lsum, ref->lambda_sum, wlog * 1e3, ref->wlog_meV);
+            fabs(wlog * 1e3 / ref->wlog_meV - 1) < 1e-2,
+          "%s: lambda %.7f (EPW %.7f), summed %.7f (EPW %.7f), omega_log %.6f meV (EPW %.6f) within 1 %%", ref->dir,
+          lam, ref->lambda, lsum, ref->lambda_sum, wlog * 1e3, ref->wlog_meV);
     double tc = agape_tc_mcmillan(lam, wlog / 8.617333262e-5, ref->mustar);
-    check(fabs(tc / ref->tc_ad - 1) < 1e-2, "%s: Allen-Dynes (f1 = f2 = 1) %.6f K (EPW %.6f)", ref->dir, tc, ref->tc_ad);
+    check(fabs(tc / ref->tc_ad - 1) < 1e-2, "%s: Allen-Dynes (f1 = f2 = 1) %.6f K (EPW %.6f)", ref->dir, tc,
+          ref->tc_ad);
 
     /* stream container: write, read back, compare every array */
     char sdir[2100], qdir[2100];
@@ -204,16 +217,15 @@ int main(void)
     check(err == AGAPE_OK, "%s: stream copy written and read", ref->dir);
     if (!err) {
       int64_t full = (int64_t)e.nkf[0] * e.nkf[1] * e.nkf[2];
-      int ok = b.format == AGAPE_EPW_STREAM && b.ns == e.ns && b.nnz == e.nnz && b.totq == e.totq &&
-               b.nkfs == e.nkfs && b.ef == e.ef && b.dosef == e.dosef && b.degaussw == e.degaussw &&
-               b.fsthick == e.fsthick &&
-               same(b.wkfs, e.wkfs, 8 * (size_t)e.nkfs) && same(b.xkfs, e.xkfs, 24 * (size_t)e.nkfs) &&
-               same(b.ekfs, e.ekfs, 8 * (size_t)e.nkfs * e.nbndfst) && same(b.ixkff, e.ixkff, 4 * (size_t)full) &&
-               same(b.iqsel, e.iqsel, 4 * (size_t)e.totq) && same(b.xqf, e.xqf, 24 * (size_t)e.totq) &&
-               same(b.wf, e.wf, 8 * (size_t)e.totq * e.nmodes) && same(b.s_xi, e.s_xi, 8 * (size_t)e.ns) &&
-               same(b.s_w0g, e.s_w0g, 8 * (size_t)e.ns) && same(b.row_ptr, e.row_ptr, 8 * (size_t)(e.ns + 1)) &&
-               same(b.col, e.col, 4 * (size_t)e.nnz) && same(b.ph, e.ph, 4 * (size_t)e.nnz) &&
-               same(b.g2, e.g2, 8 * (size_t)e.nnz) && same(b.ixkqf, e.ixkqf, 4 * (size_t)e.nkfs * e.totq);
+      int ok = b.format == AGAPE_EPW_STREAM && b.ns == e.ns && b.nnz == e.nnz && b.totq == e.totq && b.nkfs == e.nkfs &&
+        b.ef == e.ef && b.dosef == e.dosef && b.degaussw == e.degaussw && b.fsthick == e.fsthick &&
+        same(b.wkfs, e.wkfs, 8 * (size_t)e.nkfs) && same(b.xkfs, e.xkfs, 24 * (size_t)e.nkfs) &&
+        same(b.ekfs, e.ekfs, 8 * (size_t)e.nkfs * e.nbndfst) && same(b.ixkff, e.ixkff, 4 * (size_t)full) &&
+        same(b.iqsel, e.iqsel, 4 * (size_t)e.totq) && same(b.xqf, e.xqf, 24 * (size_t)e.totq) &&
+        same(b.wf, e.wf, 8 * (size_t)e.totq * e.nmodes) && same(b.s_xi, e.s_xi, 8 * (size_t)e.ns) &&
+        same(b.s_w0g, e.s_w0g, 8 * (size_t)e.ns) && same(b.row_ptr, e.row_ptr, 8 * (size_t)(e.ns + 1)) &&
+        same(b.col, e.col, 4 * (size_t)e.nnz) && same(b.ph, e.ph, 4 * (size_t)e.nnz) &&
+        same(b.g2, e.g2, 8 * (size_t)e.nnz) && same(b.ixkqf, e.ixkqf, 4 * (size_t)e.nkfs * e.totq);
       check(ok, "%s: the stream copy reads back bitwise identical (%lld couplings)", ref->dir, (long long)e.nnz);
       agape_epw_destroy(&b);
     }
@@ -237,9 +249,14 @@ int main(void)
   /* damaged folders (from the Pb fixture): each must be a clear error, never a crash */
   char pb[2048];
   snprintf(pb, sizeof pb, "%s/pb-epw/pb.ephmat", AGAPE_TEST_DATA);
-  struct { const char *file; long keep; const char *what; } cut[] = {
-    {"egnv", 3000, "truncated egnv"}, {"ikmap", 100, "truncated ikmap"}, {"freq", 50000, "truncated freq"},
-    {"ephmat2", 400000, "truncated ephmat2"}, {"ephmat1", 0, "empty ephmat1"}, {"egnv", 0, "empty egnv"},
+  struct {
+    const char *file;
+    long keep;
+    const char *what;
+  } cut[] = {
+    {"egnv", 3000, "truncated egnv"},  {"ikmap", 100, "truncated ikmap"},
+    {"freq", 50000, "truncated freq"}, {"ephmat2", 400000, "truncated ephmat2"},
+    {"ephmat1", 0, "empty ephmat1"},   {"egnv", 0, "empty egnv"},
     {"freq", 0, "empty freq"},
   };
   for (size_t i = 0; i < sizeof cut / sizeof cut[0]; i++) {
@@ -291,7 +308,10 @@ int main(void)
     char a[2300];
     snprintf(a, sizeof a, "%s/egnv", d);
     FILE *f = fopen(a, "wb");
-    if (f) { fputs("this is not an EPW file at all, just some text of some length.....\n", f); fclose(f); }
+    if (f) {
+      fputs("this is not an EPW file at all, just some text of some length.....\n", f);
+      fclose(f);
+    }
     check(agape_epw_read(d, 2, &e) == AGAPE_ERR_FORMAT, "foreign egnv: format error");
   }
   char cmd[256];

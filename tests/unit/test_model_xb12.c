@@ -12,7 +12,7 @@
 #include <string.h>
 
 #define TWO_PI 6.283185307179586476925
-#define EPS 2.220446049250313e-16
+#define EPS    2.220446049250313e-16
 
 static int npass = 0, nfail = 0;
 
@@ -21,13 +21,18 @@ static void check(int ok, const char *what, const char *fmt, double a, double b)
   printf("%s  %-58s ", ok ? "PASS" : "FAIL", what);
   printf(fmt, a, b);
   printf("\n");
-  if (ok) npass++; else nfail++;
+  if (ok)
+    npass++;
+  else
+    nfail++;
 }
 
 /* deterministic xorshift uniform in [0, 1) */
 static double urand(unsigned long long *s)
 {
-  *s ^= *s << 13; *s ^= *s >> 7; *s ^= *s << 17;
+  *s ^= *s << 13;
+  *s ^= *s >> 7;
+  *s ^= *s << 17;
   return (double)(*s >> 11) * 0x1.0p-53;
 }
 
@@ -41,19 +46,22 @@ static void cubic_op(int op, const double k[3], double out[3])
 
 /* Independent |g|^2 written from the formulas of docs/model_xb12.md (not sharing code with
  * the model): q-forms from sin/cos of pi q, orbital channels from projectors. */
-static void g2_doc(const double *u, const double *v, const double k[3], const double kp[3],
-                   double F[7], double M[3])
+static void g2_doc(const double *u, const double *v, const double k[3], const double kp[3], double F[7], double M[3])
 {
   double sq[3], cq2[3], y = 0;
   for (int a = 0; a < 3; a++) {
     sq[a] = sin(0.5 * TWO_PI * (kp[a] - k[a]));
     sq[a] *= sq[a];
     cq2[a] = 1.0 - sq[a];
-    y += 2.0 * sq[a] / 6.0;       /* (1 - cos 2 pi q)/6 = sin^2(pi q)/3 */
+    y += 2.0 * sq[a] / 6.0; /* (1 - cos 2 pi q)/6 = sin^2(pi q)/3 */
   }
-  F[0] = 1; F[1] = y * (1 - y) * (1 - y); F[2] = 2 * y * y * (1 - y); F[3] = y * y * y;
+  F[0] = 1;
+  F[1] = y * (1 - y) * (1 - y);
+  F[2] = 2 * y * y * (1 - y);
+  F[3] = y * y * y;
   F[4] = sq[0] * cq2[1] * cq2[2] + sq[1] * cq2[0] * cq2[2] + sq[2] * cq2[0] * cq2[1];
-  F[5] = y; F[6] = 1 - y / 2;
+  F[5] = y;
+  F[6] = 1 - y / 2;
   /* A: |<u|v>|^2; E: sum over the two E partners (1,-1,0)/sqrt2, (1,1,-2)/sqrt6 of
    * (sum_a e_a u_a v_a)^2; T: sum over the 3 off-diagonal partners */
   double ov = u[0] * v[0] + u[1] * v[1] + u[2] * v[2];
@@ -85,8 +93,8 @@ static double count_electrons(const xb12_model *m, int n, double shift)
   return 2.0 * (double)cnt / ((double)n * n * n);
 }
 
-static void test_model(const char *name, double filling, double lam_target, double ratt_target,
-                       double tc_lo, double tc_hi)
+static void test_model(const char *name, double filling, double lam_target, double ratt_target, double tc_lo,
+                       double tc_hi)
 {
   char what[128];
   const int is_cs = strcmp(name, "CsB12") == 0;
@@ -106,12 +114,12 @@ static void test_model(const char *name, double filling, double lam_target, doub
   double n0 = xb12_dos0(m);
   double cnt = count_electrons(m, 80, 0.0);
   snprintf(what, sizeof what, "%s: electrons below E_F = filling", name);
-  check(fabs(cnt - filling) < 4e-3 && fabs(xb12_filling(m) - filling) < 1e-14, what,
-        "count %.5f target %.1f", cnt, filling);
+  check(fabs(cnt - filling) < 4e-3 && fabs(xb12_filling(m) - filling) < 1e-14, what, "count %.5f target %.1f", cnt,
+        filling);
   double cp = count_electrons(m, 80, 0.01), cm = count_electrons(m, 80, -0.01);
   snprintf(what, sizeof what, "%s: count(+-10 meV) brackets filling, slope = 2 N(0)", name);
-  check(cm < filling && cp > filling && fabs((cp - cm) / 0.04 - n0) < 0.05 * n0, what,
-        "dN/dE/2 %.4f, N(0) tetra %.4f", (cp - cm) / 0.04, n0);
+  check(cm < filling && cp > filling && fabs((cp - cm) / 0.04 - n0) < 0.05 * n0, what, "dN/dE/2 %.4f, N(0) tetra %.4f",
+        (cp - cm) / 0.04, n0);
   snprintf(what, sizeof what, "%s: band range contains E_F", name);
   check(lo < 0 && hi > 0 && W > 0.8 && W < 1.6, what, "lo %.4f hi %.4f", lo, hi);
 
@@ -119,8 +127,8 @@ static void test_model(const char *name, double filling, double lam_target, doub
   xb12_model *m2 = NULL;
   xb12_create(name, &m2);
   snprintf(what, sizeof what, "%s: E_F bitwise reproducible", name);
-  check(m2 && xb12_fermi_level(m2) == xb12_fermi_level(m), what, "%.15f %.15f",
-        xb12_fermi_level(m), m2 ? xb12_fermi_level(m2) : NAN);
+  check(m2 && xb12_fermi_level(m2) == xb12_fermi_level(m), what, "%.15f %.15f", xb12_fermi_level(m),
+        m2 ? xb12_fermi_level(m2) : NAN);
   xb12_destroy(&m2);
   snprintf(what, sizeof what, "%s: destroy sets NULL", name);
   check(m2 == NULL, what, "%.0f%.0f", 0, 0);
@@ -158,7 +166,7 @@ static void test_model(const char *name, double filling, double lam_target, doub
       }
     }
   }
-  const double etol = 64 * EPS * W;   /* a few roundings of O(W) sums */
+  const double etol = 64 * EPS * W; /* a few roundings of O(W) sums */
   snprintf(what, sizeof what, "%s: bands within [lo, hi]", name);
   check(outside == 0, what, "max excess %.2e eV%.0f", outside, 0);
   snprintf(what, sizeof what, "%s: bands invariant under the 48 cubic operations", name);
@@ -170,7 +178,7 @@ static void test_model(const char *name, double filling, double lam_target, doub
 
   /* ---- couplings: symmetry, periodicity, twin and independent evaluation */
   enum { NS = 240 };
-  double (*ks)[3] = malloc(sizeof(double[3]) * NS);
+  double(*ks)[3] = malloc(sizeof(double[3]) * NS);
   int *bs = malloc(sizeof(int) * NS);
   double *feat = malloc(sizeof(double) * NS * nf);
   double *g2 = malloc(sizeof(double) * nm * NS), *g2t = malloc(sizeof(double) * nm * NS);
@@ -185,7 +193,7 @@ static void test_model(const char *name, double filling, double lam_target, doub
       if (fabs(xi[bs[s]]) < 0.1 || s % 4 == 0) break;
     }
     xb12_features(m, ks[s], bs[s], feat + (size_t)s * nf);
-    jall[s] = NS - 1 - s;                /* reversed order: arbitrary index lists */
+    jall[s] = NS - 1 - s; /* reversed order: arbitrary index lists */
   }
   double gmax = 0, err_twin = 0, err_doc = 0, err_sw = 0, err_csym = 0, err_cper = 0, gmin = 0;
   for (int i = 0; i < NS; i++) {
@@ -200,7 +208,7 @@ static void test_model(const char *name, double filling, double lam_target, doub
         gmin = fmin(gmin, v);
         err_twin = fmax(err_twin, fabs(v - ref[b]));
       }
-      if (c % 7 == 0) {   /* cubic symmetry on a subset of pairs, all 48 operations */
+      if (c % 7 == 0) { /* cubic symmetry on a subset of pairs, all 48 operations */
         for (int op = 1; op < 48; op++) {
           double kr[3], kpr[3];
           cubic_op(op, ks[i], kr);
@@ -235,8 +243,11 @@ static void test_model(const char *name, double filling, double lam_target, doub
         xb12_g2_ref(m, ks[i], bs[i], ks[jj], bs[jj], ref);
         for (int b = 0; b < nm && b < 12; b++) {
           double fm = F[doc_q[b]] * M[doc_o[b]];
-          if (pass == 0) { sfm[b] += fm * ref[b]; sff[b] += fm * fm; }
-          else err_doc = fmax(err_doc, fabs(sfm[b] / sff[b] * fm - ref[b]));
+          if (pass == 0) {
+            sfm[b] += fm * ref[b];
+            sff[b] += fm * fm;
+          } else
+            err_doc = fmax(err_doc, fabs(sfm[b] / sff[b] * fm - ref[b]));
         }
       }
   /* |g|^2 is a product of a few O(1) sums of products: 64 roundings of gmax. The checks
@@ -275,14 +286,23 @@ static void test_model(const char *name, double filling, double lam_target, doub
     }
     snprintf(what, sizeof what, "%s: separable form (%d functions, %d entries) == g2_row", name, nfun, nent);
     check(err_sep < nent * EPS * gmax, what, "max dev %.2e eV^2, tol %.1e", err_sep, nent * EPS * gmax);
-    free(emode); free(er); free(erp); free(ecoef); free(phi);
+    free(emode);
+    free(er);
+    free(erp);
+    free(ecoef);
+    free(phi);
   }
   /* the acoustic modes must vanish at q = 0 (intra-state pair) */
   xb12_g2_row(m, feat, 5, 1, (const int64_t[]){5}, g2);
   snprintf(what, sizeof what, "%s: acoustic coupling vanishes at q = 0", name);
   check(fabs(g2[0]) + fabs(g2[1]) + fabs(g2[2]) + fabs(g2[3]) < gtol, what, "%.2e %.0f",
         fabs(g2[0]) + fabs(g2[1]) + fabs(g2[2]) + fabs(g2[3]), 0);
-  free(ks); free(bs); free(feat); free(g2); free(g2t); free(jall);
+  free(ks);
+  free(bs);
+  free(feat);
+  free(g2);
+  free(g2t);
+  free(jall);
 
   /* ---- background DOS */
   double bmin, bmax;
@@ -322,7 +342,9 @@ static void test_model(const char *name, double filling, double lam_target, doub
   double lam = 0, lg = 0, lam1 = 0, lr = 0;
   for (int b = 0; b < nm; b++) {
     double l = (4 * 2 * a1[b] / om[b] - 2 * a2[b] / om[b]) / 3;
-    lam += l; lg += l * log(om[b]); lam1 += 2 * a1[b] / om[b];
+    lam += l;
+    lg += l * log(om[b]);
+    lam1 += 2 * a1[b] / om[b];
     if (b == 3) lr = l;
   }
   double n0g = (4 * n01 - n02) / 3;
@@ -360,8 +382,8 @@ int main(void)
 {
   xb12_model *m = NULL;
   check(xb12_create("NbSe2", &m) == -1 && m == NULL, "unknown model name rejected", "%.0f%.0f", 0, 0);
-  check(xb12_create("csb12", &m) == 0 && m && strcmp(xb12_name(m), "CsB12") == 0,
-        "model name is case-insensitive", "%.0f%.0f", 0, 0);
+  check(xb12_create("csb12", &m) == 0 && m && strcmp(xb12_name(m), "CsB12") == 0, "model name is case-insensitive",
+        "%.0f%.0f", 0, 0);
   xb12_destroy(&m);
   test_model("CsB12", 5.0, 1.5, 0.04, 70.0, 90.0);
   test_model("LaB12", 1.0, 0.7, 0.25, 8.0, 12.0);

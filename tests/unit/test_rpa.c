@@ -27,7 +27,7 @@ static void test_formfactor(void)
 {
   const double sigma = 1.3, Qs[3][3] = {{0, 0, 0}, {0.7, -0.4, 1.1}, {1.9, 0.3, 0.0}};
   const int n = 64;
-  const double L = 8 * sigma, h = 2 * L / n;     /* midpoint rule on [-L, L]^3: Gaussian tails < 1e-12 */
+  const double L = 8 * sigma, h = 2 * L / n; /* midpoint rule on [-L, L]^3: Gaussian tails < 1e-12 */
   double worst = 0;
   for (int iq = 0; iq < 3; iq++) {
     double ana[9], num[9] = {0};
@@ -38,7 +38,8 @@ static void test_formfactor(void)
           double r[3] = {-L + (i + 0.5) * h, -L + (j + 0.5) * h, -L + (k + 0.5) * h};
           double c = cos(Qs[iq][0] * r[0] + Qs[iq][1] * r[1] + Qs[iq][2] * r[2]) * h * h * h;
           double p[3] = {phi(0, sigma, r), phi(1, sigma, r), phi(2, sigma, r)};
-          for (int a = 0; a < 3; a++) for (int b = 0; b < 3; b++) num[a * 3 + b] += p[a] * p[b] * c;
+          for (int a = 0; a < 3; a++)
+            for (int b = 0; b < 3; b++) num[a * 3 + b] += p[a] * p[b] * c;
         }
     for (int q = 0; q < 9; q++) worst = fmax(worst, fabs(num[q] - ana[q]));
   }
@@ -46,8 +47,8 @@ static void test_formfactor(void)
   check(worst <= 1e-8, "t2 Gaussian form factors vs 64^3 quadrature at 3 Q: worst |difference| %.1e", worst);
 }
 
-extern void zheev_(const char *jobz, const char *uplo, const int *n, double complex *a, const int *lda,
-                   double *w, double complex *work, const int *lwork, double *rwork, int *info, size_t, size_t);
+extern void zheev_(const char *jobz, const char *uplo, const int *n, double complex *a, const int *lda, double *w,
+                   double complex *work, const int *lwork, double *rwork, int *info, size_t, size_t);
 
 static void test_chi0_GG(void)
 {
@@ -62,12 +63,16 @@ static void test_chi0_GG(void)
     double complex H[9];
     for (int a = 0; a < 3; a++) H[a * 3 + a] = -0.5 * (c[(a + 1) % 3] + c[(a + 2) % 3]) - 0.1 * c[a] + 0.2;
     for (int a = 0; a < 3; a++)
-      for (int b = a + 1; b < 3; b++) { H[a * 3 + b] = 0.2 * s[a] * s[b]; H[b * 3 + a] = H[a * 3 + b]; }
+      for (int b = a + 1; b < 3; b++) {
+        H[a * 3 + b] = 0.2 * s[a] * s[b];
+        H[b * 3 + a] = H[a * 3 + b];
+      }
     int n = 3, lw = 20, info;
     double complex wk[20];
     double rw[9];
     zheev_("V", "U", &n, H, &n, e + k * 3, wk, &lw, rw, &info, 1, 1);
-    for (int a = 0; a < 3; a++) for (int b = 0; b < 3; b++) U[(k * 3 + a) * 3 + b] = H[b * 3 + a];
+    for (int a = 0; a < 3; a++)
+      for (int b = 0; b < 3; b++) U[(k * 3 + a) * 3 + b] = H[b * 3 + a];
   }
   chi0_bands m = {n1, n2, n3, no, 3, e, U};
   static double tau[2000], w[2000];
@@ -76,7 +81,7 @@ static void test_chi0_GG(void)
   memset(chi, 0, sizeof chi);
   chi0_fft(&m, beta, nt, tau, w, 0, nt, chi);
   const int Gs[7][3] = {{0, 0, 0}, {1, 0, 0}, {0, -1, 0}, {0, 0, 1}, {1, 1, 0}, {-1, 0, 1}, {2, 0, 0}};
-  const int iq = 1 * 16 + 2 * 4 + 3, q[3] = {1, 2, 3};       /* q = (1/4, 2/4, 3/4) */
+  const int iq = 1 * 16 + 2 * 4 + 3, q[3] = {1, 2, 3}; /* q = (1/4, 2/4, 3/4) */
   double rho[7 * 9], worst = 0, mx = 0;
   double Q[7][3];
   for (int G = 0; G < ng; G++) {
@@ -99,7 +104,8 @@ static void test_chi0_GG(void)
         for (int G = 0; G < ng; G++) {
           M[G] = 0;
           for (int a = 0; a < 3; a++)
-            for (int d = 0; d < 3; d++) M[G] += conj(U[(k * 3 + a) * 3 + n]) * U[(kq * 3 + d) * 3 + mm] * rho[G * 9 + a * 3 + d];
+            for (int d = 0; d < 3; d++)
+              M[G] += conj(U[(k * 3 + a) * 3 + n]) * U[(kq * 3 + d) * 3 + mm] * rho[G * 9 + a * 3 + d];
         }
         for (int G = 0; G < ng; G++)
           for (int H = 0; H < ng; H++) ref[G * ng + H] += 2.0 / (nk * omega) * L * M[G] * conj(M[H]);
@@ -107,8 +113,10 @@ static void test_chi0_GG(void)
   }
   for (int i = 0; i < 49; i++) mx = fmax(mx, cabs(ref[i]));
   for (int i = 0; i < 49; i++) worst = fmax(worst, cabs(out[i] - ref[i]) / mx);
-  check(worst <= 1e-10 && creal(ref[0]) < 0, "chi0_GG' (7 G, q = (1/4,1/2,3/4)) from the orbital chi vs the band double sum: worst %.1e of max %.3e /(eV A^3)",
-        worst, mx);
+  check(
+    worst <= 1e-10 && creal(ref[0]) < 0,
+    "chi0_GG' (7 G, q = (1/4,1/2,3/4)) from the orbital chi vs the band double sum: worst %.1e of max %.3e /(eV A^3)",
+    worst, mx);
 
   /* 3. W solves (1 - v chi) W = v */
   double vG[7];
@@ -125,7 +133,8 @@ static void test_chi0_GG(void)
     }
   }
   check(info == 0 && res <= 1e-12 * vmax && creal(W[0]) < vG[0] && creal(W[0]) > 0,
-        "rpa_screen_serial: |(1 - v chi) W - v| = %.1e (v_00 = %.2f, W_00 = %.2f eV A^3: screened)", res, vG[0], creal(W[0]));
+        "rpa_screen_serial: |(1 - v chi) W - v| = %.1e (v_00 = %.2f, W_00 = %.2f eV A^3: screened)", res, vG[0],
+        creal(W[0]));
 }
 
 static void test_head(void)
@@ -149,7 +158,8 @@ static void test_head(void)
         s += 1 / (q2 + k2);
       }
   s *= 4 * PI * RPA_E2 / ((double)n * n * n);
-  check(fabs(h / s - 1) <= 1e-4, "TF head average, k_TF^2 = 0.05 /A^2, 8^3 grid of a = 5 A: %.6e vs 160^3 midpoint %.6e", h, s);
+  check(fabs(h / s - 1) <= 1e-4,
+        "TF head average, k_TF^2 = 0.05 /A^2, 8^3 grid of a = 5 A: %.6e vs 160^3 midpoint %.6e", h, s);
 }
 
 int main(void)

@@ -37,17 +37,25 @@ static void direct_row(const agape_states *st, const agape_material *m, kern_tab
   double acc = 0, sc = 0;
   if (!zker) {
     kern_K_row(t, i, (int)n, j, a, (int)n, out);
-    for (int64_t c = 0; c < n; c++) { acc += out[c] * v[c]; sc += fabs(out[c] * v[c]); }
+    for (int64_t c = 0; c < n; c++) {
+      acc += out[c] * v[c];
+      sc += fabs(out[c] * v[c]);
+    }
   } else {
-    for (int64_t c = 0; c < n; c++) {      /* one column at a time: |term| for the scale */
+    for (int64_t c = 0; c < n; c++) { /* one column at a time: |term| for the scale */
       double one = 1, ab[64];
       for (int b = 0; b < nm; b++) ab[b] = a[b * n + c];
       double term = kern_Z_row(t, i, 1, j + c, ab, 1, &one) * v[c];
-      acc += term; sc += fabs(term);
+      acc += term;
+      sc += fabs(term);
     }
   }
-  *y = acc; *scale = sc;
-  free(a); free(g2); free(out); free(j);
+  *y = acc;
+  *scale = sc;
+  free(a);
+  free(g2);
+  free(out);
+  free(j);
 }
 
 int main(int argc, char **argv)
@@ -62,21 +70,27 @@ int main(int argc, char **argv)
   agape_material m;
   agape_states st;
   agape_dist d;
-  if (agape_material_create(&p, &m) || agape_states_create(&p, &m, &st) || agape_dist_create(&par, st.n, 64, &d)
-      || agape_assembly_couplings(&par, &d, &st, &m)) { printf("FAIL: setup\n"); return 1; }
+  if (agape_material_create(&p, &m) || agape_states_create(&p, &m, &st) || agape_dist_create(&par, st.n, 64, &d) ||
+      agape_assembly_couplings(&par, &d, &st, &m)) {
+    printf("FAIL: setup\n");
+    return 1;
+  }
   const int64_t n = st.n;
   double *v = malloc(sizeof(double) * n), *u = malloc(sizeof(double) * n), *y = malloc(sizeof(double) * n);
   double *y2 = malloc(sizeof(double) * n), *dl = malloc(sizeof(double) * n);
   for (int64_t s = 0; s < n; s++) {
-    v[s] = st.w[s] * (0.3 + cos(0.7 * s)) / (fabs(st.xi[s]) + 0.01);   /* a column factor x a gap */
-    dl[s] = 0.008 * (1 + 0.3 * sin(1.3 * s)) / (1 + fabs(st.xi[s]) / 0.05);  /* a gap, eV */
+    v[s] = st.w[s] * (0.3 + cos(0.7 * s)) / (fabs(st.xi[s]) + 0.01);        /* a column factor x a gap */
+    dl[s] = 0.008 * (1 + 0.3 * sin(1.3 * s)) / (1 + fabs(st.xi[s]) / 0.05); /* a gap, eV */
   }
   agape_sep *sp = NULL;
   agape_err ec = agape_sep_create(&par, &st, &m, &sp);
-  check(ec == AGAPE_OK, "separable operator created: %d functions, %lld states", sp ? agape_sep_nfun(sp) : 0, (long long)n);
+  check(ec == AGAPE_OK, "separable operator created: %d functions, %lld states", sp ? agape_sep_nfun(sp) : 0,
+        (long long)n);
   /* with several ranks: each rank also computes alone (a one-rank copy of the layout) */
   agape_par solo = par;
-  solo.comm = MPI_COMM_SELF; solo.rank = 0; solo.size = 1;
+  solo.comm = MPI_COMM_SELF;
+  solo.rank = 0;
+  solo.size = 1;
   agape_sep *s1 = NULL;
   if (par.size > 1 && agape_sep_create(&solo, &st, &m, &s1)) check(0, "one-rank copy created");
   /* the Fermi-surface weights of agape_assembly_couplings (separable O(N) sum) against the
@@ -95,17 +109,22 @@ int main(int argc, char **argv)
         for (int64_t c = 0; c < st.n_mc; c++) dir[b] += st.fsw[i] * st.fsw[c] * g2[b * st.n_mc + c];
     }
     for (int b = 0; b < nm; b++) worst = fmax(worst, fabs(m.a2f_w[b] - dir[b] / m.dos0) / (dir[b] / m.dos0));
-    check(worst <= 1e-12, "Fermi-surface mode weights: separable sum vs direct pair sum, max rel diff %.1e (tol 1e-12)", worst);
-    free(g2); free(jj);
+    check(worst <= 1e-12, "Fermi-surface mode weights: separable sum vs direct pair sum, max rel diff %.1e (tol 1e-12)",
+          worst);
+    free(g2);
+    free(jj);
   }
   const kern_spg_gammas gam = {1.33, 3.8, 1.33};
   const double temps[4] = {0, 2, 40, 300};
-  const int nrow = 40;                      /* direct sums on every (n/40)-th row */
+  const int nrow = 40; /* direct sums on every (n/40)-th row */
   for (int fun = 0; fun < 2; fun++)
     for (int it = 0; it < 4; it++) {
       const double T = temps[it], beta = T > 0 ? 1 / (AGAPE_K_B * T) : INFINITY;
       for (int64_t s = 0; s < n; s++) u[s] = fun ? sqrt(st.xi[s] * st.xi[s] + gam.g3 * dl[s] * dl[s]) : fabs(st.xi[s]);
-      if (agape_sep_set_T(sp, T, (kern_functional)fun, gam, 0.1)) { check(0, "set_T"); continue; }
+      if (agape_sep_set_T(sp, T, (kern_functional)fun, gam, 0.1)) {
+        check(0, "set_T");
+        continue;
+      }
       kern_tab *tk = NULL, *tz = NULL;
       kern_tab_create((kern_functional)fun, beta, n, st.xi, u, m.nmodes, m.omega, gam, &tk);
       kern_tab_create((kern_functional)fun, beta, n, st.xi, st.xi, m.nmodes, m.omega, gam, &tz);
@@ -119,7 +138,8 @@ int main(int argc, char **argv)
           agape_err e3 = agape_sep_set_T(s1, T, (kern_functional)fun, gam, 0.1);
           if (!e3) e3 = zk ? agape_sep_z(s1, y2) : agape_sep_apply(s1, AGAPE_SEP_K, fun ? u : NULL, v, y2);
           int sr = !e3 && memcmp(y, y2, sizeof(double) * n) == 0;
-          check(sr, "%s %s T = %g K: %d ranks and 1 rank bitwise equal", fun ? "SPG" : "LMG", zk ? "Z" : "K", T, par.size);
+          check(sr, "%s %s T = %g K: %d ranks and 1 rank bitwise equal", fun ? "SPG" : "LMG", zk ? "Z" : "K", T,
+                par.size);
         }
         double worst = 0;
         for (int64_t i = 0; i < n; i += n / nrow) {
@@ -129,23 +149,34 @@ int main(int argc, char **argv)
           worst = fmax(worst, fabs(y[i] - ref) / sc);
         }
         const double tol = zk ? 1e-8 : 1e-9;
-        check(worst <= tol && !e1, "%s %s T = %g K: separable vs direct exact sum, max |diff| / sum|terms| = %.2e (tol %.0e)",
+        check(worst <= tol && !e1,
+              "%s %s T = %g K: separable vs direct exact sum, max |diff| / sum|terms| = %.2e (tol %.0e)",
               fun ? "SPG" : "LMG", zk ? "Z" : "K", T, worst, tol);
-        check(same, "%s %s T = %g K: %d and 1 threads bitwise equal", fun ? "SPG" : "LMG", zk ? "Z" : "K", T, par.nthreads);
+        check(same, "%s %s T = %g K: %d and 1 threads bitwise equal", fun ? "SPG" : "LMG", zk ? "Z" : "K", T,
+              par.nthreads);
       }
-      kern_tab_destroy(&tk); kern_tab_destroy(&tz);
+      kern_tab_destroy(&tk);
+      kern_tab_destroy(&tz);
     }
   /* a column energy beyond the grid is an error on every rank, not a wrong number */
   u[n / 2] = 1e6;
   check(agape_sep_apply(sp, AGAPE_SEP_K, u, v, y) == AGAPE_ERR_NUMERIC, "column energy beyond the grid refused");
   agape_sep_destroy(&sp);
   agape_sep_destroy(&s1);
-  free(v); free(u); free(y); free(y2); free(dl);
+  free(v);
+  free(u);
+  free(y);
+  free(y2);
+  free(dl);
   agape_dist_destroy(&d);
   agape_states_destroy(&st);
   agape_material_destroy(&m);
   int rc = check_summary();
-  if (par.size > 1) { int any = rc; MPI_Allreduce(&rc, &any, 1, MPI_INT, MPI_MAX, par.comm); rc = any; }
+  if (par.size > 1) {
+    int any = rc;
+    MPI_Allreduce(&rc, &any, 1, MPI_INT, MPI_MAX, par.comm);
+    rc = any;
+  }
   agape_par_finalize(&par);
   return rc;
 }
