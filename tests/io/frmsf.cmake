@@ -1,4 +1,4 @@
-# FermiSurfer files of the gap (src/frmsf.c): the XB12 model's interpolation (no data needed),
+# FermiSurfer files of the gap (src/output/frmsf.c): the XB12 model's interpolation (no data needed),
 # and the exact EPW mapping on the shared EPW data (skipped, 77, when it is absent).
 agape_c_test(test_frmsf ${CMAKE_CURRENT_LIST_DIR}/test_frmsf.c io)
 target_compile_definitions(test_frmsf PRIVATE AGAPE_SHARED_DATA="${CMAKE_SOURCE_DIR}/../shared/data")

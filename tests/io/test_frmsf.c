@@ -1,5 +1,5 @@
 #define _XOPEN_SOURCE 700
-/* FermiSurfer files of the gap (src/frmsf.c).
+/* FermiSurfer files of the gap (src/output/frmsf.c).
  *
  *   test_frmsf epw    EPW data of the shared folder (MgB2 tiny and k12q3, Pb): every state gets
  *                     its own gap (s + 1 meV, exact in the file's 10 digits) and the file is read

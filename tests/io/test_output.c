@@ -1,4 +1,4 @@
-/* Test of the output stage (src/output.c): agape_histogram numerics, and results.h5 /
+/* Test of the output stage (src/output/output.c): agape_histogram numerics, and results.h5 /
  * gap_histogram.dat written from a synthetic agape_results and read back with the HDF5 C
  * API (shapes, units, exact round trip, histogram moments), atomic writing (no temporary
  * left) and failure on an unwritable path. Prints one line per check and "N passed, M failed". */
@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #ifdef AGAPE_TEST_LOCAL_ERROR
-/* Stand-in for src/error.c when this file is compiled by hand without the core library. */
+/* Stand-in for src/core/error.c when this file is compiled by hand without the core library. */
 agape_err agape_error(agape_err e, const char *fmt, ...)
 {
   va_list ap;

@@ -1,4 +1,4 @@
-/* Unit test of the deck stage (src/deck.c) and the error helpers (src/error.c).
+/* Unit test of the deck stage (src/input/deck.c) and the error helpers (src/core/error.c).
  * Writes decks into a fresh temporary folder (mkdtemp), parses them with agape_deck_read and
  * checks the values, the defaults, and that every kind of bad deck returns AGAPE_ERR_DECK
  * with a message naming the deck, the right line and the key (stderr is captured through

@@ -1,5 +1,5 @@
 #define _XOPEN_SOURCE 700
-/* EPW reader (src/epw.c) on real EPW 5.3 output: sizes, Fermi level, DOS, lambda and
+/* EPW reader (src/material/epw.c) on real EPW 5.3 output: sizes, Fermi level, DOS, lambda and
  * omega_log against what EPW printed; the stream (>= 5.8) container written from the same
  * numbers reads back identically; a sequential folder written back is the same bytes;
  * truncated, empty, foreign and byte-swapped files are clear errors.

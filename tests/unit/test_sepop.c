@@ -1,4 +1,4 @@
-/* The separable phonon operator (src/sepop.c, kernels/kern_sep.c) against a direct O(N^2)
+/* The separable phonon operator (src/scdft/sepop.c, kernels/kern_sep.c) against a direct O(N^2)
  * sum with the exact closed-form kernels (kern_tab, no interpolation) and the model's pair
  * couplings (xb12_g2_row, not its separable form), on a CsB12 sample of 1,500 Monte-Carlo
  * states plus the isotropic energy grid:
