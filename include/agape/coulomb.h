@@ -50,7 +50,9 @@ typedef struct {
   double mu_sample;   /* N(0) of the sample times w_fs_sample */
 } agape_coulomb;
 
-agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, const agape_material *m, agape_coulomb *c);
+/* dos0: N(0) of the sample, states/eV/spin/cell (mu = N(0) W(0,0) of mode file) */
+agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, const agape_material *m, double dos0,
+                               agape_coulomb *c);
 void agape_coulomb_destroy(agape_coulomb *c);
 /* mode rpa: W_kk' for pairs of sampled (Monte-Carlo) states on the Fermi surface, from the
  * per-q orbital contraction at the grid q nearest to k' - k, and its Fermi-surface average

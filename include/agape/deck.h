@@ -6,7 +6,9 @@
 #ifndef AGAPE_DECK_H
 #define AGAPE_DECK_H
 #include <stdint.h>
+#include <stdio.h>
 #include "agape/error.h"
+#include "agape/parallel.h"
 
 #define AGAPE_PATH_MAX  1024
 #define AGAPE_MAX_TEMPS 256
@@ -100,11 +102,14 @@ void agape_params_defaults(agape_params *p);
  * Relative file paths in the deck are resolved against the deck's folder. */
 agape_err agape_deck_read(const char *path, agape_params *p);
 
+/* Broadcast the parameters (including the deck text) from rank 0 to every rank. Collective;
+ * an allocation failure on any rank is agreed (every rank returns it). */
+agape_err agape_params_bcast(const agape_par *par, agape_params *p);
+
 /* Free what agape_deck_read allocated (deck_text). */
 void agape_params_free(agape_params *p);
 
 /* Print every parameter with its unit, one per line, to f (rank 0 at start-up). */
-#include <stdio.h>
 void agape_params_print(const agape_params *p, FILE *f);
 /* "section.key = value" lines of every key but [output] (malloc'd; NULL: out of memory):
  * two decks with the same fingerprint give the same numbers. */

@@ -49,12 +49,8 @@
 #ifndef AGAPE_FRMSF_H
 #define AGAPE_FRMSF_H
 #include <stdint.h>
+#include <stddef.h>
 #include "agape/error.h"
-#include "agape/epw.h"
-#include "agape/model_xb12.h"
-#include "agape/deck.h"
-#include "agape/material.h"
-#include "agape/sampling.h"
 
 #define AGAPE_FRMSF_MODEL_GRID   32    /* grid points per axis for the XB12 model */
 #define AGAPE_FRMSF_NEIGHBOURS   24    /* Monte-Carlo states per interpolated grid point */
@@ -93,21 +89,26 @@ void agape_frmsf_stencil_free(agape_frmsf_stencil *s);
  * digits. Serial. */
 agape_err agape_frmsf_write(const char *path, const agape_frmsf_grid *g);
 
-/* EPW grid: energies on the full fine grid of e, bvec from crystal.fmt beside (or inside)
- * epw_dir when it is there and consistent (at . bg^T = 1), values 0.
- *   e       [in]  the EPW data (ixkff, s_of, ekfs, nkf)
- *   epw_dir [in]  the .ephmat folder e was read from (for crystal.fmt; NULL: identity)
- *   g       [out] allocated; free with agape_frmsf_grid_free */
-agape_err agape_frmsf_epw_grid(const agape_epw *e, const char *epw_dir, agape_frmsf_grid *g);
-/* Values of an EPW grid: every window band of every grid point takes delta_meV[s] of its
- * window state s (0 <= s < e->ns); the rest 0. */
-void agape_frmsf_epw_values(const agape_epw *e, const double *delta_meV, agape_frmsf_grid *g);
+/* grid points of g (nk1 nk2 nk3) */
+int64_t agape_frmsf_npts(const agape_frmsf_grid *g);
+/* Allocate eig and val (zeroed) of a grid whose nk and nbnd are set. */
+agape_err agape_frmsf_grid_alloc(agape_frmsf_grid *g);
 
-/* Model grid: n^3 points, energies xb12_bands(k) at k = (i/n, j/n, l/n), values 0. */
-agape_err agape_frmsf_model_grid(const xb12_model *m, int n, agape_frmsf_grid *g);
+/* One file per temperature, gap_T<TTT.TT>K.frmsf in the folder of results_path (written into
+ * dir[cap]); fill(ctx, it, g) sets g->val of temperature it before each file. */
+typedef void (*agape_frmsf_fill_fn)(void *ctx, int it, agape_frmsf_grid *g);
+agape_err agape_frmsf_write_temps(const char *results_path, agape_frmsf_grid *g, int ntemps, const double *temps,
+                                  agape_frmsf_fill_fn fill, void *ctx, char *dir, size_t cap);
+/* "gap_T<first>K.frmsf .. gap_T<last>K.frmsf" (or the one name) into out, for messages. */
+void agape_frmsf_names(int ntemps, const double *temps, char *out, size_t cap);
 
 /* Band energies xi[nbnd] (eV from E_F) at k (crystal coordinates), e.g. xb12_bands. */
 typedef void (*agape_frmsf_bands_fn)(const void *ctx, const double k[3], double *xi);
+
+/* Grid of n^3 points with the energies bands(ctx, k) at k = (i/n, j/n, l/n) of nbnd bands,
+ * reciprocal vectors bvec (rows), values 0. */
+agape_err agape_frmsf_bands_grid(int n, int nbnd, const double bvec[9], agape_frmsf_bands_fn bands, const void *ctx,
+                                 agape_frmsf_grid *g);
 
 /* Interpolation coefficients from n states (k[n*3] crystal coordinates, band[n]; states with
  * band < 0 or >= g->nbnd are ignored; with energies xi[n] (eV), only the states with
@@ -123,21 +124,14 @@ agape_err agape_frmsf_stencil_create(const agape_frmsf_grid *g, int64_t n, const
 /* g->val = 0, then the interpolated value of delta (per state, meV) at every stencil entry. */
 void agape_frmsf_stencil_apply(const agape_frmsf_stencil *s, const double *delta, agape_frmsf_grid *g);
 
-/* The files of a run, gap_T<TTT.TT>K.frmsf in the folder of results_path, one per temperature;
- * delta_meV + it*ld is temperature it's gap of the states (its first e->ns entries are the EPW
- * window states). Prints what it wrote. Rank 0. */
-agape_err agape_frmsf_write_epw(const char *results_path, const char *epw_dir, const agape_epw *e, int ntemps,
-                                const double *temps, const double *delta_meV, int64_t ld);
-/* The same for the XB12 model: the n_mc Monte-Carlo states k[n_mc*3], band[n_mc], xi[n_mc]
- * (eV), sigma the Fermi-surface smearing (eV); delta_meV as above (its first n_mc entries are
- * the Monte-Carlo states). */
-agape_err agape_frmsf_write_model(const char *results_path, const xb12_model *m, int64_t n_mc, const double *k,
+/* The files of a run from n_mc states with k of a source with bands: the grid of
+ * agape_frmsf_bands_grid (ngrid^3 points), each entry next to the Fermi surface interpolated
+ * from the states k[n_mc*3], band[n_mc], xi[n_mc] (eV) by the stencil above (sigma: the
+ * Fermi-surface width, eV); delta_meV + it*ld is temperature it's gap of the states (its first
+ * n_mc entries). Prints what it wrote. Rank 0. */
+agape_err agape_frmsf_write_bands(const char *results_path, int ngrid, int nbnd, const double bvec[9],
+                                  agape_frmsf_bands_fn bands, const void *ctx, int64_t n_mc, const double *k,
                                   const int *band, const double *xi, double sigma, int ntemps, const double *temps,
                                   const double *delta_meV, int64_t ld);
-/* SCDFT run: the files for its material (EPW data: the first ns states are EPW's window
- * states; XB12 model: the Monte-Carlo states); nothing for isotropic inputs.
- * delta_meV: ntemps x st->n, meV. Rank 0. */
-agape_err agape_frmsf_write_states(const agape_params *p, const agape_material *m, const agape_states *st,
-                                   const double *delta_meV);
 
 #endif

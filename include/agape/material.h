@@ -1,67 +1,148 @@
 /* Material stage: what the electrons and phonons are. Second stage of the data flow
- * (deck -> material -> sampling -> ...). Three kinds:
- *   MATK_MODEL        built-in XB12 model: anisotropic bands and |g|^2 (model_xb12.h);
- *   MATK_ISO          isotropic alpha^2F(omega) from a file, flat DOS N(0);
- *   MATK_SQUARE_WELL  the constant-kernel ("bcs") model K = -V for |xi|,|xi'| < omega_D;
- *   MATK_EPW          electron-phonon data from EPW (epw.h): its Fermi-window states and
- *                     couplings; the phonon lines are EPW's (q, mode) frequencies with their
- *                     Fermi-surface weights (the unsmeared alpha^2F).
- * Phonon spectra are represented by nmodes fixed frequencies omega[b] with spectral
- * weights a2f_w[b] = int over mode b of alpha^2F(omega) d omega (eV), so that
- * lambda = 2 sum_b a2f_w[b]/omega[b]. Energies in eV unless a name says otherwise. */
+ * (deck -> material -> sampling -> coulomb -> scdft | eliashberg -> output).
+ *
+ * agape_material is an interface: a struct of data plus function pointers that each material
+ * source fills (src/material/source_*.c, listed in one table in src/material/material.c).
+ * The stages call only these members; none of them knows which source it is talking to.
+ * A member that a source does not offer is NULL (or 0), and a stage that needs it refuses the
+ * run with a message that names what is missing. Adding a source: docs/extending.md.
+ *
+ * Conventions (docs/theory.md §1): energies in eV from E_F, k in crystal coordinates [0,1),
+ * N(0) in states/eV/spin/cell, pair couplings |g|^2 in eV^2. The phonon spectrum is given on
+ * nmodes frequencies omega[b] ("nodes"): pair couplings are resolved on them, and the
+ * Fermi-surface spectral weights a2f_w[b] = int over node b of alpha^2F(omega) d omega (eV)
+ * give lambda = 2 sum_b a2f_w[b]/omega[b] (agape_lambda_of_lines). */
 #ifndef AGAPE_MATERIAL_H
 #define AGAPE_MATERIAL_H
+#include <stdint.h>
 #include "agape/error.h"
 #include "agape/deck.h"
-#include "agape/model_xb12.h"
-
-typedef enum { MATK_MODEL = 0, MATK_ISO = 1, MATK_SQUARE_WELL = 2, MATK_EPW = 3 } agape_mat_kind;
-
-typedef struct {
-  agape_mat_kind kind;
-  char name[64];
-  xb12_model *model; /* MATK_MODEL only */
-  int nmodes;
-  double *omega;           /* [nmodes] eV */
-  double *a2f_w;           /* [nmodes] Fermi-surface spectral weights, eV (MATK_MODEL:
-                           filled from the sampled states by the assembly stage) */
-  double dos0;             /* N(0), states/eV/spin/cell (MATK_MODEL: from the sample) */
-  double lambda;           /* 2 int alpha^2F/omega (MATK_ISO: from the raw file data) */
-  double omega_log;        /* eV (MATK_ISO: from the raw file data) */
-  double sw_v;             /* square well: V = N(0)V / N(0), eV */
-  double sw_omega_D;       /* square well cut-off, eV */
-  struct agape_epw_s *epw; /* MATK_EPW: the data (every rank) */
-  /* alpha^2F as EPW prints it (MATK_EPW; Gaussian lines of width degaussq on w_i = i dw,
-   * i = 1..ncurve, dw = 1.1 max omega / nqstep): eV grid, alpha^2F, phonon DOS (1/eV) */
-  int ncurve;
-  double curve_dw;
-  double *curve_a2f, *curve_phdos;
-  double omega_2;          /* eV: [(2/lambda) int alpha^2F omega]^(1/2) (MATK_EPW, MATK_ISO) */
-  double lambda_lines;     /* 2 sum a2f_w/omega of the unsmeared lines */
-  double grid_lo, grid_hi; /* isotropic energy-grid states cover [-E, grid_lo] and
-                              [grid_hi, E]; grid_lo = grid_hi = 0 for MATK_ISO/SQUARE_WELL */
-  /* MATK_EPW for SCDFT: the phonon lines are replaced by nmodes frequency nodes omega[b]
-   * (uniform from the lowest to the highest coupled frequency); every phonon (q, mode) is
-   * split between its two neighbouring nodes so that both its weight and its weight/omega
-   * are kept (the coupling lambda of every pair of states is exact; physics.md §1.6).
-   * [totq*nmodes]: the lower node of each phonon (-1: no coupling) and that node's share. */
-  int *ph_node;
-  double *ph_share;
-} agape_material;
-
-/* Build the material from the deck (reads the a2f file; rank 0 or every rank). */
-agape_err agape_material_create(const agape_params *p, agape_material *m);
-void agape_material_destroy(agape_material *m);
-
-/* For source = epw: read EPW's folder on rank 0, broadcast it, and fill the phonon lines,
- * N(0), lambda, omega_log, omega_2 and the alpha^2F curve on every rank; for method = scdft
- * the lines are then split onto p->a2f_bins frequency nodes (ph_node, ph_share) and the
- * energy grid starts at the Fermi window's edges. Collective. */
 #include "agape/parallel.h"
-agape_err agape_material_load_epw(const agape_par *par, const agape_params *p, agape_material *m);
+
+typedef struct agape_material agape_material;
+
+/* A source's Fermi-surface states with their state-resolved couplings, in the source's own
+ * sparse representation (anisotropic Eliashberg reads them; EPW data offer them). Every
+ * pointer is borrowed from the source and lives as long as the material. */
+typedef struct {
+  int ns;                   /* states */
+  const double *xi;         /* [ns] eV from E_F */
+  const double *wk;         /* [ns] Brillouin-zone weight per spin (sum over all states of a band: 1) */
+  const double *fsd;        /* [ns] Fermi-surface delta of the state, delta(xi) of width fs_width, 1/eV */
+  const double *k;          /* [ns*3] crystal coordinates */
+  const int *band;          /* [ns] band index */
+  double fs_width;          /* width of the delta in fsd, eV */
+  double dos;               /* N(E_F) the source normalises with, states/eV/spin/cell */
+  const int64_t *row_ptr;   /* [ns+1] CSR rows of the couplings */
+  const int32_t *col;       /* [nnz] column state s' */
+  const int32_t *line;      /* [nnz] phonon line (into omega_line) */
+  const double *g2;         /* [nnz] |g|^2 in the source's unit: times g2_unit gives eV^2 */
+  double g2_unit;           /* eV^2 per unit of g2 */
+  double wq;                /* weight of one phonon wave vector (1 / number of q points) */
+  const double *omega_line; /* [nlines] phonon frequency of each line, eV */
+} agape_fs_pairs;
+
+struct agape_material {
+  char name[64];               /* for logs, file headers and plot titles (CsB12, a2f, bcs, the EPW prefix) */
+  char prefix[AGAPE_PATH_MAX]; /* stem of the EPW-style text files (the EPW prefix, else the name) */
+
+  /* --- the source's own phonon spectrum and Fermi-surface moments ---------------------- */
+  int nmodes;          /* frequency nodes */
+  double *omega;       /* [nmodes] eV */
+  double *a2f_w;       /* [nmodes] Fermi-surface spectral weights of the source, eV (all 0
+                          when they come from the sampled states: fs_weights below) */
+  double dos0;         /* N(E_F) of the source, states/eV/spin/cell (0: from the sample) */
+  double lambda;       /* lambda of the source's alpha^2F */
+  double omega_log;    /* eV */
+  double omega_2;      /* eV: [(2/lambda) int alpha^2F omega]^(1/2) (0: not known) */
+  double lambda_lines; /* 2 sum a2f_w/omega of the unsmeared lines (EPW data) */
+  int ncurve;          /* alpha^2F as the source prints it on w_i = i curve_dw, i = 1..ncurve */
+  double curve_dw;     /* eV */
+  double *curve_a2f;   /* [ncurve] */
+  double *curve_phdos; /* [ncurve] phonon DOS, 1/eV */
+
+  /* --- the isotropic energy grid ------------------------------------------------------- */
+  double grid_lo, grid_hi; /* the grid covers [-E, grid_lo] and [grid_hi, E] (0, 0: all of it) */
+  int nbreak;              /* extra panel edges of the grid */
+  double breaks[2];        /* eV (> 0, mirrored to negative energies) */
+  /* DOS carried by the energy grid at xi, states/eV/spin/cell; NULL: the flat dos0 */
+  double (*grid_dos)(const agape_material *m, double xi);
+
+  /* --- bands (optional): Monte-Carlo sampling draws states from them ------------------- */
+  int nbands;
+  /* xi[nbands] (eV from E_F) at k (crystal coordinates) */
+  void (*bands)(const agape_material *m, const double k[3], double *xi);
+
+  /* --- the source's own states (optional; instead of Monte-Carlo states) -------------- */
+  /* how many; then xi (eV, never exactly 0), weight per spin, k[3*i], band and the
+   * Fermi-surface delta (1/eV) of each */
+  int64_t (*own_count)(const agape_material *m);
+  void (*own_states)(const agape_material *m, double *xi, double *w, double *k, int *band, double *fsd);
+
+  /* --- pair couplings between states with k (Monte-Carlo or own states) -------------- */
+  int nfeat; /* per-state data the couplings need (0: none) */
+  /* feat[nfeat] of the state (k, band) */
+  void (*features)(const agape_material *m, const double k[3], int band, double *feat);
+  /* per-thread scratch the couplings of one row need, in doubles (n_st: states with k) */
+  size_t (*pair_scratch)(const agape_material *m, int64_t n_st);
+  /* prepare (begin = 1) and release (begin = 0) the scratch for row state i */
+  void (*pair_row)(const agape_material *m, int64_t i, double *scratch, int begin);
+  /* A[b*lda + c] (eV^2) = |g_b|^2 between row state i and the states j[0..nc) (increasing,
+   * all with k), on the nodes b; feat: [n_st*nfeat] the states' features; tmp: nmodes*nc doubles */
+  void (*pair_couplings)(const agape_material *m, const double *feat, int64_t i, int nc, const int64_t *j, double *A,
+                         int lda, double *tmp, const double *scratch);
+  /* Fermi-surface node weights of a sample: acc[b] = sum_ss' fsw_s fsw_s' A_ss'b over the
+   * n_st states with k (eV^2/eV^2 ...: divide by N(0) for a2f_w). The same bits on every rank
+   * and thread count. NULL: the source's a2f_w are used. */
+  agape_err (*fs_weights)(const agape_material *m, int64_t n_st, const double *feat, const double *fsw, double *acc);
+
+  /* --- separable form of the pair couplings (optional) ---------------------------------- */
+  /* A_ss'b = sum_{e: mode b} coef_e phi_r(s) phi_r'(s') over sep_nfun functions phi of a state */
+  int sep_nfun, sep_nent;
+  void (*sep_entries)(const agape_material *m, int *mode, int *r, int *rp, double *coef);
+  void (*sep_phi)(const agape_material *m, const double *feat, double *phi);
+
+  /* --- a fixed pair kernel instead of phonons (optional; the square well) ------------- */
+  /* K_ss' = fixed_v when |xi_s|, |xi_s'| < fixed_cut, else 0 (eV); Z = 0; no functional */
+  int fixed_kernel;
+  double fixed_v, fixed_cut;
+
+  /* --- a first Tc estimate for the search (K) from lambda, omega_log (eV) and mu* ------ */
+  double (*tc_estimate)(const agape_material *m, double lambda, double omega_log, double mustar);
+
+  /* --- tight-binding orbitals for the RPA (optional) ----------------------------------- */
+  int norb;         /* orbitals per cell (0: none) */
+  double lattice_A; /* simple-cubic lattice constant, Angstrom */
+  void (*hamiltonian)(const agape_material *m, const double k[3], double *H); /* [norb*norb], eV */
+
+  /* --- state-resolved Fermi-surface data for anisotropic Eliashberg (optional) --------- */
+  const agape_fs_pairs *pairs;
+  /* row[t] += sum over q with rep(k_s + q) = k_t of wq fsd[t] / dos (the mu* phase space of s) */
+  void (*mustar_row)(const agape_material *m, int s, double *row);
+
+  /* --- FermiSurfer files of the gap (optional); rank 0 ---------------------------------- */
+  /* gap_T*.frmsf beside results_path: the n states with k (k[n*3], band[n], xi[n] eV; sigma:
+   * Fermi-surface width, eV), delta_meV + it*ld the gaps of temperature it */
+  agape_err (*write_frmsf)(const agape_material *m, const char *results_path, int64_t n, const double *k,
+                           const int *band, const double *xi, double sigma, int ntemps, const double *temps,
+                           const double *delta_meV, int64_t ld);
+
+  /* --- the source's data and its destructor -------------------------------------------- */
+  void *data;
+  void (*destroy)(agape_material *m);
+};
+
+/* Build the material the deck asks for (the table of sources in material.c). Collective:
+ * a source that reads files reads them on rank 0 and broadcasts them; errors agreed.
+ * Prints what it read (rank 0). t0: start of the run (agape_par_wtime), for the log. */
+agape_err agape_material_create(const agape_par *par, const agape_params *p, double t0, agape_material *m);
+void agape_material_destroy(agape_material *m);
 
 /* DOS carried by the isotropic energy grid at energy xi (states/eV/spin/cell). */
 double agape_material_grid_dos(const agape_material *m, double xi);
+
+/* lambda = 2 sum_b a2f_w[b] / omega[b] of n lines. */
+double agape_lambda_of_lines(int n, const double *omega, const double *a2f_w);
 
 /* Read a two-column alpha^2F file (omega in meV, alpha^2F); '#' lines, blank lines and
  * non-numeric header/footer lines are skipped. Returns arrays (malloc'd) in meV. */
@@ -71,7 +152,7 @@ agape_err agape_a2f_read(const char *path, int *npts, double **omega_meV, double
  * of piecewise-linear data (trapezoid rule); omega_log in the unit of omega. */
 void agape_a2f_moments(int npts, const double *omega, const double *a2f, double *lambda, double *omega_log);
 
-/* McMillan-Allen-Dynes Tc with f1 = f2 = 1 (physics.md §3.4); omega_log in K gives K. */
+/* McMillan-Allen-Dynes Tc with f1 = f2 = 1 (docs/theory.md §8.7); omega_log in K gives K. */
 double agape_tc_mcmillan(double lambda, double omega_log, double mustar);
 
 #endif

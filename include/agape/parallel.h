@@ -13,7 +13,6 @@
 #include <stddef.h>
 #include <mpi.h>
 #include "agape/error.h"
-#include "agape/deck.h"
 
 typedef struct {
   MPI_Comm comm; /* all ranks of the run */
@@ -43,8 +42,6 @@ void agape_par_abort(const agape_par *par, int code);
 
 /* Collective error agreement: returns the largest error code seen on any rank. */
 agape_err agape_par_agree(const agape_par *par, agape_err local);
-/* Broadcast the parameters (including the deck text) from rank 0. */
-agape_err agape_par_bcast_params(const agape_par *par, agape_params *p);
 /* Sum a replicated vector over ranks, result identical on every rank (reduce + bcast). */
 void agape_par_sum(const agape_par *par, double *x, int64_t n);
 /* Broadcast bytes bytes of buf from rank 0 (any size). */

@@ -1,13 +1,12 @@
 /* Sampling stage: the set of electronic states s the gap equation is solved on.
  * Third stage of the data flow (deck -> material -> sampling -> ...).
  *
- * States 0..n_mc-1 are Monte-Carlo k-points of the model's bands, drawn with a density
- * concentrated near E_F with a uniform floor (physics.md §5); states n_mc..n-1 are the
- * isotropic energy grid (composite Gauss-Legendre on logarithmic panels) that carries
- * the DOS outside the Monte-Carlo manifold (for MATK_ISO / square well: all states).
- * For EPW data (MATK_EPW) the first n_mc states are EPW's Fermi-window states as they are
- * (irreducible k, band; weight wkfs/2, Fermi-surface weight EPW's Gaussian w0g), and the
- * grid covers the energies outside the window with the constant DOS N(E_F).
+ * States 0..n_mc-1 carry k: the material source's own states when it offers them (EPW's
+ * Fermi-window states as they are: irreducible k, band, weight wkfs/2 and EPW's Gaussian
+ * delta), else Monte-Carlo k-points of the source's bands, drawn with a density concentrated
+ * near E_F with a uniform floor (docs/theory.md §6.1). States n_mc..n-1 are the isotropic
+ * energy grid (composite Gauss-Legendre on logarithmic panels) that carries the DOS outside
+ * the states with k (all states for a source without bands or states).
  * Every state is computed from (seed, global index) with a counter-based generator
  * (Philox4x64), so the states are bitwise identical for any rank and thread count. */
 #ifndef AGAPE_SAMPLING_H
@@ -24,7 +23,7 @@ typedef struct {
   double *w;    /* [n] weights: sum_s w_s F_s approximates sum_n int d^3k/V_BZ F (per spin) */
   double *k;    /* [n*3] crystal coordinates (NaN for grid states); NULL if n_mc == 0 */
   int *band;    /* [n] band index, -1 for grid states; NULL if n_mc == 0 */
-  double *feat; /* [n_mc*nfeat] model features of MC states (NULL if none) */
+  double *feat; /* [n_mc*nfeat] the source's per-state features of the MC states (NULL if none) */
   int nfeat;
   double *fsw; /* [n] Fermi-surface weight w_s delta(xi_s), 1/eV */
   double dos0; /* sum_s fsw_s: N(0) seen by the sample, states/eV/spin/cell */

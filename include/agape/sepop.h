@@ -20,6 +20,7 @@
 #include "agape/parallel.h"
 #include "agape/sampling.h"
 #include "agape/material.h"
+#include "agape/assembly.h"
 #include "agape/kernels.h"
 
 #define AGAPE_SEP_CHUNK 256
@@ -31,12 +32,14 @@
 typedef struct agape_sep agape_sep;
 typedef enum { AGAPE_SEP_K = 0, AGAPE_SEP_Z = 1 } agape_sep_kernel;
 
-/* Whether m's couplings have a separable form (MATK_MODEL, MATK_ISO). */
+/* Whether m's couplings have a separable form (a source with sep_phi, or without pair
+ * couplings; never a fixed kernel). */
 int agape_sep_available(const agape_material *m);
 
-/* The temperature-independent part: coupling entries and per-state data. m->a2f_w and
- * m->dos0 must be set (agape_assembly_couplings). Collective only in its error agreement. */
-agape_err agape_sep_create(const agape_par *par, const agape_states *st, const agape_material *m, agape_sep **out);
+/* The temperature-independent part: coupling entries and per-state data; cp: the sample's
+ * Fermi-surface coupling (agape_assembly_couplings), for the energy-grid states. Collective only in its error agreement. */
+agape_err agape_sep_create(const agape_par *par, const agape_states *st, const agape_material *m,
+                           const agape_coupling *cp, agape_sep **out);
 void agape_sep_destroy(agape_sep **s);
 
 /* Tabulate 𝒦 and 𝒵 of functional fun at temperature T (K) on the node grid. umax_extra: how

@@ -72,25 +72,6 @@ agape_err agape_par_agree(const agape_par *par, agape_err local)
   return (agape_err)g;
 }
 
-agape_err agape_par_bcast_params(const agape_par *par, agape_params *p)
-{
-  char *text = p->deck_text;
-  long len = (par->rank == 0 && text) ? (long)strlen(text) : -1;
-  MPI_Bcast(p, (int)sizeof *p, MPI_BYTE, 0, par->comm);
-  MPI_Bcast(&len, 1, MPI_LONG, 0, par->comm);
-  if (par->rank != 0) {
-    p->deck_text = NULL;
-    if (len >= 0) {
-      p->deck_text = malloc((size_t)len + 1);
-      if (!p->deck_text) return AGAPE_ERR_NOMEM;
-    }
-  } else {
-    p->deck_text = text;
-  }
-  if (len >= 0) { MPI_Bcast(p->deck_text, (int)len + 1, MPI_CHAR, 0, par->comm); }
-  return AGAPE_OK;
-}
-
 void agape_par_sum(const agape_par *par, double *x, int64_t n)
 {
   if (par->size == 1) return;

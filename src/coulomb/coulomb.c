@@ -2,7 +2,6 @@
 #include "agape/coulomb.h"
 #include "agape/chi0.h"
 #include "agape/rpa.h"
-#include "agape/model_xb12.h"
 #include "agape/units.h"
 #include <hdf5.h>
 #include <complex.h>
@@ -14,24 +13,24 @@
 extern void dsyev_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda, double *w, double *work,
                    const int *lwork, int *info, size_t, size_t);
 
-#define NO  3 /* t2 orbitals of the model */
+#define NO  3 /* orbitals per cell the RPA here handles (the XB12 model's t2 orbitals) */
 #define NO4 (NO * NO * NO * NO)
 #define NE  AGAPE_COUL_NE /* energy bins of W(xi, xi') */
 
-/* Eigenvalues w[3] (eV from E_F, ascending) and eigenvectors of H(k) of the model:
- * H[b*3 + a] = component a of eigenvector b. Returns the LAPACK info. */
-static int orbital_eigen(const xb12_model *mod, const double k[3], double w[NO], double H[9])
+/* Eigenvalues w[3] (eV from E_F, ascending) and eigenvectors of the material's tight-binding
+ * H(k): H[b*3 + a] = component a of eigenvector b. Returns the LAPACK info. */
+static int orbital_eigen(const agape_material *mod, const double k[3], double w[NO], double H[9])
 {
   double work[64];
   int three = NO, lw = 64, info = 0;
-  xb12_hamiltonian(mod, k, H);
+  mod->hamiltonian(mod, k, H);
   dsyev_("V", "U", &three, H, &three, w, work, &lw, &info, 1, 1); /* symmetric: layout-free */
   return info;
 }
 
 /* Bands and eigenvectors of the model on the n^3 grid: e[k*3 + b] (eV from E_F),
  * U[(k*3 + a)*3 + b] (real, stored complex for chi0.h). */
-static agape_err grid_bands(const xb12_model *mod, int n, double *e, double complex *U)
+static agape_err grid_bands(const agape_material *mod, int n, double *e, double complex *U)
 {
   const int64_t nk = (int64_t)n * n * n;
   for (int64_t k = 0; k < nk; k++) {
@@ -156,7 +155,326 @@ void agape_coulomb_destroy(agape_coulomb *c)
   c->ne = 0;
 }
 
-agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, const agape_material *m, agape_coulomb *c)
+/* The static RPA of a material with tight-binding orbitals on an n^3 grid: the shared data
+ * of its steps (rpa_grid -> rpa_w_of_q and rpa_pairs for every q -> rpa_table). */
+typedef struct {
+  const agape_par *par;
+  const agape_params *p;
+  int n;               /* grid points per axis */
+  int64_t nk;          /* n^3 */
+  double omega, bl;    /* cell volume, A^3; reciprocal lattice constant 2 pi/a, 1/A */
+  double *e, *d;       /* [nk*NO] band energies (eV from E_F), Gaussian delta (1/eV) */
+  double complex *U;   /* [nk*NO*NO] eigenvectors (grid_bands) */
+  double complex *chi; /* [nk*NO4] chi0 in the orbital basis per q */
+  double n0;           /* N(0) of the grid, states/eV/spin/cell */
+  double elo, de;      /* energy bins of the W(xi, xi') table: lower edge and width, eV */
+  double t0;           /* start, s */
+  /* per-q work (rpa_w_of_q), sized for the G sphere */
+  int M, gcap;
+  int *G, *idx;
+  double *Q, *rho, *vG, *RW;
+  double complex *cg, *A, *W;
+  double head, head_bare; /* W and v of G = 0 at q = 0 (Thomas-Fermi and bare, cell averages) */
+} rpa_ctx;
+
+static int rpa_ebin(const rpa_ctx *r, double x) { return (int)fmin(NE - 1, floor((x - r->elo) / r->de)); }
+
+static void rpa_free(rpa_ctx *r)
+{
+  free(r->e);
+  free(r->d);
+  free(r->U);
+  free(r->chi);
+  free(r->G);
+  free(r->idx);
+  free(r->Q);
+  free(r->rho);
+  free(r->vG);
+  free(r->RW);
+  free(r->cg);
+  free(r->A);
+  free(r->W);
+}
+
+/* The bands of the grid, their Fermi-surface weights and N(0), chi0(q) for all q (the
+ * imaginary times split over the ranks, then summed), and the work arrays of one q. */
+static agape_err rpa_grid(rpa_ctx *r, const agape_material *m, agape_coulomb *c)
+{
+  const agape_par *par = r->par;
+  const agape_params *p = r->p;
+  const int n = r->n;
+  const int64_t nk = r->nk;
+  const double beta = 1.0 / (AGAPE_K_B * p->rpa_temperature_K);
+  const double sig = p->rpa_smearing_meV * 1e-3;
+  r->e = malloc(sizeof(double) * (size_t)nk * NO);
+  r->d = malloc(sizeof(double) * (size_t)nk * NO);
+  r->U = malloc(sizeof(double complex) * (size_t)nk * NO * NO);
+  r->chi = calloc((size_t)nk * NO4, sizeof(double complex));
+  double *tau = malloc(sizeof(double) * 4000), *tw = malloc(sizeof(double) * 4000);
+  agape_err err = (!r->e || !r->d || !r->U || !r->chi || !tau || !tw) ? AGAPE_ERR_NOMEM : AGAPE_OK;
+  if (!err) err = grid_bands(m, n, r->e, r->U);
+  if ((err = agape_par_agree(par, err))) goto done;
+
+  /* Fermi-surface weights and N(0) of the grid */
+  double emax = 0, n0 = 0, dmax = 0;
+  for (int64_t s = 0; s < nk * NO; s++) {
+    emax = fmax(emax, fabs(r->e[s]));
+    r->d[s] = exp(-0.5 * r->e[s] * r->e[s] / (sig * sig)) / (sig * sqrt(2 * AGAPE_PI));
+    n0 += r->d[s];
+    dmax = fmax(dmax, r->d[s]);
+  }
+  n0 /= (double)nk;
+  r->n0 = c->dos0_grid = n0;
+  c->ktf2 = 4 * AGAPE_PI * RPA_E2 * 2 * n0 / r->omega;
+
+  /* chi0(q) for all q: the tau points are split over the ranks, then summed */
+  int ntau = chi0_tau_grid(beta, emax * 1.01, 4000, tau, tw);
+  if (ntau < 0) err = agape_error(AGAPE_ERR_NUMERIC, "RPA: imaginary-time grid too large");
+  if (!err) {
+    int it0 = (int)((int64_t)ntau * par->rank / par->size), it1 = (int)((int64_t)ntau * (par->rank + 1) / par->size);
+    if (chi0_fft(&(chi0_bands){n, n, n, NO, NO, r->e, r->U}, beta, ntau, tau, tw, it0, it1, r->chi) != 0)
+      err = AGAPE_ERR_NOMEM;
+  }
+  if ((err = agape_par_agree(par, err))) goto done;
+  agape_par_sum(par, (double *)r->chi, 2 * nk * NO4);
+  if (par->rank == 0)
+    printf("agape: RPA chi0 on %d^3 k-points, %d imaginary times, T = %g K (%.1f s)\n", n, ntau, p->rpa_temperature_K,
+           agape_par_wtime() - r->t0),
+      fflush(stdout);
+
+  /* G sphere bound and per-q work arrays */
+  r->M = (int)ceil(p->rpa_gcut_invA / r->bl) + 1;
+  const int gcap = r->gcap = (2 * r->M + 1) * (2 * r->M + 1) * (2 * r->M + 1);
+  r->G = malloc(sizeof(int) * 3 * (size_t)gcap);
+  r->Q = malloc(sizeof(double) * 3 * (size_t)gcap);
+  r->rho = malloc(sizeof(double) * 9 * (size_t)gcap);
+  r->vG = malloc(sizeof(double) * (size_t)gcap);
+  r->cg = malloc(sizeof(double complex) * (size_t)gcap * gcap);
+  r->A = malloc(sizeof(double complex) * (size_t)gcap * gcap);
+  r->W = malloc(sizeof(double complex) * (size_t)gcap * gcap);
+  r->RW = malloc(sizeof(double) * 9 * (size_t)gcap);
+  r->idx = malloc(sizeof(int) * (size_t)gcap);
+  if (!r->G || !r->Q || !r->rho || !r->vG || !r->cg || !r->A || !r->W || !r->RW || !r->idx) err = AGAPE_ERR_NOMEM;
+  const double bmat[9] = {r->bl, 0, 0, 0, r->bl, 0, 0, 0, r->bl};
+  r->head = err ? 0 : rpa_w_head_tf(c->ktf2, bmat, n, n, n);
+  r->head_bare = err ? 0 : rpa_w_head_tf(0.0, bmat, n, n, n);
+  /* energy-resolved W(xi, xi'): NE bins over the grid's band range */
+  double elo = INFINITY, ehi = -INFINITY;
+  for (int64_t s2 = 0; s2 < nk * NO; s2++) {
+    elo = fmin(elo, r->e[s2]);
+    ehi = fmax(ehi, r->e[s2]);
+  }
+  r->elo = elo;
+  r->de = (ehi - elo) / NE * (1 + 1e-12);
+done:
+  free(tau);
+  free(tw);
+  return agape_par_agree(par, err);
+}
+
+/* W_GG'(q) of grid q iq on the sphere |q+G| <= rpa_gcut_invA (eps = 1 - v chi0 inverted with
+ * local fields through ScaLAPACK, or its diagonal), contracted into the orbital basis:
+ * Wh, Vh [81] = (1/Omega) sum_GG' rho_ad(q+G) Re W_GG' rho_a'd'(q+G') and the same for v.
+ * Collective (the inversion). *ng_out: G vectors. */
+static agape_err rpa_w_of_q(rpa_ctx *r, int64_t iq, double *Wh, double *Vh, int *ng_out)
+{
+  const agape_params *p = r->p;
+  const int n = r->n, M = r->M;
+  const double bl = r->bl, sigma = p->orbital_radius_A;
+  int *G = r->G, *idx = r->idx;
+  double *Q = r->Q, *rho = r->rho, *vG = r->vG, *RW = r->RW;
+  double complex *cg = r->cg, *A = r->A, *W = r->W;
+  /* q in [-1/2, 1/2) of the grid, crystal coordinates */
+  double qf[3] = {(double)(iq / (n * n)) / n, (double)(iq / n % n) / n, (double)(iq % n) / n};
+  for (int x = 0; x < 3; x++)
+    if (qf[x] >= 0.5) qf[x] -= 1;
+  int ng = 0, g0 = -1;
+  for (int a = -M; a <= M; a++)
+    for (int b = -M; b <= M; b++)
+      for (int cc = -M; cc <= M; cc++) {
+        double qq[3] = {bl * (qf[0] + a), bl * (qf[1] + b), bl * (qf[2] + cc)};
+        double q2 = qq[0] * qq[0] + qq[1] * qq[1] + qq[2] * qq[2];
+        if (q2 > p->rpa_gcut_invA * p->rpa_gcut_invA) continue;
+        G[3 * ng] = a;
+        G[3 * ng + 1] = b;
+        G[3 * ng + 2] = cc;
+        for (int x = 0; x < 3; x++) Q[3 * ng + x] = qq[x];
+        rpa_formfactor_t2(sigma, qq, rho + 9 * ng);
+        vG[ng] = q2 > 0 ? 4 * AGAPE_PI * RPA_E2 / q2 : 0;
+        if (q2 == 0) g0 = ng;
+        ng++;
+      }
+  *ng_out = ng;
+  rpa_chi0_GG(NO, r->chi + (size_t)iq * NO4, ng, rho, r->omega, cg);
+  /* eps = 1 - v chi0 (rows and columns of G = 0 at q = 0 excluded: head and wings apart) */
+  int nb = 0;
+  for (int i = 0; i < ng; i++)
+    if (i != g0) idx[nb++] = i;
+  for (int i = 0; i < nb; i++)
+    for (int j = 0; j < nb; j++) A[(size_t)i * nb + j] = (i == j) - vG[idx[i]] * cg[(size_t)idx[i] * ng + idx[j]];
+  for (int i = 0; i < ng * ng; i++) W[i] = 0;
+  if (p->rpa_local_fields) {
+    agape_err err;
+    if (nb > 0 && (err = agape_par_zinv(r->par, nb, A))) return err;
+    for (int i = 0; i < nb; i++)
+      for (int j = 0; j < nb; j++) W[(size_t)idx[i] * ng + idx[j]] = A[(size_t)i * nb + j] * vG[idx[j]];
+  } else { /* no local fields: eps diagonal in G */
+    for (int i = 0; i < nb; i++) W[(size_t)idx[i] * ng + idx[i]] = vG[idx[i]] / A[(size_t)i * nb + i];
+  }
+  if (g0 >= 0) W[(size_t)g0 * ng + g0] = r->head;
+  /* W between Bloch states, contracted into the orbital basis once per q:
+   *   W_{k b1, k+q b2} = p^T What p,  p_(ad) = U_a,b1(k) U_d,b2(k+q)  (real eigenvectors),
+   *   What_(ad),(a'd') = (1/Omega) sum_GG' rho_ad(q+G) Re W_GG' rho_a'd'(q+G')
+   * (M_G = <k b1|e^{-i(q+G)r}|k+q b2> = sum_ad p_(ad) rho_ad(q+G)); the same for the bare v */
+  for (int g = 0; g < ng; g++) /* RW = Re W rho (ng x 9) */
+    for (int j = 0; j < 9; j++) {
+      double t = 0;
+      for (int h = 0; h < ng; h++) t += creal(W[(size_t)g * ng + h]) * rho[9 * h + j];
+      RW[9 * g + j] = t;
+    }
+  for (int i = 0; i < 9; i++)
+    for (int j = 0; j < 9; j++) {
+      double sw = 0, sv = 0;
+      for (int g = 0; g < ng; g++) {
+        sw += rho[9 * g + i] * RW[9 * g + j];
+        sv += rho[9 * g + i] * rho[9 * g + j] * (g == g0 ? r->head_bare : vG[g]);
+      }
+      Wh[i * 9 + j] = sw / r->omega;
+      Vh[i * 9 + j] = sv / r->omega;
+    }
+  return AGAPE_OK;
+}
+
+/* All pairs (k b1, k+q b2) of this rank's k at grid q iq: the Fermi-surface sums acc[2] (W and
+ * v with the Gaussian delta) and the energy-resolved sums wsum, wcnt [NE*NE]. */
+static void rpa_pairs(const rpa_ctx *r, int64_t iq, const double *Wh, const double *Vh, double *acc, double *wsum,
+                      double *wcnt)
+{
+  const int n = r->n;
+  const double *e = r->e, *d = r->d;
+  const double complex *U = r->U;
+  for (int64_t k = r->par->rank; k < r->nk; k += r->par->size) {
+    const int64_t kq = chi0_grid_add(n, n, n, k, iq);
+    for (int b1 = 0; b1 < NO; b1++)
+      for (int b2 = 0; b2 < NO; b2++) {
+        double pv[9];
+        for (int a = 0; a < NO; a++)
+          for (int dd = 0; dd < NO; dd++)
+            pv[a * NO + dd] = creal(U[(k * NO + a) * NO + b1]) * creal(U[(kq * NO + dd) * NO + b2]);
+        double wq = 0, vq = 0;
+        for (int i = 0; i < 9; i++) {
+          double tw = 0, tv = 0;
+          for (int j = 0; j < 9; j++) {
+            tw += Wh[i * 9 + j] * pv[j];
+            tv += Vh[i * 9 + j] * pv[j];
+          }
+          wq += pv[i] * tw;
+          vq += pv[i] * tv;
+        }
+        const double dd2 = d[k * NO + b1] * d[kq * NO + b2];
+        acc[0] += dd2 * wq;
+        acc[1] += dd2 * vq;
+        const int i1 = rpa_ebin(r, e[k * NO + b1]), i2 = rpa_ebin(r, e[kq * NO + b2]);
+        wsum[(size_t)i1 * NE + i2] += wq;
+        wcnt[(size_t)i1 * NE + i2] += 1;
+      }
+  }
+}
+
+/* The W(xi, xi') table (bin averages; a bin pair without grid pairs takes the nearest filled
+ * one in energy), the grid's DOS per bin and mu = N(0) <W>_FS, from the summed sums. */
+static agape_err rpa_table(const rpa_ctx *r, const double *acc, const double *wsum, const double *wcnt,
+                           agape_coulomb *c)
+{
+  c->ne = NE;
+  c->xi_axis = malloc(sizeof(double) * NE);
+  c->dos_xi = malloc(sizeof(double) * NE);
+  c->w_xi = malloc(sizeof(double) * NE * NE);
+  if (!c->xi_axis || !c->dos_xi || !c->w_xi) {
+    c->ne = 0;
+    return AGAPE_ERR_NOMEM;
+  }
+  for (int i = 0; i < NE; i++) {
+    c->xi_axis[i] = r->elo + (i + 0.5) * r->de;
+    c->dos_xi[i] = 0;
+  }
+  for (int64_t s2 = 0; s2 < r->nk * NO; s2++) c->dos_xi[rpa_ebin(r, r->e[s2])] += 1.0 / ((double)r->nk * r->de);
+  for (int i = 0; i < NE; i++)
+    for (int j = 0; j < NE; j++) {
+      int bi = i, bj = j;
+      double best = INFINITY;
+      if (wcnt[(size_t)i * NE + j] == 0)
+        for (int i2 = 0; i2 < NE; i2++)
+          for (int j2 = 0; j2 < NE; j2++)
+            if (wcnt[(size_t)i2 * NE + j2] > 0) {
+              double dist = (double)(i2 - i) * (i2 - i) + (double)(j2 - j) * (j2 - j);
+              if (dist < best) {
+                best = dist;
+                bi = i2;
+                bj = j2;
+              }
+            }
+      c->w_xi[(size_t)i * NE + j] = wsum[(size_t)bi * NE + bj] / wcnt[(size_t)bi * NE + bj];
+    }
+  const double norm = (double)r->nk * (double)r->nk * r->n0 * r->n0;
+  c->w_fs = acc[0] / norm;
+  c->w_bare_fs = acc[1] / norm;
+  c->mu = r->n0 * c->w_fs;
+  c->seconds = agape_par_wtime() - r->t0;
+  if (r->par->rank == 0)
+    printf("agape: RPA mu = N(0) <W>_FS = %.4f  (N(0) = %.4f /eV/spin/cell on the grid, <W>_FS = %.4f eV, "
+           "bare <v>_FS = %.3f eV, k_TF = %.3f /A, up to %d G; %.1f s)\n",
+           c->mu, r->n0, c->w_fs, c->w_bare_fs, sqrt(c->ktf2), c->ng_max, c->seconds),
+      fflush(stdout);
+  return AGAPE_OK;
+}
+
+/* mode rpa: the static RPA W of the material's orbitals (coulomb.h). Collective. */
+static agape_err rpa_create(const agape_par *par, const agape_params *p, const agape_material *m, agape_coulomb *c)
+{
+  if (!m->hamiltonian || m->norb != NO)
+    return agape_error(AGAPE_ERR_DECK,
+                       "[coulomb] mode = rpa: material %s has no tight-binding orbitals (it needs the "
+                       "%d orbitals per cell of the CsB12 or LaB12 model)",
+                       m->name, NO);
+  rpa_ctx r = {.par = par, .p = p, .n = p->rpa_kgrid, .t0 = agape_par_wtime()};
+  r.nk = (int64_t)r.n * r.n * r.n;
+  const double alat = m->lattice_A;
+  r.omega = alat * alat * alat;
+  r.bl = 2 * AGAPE_PI / alat;
+  c->nk = r.n;
+  agape_err err = rpa_grid(&r, m, c);
+  double acc[2] = {0, 0}; /* sum d d W, sum d d v over this rank's k */
+  double *wsum = calloc((size_t)NE * NE, sizeof(double)), *wcnt = calloc((size_t)NE * NE, sizeof(double));
+  c->wq = malloc(sizeof(double) * 81 * (size_t)r.nk);
+  if (!err && (!c->wq || !wsum || !wcnt)) err = AGAPE_ERR_NOMEM;
+  for (int64_t iq = 0; iq < r.nk && !err; iq++) {
+    double Wh[81], Vh[81];
+    int ng = 0;
+    if ((err = rpa_w_of_q(&r, iq, Wh, Vh, &ng))) break;
+    if (ng > c->ng_max) c->ng_max = ng;
+    memcpy(c->wq + (size_t)iq * 81, Wh, sizeof Wh);
+    rpa_pairs(&r, iq, Wh, Vh, acc, wsum, wcnt);
+    if (par->rank == 0 && (iq + 1) % (r.nk / 8 > 0 ? r.nk / 8 : 1) == 0)
+      printf("agape: RPA W(q) at %lld of %lld q-points (%d G vectors)  (%.1f s)\n", (long long)iq + 1, (long long)r.nk,
+             ng, agape_par_wtime() - r.t0),
+        fflush(stdout);
+  }
+  err = agape_par_agree(par, err);
+  if (!err) {
+    agape_par_sum(par, acc, 2);
+    agape_par_sum(par, wsum, (int64_t)NE * NE);
+    agape_par_sum(par, wcnt, (int64_t)NE * NE);
+    err = rpa_table(&r, acc, wsum, wcnt, c);
+  }
+  free(wsum);
+  free(wcnt);
+  rpa_free(&r);
+  return agape_par_agree(par, err);
+}
+
+agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, const agape_material *m, double dos0,
+                               agape_coulomb *c)
 {
   memset(c, 0, sizeof *c);
   c->mode = p->coulomb;
@@ -165,7 +483,7 @@ agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, cons
     agape_err err = w_file_load(par, p->w_file, c);
     if (!err) {
       c->w00 = w_at00(c);
-      c->mu = m->dos0 * c->w00;
+      c->mu = dos0 * c->w00;
       if (par->rank == 0)
         printf("agape: W(xi, xi') from %s: %d energies %.4g .. %.4g eV, W(0,0) = %.5g eV, mu = N(0) W(0,0) = %.4f\n",
                p->w_file, c->ne, c->xi_axis[0], c->xi_axis[c->ne - 1], c->w00, c->mu),
@@ -174,241 +492,7 @@ agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, cons
     return err;
   }
   if (p->coulomb != COUL_RPA) return AGAPE_OK;
-  if (m->kind != MATK_MODEL || !m->model)
-    return agape_error(AGAPE_ERR_DECK, "[coulomb] mode = rpa needs the CsB12 or LaB12 model (its orbitals)");
-
-  const double t0 = agape_par_wtime();
-  const int n = p->rpa_kgrid;
-  const int64_t nk = (int64_t)n * n * n;
-  const double alat = xb12_lattice_A(m->model), omega = alat * alat * alat, bl = 2 * AGAPE_PI / alat;
-  const double beta = 1.0 / (AGAPE_K_B * p->rpa_temperature_K);
-  const double sig = p->rpa_smearing_meV * 1e-3, sigma = p->orbital_radius_A;
-  c->nk = n;
-
-  double *e = malloc(sizeof(double) * (size_t)nk * NO), *d = malloc(sizeof(double) * (size_t)nk * NO);
-  double complex *U = malloc(sizeof(double complex) * (size_t)nk * NO * NO);
-  double complex *chi = calloc((size_t)nk * NO4, sizeof(double complex));
-  double *tau = malloc(sizeof(double) * 4000), *tw = malloc(sizeof(double) * 4000);
-  agape_err err = (!e || !d || !U || !chi || !tau || !tw) ? AGAPE_ERR_NOMEM : AGAPE_OK;
-  if (!err) err = grid_bands(m->model, n, e, U);
-  if ((err = agape_par_agree(par, err))) goto done;
-
-  /* Fermi-surface weights and N(0) of the grid */
-  double emax = 0, n0 = 0, dmax = 0;
-  for (int64_t s = 0; s < nk * NO; s++) {
-    emax = fmax(emax, fabs(e[s]));
-    d[s] = exp(-0.5 * e[s] * e[s] / (sig * sig)) / (sig * sqrt(2 * AGAPE_PI));
-    n0 += d[s];
-    dmax = fmax(dmax, d[s]);
-  }
-  n0 /= (double)nk;
-  c->dos0_grid = n0;
-  c->ktf2 = 4 * AGAPE_PI * RPA_E2 * 2 * n0 / omega;
-
-  /* chi0(q) for all q: the tau points are split over the ranks, then summed */
-  int ntau = chi0_tau_grid(beta, emax * 1.01, 4000, tau, tw);
-  if (ntau < 0) err = agape_error(AGAPE_ERR_NUMERIC, "RPA: imaginary-time grid too large");
-  if (!err) {
-    int it0 = (int)((int64_t)ntau * par->rank / par->size), it1 = (int)((int64_t)ntau * (par->rank + 1) / par->size);
-    if (chi0_fft(&(chi0_bands){n, n, n, NO, NO, e, U}, beta, ntau, tau, tw, it0, it1, chi) != 0) err = AGAPE_ERR_NOMEM;
-  }
-  if ((err = agape_par_agree(par, err))) goto done;
-  agape_par_sum(par, (double *)chi, 2 * nk * NO4);
-  if (par->rank == 0)
-    printf("agape: RPA chi0 on %d^3 k-points, %d imaginary times, T = %g K (%.1f s)\n", n, ntau, p->rpa_temperature_K,
-           agape_par_wtime() - t0),
-      fflush(stdout);
-
-  /* G sphere bound and per-q work arrays */
-  const int M = (int)ceil(p->rpa_gcut_invA / bl) + 1;
-  const int gcap = (2 * M + 1) * (2 * M + 1) * (2 * M + 1);
-  int *G = malloc(sizeof(int) * 3 * (size_t)gcap);
-  double *Q = malloc(sizeof(double) * 3 * (size_t)gcap), *rho = malloc(sizeof(double) * 9 * (size_t)gcap);
-  double *vG = malloc(sizeof(double) * (size_t)gcap);
-  double complex *cg = malloc(sizeof(double complex) * (size_t)gcap * gcap);
-  double complex *A = malloc(sizeof(double complex) * (size_t)gcap * gcap);
-  double complex *W = malloc(sizeof(double complex) * (size_t)gcap * gcap);
-  double *RW = malloc(sizeof(double) * 9 * (size_t)gcap);
-  int *idx = malloc(sizeof(int) * (size_t)gcap);
-  if (!G || !Q || !rho || !vG || !cg || !A || !W || !RW || !idx) err = AGAPE_ERR_NOMEM;
-  const double bmat[9] = {bl, 0, 0, 0, bl, 0, 0, 0, bl};
-  const double head = err ? 0 : rpa_w_head_tf(c->ktf2, bmat, n, n, n);
-  const double head_bare = err ? 0 : rpa_w_head_tf(0.0, bmat, n, n, n);
-  double acc[2] = {0, 0}; /* sum d d W, sum d d v over this rank's k */
-  c->wq = malloc(sizeof(double) * 81 * (size_t)nk);
-  if (!c->wq) err = AGAPE_ERR_NOMEM;
-  /* energy-resolved W(xi, xi'): NE bins over the grid's band range */
-  double elo = INFINITY, ehi = -INFINITY;
-  for (int64_t s2 = 0; s2 < nk * NO; s2++) {
-    elo = fmin(elo, e[s2]);
-    ehi = fmax(ehi, e[s2]);
-  }
-  const double de = (ehi - elo) / NE * (1 + 1e-12);
-#define ebin(x) ((int)fmin(NE - 1, floor(((x)-elo) / de)))
-  double *wsum = calloc((size_t)NE * NE, sizeof(double)), *wcnt = calloc((size_t)NE * NE, sizeof(double));
-  if (!wsum || !wcnt) err = AGAPE_ERR_NOMEM;
-  for (int64_t iq = 0; iq < nk && !err; iq++) {
-    /* q in [-1/2, 1/2) of the grid, crystal coordinates */
-    double qf[3] = {(double)(iq / (n * n)) / n, (double)(iq / n % n) / n, (double)(iq % n) / n};
-    for (int x = 0; x < 3; x++)
-      if (qf[x] >= 0.5) qf[x] -= 1;
-    int ng = 0, g0 = -1;
-    for (int a = -M; a <= M; a++)
-      for (int b = -M; b <= M; b++)
-        for (int cc = -M; cc <= M; cc++) {
-          double qq[3] = {bl * (qf[0] + a), bl * (qf[1] + b), bl * (qf[2] + cc)};
-          double q2 = qq[0] * qq[0] + qq[1] * qq[1] + qq[2] * qq[2];
-          if (q2 > p->rpa_gcut_invA * p->rpa_gcut_invA) continue;
-          G[3 * ng] = a;
-          G[3 * ng + 1] = b;
-          G[3 * ng + 2] = cc;
-          for (int x = 0; x < 3; x++) Q[3 * ng + x] = qq[x];
-          rpa_formfactor_t2(sigma, qq, rho + 9 * ng);
-          vG[ng] = q2 > 0 ? 4 * AGAPE_PI * RPA_E2 / q2 : 0;
-          if (q2 == 0) g0 = ng;
-          ng++;
-        }
-    if (ng > c->ng_max) c->ng_max = ng;
-    rpa_chi0_GG(NO, chi + (size_t)iq * NO4, ng, rho, omega, cg);
-    /* eps = 1 - v chi0 (rows and columns of G = 0 at q = 0 excluded: head and wings apart) */
-    int nb = 0;
-    for (int i = 0; i < ng; i++)
-      if (i != g0) idx[nb++] = i;
-    for (int i = 0; i < nb; i++)
-      for (int j = 0; j < nb; j++) A[(size_t)i * nb + j] = (i == j) - vG[idx[i]] * cg[(size_t)idx[i] * ng + idx[j]];
-    for (int i = 0; i < ng * ng; i++) W[i] = 0;
-    if (p->rpa_local_fields) {
-      if (nb > 0 && (err = agape_par_zinv(par, nb, A))) break;
-      for (int i = 0; i < nb; i++)
-        for (int j = 0; j < nb; j++) W[(size_t)idx[i] * ng + idx[j]] = A[(size_t)i * nb + j] * vG[idx[j]];
-    } else { /* no local fields: eps diagonal in G */
-      for (int i = 0; i < nb; i++) W[(size_t)idx[i] * ng + idx[i]] = vG[idx[i]] / A[(size_t)i * nb + i];
-    }
-    if (g0 >= 0) W[(size_t)g0 * ng + g0] = head;
-    /* W between Bloch states, contracted into the orbital basis once per q:
-     *   W_{k b1, k+q b2} = p^T What p,  p_(ad) = U_a,b1(k) U_d,b2(k+q)  (real eigenvectors),
-     *   What_(ad),(a'd') = (1/Omega) sum_GG' rho_ad(q+G) Re W_GG' rho_a'd'(q+G')
-     * (M_G = <k b1|e^{-i(q+G)r}|k+q b2> = sum_ad p_(ad) rho_ad(q+G)); the same for the bare v */
-    double Wh[81], Vh[81];
-    for (int g = 0; g < ng; g++) /* RW = Re W rho (ng x 9) */
-      for (int j = 0; j < 9; j++) {
-        double t = 0;
-        for (int h = 0; h < ng; h++) t += creal(W[(size_t)g * ng + h]) * rho[9 * h + j];
-        RW[9 * g + j] = t;
-      }
-    for (int i = 0; i < 9; i++)
-      for (int j = 0; j < 9; j++) {
-        double sw = 0, sv = 0;
-        for (int g = 0; g < ng; g++) {
-          sw += rho[9 * g + i] * RW[9 * g + j];
-          sv += rho[9 * g + i] * rho[9 * g + j] * (g == g0 ? head_bare : vG[g]);
-        }
-        Wh[i * 9 + j] = sw / omega;
-        Vh[i * 9 + j] = sv / omega;
-      }
-    memcpy(c->wq + (size_t)iq * 81, Wh, sizeof Wh);
-    /* all pairs (k b1, k+q b2) of this rank's k: the Fermi-surface sums (Gaussian delta) and
-     * the energy-resolved table (bins of the grid's energy range) */
-    for (int64_t k = par->rank; k < nk; k += par->size) {
-      const int64_t kq = chi0_grid_add(n, n, n, k, iq);
-      for (int b1 = 0; b1 < NO; b1++)
-        for (int b2 = 0; b2 < NO; b2++) {
-          double pv[9];
-          for (int a = 0; a < NO; a++)
-            for (int dd = 0; dd < NO; dd++)
-              pv[a * NO + dd] = creal(U[(k * NO + a) * NO + b1]) * creal(U[(kq * NO + dd) * NO + b2]);
-          double wq = 0, vq = 0;
-          for (int i = 0; i < 9; i++) {
-            double tw = 0, tv = 0;
-            for (int j = 0; j < 9; j++) {
-              tw += Wh[i * 9 + j] * pv[j];
-              tv += Vh[i * 9 + j] * pv[j];
-            }
-            wq += pv[i] * tw;
-            vq += pv[i] * tv;
-          }
-          const double dd2 = d[k * NO + b1] * d[kq * NO + b2];
-          acc[0] += dd2 * wq;
-          acc[1] += dd2 * vq;
-          const int i1 = ebin(e[k * NO + b1]), i2 = ebin(e[kq * NO + b2]);
-          wsum[(size_t)i1 * NE + i2] += wq;
-          wcnt[(size_t)i1 * NE + i2] += 1;
-        }
-    }
-    if (par->rank == 0 && (iq + 1) % (nk / 8 > 0 ? nk / 8 : 1) == 0)
-      printf("agape: RPA W(q) at %lld of %lld q-points (%d G vectors)  (%.1f s)\n", (long long)iq + 1, (long long)nk,
-             ng, agape_par_wtime() - t0),
-        fflush(stdout);
-  }
-  err = agape_par_agree(par, err);
-  if (!err) {
-    agape_par_sum(par, acc, 2);
-    agape_par_sum(par, wsum, (int64_t)NE * NE);
-    agape_par_sum(par, wcnt, (int64_t)NE * NE);
-    c->ne = NE;
-    c->xi_axis = malloc(sizeof(double) * NE);
-    c->dos_xi = malloc(sizeof(double) * NE);
-    c->w_xi = malloc(sizeof(double) * NE * NE);
-    if (!c->xi_axis || !c->dos_xi || !c->w_xi) {
-      err = AGAPE_ERR_NOMEM;
-      c->ne = 0;
-      goto fail;
-    }
-    for (int i = 0; i < NE; i++) {
-      c->xi_axis[i] = elo + (i + 0.5) * de;
-      c->dos_xi[i] = 0;
-    }
-    for (int64_t s2 = 0; s2 < nk * NO; s2++) c->dos_xi[ebin(e[s2])] += 1.0 / ((double)nk * de);
-    /* bin averages; a bin pair without grid pairs takes the nearest filled one in energy */
-    for (int i = 0; i < NE; i++)
-      for (int j = 0; j < NE; j++) {
-        int bi = i, bj = j;
-        double best = INFINITY;
-        if (wcnt[(size_t)i * NE + j] == 0)
-          for (int i2 = 0; i2 < NE; i2++)
-            for (int j2 = 0; j2 < NE; j2++)
-              if (wcnt[(size_t)i2 * NE + j2] > 0) {
-                double dist = (double)(i2 - i) * (i2 - i) + (double)(j2 - j) * (j2 - j);
-                if (dist < best) {
-                  best = dist;
-                  bi = i2;
-                  bj = j2;
-                }
-              }
-        c->w_xi[(size_t)i * NE + j] = wsum[(size_t)bi * NE + bj] / wcnt[(size_t)bi * NE + bj];
-      }
-#undef ebin
-    const double norm = (double)nk * (double)nk * n0 * n0;
-    c->w_fs = acc[0] / norm;
-    c->w_bare_fs = acc[1] / norm;
-    c->mu = n0 * c->w_fs;
-    c->seconds = agape_par_wtime() - t0;
-    if (par->rank == 0)
-      printf("agape: RPA mu = N(0) <W>_FS = %.4f  (N(0) = %.4f /eV/spin/cell on the grid, <W>_FS = %.4f eV, "
-             "bare <v>_FS = %.3f eV, k_TF = %.3f /A, up to %d G; %.1f s)\n",
-             c->mu, n0, c->w_fs, c->w_bare_fs, sqrt(c->ktf2), c->ng_max, c->seconds),
-        fflush(stdout);
-  }
-fail:
-  free(Q);
-  free(rho);
-  free(vG);
-  free(cg);
-  free(A);
-  free(W);
-  free(RW);
-  free(idx);
-  free(G);
-  free(wsum);
-  free(wcnt);
-done:
-  free(e);
-  free(d);
-  free(U);
-  free(chi);
-  free(tau);
-  free(tw);
-  return agape_par_agree(par, err);
+  return rpa_create(par, p, m, c);
 }
 
 agape_err agape_coulomb_sample(const agape_par *par, const agape_material *m, const agape_states *st, agape_coulomb *c)
@@ -426,7 +510,7 @@ agape_err agape_coulomb_sample(const agape_par *par, const agape_material *m, co
   for (int64_t s = 0, f = 0; s < st->n_mc && !err; s++) {
     if (!(st->fsw[s] > 0)) continue;
     double H[9], w[NO];
-    if (orbital_eigen(m->model, st->k + 3 * s, w, H)) {
+    if (orbital_eigen(m, st->k + 3 * s, w, H)) {
       err = AGAPE_ERR_NUMERIC;
       break;
     }

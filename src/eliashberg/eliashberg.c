@@ -2,10 +2,8 @@
  * include/agape/eliash.h). */
 #include "agape/eliashberg.h"
 #include "agape/eliash.h"
-#include "agape/epw.h"
 #include "agape/solve.h"
 #include "agape/output.h"
-#include "agape/frmsf.h"
 #include "agape/units.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,26 +43,15 @@ static agape_err eli_alloc(double **p, size_t n)
 
 /* ---- setup ----------------------------------------------------------------------------- */
 
-/* mu* weights of the own rows: EPW's sum over q and k+q bands of wq w0g(m, k+q)/N_F. */
+/* mu* weights of the own rows: the source's mu* phase space (material.h mustar_row; EPW's
+ * sum over q and k+q bands of wq w0g(m, k+q)/N_F). */
 static agape_err eli_aniso_setup(eli_ctx *c)
 {
-  const agape_epw *e = c->m->epw;
   agape_par_rows(c->par, c->ns, c->par->rank, &c->lo, &c->hi);
   c->mloc = c->hi - c->lo;
   c->M = calloc((size_t)(c->mloc * c->ns) + 1, sizeof(double));
   if (!c->M) return AGAPE_ERR_NOMEM;
-  double wq = 1.0 / e->nqtotf;
-  for (int64_t li = 0; li < c->mloc; li++) {
-    int s = (int)(c->lo + li), k = e->s_k[s];
-    for (int iq = 0; iq < e->totq; iq++) {
-      int kq = e->ixkqf[(size_t)k * e->totq + iq];
-      if (kq < 0) continue;
-      for (int b = 0; b < e->nbndfst; b++) {
-        int t = e->s_of[(size_t)kq * e->nbndfst + b];
-        if (t >= 0) c->M[li * c->ns + t] += wq * e->s_w0g[t] / e->dosef;
-      }
-    }
-  }
+  for (int64_t li = 0; li < c->mloc; li++) c->m->mustar_row(c->m, (int)(c->lo + li), c->M + li * c->ns);
   return AGAPE_OK;
 }
 
@@ -84,13 +71,13 @@ static agape_err eli_at_T(eli_ctx *c, double TK)
     for (int n = 0; n < N; n++) c->zlin[n] = 1 + c->nsum[n] / (2 * n + 1);
     return AGAPE_OK;
   }
-  const agape_epw *e = c->m->epw;
+  const agape_fs_pairs *e = c->m->pairs;
   size_t ld = (size_t)c->mloc * c->ns;
   if ((err = eli_alloc(&c->L, 2 * (size_t)N * ld)) || (err = eli_alloc(&c->nsum, (size_t)c->mloc * N)) ||
       (err = eli_alloc(&c->zlin, (size_t)c->ns * N)))
     return err;
   memset(c->L, 0, sizeof(double) * 2 * (size_t)N * ld);
-  double *wd2 = malloc(sizeof(double) * 2 * N), wq = 1.0 / e->nqtotf;
+  double *wd2 = malloc(sizeof(double) * 2 * N), wq = e->wq;
   if (!wd2) return AGAPE_ERR_NOMEM;
   for (int d = 0; d < 2 * N; d++) wd2[d] = pow(2 * AGAPE_PI * c->T * d, 2);
 /* lambda_{ss'}(d) = sum over the row's entries with column s' of 2 wq w0g' g2 om/(om^2 + w_d^2) */
@@ -99,7 +86,7 @@ static agape_err eli_at_T(eli_ctx *c, double TK)
     int s = (int)(c->lo + li);
     for (int64_t j = e->row_ptr[s]; j < e->row_ptr[s + 1]; j++) {
       int t = e->col[j];
-      double om = e->wf[e->ph[j]], cj = 2 * wq * e->s_w0g[t] * e->g2[j] * AGAPE_EPW_G2_EV2 * om;
+      double om = e->omega_line[e->line[j]], cj = 2 * wq * e->fsd[t] * e->g2[j] * e->g2_unit * om;
       double *Lp = c->L + (size_t)li * c->ns + t;
       for (int d = 0; d < 2 * N; d++) Lp[(size_t)d * ld] += cj / (om * om + wd2[d]);
     }
@@ -445,11 +432,11 @@ static agape_err eli_solve(eli_ctx *c, double tc, double *delta, double *z, int 
 
 static double fs_avg(const eli_ctx *c, const double *x, int N, int n)
 {
-  if (!c->m->epw) return x[n];
-  const agape_epw *e = c->m->epw;
+  if (!c->m->pairs) return x[n];
+  const agape_fs_pairs *e = c->m->pairs;
   double s = 0, w = 0;
   for (int t = 0; t < c->ns; t++) {
-    double wt = e->s_wk[t] * e->s_w0g[t];
+    double wt = e->wk[t] * e->fsd[t];
     s += wt * x[(size_t)t * N + n];
     w += wt;
   }
@@ -459,7 +446,7 @@ static double fs_avg(const eli_ctx *c, const double *x, int N, int n)
 agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p, const agape_material *m, double t0)
 {
   eli_ctx c = {.par = par, .p = p, .m = m, .aniso = p->anisotropy == 1, .mustar = p->mustar};
-  c.ns = m->epw ? m->epw->ns : 1;
+  c.ns = m->pairs ? m->pairs->ns : 1;
   agape_err err = AGAPE_OK;
   if (c.aniso) err = eli_aniso_setup(&c);
   if ((err = agape_par_agree(par, err))) return err;
@@ -472,7 +459,7 @@ agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p, cons
            c.aniso ? "anisotropic" : "isotropic", c.ns, p->mustar, p->wscut_meV);
     printf("agape: N(0) = %.6g states/eV/spin/cell   lambda = %.7f   omega_log = %.6f meV   omega_2 = %.6f meV\n",
            m->dos0, m->lambda, m->omega_log * 1e3, m->omega_2 * 1e3);
-    if (m->epw) printf("agape: lambda of the unsmeared lines = %.7f\n", m->lambda_lines);
+    if (m->pairs) printf("agape: lambda of the unsmeared lines = %.7f\n", m->lambda_lines);
     printf("agape: Allen-Dynes Tc = %.4f K (f1 f2), %.4f K (f1 = f2 = 1) at mu* = %g\n", tc_ad, tc_mcm, p->mustar);
     fflush(stdout);
   }
@@ -557,7 +544,7 @@ agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p, cons
     if (par->rank == 0) {
       double lo = INFINITY, hi = -INFINITY;
       for (int s = 0; s < c.ns; s++) {
-        if (m->epw && m->epw->s_w0g[s] * m->epw->degaussw < 1e-3) continue; /* far from E_F */
+        if (m->pairs && m->pairs->fsd[s] * m->pairs->fs_width < 1e-3) continue; /* far from E_F */
         lo = fmin(lo, delta[(size_t)it * c.ns + s]);
         hi = fmax(hi, delta[(size_t)it * c.ns + s]);
       }
@@ -578,7 +565,7 @@ agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p, cons
     if (par->rank == 0) printf("agape: gap ratio 2 Delta(%.2f K) / k_B Tc = %.4f\n", rT, ratio);
   }
   if (par->rank == 0) {
-    const agape_epw *e = m->epw;
+    const agape_fs_pairs *e = m->pairs;
     int n = c.ns;
     double *xi = calloc(n, sizeof(double)), *w = malloc(sizeof(double) * n), *fsw = malloc(sizeof(double) * n);
     double *kk = e ? malloc(sizeof(double) * 3 * n) : NULL;
@@ -590,10 +577,10 @@ agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p, cons
     else {
       for (int s = 0; s < n; s++) {
         if (e) {
-          xi[s] = e->s_xi[s];
-          w[s] = e->s_wk[s];
-          fsw[s] = e->s_wk[s] * e->s_w0g[s];
-          memcpy(kk + 3 * s, e->xkfs + 3 * e->s_k[s], 24);
+          xi[s] = e->xi[s];
+          w[s] = e->wk[s];
+          fsw[s] = e->wk[s] * e->fsd[s];
+          memcpy(kk + 3 * s, e->k + 3 * s, 24);
         } else {
           w[s] = 1;
           fsw[s] = 1;
@@ -603,15 +590,8 @@ agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p, cons
         om[b] = m->omega[b] * 1e3;
         aw[b] = m->a2f_w[b] * 1e3;
       }
-      /* EPW prefix: the folder name without .ephmat; else the material name */
-      if (e) {
-        const char *base = strrchr(p->epw_dir, '/');
-        base = base ? base + 1 : p->epw_dir;
-        snprintf(prefix, sizeof prefix, "%s", base);
-        char *dot = strstr(prefix, ".ephmat");
-        if (dot) *dot = '\0';
-      } else
-        snprintf(prefix, sizeof prefix, "%s", m->name);
+      /* the stem of the EPW-style files: the EPW prefix, else the material name */
+      snprintf(prefix, sizeof prefix, "%s", m->prefix);
       double *curve = NULL, *phd = NULL;
       if (m->ncurve > 0) {
         curve = m->curve_a2f;
@@ -623,7 +603,7 @@ agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p, cons
                          .xi = xi,
                          .w = w,
                          .k = kk,
-                         .band = e ? e->s_band : NULL,
+                         .band = e ? e->band : NULL,
                          .fs_weight = fsw,
                          .ntemps = nt,
                          .temps = p->temps,
@@ -667,8 +647,8 @@ agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p, cons
                          .nthreads = par->nthreads,
                          .wall_seconds = agape_par_wtime() - t0};
       err = agape_output_write(&r);
-      if (!err && e && c.aniso) /* gap_T*.frmsf: Delta_nk(i omega_0) on the Fermi surface */
-        err = agape_frmsf_write_epw(p->output_file, p->epw_dir, e, nt, p->temps, delta, c.ns);
+      if (!err && e && c.aniso && m->write_frmsf) /* gap_T*.frmsf: Delta_nk(i omega_0) on the Fermi surface */
+        err = m->write_frmsf(m, p->output_file, c.ns, e->k, e->band, e->xi, e->fs_width, nt, p->temps, delta, c.ns);
       free(phd);
     }
     free(xi);

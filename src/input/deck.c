@@ -1107,3 +1107,20 @@ char *agape_params_fingerprint(const agape_params *p)
   free(val);
   return out;
 }
+
+agape_err agape_params_bcast(const agape_par *par, agape_params *p)
+{
+  char *text = p->deck_text;
+  long len = (par->rank == 0 && text) ? (long)strlen(text) : -1;
+  agape_par_bcast(par, p, sizeof *p);
+  agape_par_bcast(par, &len, sizeof len);
+  agape_err err = AGAPE_OK;
+  if (par->rank != 0) {
+    p->deck_text = NULL;
+    if (len >= 0 && !(p->deck_text = malloc((size_t)len + 1))) err = AGAPE_ERR_NOMEM;
+  } else
+    p->deck_text = text;
+  if ((err = agape_par_agree(par, err))) return err;
+  if (len >= 0) agape_par_bcast(par, p->deck_text, (size_t)len + 1);
+  return AGAPE_OK;
+}

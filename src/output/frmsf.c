@@ -17,7 +17,7 @@
  * Grid and file
  * ====================================================================================== */
 
-static int64_t fs_npts(const agape_frmsf_grid *g) { return (int64_t)g->nk[0] * g->nk[1] * g->nk[2]; }
+int64_t agape_frmsf_npts(const agape_frmsf_grid *g) { return (int64_t)g->nk[0] * g->nk[1] * g->nk[2]; }
 
 void agape_frmsf_grid_free(agape_frmsf_grid *g)
 {
@@ -38,10 +38,9 @@ void agape_frmsf_stencil_free(agape_frmsf_stencil *s)
   memset(s, 0, sizeof *s);
 }
 
-/* Allocate eig and val (zeroed) of a grid whose nk and nbnd are set. */
-static agape_err fs_grid_alloc(agape_frmsf_grid *g)
+agape_err agape_frmsf_grid_alloc(agape_frmsf_grid *g)
 {
-  size_t n = (size_t)fs_npts(g) * (size_t)g->nbnd;
+  size_t n = (size_t)agape_frmsf_npts(g) * (size_t)g->nbnd;
   g->eig = calloc(n ? n : 1, sizeof(double));
   g->val = calloc(n ? n : 1, sizeof(double));
   if (!g->eig || !g->val) {
@@ -51,11 +50,6 @@ static agape_err fs_grid_alloc(agape_frmsf_grid *g)
   return AGAPE_OK;
 }
 
-static void fs_identity(double *b)
-{
-  for (int i = 0; i < 9; i++) b[i] = (i % 4 == 0) ? 1.0 : 0.0;
-}
-
 agape_err agape_frmsf_write(const char *path, const agape_frmsf_grid *g)
 {
   char tmp[AGAPE_PATH_MAX + 96];
@@ -63,7 +57,7 @@ agape_err agape_frmsf_write(const char *path, const agape_frmsf_grid *g)
     return agape_error(AGAPE_ERR_IO, "cannot write %s: path too long", path);
   FILE *f = fopen(tmp, "w");
   if (!f) return agape_error(AGAPE_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
-  int64_t n = fs_npts(g) * g->nbnd;
+  int64_t n = agape_frmsf_npts(g) * g->nbnd;
   fprintf(f, "%d %d %d\n1\n%d\n", g->nk[0], g->nk[1], g->nk[2], g->nbnd);
   for (int r = 0; r < 3; r++) fprintf(f, "%.10e %.10e %.10e\n", g->bvec[3 * r], g->bvec[3 * r + 1], g->bvec[3 * r + 2]);
   for (int64_t i = 0; i < n; i++) fprintf(f, "%.9e\n", g->eig[i]);
@@ -71,18 +65,14 @@ agape_err agape_frmsf_write(const char *path, const agape_frmsf_grid *g)
   return agape_text_commit(f, tmp, path);
 }
 
-/* "gap_T<first>K.frmsf .. gap_T<last>K.frmsf" (or the one name) into out, for messages. */
-static void fs_names(int ntemps, const double *temps, char *out, size_t cap)
+void agape_frmsf_names(int ntemps, const double *temps, char *out, size_t cap)
 {
   int len = snprintf(out, cap, FS_NAME_FMT, temps[0]);
   if (ntemps > 1 && len > 0 && (size_t)len < cap) snprintf(out + len, cap - len, " .. " FS_NAME_FMT, temps[ntemps - 1]);
 }
 
-/* One file per temperature in the folder of results_path; fill(it) sets g->val first. */
-typedef void (*fs_fill_fn)(void *ctx, int it, agape_frmsf_grid *g);
-
-static agape_err fs_write_temps(const char *results_path, agape_frmsf_grid *g, int ntemps, const double *temps,
-                                fs_fill_fn fill, void *ctx, char *dir, size_t cap)
+agape_err agape_frmsf_write_temps(const char *results_path, agape_frmsf_grid *g, int ntemps, const double *temps,
+                                  agape_frmsf_fill_fn fill, void *ctx, char *dir, size_t cap)
 {
   if (agape_path_dirname(results_path, dir, cap) != 0)
     return agape_error(AGAPE_ERR_IO, "cannot write FermiSurfer files beside %s: path too long", results_path);
@@ -99,221 +89,28 @@ static agape_err fs_write_temps(const char *results_path, agape_frmsf_grid *g, i
 }
 
 /* ======================================================================================
- * EPW grid
- * ====================================================================================== */
-
-/* EPW's crystal.fmt (list-directed text: nat / nmodes / nelec [nbndskip] / at(3,3) / bg(3,3)
- * / ...): bg into b (b1, b2, b3 as rows, units 2 pi/alat). Accepted only if at . bg^T = 1
- * to 1e-6. Returns 0, or -1 (absent or not understood). */
-static int fs_read_crystal(const char *path, double *b)
-{
-  FILE *f = fopen(path, "r");
-  if (!f) return -1;
-  char line[4096];
-  int ok = 1;
-  for (int i = 0; i < 3 && ok; i++) ok = fgets(line, sizeof line, f) != NULL;
-  double at[9], bg[9];
-  for (int i = 0; i < 9 && ok; i++) ok = fscanf(f, "%lf", &at[i]) == 1;
-  for (int i = 0; i < 9 && ok; i++) ok = fscanf(f, "%lf", &bg[i]) == 1;
-  fclose(f);
-  if (!ok) return -1;
-  for (int i = 0; i < 3; i++)
-    for (int j = 0; j < 3; j++) {
-      double d = at[3 * i] * bg[3 * j] + at[3 * i + 1] * bg[3 * j + 1] + at[3 * i + 2] * bg[3 * j + 2];
-      if (!isfinite(d) || fabs(d - (i == j)) > 1e-6) return -1;
-    }
-  memcpy(b, bg, sizeof bg);
-  return 0;
-}
-
-/* bvec from crystal.fmt beside the folder dir (EPW's run folder), else inside it. */
-static int fs_epw_bvec(const char *dir, double *b)
-{
-  if (!dir || !dir[0]) return -1;
-  char d[AGAPE_PATH_MAX], path[AGAPE_PATH_MAX + 32];
-  if (snprintf(d, sizeof d, "%s", dir) >= (int)sizeof d) return -1;
-  size_t len = strlen(d);
-  while (len > 1 && d[len - 1] == '/') d[--len] = '\0';
-  char parent[AGAPE_PATH_MAX];
-  if (agape_path_dirname(d, parent, sizeof parent) == 0) {
-    snprintf(path, sizeof path, "%s/crystal.fmt", parent);
-    if (fs_read_crystal(path, b) == 0) return 0;
-  }
-  snprintf(path, sizeof path, "%s/crystal.fmt", d);
-  return fs_read_crystal(path, b);
-}
-
-agape_err agape_frmsf_epw_grid(const agape_epw *e, const char *epw_dir, agape_frmsf_grid *g)
-{
-  memset(g, 0, sizeof *g);
-  for (int d = 0; d < 3; d++) g->nk[d] = e->nkf[d];
-  g->nbnd = e->nbndfst;
-  g->bvec_from_file = fs_epw_bvec(epw_dir, g->bvec) == 0;
-  if (!g->bvec_from_file) fs_identity(g->bvec);
-  agape_err err = fs_grid_alloc(g);
-  if (err) return err;
-  const int nb = e->nbndfst;
-  const int64_t full = fs_npts(g);
-  const double out = AGAPE_FRMSF_OUT_MARGIN * e->fsthick;
-  const int n1 = g->nk[0], n2 = g->nk[1], n3 = g->nk[2];
-
-  /* Fermi-shell points: every band's energy from egnv (window bands: xi of the state) */
-  for (int64_t q = 0; q < full; q++) {
-    int ik = e->ixkff[q] - 1;
-    if (ik < 0) continue;
-    for (int b = 0; b < nb; b++) {
-      int s = e->s_of[(size_t)ik * nb + b];
-      g->eig[(size_t)b * full + q] = s >= 0 ? e->s_xi[s] : e->ekfs[(size_t)ik * nb + b] - e->ef;
-    }
-  }
-  if (e->nkfs == 0) {
-    for (size_t i = 0; i < (size_t)full * nb; i++) g->eig[i] = 2 * out;
-    return AGAPE_OK;
-  }
-  /* points outside the shell: start from the nearest shell point (breadth-first from all
-   * shell points at once over the periodic grid, 6 neighbours, in index order), then smooth
-   * towards the discrete harmonic continuation of the known energies (Gauss-Seidel sweeps in
-   * index order over the outside points, the shell values fixed) */
-  int64_t *src = malloc(sizeof(int64_t) * (size_t)full), *queue = malloc(sizeof(int64_t) * (size_t)full);
-  int64_t *nbr = malloc(sizeof(int64_t) * 6 * (size_t)full);
-  if (!src || !queue || !nbr) {
-    free(src);
-    free(queue);
-    free(nbr);
-    agape_frmsf_grid_free(g);
-    return agape_error(AGAPE_ERR_NOMEM, "FermiSurfer grid: %lld points", (long long)full);
-  }
-  for (int64_t q = 0; q < full; q++) {
-    int i = (int)(q / ((int64_t)n2 * n3)), j = (int)((q / n3) % n2), l = (int)(q % n3);
-    int64_t *r = nbr + 6 * q;
-    r[0] = ((int64_t)((i + 1) % n1) * n2 + j) * n3 + l;
-    r[1] = ((int64_t)((i + n1 - 1) % n1) * n2 + j) * n3 + l;
-    r[2] = ((int64_t)i * n2 + (j + 1) % n2) * n3 + l;
-    r[3] = ((int64_t)i * n2 + (j + n2 - 1) % n2) * n3 + l;
-    r[4] = ((int64_t)i * n2 + j) * n3 + (l + 1) % n3;
-    r[5] = ((int64_t)i * n2 + j) * n3 + (l + n3 - 1) % n3;
-  }
-  int64_t head = 0, tail = 0, nout = 0;
-  for (int64_t q = 0; q < full; q++) {
-    src[q] = e->ixkff[q] > 0 ? q : -1;
-    if (src[q] >= 0) queue[tail++] = q;
-  }
-  while (head < tail) {
-    int64_t q = queue[head++];
-    for (int t = 0; t < 6; t++) {
-      int64_t r = nbr[6 * q + t];
-      if (src[r] < 0) {
-        src[r] = src[q];
-        queue[tail++] = r;
-      }
-    }
-  }
-  for (int64_t q = 0; q < full; q++) { /* the outside points, in index order */
-    if (e->ixkff[q] > 0) continue;
-    queue[nout++] = q;
-    for (int b = 0; b < nb; b++) g->eig[(size_t)b * full + q] = g->eig[(size_t)b * full + src[q]];
-  }
-  for (int b = 0; b < nb; b++) {
-    double *x = g->eig + (size_t)b * full;
-    for (int sweep = 0; sweep < AGAPE_FRMSF_SWEEPS; sweep++) {
-      double change = 0;
-      for (int64_t o = 0; o < nout; o++) {
-        int64_t q = queue[o], *r = nbr + 6 * q;
-        double v = (x[r[0]] + x[r[1]] + x[r[2]] + x[r[3]] + x[r[4]] + x[r[5]]) / 6;
-        change = fmax(change, fabs(v - x[q]));
-        x[q] = v;
-      }
-      if (change < 1e-6 * e->fsthick) break;
-    }
-    for (int64_t o = 0; o < nout; o++) { /* safely outside the window, keeping the sign */
-      int64_t q = queue[o];
-      if (fabs(x[q]) < out) x[q] = x[q] < 0 ? -out : out;
-    }
-    for (int64_t q = 0; q < full; q++) { /* shell bands outside the window likewise */
-      int ik = e->ixkff[q] - 1;
-      if (ik >= 0 && e->s_of[(size_t)ik * nb + b] < 0 && fabs(x[q]) < out) x[q] = x[q] < 0 ? -out : out;
-    }
-  }
-  free(src);
-  free(queue);
-  free(nbr);
-  return AGAPE_OK;
-}
-
-void agape_frmsf_epw_values(const agape_epw *e, const double *delta_meV, agape_frmsf_grid *g)
-{
-  const int nb = e->nbndfst;
-  const int64_t full = fs_npts(g);
-  for (int64_t q = 0; q < full; q++) {
-    int ik = e->ixkff[q] - 1;
-    for (int b = 0; b < nb; b++) {
-      int s = ik >= 0 ? e->s_of[(size_t)ik * nb + b] : -1;
-      g->val[(size_t)b * full + q] = s >= 0 ? delta_meV[s] : 0.0;
-    }
-  }
-}
-
-typedef struct {
-  const agape_epw *e;
-  const double *delta;
-  int64_t ld;
-} fs_epw_ctx;
-
-static void fs_epw_fill(void *ctx, int it, agape_frmsf_grid *g)
-{
-  fs_epw_ctx *c = ctx;
-  agape_frmsf_epw_values(c->e, c->delta + (size_t)it * c->ld, g);
-}
-
-agape_err agape_frmsf_write_epw(const char *results_path, const char *epw_dir, const agape_epw *e, int ntemps,
-                                const double *temps, const double *delta_meV, int64_t ld)
-{
-  if (ntemps < 1) return AGAPE_OK;
-  agape_frmsf_grid g;
-  agape_err err = agape_frmsf_epw_grid(e, epw_dir, &g);
-  if (err) return err;
-  fs_epw_ctx c = {e, delta_meV, ld};
-  char dir[AGAPE_PATH_MAX];
-  err = fs_write_temps(results_path, &g, ntemps, temps, fs_epw_fill, &c, dir, sizeof dir);
-  if (!err) {
-    char names[128];
-    fs_names(ntemps, temps, names, sizeof names);
-    printf("agape: wrote %d FermiSurfer file(s) %s to %s (EPW grid %d x %d x %d, %d band(s), gap Delta_nk in meV)\n",
-           ntemps, names, dir, g.nk[0], g.nk[1], g.nk[2], g.nbnd);
-    if (!g.bvec_from_file)
-      printf("agape: note: no crystal.fmt beside %s: the FermiSurfer files carry the identity as reciprocal "
-             "vectors (the Brillouin zone is drawn as a cube)\n",
-             epw_dir ? epw_dir : "the EPW folder");
-  }
-  agape_frmsf_grid_free(&g);
-  fflush(stdout);
-  return err;
-}
-
-/* ======================================================================================
  * Model grid and its interpolation
  * ====================================================================================== */
 
-agape_err agape_frmsf_model_grid(const xb12_model *m, int n, agape_frmsf_grid *g)
+agape_err agape_frmsf_bands_grid(int n, int nbnd, const double bvec[9], agape_frmsf_bands_fn bands, const void *ctx,
+                                 agape_frmsf_grid *g)
 {
   memset(g, 0, sizeof *g);
   g->nk[0] = g->nk[1] = g->nk[2] = n;
-  g->nbnd = xb12_nbands(m);
+  g->nbnd = nbnd;
   if (n < 1 || g->nbnd < 1 || g->nbnd > 64)
-    return agape_error(AGAPE_ERR_INTERNAL, "FermiSurfer model grid: %d points, %d bands", n, g->nbnd);
-  double b = 2.0 * AGAPE_PI / xb12_lattice_A(m); /* 1/Angstrom */
-  fs_identity(g->bvec);
-  for (int i = 0; i < 9; i++) g->bvec[i] *= b;
-  agape_err err = fs_grid_alloc(g);
+    return agape_error(AGAPE_ERR_INTERNAL, "FermiSurfer grid: %d points, %d bands", n, g->nbnd);
+  memcpy(g->bvec, bvec, sizeof g->bvec);
+  agape_err err = agape_frmsf_grid_alloc(g);
   if (err) return err;
-  const int64_t full = fs_npts(g);
+  const int64_t full = agape_frmsf_npts(g);
   const int nb = g->nbnd;
 /* owner computes: each point writes only its own entries */
 #pragma omp parallel for schedule(static)
   for (int64_t q = 0; q < full; q++) {
     double k[3] = {(double)(q / ((int64_t)n * n)) / n, (double)((q / n) % n) / n, (double)(q % n) / n};
     double xi[64];
-    xb12_bands(m, k, xi);
+    bands(ctx, k, xi);
     for (int b2 = 0; b2 < nb; b2++) g->eig[(size_t)b2 * full + q] = xi[b2];
   }
   return AGAPE_OK;
@@ -593,7 +390,7 @@ agape_err agape_frmsf_stencil_create(const agape_frmsf_grid *g, int64_t n, const
   memset(s, 0, sizeof *s);
   const int K = AGAPE_FRMSF_NEIGHBOURS, nb = g->nbnd;
   const int n1 = g->nk[0], n2 = g->nk[1], n3 = g->nk[2];
-  const int64_t full = fs_npts(g);
+  const int64_t full = agape_frmsf_npts(g);
   agape_err err = AGAPE_OK;
   fs_cells *cells = calloc((size_t)nb, sizeof(fs_cells));
   if (!cells) return AGAPE_ERR_NOMEM;
@@ -681,7 +478,7 @@ done:
 
 void agape_frmsf_stencil_apply(const agape_frmsf_stencil *s, const double *delta, agape_frmsf_grid *g)
 {
-  memset(g->val, 0, sizeof(double) * (size_t)fs_npts(g) * g->nbnd);
+  memset(g->val, 0, sizeof(double) * (size_t)agape_frmsf_npts(g) * g->nbnd);
   for (int64_t p = 0; p < s->npts; p++) {
     double v = 0;
     for (int j = 0; j < s->K; j++) v += s->coef[(size_t)p * s->K + j] * delta[s->idx[(size_t)p * s->K + j]];
@@ -701,18 +498,17 @@ static void fs_model_fill(void *ctx, int it, agape_frmsf_grid *g)
   agape_frmsf_stencil_apply(c->s, c->delta + (size_t)it * c->ld, g);
 }
 
-static void fs_xb12_bands(const void *ctx, const double k[3], double *xi) { xb12_bands(ctx, k, xi); }
-
-agape_err agape_frmsf_write_model(const char *results_path, const xb12_model *m, int64_t n_mc, const double *k,
+agape_err agape_frmsf_write_bands(const char *results_path, int ngrid, int nbnd, const double bvec[9],
+                                  agape_frmsf_bands_fn bands, const void *ctx, int64_t n_mc, const double *k,
                                   const int *band, const double *xi, double sigma, int ntemps, const double *temps,
                                   const double *delta_meV, int64_t ld)
 {
   if (ntemps < 1 || n_mc < 1) return AGAPE_OK;
   agape_frmsf_grid g;
   agape_frmsf_stencil s;
-  agape_err err = agape_frmsf_model_grid(m, AGAPE_FRMSF_MODEL_GRID, &g);
+  agape_err err = agape_frmsf_bands_grid(ngrid, nbnd, bvec, bands, ctx, &g);
   if (err) return err;
-  if ((err = agape_frmsf_stencil_create(&g, n_mc, k, band, xi, sigma, fs_xb12_bands, m, &s))) {
+  if ((err = agape_frmsf_stencil_create(&g, n_mc, k, band, xi, sigma, bands, ctx, &s))) {
     agape_frmsf_grid_free(&g);
     return err;
   }
@@ -720,9 +516,9 @@ agape_err agape_frmsf_write_model(const char *results_path, const xb12_model *m,
   for (int64_t p = 0; p < s.npts; p++) hmax = fmax(hmax, s.h[p]);
   fs_model_ctx c = {&s, delta_meV, ld};
   char dir[AGAPE_PATH_MAX];
-  err = fs_write_temps(results_path, &g, ntemps, temps, fs_model_fill, &c, dir, sizeof dir);
+  err = agape_frmsf_write_temps(results_path, &g, ntemps, temps, fs_model_fill, &c, dir, sizeof dir);
   char names[128];
-  fs_names(ntemps, temps, names, sizeof names);
+  agape_frmsf_names(ntemps, temps, names, sizeof names);
   if (!err)
     printf("agape: wrote %d FermiSurfer file(s) %s to %s (grid %d^3, %d bands; gap Delta_s in "
            "meV at %lld grid points next to the Fermi surface, local linear fit over %d Monte-Carlo states, "
@@ -732,19 +528,4 @@ agape_err agape_frmsf_write_model(const char *results_path, const xb12_model *m,
   agape_frmsf_grid_free(&g);
   fflush(stdout);
   return err;
-}
-
-agape_err agape_frmsf_write_states(const agape_params *p, const agape_material *m, const agape_states *st,
-                                   const double *delta_meV)
-{
-  if (m->kind == MATK_EPW && m->epw) {
-    if (st->n < m->epw->ns)
-      return agape_error(AGAPE_ERR_INTERNAL, "FermiSurfer files: %lld states, fewer than the %d EPW states",
-                         (long long)st->n, m->epw->ns);
-    return agape_frmsf_write_epw(p->output_file, p->epw_dir, m->epw, p->ntemps, p->temps, delta_meV, st->n);
-  }
-  if (m->kind == MATK_MODEL && m->model && st->n_mc > 0 && st->k && st->band)
-    return agape_frmsf_write_model(p->output_file, m->model, st->n_mc, st->k, st->band, st->xi,
-                                   p->fs_smearing_meV * 1e-3, p->ntemps, p->temps, delta_meV, st->n);
-  return AGAPE_OK;
 }

@@ -6,7 +6,6 @@
 #include <math.h>
 #include <Random123/philox.h>
 #include "agape/units.h"
-#include "agape/epw.h"
 
 void agape_rng_uniform4(uint64_t seed, uint64_t i, double u[4])
 {
@@ -64,7 +63,8 @@ typedef struct {
  * normalised over the whole table. */
 static agape_err mc_table_build(const agape_material *m, double alpha, double eps0, mc_table *t)
 {
-  int nb = xb12_nbands(m->model);
+  int nb = m->nbands;
+  if (nb < 1 || nb > 64) return agape_error(AGAPE_ERR_INTERNAL, "Monte-Carlo sampling: %d bands (1..64)", nb);
   int64_t nc = (int64_t)MC_CELLS * MC_CELLS * MC_CELLS, tot = nb * nc;
   t->nb = nb;
   t->ncell = nc;
@@ -75,8 +75,8 @@ static agape_err mc_table_build(const agape_material *m, double alpha, double ep
   for (int64_t c = 0; c < nc; c++) {
     double k[3] = {((c / (MC_CELLS * MC_CELLS)) + 0.5) / MC_CELLS, (((c / MC_CELLS) % MC_CELLS) + 0.5) / MC_CELLS,
                    ((c % MC_CELLS) + 0.5) / MC_CELLS};
-    double xi[16];
-    xb12_bands(m->model, k, xi);
+    double xi[64];
+    m->bands(m, k, xi);
     for (int b = 0; b < nb; b++) {
       double h = 1.0 / (fabs(xi[b]) + eps0);
       t->prob[b * nc + c] = h;
@@ -112,19 +112,83 @@ static int64_t mc_table_pick(const mc_table *t, double u)
   return lo;
 }
 
+/* The first nmc states: Monte-Carlo draws of the source's bands (k, band, xi, weight 1/(N p) and
+ * the source's features); state i from the generator keyed by (seed, i): the same bits for any
+ * thread count. */
+static agape_err mc_draw(const agape_params *p, const agape_material *m, int64_t nmc, agape_states *st)
+{
+  st->nfeat = m->nfeat;
+  st->feat = st->nfeat ? malloc(sizeof(double) * (size_t)nmc * st->nfeat) : NULL;
+  if (st->nfeat && !st->feat) return AGAPE_ERR_NOMEM;
+  mc_table tab = {0};
+  agape_err err = mc_table_build(m, p->mc_floor, p->mc_eps_meV * 1e-3, &tab);
+  if (!err) {
+    const double vcell = 1.0 / (double)tab.ncell;
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < nmc; i++) {
+      double u[4];
+      agape_rng_uniform4(p->seed, (uint64_t)i, u);
+      int64_t e = mc_table_pick(&tab, u[0]);
+      int b = (int)(e / tab.ncell);
+      int64_t c = e % tab.ncell;
+      double *k = st->k + 3 * i;
+      k[0] = ((c / (MC_CELLS * MC_CELLS)) + u[1]) / MC_CELLS;
+      k[1] = (((c / MC_CELLS) % MC_CELLS) + u[2]) / MC_CELLS;
+      k[2] = ((c % MC_CELLS) + u[3]) / MC_CELLS;
+      double xi[64];
+      m->bands(m, k, xi);
+      st->xi[i] = xi[b] != 0 ? xi[b] : 1e-12;
+      st->band[i] = b;
+      /* density of the draw inside the cell: prob/vcell; weight 1/(N p) */
+      st->w[i] = vcell / ((double)nmc * tab.prob[e]);
+      if (st->nfeat) m->features(m, k, b, st->feat + i * st->nfeat);
+    }
+  }
+  free(tab.cdf);
+  free(tab.prob);
+  return err;
+}
+
+/* Fermi-surface weights fsw = w delta(xi) and N(0) = sum fsw: the source's own delta for its
+ * own states (in fsw on entry), a truncated Gaussian of width fs_smearing_meV for
+ * Monte-Carlo states, and for a sample without states with k a box of width 2 x0 around E_F
+ * (the innermost grid panel), which gives N(0) exactly. */
+static agape_err fs_weights(const agape_params *p, int own, agape_states *st)
+{
+  const double x0 = p->grid_min_meV * 1e-3, sig = p->fs_smearing_meV * 1e-3;
+  const int64_t nmc = st->n_mc;
+  double dsum = 0;
+  for (int64_t i = 0; i < st->n; i++) {
+    double f;
+    if (own && i < nmc)
+      f = st->fsw[i]; /* the source's own delta */
+    else if (i < nmc)
+      f = fabs(st->xi[i]) < 6 * sig /* truncated at 6 sigma (1.5e-8 of the peak) */
+        ? exp(-0.5 * st->xi[i] * st->xi[i] / (sig * sig)) / (sqrt(2 * AGAPE_PI) * sig)
+        : 0.0;
+    else if (nmc == 0)
+      f = fabs(st->xi[i]) < x0 ? 1.0 / (2 * x0) : 0.0;
+    else
+      f = 0.0;
+    st->fsw[i] = st->w[i] * f;
+    dsum += st->fsw[i];
+  }
+  st->dos0 = dsum;
+  return dsum > 0 ? AGAPE_OK : agape_error(AGAPE_ERR_NUMERIC, "no states at the Fermi level (N(0) = 0)");
+}
+
 agape_err agape_states_create(const agape_params *p, const agape_material *m, agape_states *st)
 {
   memset(st, 0, sizeof *st);
   agape_err err = AGAPE_OK;
   const double E = p->energy_window_eV;
   const double x0 = p->grid_min_meV * 1e-3;
-  mc_table tab = {0};
 
   /* energy grid: [-E, lo] and [hi, E] (lo = hi = 0 for isotropic inputs) */
   double lo = m->grid_lo, hi = m->grid_hi;
   double breaks[4];
   int nbreak = 0;
-  if (m->kind == MATK_SQUARE_WELL) breaks[nbreak++] = m->sw_omega_D;
+  for (int i = 0; i < m->nbreak && i < 2; i++) breaks[nbreak++] = m->breaks[i];
   int cap = 20000;
   double *gx = malloc(sizeof(double) * cap), *gw = malloc(sizeof(double) * cap);
   double *nx = malloc(sizeof(double) * cap), *nw = malloc(sizeof(double) * cap);
@@ -140,8 +204,9 @@ agape_err agape_states_create(const agape_params *p, const agape_material *m, ag
     goto fail;
   }
 
-  const agape_epw *ep = m->kind == MATK_EPW ? m->epw : NULL;
-  int64_t nmc = (m->kind == MATK_MODEL) ? p->npoints : ep ? ep->ns : 0;
+  /* the source's own states, else Monte-Carlo states of its bands, else none */
+  const int own = m->own_states != NULL;
+  int64_t nmc = own ? m->own_count(m) : m->bands ? p->npoints : 0;
   st->n_mc = nmc;
   st->n = nmc + npos + nneg;
   int64_t n = st->n;
@@ -161,43 +226,10 @@ agape_err agape_states_create(const agape_params *p, const agape_material *m, ag
       goto fail;
     }
   }
-  if (ep) { /* EPW's window states as they are: no resampling */
-    for (int64_t i = 0; i < nmc; i++) {
-      st->xi[i] = ep->s_xi[i] != 0 ? ep->s_xi[i] : 1e-12;
-      st->w[i] = ep->s_wk[i];
-      memcpy(st->k + 3 * i, ep->xkfs + 3 * ep->s_k[i], sizeof(double) * 3);
-      st->band[i] = ep->s_band[i];
-    }
-  } else if (nmc > 0) {
-    st->nfeat = xb12_nfeat(m->model);
-    st->feat = malloc(sizeof(double) * (size_t)nmc * st->nfeat);
-    if (!st->feat) {
-      err = AGAPE_ERR_NOMEM;
-      goto fail;
-    }
-    err = mc_table_build(m, p->mc_floor, p->mc_eps_meV * 1e-3, &tab);
-    if (err) goto fail;
-    const double vcell = 1.0 / (double)tab.ncell;
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < nmc; i++) {
-      double u[4];
-      agape_rng_uniform4(p->seed, (uint64_t)i, u);
-      int64_t e = mc_table_pick(&tab, u[0]);
-      int b = (int)(e / tab.ncell);
-      int64_t c = e % tab.ncell;
-      double *k = st->k + 3 * i;
-      k[0] = ((c / (MC_CELLS * MC_CELLS)) + u[1]) / MC_CELLS;
-      k[1] = (((c / MC_CELLS) % MC_CELLS) + u[2]) / MC_CELLS;
-      k[2] = ((c % MC_CELLS) + u[3]) / MC_CELLS;
-      double xi[16];
-      xb12_bands(m->model, k, xi);
-      st->xi[i] = xi[b] != 0 ? xi[b] : 1e-12;
-      st->band[i] = b;
-      /* density of the draw inside the cell: prob/vcell; weight 1/(N p) */
-      st->w[i] = vcell / ((double)nmc * tab.prob[e]);
-      xb12_features(m->model, k, b, st->feat + i * st->nfeat);
-    }
-  }
+  if (own) { /* the source's states as they are (their Fermi-surface delta in fsw for now) */
+    m->own_states(m, st->xi, st->w, st->k, st->band, st->fsw);
+  } else if (nmc > 0 && (err = mc_draw(p, m, nmc, st)))
+    goto fail;
   for (int i = 0; i < npos; i++) {
     st->xi[nmc + i] = gx[i];
     st->w[nmc + i] = gw[i] * agape_material_grid_dos(m, gx[i]);
@@ -212,39 +244,13 @@ agape_err agape_states_create(const agape_params *p, const agape_material *m, ag
       st->band[i] = -1;
     }
 
-  /* Fermi-surface weights: Gaussian delta (truncated) for Monte-Carlo states; for isotropic inputs
-   * a box of width 2 x0 around E_F (the innermost grid panel), which gives N(0) exactly. */
-  double sig = p->fs_smearing_meV * 1e-3, dsum = 0;
-  for (int64_t i = 0; i < n; i++) {
-    double f;
-    if (ep && i < nmc)
-      f = ep->s_w0g[i]; /* EPW's own delta (degaussw) */
-    else if (i < nmc)
-      f = fabs(st->xi[i]) < 6 * sig /* truncated at 6 sigma (1.5e-8 of the peak) */
-        ? exp(-0.5 * st->xi[i] * st->xi[i] / (sig * sig)) / (sqrt(2 * AGAPE_PI) * sig)
-        : 0.0;
-    else if (nmc == 0)
-      f = fabs(st->xi[i]) < x0 ? 1.0 / (2 * x0) : 0.0;
-    else
-      f = 0.0;
-    st->fsw[i] = st->w[i] * f;
-    dsum += st->fsw[i];
-  }
-  st->dos0 = dsum;
-  if (!(dsum > 0)) {
-    err = agape_error(AGAPE_ERR_NUMERIC, "no states at the Fermi level (N(0) = 0)");
-    goto fail;
-  }
-  free(tab.cdf);
-  free(tab.prob);
+  if ((err = fs_weights(p, own, st))) goto fail;
   free(gx);
   free(gw);
   free(nx);
   free(nw);
   return AGAPE_OK;
 fail:
-  free(tab.cdf);
-  free(tab.prob);
   free(gx);
   free(gw);
   free(nx);

@@ -8,154 +8,60 @@
 #include "agape/units.h"
 #include <omp.h>
 #include "agape/stop.h"
-#include "agape/epw.h"
 
 #define CH 256 /* columns per chunk */
 
-/* EPW data: add the coupling c of phonon ph (eV^2) to the frequency-node row r (nmodes) on its
- * two nodes (material.h); a phonon without coupling adds nothing. */
-static void epw_node_add(const agape_material *m, int32_t ph, double c, double *r)
-{
-  int b = m->ph_node[ph];
-  if (b < 0) return;
-  double f = m->ph_share[ph];
-  r[b] += c * f;
-  if (b + 1 < m->nmodes) r[b + 1] += c * (1 - f);
-}
-
-/* EPW data: add sign x the couplings of row state i to the dense row erow (n_mc x nmodes):
- * K_ss' = sum over the phonons (q, nu) with rep(k+q) = s' of w_q |g|^2 / w_s' (eV^2) on the
- * two frequency nodes of each phonon (material.h), so that sum_s' w_s' K_ss' is EPW's sum
- * over q with weight w_q. sign = 0 clears the entries instead. */
-static void epw_row(const agape_material *m, int64_t i, double *erow, int sign)
-{
-  const agape_epw *e = m->epw;
-  const int nm = m->nmodes;
-  const double wq = AGAPE_EPW_G2_EV2 / e->nqtotf;
-  for (int64_t x = e->row_ptr[i]; x < e->row_ptr[i + 1]; x++) {
-    double *r = erow + (size_t)e->col[x] * nm;
-    int b = m->ph_node[e->ph[x]];
-    if (!sign) {
-      if (b >= 0) {
-        r[b] = 0;
-        if (b + 1 < nm) r[b + 1] = 0;
-      }
-    } else
-      epw_node_add(m, e->ph[x], wq * e->g2[x] / e->s_wk[e->col[x]], r);
-  }
-}
-
-/* Fill the coupling array A (nmodes x nc, lda = CH) for row i and columns j[0..nc);
- * tmp is scratch of nmodes x CH doubles; erow: EPW data, the row filled by epw_row. */
-static void pair_couplings(const agape_states *st, const agape_material *m, int64_t i, int nc, const int64_t *j,
-                           double *A, double *tmp, const double *erow)
+/* Fill the coupling array A (nmodes x nc, lda = CH) for row i and columns j[0..nc): the
+ * source's pair couplings between states with k, the Fermi-surface average a2f_w/N(0) of the
+ * sample when either state is on the energy grid; tmp: nmodes x CH scratch; scratch: the
+ * source's row scratch (prepared by pair_row). */
+static void pair_couplings(const agape_states *st, const agape_material *m, const agape_coupling *cp, int64_t i, int nc,
+                           const int64_t *j, double *A, double *tmp, const double *scratch)
 {
   int c0 = 0;
-  if (i < st->n_mc) {
+  if (i < st->n_mc && m->pair_couplings) {
     while (c0 < nc && j[c0] < st->n_mc) c0++; /* columns are increasing */
-    if (c0 > 0 && erow) {
-      const int nm = m->nmodes;
-      for (int c = 0; c < c0; c++)
-        for (int b = 0; b < nm; b++) A[(size_t)b * CH + c] = erow[(size_t)j[c] * nm + b];
-    } else if (c0 > 0) {
-      xb12_g2_row(m->model, st->feat, i, c0, j, tmp);
-      for (int b = 0; b < m->nmodes; b++) memcpy(A + (size_t)b * CH, tmp + (size_t)b * c0, sizeof(double) * c0);
-    }
+    if (c0 > 0) m->pair_couplings(m, st->feat, i, c0, j, A, CH, tmp, scratch);
   }
-  for (int b = 0; b < m->nmodes; b++) {
-    double a = m->a2f_w[b] / m->dos0;
+  for (int b = 0; b < cp->nmodes; b++) {
+    double a = cp->a2f_w[b] / cp->dos0;
     for (int c = c0; c < nc; c++) A[(size_t)b * CH + c] = a;
   }
 }
 
-/* EPW data: the Fermi-surface node weights of the sample, a_b = (1/N(0)) sum_ss' fsw_s fsw_s'
- * K_ss'b with the pair couplings of epw_row. Every rank sums all rows in one fixed order
- * (O(couplings)), so the weights are the same bits for any rank and thread count. */
-static void epw_fs_weights(const agape_states *st, agape_material *m)
+void agape_coupling_destroy(agape_coupling *cp)
 {
-  const agape_epw *e = m->epw;
-  const int nm = m->nmodes;
-  const double wq = AGAPE_EPW_G2_EV2 / e->nqtotf;
-  for (int b = 0; b < nm; b++) m->a2f_w[b] = 0;
-  for (int64_t i = 0; i < st->n_mc; i++)
-    for (int64_t x = e->row_ptr[i]; x < e->row_ptr[i + 1]; x++) {
-      int32_t j = e->col[x];
-      epw_node_add(m, e->ph[x], st->fsw[i] * st->fsw[j] * wq * e->g2[x] / e->s_wk[j], m->a2f_w);
-    }
+  free(cp->a2f_w);
+  memset(cp, 0, sizeof *cp);
 }
 
-agape_err agape_assembly_couplings(const agape_par *par, const agape_dist *d, const agape_states *st, agape_material *m)
+agape_err agape_assembly_couplings(const agape_par *par, const agape_states *st, const agape_material *m,
+                                   agape_coupling *cp)
 {
-  if (m->kind == MATK_EPW && m->ph_node) {
-    epw_fs_weights(st, m);
-    m->dos0 = st->dos0;
-    double lam = 0, lg = 0;
-    for (int b = 0; b < m->nmodes; b++) {
-      m->a2f_w[b] /= m->dos0;
-      lam += 2 * m->a2f_w[b] / m->omega[b];
-      lg += 2 * m->a2f_w[b] / m->omega[b] * log(m->omega[b]);
-    }
-    m->lambda = lam;
-    m->omega_log = lam > 0 ? exp(lg / lam) : 0;
-    return AGAPE_OK;
-  }
-  if (m->kind != MATK_MODEL) return AGAPE_OK;
+  memset(cp, 0, sizeof *cp);
   const int nm = m->nmodes;
-  /* sum_ss' fsw_s fsw_s' |g^b_ss'|^2 over the Monte-Carlo states, through the model's separable
-   * form (xb12_sep_*): = sum_e coef_e S_r S_r' with S_r = sum_s fsw_s phi_r(s), O(N nfun)
-   * instead of O(N_FS^2). Blocks of FSB states are summed by threads and then in block order,
-   * and every rank does the whole sum: the same bits for any rank and thread count. */
-  enum { FSB = 512 };
-  const int nfun = xb12_sep_nfun(m->model), nent = xb12_sep_nent(m->model);
-  const int64_t nblk = (st->n_mc + FSB - 1) / FSB;
-  double *acc = calloc(nm, sizeof(double)), *S = calloc(nfun, sizeof(double));
-  double *part = calloc((size_t)(nblk > 0 ? nblk : 1) * nfun, sizeof(double)), *cf = malloc(sizeof(double) * nent);
-  int *emode = malloc(sizeof(int) * nent), *er = malloc(sizeof(int) * nent), *erp = malloc(sizeof(int) * nent);
-  int fail = !acc || !S || !part || !cf || !emode || !er || !erp;
-  if (!fail) {
-    xb12_sep_entries(m->model, emode, er, erp, cf);
-#pragma omp parallel reduction(| : fail)
-    {
-      double *phi = malloc(sizeof(double) * nfun);
-      if (!phi)
-        fail = 1;
-      else {
-#pragma omp for schedule(dynamic, 1)
-        for (int64_t k = 0; k < nblk; k++) {
-          double *pk = part + (size_t)k * nfun;
-          for (int64_t i = k * FSB; i < (k + 1) * FSB && i < st->n_mc; i++) {
-            if (st->fsw[i] == 0) continue;
-            xb12_sep_phi(m->model, st->feat + (size_t)i * st->nfeat, phi);
-            for (int r = 0; r < nfun; r++) pk[r] += st->fsw[i] * phi[r];
-          }
-        }
-      }
-      free(phi);
-    }
-    for (int64_t k = 0; k < nblk; k++)
-      for (int r = 0; r < nfun; r++) S[r] += part[(size_t)k * nfun + r];
-    for (int e = 0; e < nent; e++) acc[emode[e]] += cf[e] * S[er[e]] * S[erp[e]];
+  cp->nmodes = nm;
+  cp->omega = m->omega;
+  cp->a2f_w = calloc(nm > 0 ? nm : 1, sizeof(double));
+  agape_err err = cp->a2f_w ? AGAPE_OK : AGAPE_ERR_NOMEM;
+  if (!err && !m->fs_weights) { /* the source's own Fermi-surface spectrum */
+    for (int b = 0; b < nm; b++) cp->a2f_w[b] = m->a2f_w[b];
+    cp->dos0 = m->dos0;
+    cp->lambda = m->lambda;
+    cp->omega_log = m->omega_log;
+    return agape_par_agree(par, err);
   }
-  free(S);
-  free(part);
-  free(cf);
-  free(emode);
-  free(er);
-  free(erp);
-  if ((fail = agape_par_agree(par, fail ? AGAPE_ERR_NOMEM : AGAPE_OK))) {
-    free(acc);
-    return AGAPE_ERR_NOMEM;
-  }
-  m->dos0 = st->dos0;
-  double lam = 0, lg = 0;
+  /* the sample's: a_b = (1/N(0)) sum_ss' fsw_s fsw_s' A_ss'b, N(0) of the sample */
+  if (!err) err = m->fs_weights(m, st->n_mc, st->feat, st->fsw, cp->a2f_w);
+  if ((err = agape_par_agree(par, err))) return err;
+  cp->dos0 = st->dos0;
+  double lg = 0;
   for (int b = 0; b < nm; b++) {
-    m->a2f_w[b] = acc[b] / m->dos0;
-    lam += 2 * m->a2f_w[b] / m->omega[b];
-    lg += 2 * m->a2f_w[b] / m->omega[b] * log(m->omega[b]);
+    cp->a2f_w[b] = cp->a2f_w[b] / cp->dos0;
+    lg += 2 * cp->a2f_w[b] / m->omega[b] * log(m->omega[b]);
   }
-  m->lambda = lam;
-  m->omega_log = lam > 0 ? exp(lg / lam) : 0;
-  free(acc);
+  cp->lambda = agape_lambda_of_lines(nm, m->omega, cp->a2f_w);
+  cp->omega_log = cp->lambda > 0 ? exp(lg / cp->lambda) : 0;
   return AGAPE_OK;
 }
 
@@ -232,21 +138,21 @@ static agape_err build_eval_init(build_eval *e, int interp, const agape_dist *d,
 }
 
 agape_err agape_assembly_build(const agape_par *par, const agape_dist *d, const agape_states *st,
-                               const agape_material *m, double T, kern_functional fun, kern_spg_gammas gam,
-                               const double *xi_col, int interp, float *K, double *z)
+                               const agape_material *m, const agape_coupling *cp, double T, kern_functional fun,
+                               kern_spg_gammas gam, const double *xi_col, int interp, float *K, double *z)
 {
   const int64_t n = st->n;
   if (z) memset(z, 0, sizeof(double) * n);
 
-  if (m->kind == MATK_SQUARE_WELL) {
+  if (m->fixed_kernel) { /* the source's own kernel: fixed_v inside the cut-off, Z = 0 */
     if (K) {
 #pragma omp parallel for schedule(static)
       for (int64_t li = 0; li < d->mloc; li++) {
         int64_t i = d->grow[li];
-        int in_i = fabs(st->xi[i]) < m->sw_omega_D;
+        int in_i = fabs(st->xi[i]) < m->fixed_cut;
         for (int64_t lc = 0; lc < d->nloc; lc++) {
           int64_t j = d->gcol[lc];
-          K[li * d->nloc + lc] = (in_i && fabs(st->xi[j]) < m->sw_omega_D) ? (float)(-m->sw_v) : 0.0f;
+          K[li * d->nloc + lc] = (in_i && fabs(st->xi[j]) < m->fixed_cut) ? (float)m->fixed_v : 0.0f;
         }
       }
     }
@@ -265,14 +171,15 @@ agape_err agape_assembly_build(const agape_par *par, const agape_dist *d, const 
     double *A = malloc(sizeof(double) * (size_t)nm * CH);
     double *tmp = malloc(sizeof(double) * (size_t)nm * CH);
     double *out = malloc(sizeof(double) * CH), *wc = malloc(sizeof(double) * CH);
-    /* EPW data: this thread's dense coupling row, cleared again after each row */
-    double *erow = m->kind == MATK_EPW ? calloc((size_t)(st->n_mc > 0 ? st->n_mc : 1) * nm, sizeof(double)) : NULL;
+    /* the source's per-thread row scratch (EPW: a dense coupling row, cleared after each row) */
+    const size_t nscr = m->pair_scratch ? m->pair_scratch(m, st->n_mc) : 0;
+    double *erow = nscr ? calloc(nscr, sizeof(double)) : NULL;
     /* interp: the row on the grid nodes, 64-byte aligned so that every panel of
      * KERN_CI_NP = 8 nodes is one cache line */
     const size_t tb = ((sizeof(double) * (size_t)nm * nn + 63) / 64) * 64;
     double *TK = e.interp ? aligned_alloc(64, tb) : NULL, *TZ = e.interp ? aligned_alloc(64, tb) : NULL;
     int64_t *jn = e.interp ? malloc(sizeof(int64_t) * (size_t)nn) : NULL;
-    if (err || !A || !tmp || !out || !wc || (e.interp && (!TK || !TZ || !jn)) || (m->kind == MATK_EPW && !erow))
+    if (err || !A || !tmp || !out || !wc || (e.interp && (!TK || !TZ || !jn)) || (nscr && !erow))
       fail = !err;
     else {
       for (int q = 0; q < nn; q++) jn[q] = q;
@@ -285,11 +192,11 @@ agape_err agape_assembly_build(const agape_par *par, const agape_dist *d, const 
         if (e.interp && z) kern_Z_row_modes(e.tn, i, nn, jn, TZ, nn);
         double zi = 0;
         const double *er = erow && i < st->n_mc ? erow : NULL;
-        if (er) epw_row(m, i, erow, 1);
+        if (er) m->pair_row(m, i, erow, 1);
         for (int64_t lc0 = 0; lc0 < d->nloc; lc0 += CH) {
           int nc = (int)((d->nloc - lc0) < CH ? (d->nloc - lc0) : CH);
           const int64_t *j = d->gcol + lc0;
-          pair_couplings(st, m, i, nc, j, A, tmp, er);
+          pair_couplings(st, m, cp, i, nc, j, A, tmp, er);
           if (K) {
             if (e.interp)
               kern_ci_K_row(nm, TK, nn, e.offk, e.Lk, nc, j, A, CH, out);
@@ -305,7 +212,7 @@ agape_err agape_assembly_build(const agape_par *par, const agape_dist *d, const 
           }
         }
         if (z) z[i] = zi;
-        if (er) epw_row(m, i, erow, 0);
+        if (er) m->pair_row(m, i, erow, 0);
       }
     }
     free(A);

@@ -44,7 +44,12 @@ struct agape_sep {
   double *phi;         /* [n][nfun] the functions of every state (NULL: computed per chunk) */
 };
 
-int agape_sep_available(const agape_material *m) { return m->kind == MATK_MODEL || m->kind == MATK_ISO; }
+/* separable: a source without pair couplings (every pair on the energy grid) or one whose
+ * couplings have a separable form; a fixed kernel has none */
+int agape_sep_available(const agape_material *m)
+{
+  return !m->fixed_kernel && (!m->pair_couplings || m->sep_phi != NULL);
+}
 
 static void layout_free(sep_layout *l)
 {
@@ -90,7 +95,7 @@ static void fill_phi(const agape_sep *s, int m, const int64_t *idx, double *phi)
     const int mc = i < st->n_mc;
     if (s->nfm > 0) {
       if (mc)
-        xb12_sep_phi(s->m->model, st->feat + (size_t)i * st->nfeat, ph);
+        s->m->sep_phi(s->m, st->feat + (size_t)i * st->nfeat, ph);
       else
         memset(ph, 0, sizeof(double) * s->nfm);
     }
@@ -99,7 +104,8 @@ static void fill_phi(const agape_sep *s, int m, const int64_t *idx, double *phi)
   }
 }
 
-agape_err agape_sep_create(const agape_par *par, const agape_states *st, const agape_material *m, agape_sep **out)
+agape_err agape_sep_create(const agape_par *par, const agape_states *st, const agape_material *m,
+                           const agape_coupling *cp, agape_sep **out)
 {
   *out = NULL;
   if (!agape_sep_available(m)) return agape_error(AGAPE_ERR_INTERNAL, "no separable form of these couplings");
@@ -109,10 +115,10 @@ agape_err agape_sep_create(const agape_par *par, const agape_states *st, const a
   s->st = st;
   s->m = m;
   s->nm = m->nmodes;
-  const int model = m->kind == MATK_MODEL && st->n_mc > 0;
-  s->nfm = model ? xb12_sep_nfun(m->model) : 0;
+  const int model = m->sep_phi != NULL && st->n_mc > 0;
+  s->nfm = model ? m->sep_nfun : 0;
   s->nfun = s->nfm + 2;
-  const int nem = model ? xb12_sep_nent(m->model) : 0;
+  const int nem = model ? m->sep_nent : 0;
   const int cap = nem + 2 * s->nm;
   int *mo = malloc(sizeof(int) * cap), *r = malloc(sizeof(int) * cap), *rp = malloc(sizeof(int) * cap);
   double *cf = malloc(sizeof(double) * cap);
@@ -124,11 +130,11 @@ agape_err agape_sep_create(const agape_par *par, const agape_states *st, const a
   agape_err err = AGAPE_OK;
   if (!mo || !r || !rp || !cf || !s->emode || !s->er || !s->erp || !s->ecoef || !s->mstart) err = AGAPE_ERR_NOMEM;
   if (!err) {
-    if (model) xb12_sep_entries(m->model, mo, r, rp, cf);
+    if (model) m->sep_entries(m, mo, r, rp, cf);
     /* a_b = 1_mc 1_mc' (|g|^2 - c_b) + c_b, c_b = a2f_w[b] / N(0) */
     int ne = nem;
     for (int b = 0; b < s->nm; b++) {
-      const double c = m->a2f_w[b] / m->dos0;
+      const double c = cp->a2f_w[b] / cp->dos0;
       if (model) {
         mo[ne] = b;
         r[ne] = rp[ne] = s->nfm;

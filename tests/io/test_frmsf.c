@@ -25,6 +25,10 @@
  *                     h^2 ~ N^(-2/3): 0.40; a first-order rule, the weighted mean: 0.63); and the
  *                     file written by agape_frmsf_write_model reads back with these values. */
 #include "agape/frmsf.h"
+#include "agape/epw.h"
+#include "agape/material.h"
+#include "agape/sampling.h"
+#include "agape/parallel.h"
 #include "agape/units.h"
 #include "../unit/check.h"
 #include <math.h>
@@ -121,8 +125,10 @@ static int run_epw(const char *shared, const char *tmp)
     char sub[2100];
     snprintf(sub, sizeof sub, "%s/set%zu", tmp, r);
     mkdir(sub, 0777);
-    agape_err err = agape_frmsf_write_epw(res, dir, &e, 2, temps, delta, e.ns);
-    check(err == AGAPE_OK, "%s: agape_frmsf_write_epw", sets[r].dir);
+    double bg[9];
+    int hb = agape_epw_crystal_bvec(dir, bg) == 0;
+    agape_err err = agape_epw_frmsf_write(res, &e, hb ? bg : NULL, dir, 2, temps, delta, e.ns);
+    check(err == AGAPE_OK, "%s: agape_epw_frmsf_write", sets[r].dir);
 
     /* star sizes from ikmap, against EPW's weights */
     int64_t *star = calloc((size_t)e.nkfs, sizeof(int64_t)), inwin = 0;
@@ -213,8 +219,10 @@ static int run_epw(const char *shared, const char *tmp)
     agape_epw e;
     if (agape_epw_read(dir, 2, &e) == AGAPE_OK) {
       agape_frmsf_grid g;
-      check(agape_frmsf_epw_grid(&e, tmp, &g) == AGAPE_OK && !g.bvec_from_file && g.bvec[0] == 1 && g.bvec[4] == 1 &&
-              g.bvec[8] == 1 && g.bvec[1] == 0,
+      double bg[9];
+      int hb = agape_epw_crystal_bvec(tmp, bg) == 0;
+      check(!hb && agape_epw_frmsf_grid(&e, hb ? bg : NULL, &g) == AGAPE_OK && !g.bvec_from_file && g.bvec[0] == 1 &&
+              g.bvec[4] == 1 && g.bvec[8] == 1 && g.bvec[1] == 0,
             "no crystal.fmt: identity reciprocal vectors, flagged");
       agape_frmsf_grid_free(&g);
       agape_epw_destroy(&e);
@@ -232,7 +240,12 @@ static double f_ana(const double *k, int b)
   return 1 + 0.3 * b + 0.5 * cos(TWO_PI * k[0]) * cos(TWO_PI * k[1]) + 0.25 * sin(TWO_PI * k[2]);
 }
 
-static void bands_cb(const void *ctx, const double k[3], double *xi) { xb12_bands(ctx, k, xi); }
+static const agape_par *test_par; /* MPI_COMM_WORLD (the material stage is collective) */
+static void bands_cb(const void *ctx, const double k[3], double *xi)
+{
+  const agape_material *m = ctx;
+  m->bands(m, k, xi);
+}
 
 static int run_model(const char *tmp, int64_t npoints, int write_file, double *rms_out)
 {
@@ -245,14 +258,16 @@ static int run_model(const char *tmp, int64_t npoints, int write_file, double *r
   p.energy_window_eV = 5;
   agape_material m;
   agape_states st;
-  if (agape_material_create(&p, &m) != AGAPE_OK || agape_states_create(&p, &m, &st) != AGAPE_OK) {
+  if (agape_material_create(test_par, &p, 0.0, &m) != AGAPE_OK || agape_states_create(&p, &m, &st) != AGAPE_OK) {
     check(0, "CsB12: material and %lld Monte-Carlo states", (long long)npoints);
     return 0;
   }
   agape_frmsf_grid g;
   agape_frmsf_stencil s;
-  int ok = agape_frmsf_model_grid(m.model, AGAPE_FRMSF_MODEL_GRID, &g) == AGAPE_OK &&
-    agape_frmsf_stencil_create(&g, st.n_mc, st.k, st.band, st.xi, SIGMA, bands_cb, m.model, &s) == AGAPE_OK;
+  double bvec[9] = {0};
+  for (int d = 0; d < 3; d++) bvec[4 * d] = TWO_PI / m.lattice_A;
+  int ok = agape_frmsf_bands_grid(AGAPE_FRMSF_MODEL_GRID, m.nbands, bvec, bands_cb, &m, &g) == AGAPE_OK &&
+    agape_frmsf_stencil_create(&g, st.n_mc, st.k, st.band, st.xi, SIGMA, bands_cb, &m, &s) == AGAPE_OK;
   check(ok, "CsB12, %lld states: grid %d^3 and interpolation coefficients", (long long)npoints, AGAPE_FRMSF_MODEL_GRID);
   if (!ok) return 0;
   double *delta = malloc(sizeof(double) * (size_t)st.n);
@@ -274,7 +289,7 @@ static int run_model(const char *tmp, int64_t npoints, int write_file, double *r
     double k0[3] = {(double)(q / ((int64_t)n * n)) / n, (double)((q / n) % n) / n, (double)(q % n) / n};
     const double *kq = s.kf + 3 * p2; /* the foot point on the Fermi surface */
     double xi[16], df2 = 0;
-    xb12_bands(m.model, kq, xi);
+    m.bands(&m, kq, xi);
     for (int d = 0; d < 3; d++) {
       double t = kq[d] - k0[d];
       t -= nearbyint(t);
@@ -338,22 +353,21 @@ static int run_model(const char *tmp, int64_t npoints, int write_file, double *r
         rms, spread);
 
   *rms_out = rms;
-  /* the file of agape_frmsf_write_model */
+  /* the file of the model's write_frmsf */
   if (write_file) {
     char res[2100], path[2200];
     snprintf(res, sizeof res, "%s/model/results.h5", tmp);
     snprintf(path, sizeof path, "%s/model", tmp);
     mkdir(path, 0777);
     double T = 12;
-    agape_err err = agape_frmsf_write_model(res, m.model, st.n_mc, st.k, st.band, st.xi, SIGMA, 1, &T, delta, st.n);
+    agape_err err = m.write_frmsf(&m, res, st.n_mc, st.k, st.band, st.xi, SIGMA, 1, &T, delta, st.n);
     snprintf(path, sizeof path, "%s/model/gap_T012.00K.frmsf", tmp);
     fs_file f;
     int rd = err == AGAPE_OK ? read_frmsf(path, &f) : -1;
-    check(rd == 0 && f.extra == 0 && f.nk[0] == n && f.nk[1] == n && f.nk[2] == n && f.shift == 1 &&
-            f.nbnd == xb12_nbands(m.model),
-          "CsB12: gap_T012.00K.frmsf parses: %d^3 grid, switch 1, %d bands", n, xb12_nbands(m.model));
+    check(rd == 0 && f.extra == 0 && f.nk[0] == n && f.nk[1] == n && f.nk[2] == n && f.shift == 1 && f.nbnd == m.nbands,
+          "CsB12: gap_T012.00K.frmsf parses: %d^3 grid, switch 1, %d bands", n, m.nbands);
     if (rd == 0) {
-      double bmax = 0, dmax = 0, ba = TWO_PI / xb12_lattice_A(m.model);
+      double bmax = 0, dmax = 0, ba = TWO_PI / m.lattice_A;
       for (int i = 0; i < 9; i++) bmax = fmax(bmax, fabs(f.b[i] - (i % 4 == 0 ? ba : 0)));
       for (int64_t i = 0; i < f.n; i++) /* relative; an entry 0 must read back as 0 */
         dmax = fmax(dmax, g.val[i] == 0 ? fabs(f.val[i]) : fabs(f.val[i] - g.val[i]) / fabs(g.val[i]));
@@ -377,6 +391,9 @@ static int run_model(const char *tmp, int64_t npoints, int write_file, double *r
 
 int main(int argc, char **argv)
 {
+  agape_par par;
+  if (agape_par_init(&argc, &argv, &par)) return 1;
+  test_par = &par;
   char tmpl[] = "/tmp/agape_test_frmsf_XXXXXX";
   const char *tmp = mkdtemp(tmpl);
   if (!tmp) {
@@ -391,6 +408,7 @@ int main(int argc, char **argv)
     snprintf(probe, sizeof probe, "%s/pb-epw/pb.ephmat/egnv", shared);
     if (access(probe, R_OK) != 0) {
       printf("SKIP: the shared EPW data folder %s is absent (set AGAPE_SHARED_DATA to it)\n", shared);
+      agape_par_finalize(&par);
       return 77;
     }
     run_epw(shared, tmp);
@@ -403,5 +421,7 @@ int main(int argc, char **argv)
   char cmd[200];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
   if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmp);
-  return check_summary();
+  int rc = check_summary();
+  agape_par_finalize(&par);
+  return rc;
 }

@@ -52,12 +52,15 @@ int main(int argc, char **argv)
   agape_material m;
   agape_states st;
   agape_dist d;
-  if (agape_material_create(&p, &m) || agape_states_create(&p, &m, &st) || agape_dist_create(&par, st.n, 64, &d))
+  if (agape_material_create(&par, &p, 0.0, &m) || agape_states_create(&p, &m, &st) ||
+      agape_dist_create(&par, st.n, 64, &d))
     return 1;
   float *K = malloc(sizeof(float) * d.mloc * d.nloc);
   double *z = malloc(sizeof(double) * st.n);
   kern_spg_gammas g = {1.33, 3.8, 1.33};
-  if (agape_assembly_build(&par, &d, &st, &m, 0.0, KERN_LMG, g, NULL, 0, K, z)) return 1;
+  agape_coupling cp;
+  if (agape_assembly_couplings(&par, &st, &m, &cp)) return 1;
+  if (agape_assembly_build(&par, &d, &st, &m, &cp, 0.0, KERN_LMG, g, NULL, 0, K, z)) return 1;
   /* state nearest E_F */
   int64_t i0 = 0;
   for (int64_t s = 0; s < st.n; s++)
@@ -81,6 +84,7 @@ int main(int argc, char **argv)
   free(z);
   agape_dist_destroy(&d);
   agape_states_destroy(&st);
+  agape_coupling_destroy(&cp);
   agape_material_destroy(&m);
   agape_params_free(&p);
   agape_par_finalize(&par);

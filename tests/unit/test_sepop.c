@@ -22,18 +22,20 @@
 #include <mpi.h>
 
 /* the direct sum for row i: sum_j a(i, j) kern(xi_i, u_j) v_j and the sum of |terms| */
-static void direct_row(const agape_states *st, const agape_material *m, kern_tab *t, int zker, int64_t i,
-                       const double *v, double *y, double *scale)
+static void direct_row(const agape_states *st, const agape_material *m, const agape_coupling *cp, kern_tab *t, int zker,
+                       int64_t i, const double *v, double *y, double *scale)
 {
   const int64_t n = st->n;
   const int nm = m->nmodes;
   double *a = malloc(sizeof(double) * nm * n), *g2 = malloc(sizeof(double) * nm * n), *out = malloc(sizeof(double) * n);
   int64_t *j = malloc(sizeof(int64_t) * n);
   for (int64_t c = 0; c < n; c++) j[c] = c;
-  if (i < st->n_mc) xb12_g2_row(m->model, st->feat, i, (int)st->n_mc, j, g2);
+  double *tmp = malloc(sizeof(double) * nm * n);
+  if (i < st->n_mc) m->pair_couplings(m, st->feat, i, (int)st->n_mc, j, g2, (int)st->n_mc, tmp, NULL);
+  free(tmp);
   for (int b = 0; b < nm; b++)
     for (int64_t c = 0; c < n; c++)
-      a[b * n + c] = (i < st->n_mc && c < st->n_mc) ? g2[b * st->n_mc + c] : m->a2f_w[b] / m->dos0;
+      a[b * n + c] = (i < st->n_mc && c < st->n_mc) ? g2[b * st->n_mc + c] : cp->a2f_w[b] / cp->dos0;
   double acc = 0, sc = 0;
   if (!zker) {
     kern_K_row(t, i, (int)n, j, a, (int)n, out);
@@ -70,8 +72,9 @@ int main(int argc, char **argv)
   agape_material m;
   agape_states st;
   agape_dist d;
-  if (agape_material_create(&p, &m) || agape_states_create(&p, &m, &st) || agape_dist_create(&par, st.n, 64, &d) ||
-      agape_assembly_couplings(&par, &d, &st, &m)) {
+  agape_coupling cp;
+  if (agape_material_create(&par, &p, 0.0, &m) || agape_states_create(&p, &m, &st) ||
+      agape_dist_create(&par, st.n, 64, &d) || agape_assembly_couplings(&par, &st, &m, &cp)) {
     printf("FAIL: setup\n");
     return 1;
   }
@@ -83,7 +86,7 @@ int main(int argc, char **argv)
     dl[s] = 0.008 * (1 + 0.3 * sin(1.3 * s)) / (1 + fabs(st.xi[s]) / 0.05); /* a gap, eV */
   }
   agape_sep *sp = NULL;
-  agape_err ec = agape_sep_create(&par, &st, &m, &sp);
+  agape_err ec = agape_sep_create(&par, &st, &m, &cp, &sp);
   check(ec == AGAPE_OK, "separable operator created: %d functions, %lld states", sp ? agape_sep_nfun(sp) : 0,
         (long long)n);
   /* with several ranks: each rank also computes alone (a one-rank copy of the layout) */
@@ -92,26 +95,27 @@ int main(int argc, char **argv)
   solo.rank = 0;
   solo.size = 1;
   agape_sep *s1 = NULL;
-  if (par.size > 1 && agape_sep_create(&solo, &st, &m, &s1)) check(0, "one-rank copy created");
+  if (par.size > 1 && agape_sep_create(&solo, &st, &m, &cp, &s1)) check(0, "one-rank copy created");
   /* the Fermi-surface weights of agape_assembly_couplings (separable O(N) sum) against the
    * direct pair sum with xb12_g2_row over all Fermi-surface pairs; both sum positive terms,
    * so round-off stays near n eps relative: tolerance 1e-12 */
   {
     const int nm = m.nmodes;
     double dir[64] = {0}, worst = 0;
-    double *g2 = malloc(sizeof(double) * nm * st.n_mc);
+    double *g2 = malloc(sizeof(double) * nm * st.n_mc), *tmp = malloc(sizeof(double) * nm * st.n_mc);
     int64_t *jj = malloc(sizeof(int64_t) * st.n_mc);
     for (int64_t c = 0; c < st.n_mc; c++) jj[c] = c;
     for (int64_t i = 0; i < st.n_mc; i++) {
       if (st.fsw[i] == 0) continue;
-      xb12_g2_row(m.model, st.feat, i, (int)st.n_mc, jj, g2);
+      m.pair_couplings(&m, st.feat, i, (int)st.n_mc, jj, g2, (int)st.n_mc, tmp, NULL);
       for (int b = 0; b < nm; b++)
         for (int64_t c = 0; c < st.n_mc; c++) dir[b] += st.fsw[i] * st.fsw[c] * g2[b * st.n_mc + c];
     }
-    for (int b = 0; b < nm; b++) worst = fmax(worst, fabs(m.a2f_w[b] - dir[b] / m.dos0) / (dir[b] / m.dos0));
+    for (int b = 0; b < nm; b++) worst = fmax(worst, fabs(cp.a2f_w[b] - dir[b] / cp.dos0) / (dir[b] / cp.dos0));
     check(worst <= 1e-12, "Fermi-surface mode weights: separable sum vs direct pair sum, max rel diff %.1e (tol 1e-12)",
           worst);
     free(g2);
+    free(tmp);
     free(jj);
   }
   const kern_spg_gammas gam = {1.33, 3.8, 1.33};
@@ -144,7 +148,7 @@ int main(int argc, char **argv)
         double worst = 0;
         for (int64_t i = 0; i < n; i += n / nrow) {
           double ref, sc;
-          direct_row(&st, &m, zk ? tz : tk, zk, i, zk ? st.w : v, &ref, &sc);
+          direct_row(&st, &m, &cp, zk ? tz : tk, zk, i, zk ? st.w : v, &ref, &sc);
           if (zk) ref = -ref;
           worst = fmax(worst, fabs(y[i] - ref) / sc);
         }
@@ -170,6 +174,7 @@ int main(int argc, char **argv)
   free(dl);
   agape_dist_destroy(&d);
   agape_states_destroy(&st);
+  agape_coupling_destroy(&cp);
   agape_material_destroy(&m);
   int rc = check_summary();
   if (par.size > 1) {

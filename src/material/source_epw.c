@@ -1,0 +1,544 @@
+/* Material source "epw": the electron-phonon data EPW writes for its Eliashberg solver
+ * (epw.h reads them). Offers EPW's Fermi-window states as they are (irreducible k, band;
+ * weight wkfs/2, EPW's Gaussian delta), their pair couplings on frequency nodes that keep the
+ * weight and lambda of every phonon (SCDFT), the same couplings in EPW's own sparse form with
+ * the mu* phase space (anisotropic Eliashberg), EPW's printed alpha^2F, and FermiSurfer files
+ * on EPW's full fine grid with the reciprocal vectors of crystal.fmt (read once, here). */
+#define _POSIX_C_SOURCE 200809L
+#include "agape/material.h"
+#include "sources.h"
+#include "agape/epw.h"
+#include "agape/eliash.h"
+#include "agape/frmsf.h"
+#include "agape/output.h"
+#include "agape/units.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* the source's data (m->data) */
+typedef struct {
+  agape_epw e;              /* the files, on every rank */
+  char dir[AGAPE_PATH_MAX]; /* the .ephmat folder */
+  int have_bvec;            /* crystal.fmt found and consistent */
+  double bvec[9];           /* its bg (rows b1 b2 b3, 2 pi/alat) */
+  /* SCDFT: every phonon (q, mode) split between its two neighbouring frequency nodes so that
+   * its weight and its weight/omega are kept; [totq*nmodes] lower node (-1: no coupling) and
+   * that node's share */
+  int *ph_node;
+  double *ph_share;
+  agape_fs_pairs pairs; /* anisotropic Eliashberg: the states and couplings as EPW has them */
+  double *k;            /* [ns*3] crystal coordinates of the window states */
+} epw_src;
+
+#define SRC(m) ((epw_src *)(m)->data)
+
+static agape_err epw_nodes(const agape_epw *e, int nb, agape_material *m, epw_src *d)
+{
+  const int nph = e->totq * e->nmodes;
+  double lo = INFINITY, hi = 0;
+  for (int q = 0; q < nph; q++)
+    if (e->wf[q] > e->eps_acustic) {
+      lo = fmin(lo, e->wf[q]);
+      hi = fmax(hi, e->wf[q]);
+    }
+  if (!(hi >= lo)) return agape_error(AGAPE_ERR_FORMAT, "EPW data: no phonon above eps_acustic");
+  if (hi - lo <= 1e-9 * hi) nb = 1; /* a single frequency */
+  const double h = nb > 1 ? (hi - lo) / (nb - 1) : 0;
+  free(m->omega);
+  free(m->a2f_w);
+  m->omega = malloc(sizeof(double) * nb);
+  m->a2f_w = calloc(nb, sizeof(double));
+  d->ph_node = malloc(sizeof(int) * (nph ? nph : 1));
+  d->ph_share = malloc(sizeof(double) * (nph ? nph : 1));
+  if (!m->omega || !m->a2f_w || !d->ph_node || !d->ph_share) return AGAPE_ERR_NOMEM;
+  m->nmodes = nb;
+  for (int b = 0; b < nb; b++) m->omega[b] = b + 1 < nb ? lo + b * h : hi;
+  for (int q = 0; q < nph; q++) {
+    double w = e->wf[q];
+    if (!(w > e->eps_acustic)) {
+      d->ph_node[q] = -1;
+      d->ph_share[q] = 0;
+      continue;
+    }
+    int b = nb > 1 ? (int)((w - lo) / h) : 0;
+    if (b > nb - 2) b = nb > 1 ? nb - 2 : 0;
+    double f = 1.0;
+    if (nb > 1) {
+      f = (1 / w - 1 / m->omega[b + 1]) / (1 / m->omega[b] - 1 / m->omega[b + 1]);
+      f = fmin(1.0, fmax(0.0, f));
+    }
+    d->ph_node[q] = b;
+    d->ph_share[q] = f;
+  }
+  m->grid_lo = -e->fsthick; /* the energy grid carries the rest */
+  m->grid_hi = e->fsthick;
+  return AGAPE_OK;
+}
+
+
+/* ---- pair couplings on the frequency nodes (SCDFT) ------------------------------------ */
+
+/* add the coupling c of phonon ph (eV^2) to the node row r (nmodes) on its two nodes; a
+ * phonon without coupling adds nothing */
+static void epw_node_add(const agape_material *m, const epw_src *d, int32_t ph, double c, double *r)
+{
+  int b = d->ph_node[ph];
+  if (b < 0) return;
+  double f = d->ph_share[ph];
+  r[b] += c * f;
+  if (b + 1 < m->nmodes) r[b + 1] += c * (1 - f);
+}
+
+static size_t epw_pair_scratch(const agape_material *m, int64_t n_st)
+{
+  return (size_t)(n_st > 0 ? n_st : 1) * m->nmodes;
+}
+
+/* begin: scatter the couplings of row state i into the dense row erow (n_st x nmodes):
+ * K_ss' = sum over the phonons (q, nu) with rep(k+q) = s' of w_q |g|^2 / w_s' (eV^2) on the
+ * two frequency nodes of each phonon, so that sum_s' w_s' K_ss' is EPW's sum over q with weight
+ * w_q. end: clear those entries again. */
+static void epw_pair_row(const agape_material *m, int64_t i, double *erow, int begin)
+{
+  const epw_src *d = SRC(m);
+  const agape_epw *e = &d->e;
+  const int nm = m->nmodes;
+  const double wq = AGAPE_EPW_G2_EV2 / e->nqtotf;
+  for (int64_t x = e->row_ptr[i]; x < e->row_ptr[i + 1]; x++) {
+    double *r = erow + (size_t)e->col[x] * nm;
+    int b = d->ph_node[e->ph[x]];
+    if (!begin) {
+      if (b >= 0) {
+        r[b] = 0;
+        if (b + 1 < nm) r[b + 1] = 0;
+      }
+    } else
+      epw_node_add(m, d, e->ph[x], wq * e->g2[x] / e->s_wk[e->col[x]], r);
+  }
+}
+
+static void epw_pair_couplings(const agape_material *m, const double *feat, int64_t i, int nc, const int64_t *j,
+                               double *A, int lda, double *tmp, const double *erow)
+{
+  (void)feat;
+  (void)i;
+  (void)tmp;
+  const int nm = m->nmodes;
+  for (int c = 0; c < nc; c++)
+    for (int b = 0; b < nm; b++) A[(size_t)b * lda + c] = erow[(size_t)j[c] * nm + b];
+}
+
+/* acc_b = sum_ss' fsw_s fsw_s' K_ss'b with the couplings of epw_pair_row, every row in one
+ * fixed order (O(couplings)): the same bits on every rank and thread count */
+static agape_err epw_fs_weights(const agape_material *m, int64_t n_st, const double *feat, const double *fsw,
+                                double *acc)
+{
+  (void)feat;
+  const epw_src *d = SRC(m);
+  const agape_epw *e = &d->e;
+  const double wq = AGAPE_EPW_G2_EV2 / e->nqtotf;
+  for (int b = 0; b < m->nmodes; b++) acc[b] = 0;
+  for (int64_t i = 0; i < n_st; i++)
+    for (int64_t x = e->row_ptr[i]; x < e->row_ptr[i + 1]; x++) {
+      int32_t j = e->col[x];
+      epw_node_add(m, d, e->ph[x], fsw[i] * fsw[j] * wq * e->g2[x] / e->s_wk[j], acc);
+    }
+  return AGAPE_OK;
+}
+
+/* ---- the window states ------------------------------------------------------------------ */
+
+static int64_t epw_own_count(const agape_material *m) { return SRC(m)->e.ns; }
+
+static void epw_own_states(const agape_material *m, double *xi, double *w, double *k, int *band, double *fsd)
+{
+  const agape_epw *e = &SRC(m)->e;
+  for (int64_t i = 0; i < e->ns; i++) {
+    xi[i] = e->s_xi[i] != 0 ? e->s_xi[i] : 1e-12;
+    w[i] = e->s_wk[i];
+    memcpy(k + 3 * i, e->xkfs + 3 * e->s_k[i], sizeof(double) * 3);
+    band[i] = e->s_band[i];
+    fsd[i] = e->s_w0g[i]; /* EPW's own delta (degaussw) */
+  }
+}
+
+/* mu* phase space of state s: EPW's sum over q and k+q bands of wq w0g(m, k+q)/N_F */
+static void epw_mustar_row(const agape_material *m, int s, double *row)
+{
+  const agape_epw *e = &SRC(m)->e;
+  double wq = 1.0 / e->nqtotf;
+  int k = e->s_k[s];
+  for (int iq = 0; iq < e->totq; iq++) {
+    int kq = e->ixkqf[(size_t)k * e->totq + iq];
+    if (kq < 0) continue;
+    for (int b = 0; b < e->nbndfst; b++) {
+      int t = e->s_of[(size_t)kq * e->nbndfst + b];
+      if (t >= 0) row[t] += wq * e->s_w0g[t] / e->dosef;
+    }
+  }
+}
+
+static agape_err epw_write_frmsf(const agape_material *m, const char *results_path, int64_t n, const double *k,
+                                 const int *band, const double *xi, double sigma, int ntemps, const double *temps,
+                                 const double *delta_meV, int64_t ld)
+{
+  (void)k;
+  (void)band;
+  (void)xi;
+  (void)sigma;
+  const epw_src *d = SRC(m);
+  if (n < d->e.ns)
+    return agape_error(AGAPE_ERR_INTERNAL, "FermiSurfer files: %lld states, fewer than the %d EPW states", (long long)n,
+                       d->e.ns);
+  return agape_epw_frmsf_write(results_path, &d->e, d->have_bvec ? d->bvec : NULL, d->dir, ntemps, temps, delta_meV,
+                               ld);
+}
+
+static void epw_destroy(agape_material *m)
+{
+  epw_src *d = m->data;
+  if (!d) return;
+  agape_epw_destroy(&d->e);
+  free(d->ph_node);
+  free(d->ph_share);
+  free(d->k);
+  free(d);
+  m->data = NULL;
+}
+
+/* The phonon lines of the EPW data as EPW's Eliashberg solver sees them: the Fermi-surface
+ * weight of every (q, mode), a = (1/N_F) sum wk w0g wq w0g' g2, the unsmeared lines' lambda,
+ * and EPW's printed alpha^2F and phonon DOS (Gaussian lines of width degaussq on w_i = i dw,
+ * dw = 1.1 max omega / nqstep) with their moments. */
+static agape_err epw_lines(const agape_params *p, const agape_epw *e, agape_material *m)
+{
+  /* the lines: Fermi-surface weight of every (q, mode), a = (1/N_F) sum wk w0g wq w0g' g2 */
+  int nph = e->totq * e->nmodes;
+  m->omega = malloc(sizeof(double) * (nph ? nph : 1));
+  m->a2f_w = calloc(nph ? nph : 1, sizeof(double));
+  if (!m->omega || !m->a2f_w) return AGAPE_ERR_NOMEM;
+  double wq = 1.0 / e->nqtotf;
+  for (int s = 0; s < e->ns; s++) {
+    double ws = e->s_wk[s] * e->s_w0g[s] * wq * AGAPE_EPW_G2_EV2 / e->dosef;
+    for (int64_t j = e->row_ptr[s]; j < e->row_ptr[s + 1]; j++)
+      m->a2f_w[e->ph[j]] += ws * e->s_w0g[e->col[j]] * e->g2[j];
+  }
+  m->nmodes = 0;
+  m->lambda_lines = 0;
+  double wmax = 0;
+  for (int q = 0; q < nph; q++)
+    if (e->wf[q] > wmax) wmax = e->wf[q];
+  for (int q = 0; q < nph; q++) {
+    if (!(m->a2f_w[q] > 0) || !(e->wf[q] > e->eps_acustic)) continue;
+    m->omega[m->nmodes] = e->wf[q];
+    m->a2f_w[m->nmodes] = m->a2f_w[q];
+    m->lambda_lines += 2 * m->a2f_w[q] / e->wf[q];
+    m->nmodes++;
+  }
+  if (m->nmodes == 0)
+    return agape_error(AGAPE_ERR_FORMAT, "%s: no electron-phonon coupling in the Fermi window", p->epw_dir);
+  m->dos0 = e->dosef;
+  /* EPW's printed alpha^2F: w_i = i dw, dw = 1.1 max omega / nqstep, Gaussian lines */
+  m->ncurve = p->nqstep;
+  m->curve_dw = 1.1 * wmax / p->nqstep;
+  double *w = malloc(sizeof(double) * m->ncurve), *one = malloc(sizeof(double) * (nph ? nph : 1));
+  m->curve_a2f = malloc(sizeof(double) * m->ncurve);
+  m->curve_phdos = malloc(sizeof(double) * m->ncurve);
+  if (!w || !one || !m->curve_a2f || !m->curve_phdos) {
+    free(w);
+    free(one);
+    return AGAPE_ERR_NOMEM;
+  }
+  for (int i = 0; i < m->ncurve; i++) w[i] = (i + 1) * m->curve_dw;
+  double sq = p->degaussq_meV * 1e-3;
+  eli_a2f_gauss(m->nmodes, m->omega, m->a2f_w, sq, m->ncurve, w, m->curve_a2f);
+  for (int q = 0; q < nph; q++) one[q] = wq;
+  eli_a2f_gauss(nph, e->wf, one, sq, m->ncurve, w, m->curve_phdos);
+  free(w);
+  free(one);
+  eli_a2f_moments(m->ncurve, m->curve_dw, m->curve_a2f, &m->lambda, &m->omega_log, &m->omega_2);
+  return AGAPE_OK;
+}
+
+agape_err agape_source_epw_create(const agape_par *par, const agape_params *p, double t0, agape_material *m)
+{
+  snprintf(m->name, sizeof m->name, "epw");
+  if (par->rank == 0) {
+    printf("agape: reading EPW data %s\n", p->epw_dir);
+    fflush(stdout);
+  }
+  epw_src *d = calloc(1, sizeof *d);
+  agape_err err = d ? AGAPE_OK : AGAPE_ERR_NOMEM;
+  if (!err && par->rank == 0) {
+    err = agape_epw_read(p->epw_dir, p->eps_acustic_cm, &d->e);
+    d->have_bvec = agape_epw_crystal_bvec(p->epw_dir, d->bvec) == 0;
+  }
+  if ((err = agape_par_agree(par, err))) {
+    free(d);
+    return err;
+  }
+  if ((err = agape_epw_bcast(par, &d->e))) {
+    free(d);
+    return err;
+  }
+  m->data = d;
+  m->destroy = epw_destroy;
+  agape_par_bcast(par, &d->have_bvec, sizeof d->have_bvec);
+  agape_par_bcast(par, d->bvec, sizeof d->bvec);
+  snprintf(d->dir, sizeof d->dir, "%s", p->epw_dir);
+  /* the EPW prefix: the folder name without .ephmat */
+  {
+    const char *base = strrchr(p->epw_dir, '/');
+    base = base ? base + 1 : p->epw_dir;
+    snprintf(m->prefix, sizeof m->prefix, "%s", base);
+    char *dot = strstr(m->prefix, ".ephmat");
+    if (dot) *dot = '\0';
+  }
+  const agape_epw *e = &d->e;
+  if (par->rank == 0) {
+    printf("agape: EPW %s files: %d pool file(s); k mesh %d x %d x %d, %d irreducible k in the Fermi shell, "
+           "%d bands; q mesh %d x %d x %d, %d q selected, %d modes\n",
+           e->format == AGAPE_EPW_STREAM ? "stream (>= 5.8)" : "sequential (5.3-5.7)", e->npool, e->nkf[0], e->nkf[1],
+           e->nkf[2], e->nkfs, e->nbndfst, e->nqf[0], e->nqf[1], e->nqf[2], e->totq, e->nmodes);
+    printf("agape: E_F = %.6f eV, N(E_F) = %.6f states/spin/eV/cell, window +-%g eV, smearing %g eV: %d states, "
+           "%lld couplings (%.1f s)\n",
+           e->ef, e->dosef, e->fsthick, e->degaussw, e->ns, (long long)e->nnz, agape_par_wtime() - t0);
+    fflush(stdout);
+  }
+  if (p->method == SOLVER_SCDFT && (e->nqf[0] != e->nkf[0] || e->nqf[1] != e->nkf[1] || e->nqf[2] != e->nkf[2]))
+    /* with a coarser q mesh, k couples only to the k + q of its own class of the k mesh: the
+     * classes are independent but for the Coulomb term, which is lowest when their gaps
+     * alternate in sign; the FS-only Eliashberg equations (with their smearing) are spared */
+    return agape_error(AGAPE_ERR_DECK,
+                       "%s: [solver] method = scdft needs EPW's fine q mesh equal to its fine k "
+                       "mesh (here k %d x %d x %d, q %d x %d x %d): with a coarser q mesh the k points couple only "
+                       "within %d classes (expected nqf1..3 = nkf1..3 in the EPW run, or method = eliashberg)",
+                       p->epw_dir, e->nkf[0], e->nkf[1], e->nkf[2], e->nqf[0], e->nqf[1], e->nqf[2],
+                       (e->nkf[0] / (e->nqf[0] ? e->nqf[0] : 1)) * (e->nkf[1] / (e->nqf[1] ? e->nqf[1] : 1)) *
+                         (e->nkf[2] / (e->nqf[2] ? e->nqf[2] : 1)));
+  if ((err = epw_lines(p, e, m))) return err;
+  /* the states and their couplings, for both theories */
+  d->k = malloc(sizeof(double) * 3 * (size_t)(e->ns > 0 ? e->ns : 1));
+  if (!d->k) return AGAPE_ERR_NOMEM;
+  for (int s = 0; s < e->ns; s++) memcpy(d->k + 3 * s, e->xkfs + 3 * e->s_k[s], sizeof(double) * 3);
+  m->own_count = epw_own_count;
+  m->own_states = epw_own_states;
+  m->write_frmsf = epw_write_frmsf;
+  d->pairs = (agape_fs_pairs){.ns = e->ns,
+                              .xi = e->s_xi,
+                              .wk = e->s_wk,
+                              .fsd = e->s_w0g,
+                              .k = d->k,
+                              .band = e->s_band,
+                              .fs_width = e->degaussw,
+                              .dos = e->dosef,
+                              .row_ptr = e->row_ptr,
+                              .col = e->col,
+                              .line = e->ph,
+                              .g2 = e->g2,
+                              .g2_unit = AGAPE_EPW_G2_EV2,
+                              .wq = 1.0 / e->nqtotf,
+                              .omega_line = e->wf};
+  m->pairs = &d->pairs;
+  m->mustar_row = epw_mustar_row;
+  if (p->method != SOLVER_SCDFT) return AGAPE_OK;
+  /* SCDFT: the couplings on frequency nodes; the energy grid carries the rest of the window */
+  m->pair_scratch = epw_pair_scratch;
+  m->pair_row = epw_pair_row;
+  m->pair_couplings = epw_pair_couplings;
+  m->fs_weights = epw_fs_weights;
+  return epw_nodes(e, p->a2f_bins, m, d);
+}
+
+
+/* ---- FermiSurfer files on EPW's full fine grid (frmsf.h for the format) ---------------- */
+
+/* EPW's crystal.fmt (list-directed text: nat / nmodes / nelec [nbndskip] / at(3,3) / bg(3,3)
+ * / ...): bg into b (b1, b2, b3 as rows, units 2 pi/alat). Accepted only if at . bg^T = 1
+ * to 1e-6. Returns 0, or -1 (absent or not understood). */
+static int fs_read_crystal(const char *path, double *b)
+{
+  FILE *f = fopen(path, "r");
+  if (!f) return -1;
+  char line[4096];
+  int ok = 1;
+  for (int i = 0; i < 3 && ok; i++) ok = fgets(line, sizeof line, f) != NULL;
+  double at[9], bg[9];
+  for (int i = 0; i < 9 && ok; i++) ok = fscanf(f, "%lf", &at[i]) == 1;
+  for (int i = 0; i < 9 && ok; i++) ok = fscanf(f, "%lf", &bg[i]) == 1;
+  fclose(f);
+  if (!ok) return -1;
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++) {
+      double d = at[3 * i] * bg[3 * j] + at[3 * i + 1] * bg[3 * j + 1] + at[3 * i + 2] * bg[3 * j + 2];
+      if (!isfinite(d) || fabs(d - (i == j)) > 1e-6) return -1;
+    }
+  memcpy(b, bg, sizeof bg);
+  return 0;
+}
+
+/* bvec from crystal.fmt beside the folder dir (EPW's run folder), else inside it. */
+int agape_epw_crystal_bvec(const char *dir, double *b)
+{
+  if (!dir || !dir[0]) return -1;
+  char d[AGAPE_PATH_MAX], path[AGAPE_PATH_MAX + 32];
+  if (snprintf(d, sizeof d, "%s", dir) >= (int)sizeof d) return -1;
+  size_t len = strlen(d);
+  while (len > 1 && d[len - 1] == '/') d[--len] = '\0';
+  char parent[AGAPE_PATH_MAX];
+  if (agape_path_dirname(d, parent, sizeof parent) == 0) {
+    snprintf(path, sizeof path, "%s/crystal.fmt", parent);
+    if (fs_read_crystal(path, b) == 0) return 0;
+  }
+  snprintf(path, sizeof path, "%s/crystal.fmt", d);
+  return fs_read_crystal(path, b);
+}
+
+agape_err agape_epw_frmsf_grid(const agape_epw *e, const double *bvec, agape_frmsf_grid *g)
+{
+  memset(g, 0, sizeof *g);
+  for (int d = 0; d < 3; d++) g->nk[d] = e->nkf[d];
+  g->nbnd = e->nbndfst;
+  g->bvec_from_file = bvec != NULL;
+  for (int i = 0; i < 9; i++) g->bvec[i] = bvec ? bvec[i] : (i % 4 == 0) ? 1.0 : 0.0;
+  agape_err err = agape_frmsf_grid_alloc(g);
+  if (err) return err;
+  const int nb = e->nbndfst;
+  const int64_t full = agape_frmsf_npts(g);
+  const double out = AGAPE_FRMSF_OUT_MARGIN * e->fsthick;
+  const int n1 = g->nk[0], n2 = g->nk[1], n3 = g->nk[2];
+
+  /* Fermi-shell points: every band's energy from egnv (window bands: xi of the state) */
+  for (int64_t q = 0; q < full; q++) {
+    int ik = e->ixkff[q] - 1;
+    if (ik < 0) continue;
+    for (int b = 0; b < nb; b++) {
+      int s = e->s_of[(size_t)ik * nb + b];
+      g->eig[(size_t)b * full + q] = s >= 0 ? e->s_xi[s] : e->ekfs[(size_t)ik * nb + b] - e->ef;
+    }
+  }
+  if (e->nkfs == 0) {
+    for (size_t i = 0; i < (size_t)full * nb; i++) g->eig[i] = 2 * out;
+    return AGAPE_OK;
+  }
+  /* points outside the shell: start from the nearest shell point (breadth-first from all
+   * shell points at once over the periodic grid, 6 neighbours, in index order), then smooth
+   * towards the discrete harmonic continuation of the known energies (Gauss-Seidel sweeps in
+   * index order over the outside points, the shell values fixed) */
+  int64_t *src = malloc(sizeof(int64_t) * (size_t)full), *queue = malloc(sizeof(int64_t) * (size_t)full);
+  int64_t *nbr = malloc(sizeof(int64_t) * 6 * (size_t)full);
+  if (!src || !queue || !nbr) {
+    free(src);
+    free(queue);
+    free(nbr);
+    agape_frmsf_grid_free(g);
+    return agape_error(AGAPE_ERR_NOMEM, "FermiSurfer grid: %lld points", (long long)full);
+  }
+  for (int64_t q = 0; q < full; q++) {
+    int i = (int)(q / ((int64_t)n2 * n3)), j = (int)((q / n3) % n2), l = (int)(q % n3);
+    int64_t *r = nbr + 6 * q;
+    r[0] = ((int64_t)((i + 1) % n1) * n2 + j) * n3 + l;
+    r[1] = ((int64_t)((i + n1 - 1) % n1) * n2 + j) * n3 + l;
+    r[2] = ((int64_t)i * n2 + (j + 1) % n2) * n3 + l;
+    r[3] = ((int64_t)i * n2 + (j + n2 - 1) % n2) * n3 + l;
+    r[4] = ((int64_t)i * n2 + j) * n3 + (l + 1) % n3;
+    r[5] = ((int64_t)i * n2 + j) * n3 + (l + n3 - 1) % n3;
+  }
+  int64_t head = 0, tail = 0, nout = 0;
+  for (int64_t q = 0; q < full; q++) {
+    src[q] = e->ixkff[q] > 0 ? q : -1;
+    if (src[q] >= 0) queue[tail++] = q;
+  }
+  while (head < tail) {
+    int64_t q = queue[head++];
+    for (int t = 0; t < 6; t++) {
+      int64_t r = nbr[6 * q + t];
+      if (src[r] < 0) {
+        src[r] = src[q];
+        queue[tail++] = r;
+      }
+    }
+  }
+  for (int64_t q = 0; q < full; q++) { /* the outside points, in index order */
+    if (e->ixkff[q] > 0) continue;
+    queue[nout++] = q;
+    for (int b = 0; b < nb; b++) g->eig[(size_t)b * full + q] = g->eig[(size_t)b * full + src[q]];
+  }
+  for (int b = 0; b < nb; b++) {
+    double *x = g->eig + (size_t)b * full;
+    for (int sweep = 0; sweep < AGAPE_FRMSF_SWEEPS; sweep++) {
+      double change = 0;
+      for (int64_t o = 0; o < nout; o++) {
+        int64_t q = queue[o], *r = nbr + 6 * q;
+        double v = (x[r[0]] + x[r[1]] + x[r[2]] + x[r[3]] + x[r[4]] + x[r[5]]) / 6;
+        change = fmax(change, fabs(v - x[q]));
+        x[q] = v;
+      }
+      if (change < 1e-6 * e->fsthick) break;
+    }
+    for (int64_t o = 0; o < nout; o++) { /* safely outside the window, keeping the sign */
+      int64_t q = queue[o];
+      if (fabs(x[q]) < out) x[q] = x[q] < 0 ? -out : out;
+    }
+    for (int64_t q = 0; q < full; q++) { /* shell bands outside the window likewise */
+      int ik = e->ixkff[q] - 1;
+      if (ik >= 0 && e->s_of[(size_t)ik * nb + b] < 0 && fabs(x[q]) < out) x[q] = x[q] < 0 ? -out : out;
+    }
+  }
+  free(src);
+  free(queue);
+  free(nbr);
+  return AGAPE_OK;
+}
+
+void agape_epw_frmsf_values(const agape_epw *e, const double *delta_meV, agape_frmsf_grid *g)
+{
+  const int nb = e->nbndfst;
+  const int64_t full = agape_frmsf_npts(g);
+  for (int64_t q = 0; q < full; q++) {
+    int ik = e->ixkff[q] - 1;
+    for (int b = 0; b < nb; b++) {
+      int s = ik >= 0 ? e->s_of[(size_t)ik * nb + b] : -1;
+      g->val[(size_t)b * full + q] = s >= 0 ? delta_meV[s] : 0.0;
+    }
+  }
+}
+
+typedef struct {
+  const agape_epw *e;
+  const double *delta;
+  int64_t ld;
+} fs_epw_ctx;
+
+static void fs_epw_fill(void *ctx, int it, agape_frmsf_grid *g)
+{
+  fs_epw_ctx *c = ctx;
+  agape_epw_frmsf_values(c->e, c->delta + (size_t)it * c->ld, g);
+}
+
+agape_err agape_epw_frmsf_write(const char *results_path, const agape_epw *e, const double *bvec, const char *epw_dir,
+                                int ntemps, const double *temps, const double *delta_meV, int64_t ld)
+{
+  if (ntemps < 1) return AGAPE_OK;
+  agape_frmsf_grid g;
+  agape_err err = agape_epw_frmsf_grid(e, bvec, &g);
+  if (err) return err;
+  fs_epw_ctx c = {e, delta_meV, ld};
+  char dir[AGAPE_PATH_MAX];
+  err = agape_frmsf_write_temps(results_path, &g, ntemps, temps, fs_epw_fill, &c, dir, sizeof dir);
+  if (!err) {
+    char names[128];
+    agape_frmsf_names(ntemps, temps, names, sizeof names);
+    printf("agape: wrote %d FermiSurfer file(s) %s to %s (EPW grid %d x %d x %d, %d band(s), gap Delta_nk in meV)\n",
+           ntemps, names, dir, g.nk[0], g.nk[1], g.nk[2], g.nbnd);
+    if (!g.bvec_from_file)
+      printf("agape: note: no crystal.fmt beside %s: the FermiSurfer files carry the identity as reciprocal "
+             "vectors (the Brillouin zone is drawn as a cube)\n",
+             epw_dir ? epw_dir : "the EPW folder");
+  }
+  agape_frmsf_grid_free(&g);
+  fflush(stdout);
+  return err;
+}
