@@ -395,6 +395,106 @@ void kern_tab_destroy(kern_tab **tp)
 
 static double *kt_alloc(size_t n) { return malloc((n ? n : 1) * sizeof(double)); }
 
+/* The finite-temperature tables of t (per column, per mode, per row, per row x mode) from its
+ * base data; columns xi_col[ncol] (eV), frequencies omega[nmodes] (eV). Returns 0, or -1 when
+ * out of memory (t is then left for the caller to destroy). */
+static int kt_fill_tables(kern_tab *t, const double *xi_col, const double *omega)
+{
+  const kern_functional functional = t->fun;
+  const double beta = t->beta;
+  const kern_spg_gammas gam = t->g;
+  const int64_t ncol = t->ncol, nrows = t->nrows;
+  const int nmodes = t->nmodes;
+  const size_t nn = (size_t)ncol, nm = (size_t)nmodes, nr = (size_t)nrows;
+  int ok;
+
+  t->cy = kt_alloc(nn);
+  t->cY = kt_alloc(nn);
+  t->cHY = kt_alloc(nn);
+  t->cGY = kt_alloc(nn);
+  t->cmY = kt_alloc(nn);
+  t->ciYv = kt_alloc(nn);
+  t->ciy = kt_alloc(nn);
+  t->ccH = kt_alloc(nn * KT_NC);
+  t->ccG = kt_alloc(nn * KT_NC);
+  t->mz = kt_alloc(nm);
+  t->mZ = kt_alloc(nm);
+  t->mw = kt_alloc(nm);
+  t->mW = kt_alloc(nm);
+  t->mHW = kt_alloc(nm);
+  t->mmw = kt_alloc(nm);
+  t->mitz = kt_alloc(nm);
+  t->mnz = kt_alloc(nm);
+  t->rx = kt_alloc(nr);
+  t->rix = kt_alloc(nr);
+  t->rtx = kt_alloc(nr);
+  t->rfx = kt_alloc(nr);
+  t->rsech = kt_alloc(nr);
+  t->rm = kt_alloc(nr * nm * (size_t)t->stride);
+  double *cZH = kt_alloc(nm * KT_NC), *cZG = kt_alloc(nm * KT_NC), *cWH = kt_alloc(nm * KT_NC);
+  ok = t->cy && t->cY && t->cHY && t->cGY && t->cmY && t->ciYv && t->ciy && t->ccH && t->ccG && t->mz && t->mZ &&
+    t->mw && t->mW && t->mHW && t->mmw && t->mitz && t->mnz && t->rx && t->rix && t->rtx && t->rfx && t->rsech &&
+    t->rm && cZH && cZG && cWH;
+  if (!ok) {
+    free(cZH);
+    free(cZG);
+    free(cWH);
+    return -1;
+  }
+
+  /* per mode */
+  for (int b = 0; b < nmodes; b++) {
+    double z = beta * omega[b], w = gam.g2 * z;
+    t->mz[b] = z;
+    t->mZ[b] = z * z;
+    t->mw[b] = w;
+    t->mW[b] = w * w;
+    t->mHW[b] = kt_H_u(w);
+    t->mmw[b] = kt_m(w);
+    t->mitz[b] = 1.0 / tanh(0.5 * z);
+    t->mnz[b] = 1.0 / expm1(z); /* 0 once expm1 overflows */
+    kt_coeffs(t->mZ[b], cZH + (size_t)b * KT_NC, cZG + (size_t)b * KT_NC);
+    if (functional == KERN_SPG) kt_coeffs(t->mW[b], cWH + (size_t)b * KT_NC, NULL);
+  }
+/* per column state: independent entries, any thread may own any k */
+#pragma omp parallel for schedule(static)
+  for (int64_t k = 0; k < ncol; k++) {
+    double y = beta * fabs(xi_col[k]), Y = y * y, H = kt_H_u(y);
+    t->cy[k] = y;
+    t->cY[k] = Y;
+    t->cHY[k] = H;
+    t->cGY[k] = y * tanh(0.5 * y);
+    t->cmY[k] = kt_m(y);
+    t->ciYv[k] = 1.0 / Y;
+    t->ciy[k] = 1.0 / H;
+    kt_coeffs(Y, t->ccH + (size_t)k * KT_NC, t->ccG + (size_t)k * KT_NC);
+  }
+  /* per row state */
+  for (int64_t s = 0; s < nrows; s++) {
+    double x = beta * t->rabs[s], e = exp(-x);
+    t->rx[s] = x;
+    t->rix[s] = 1.0 / kt_H_u(x);
+    t->rtx[s] = tanh(0.5 * x);
+    t->rfx[s] = e / (1.0 + e);
+    t->rsech[s] = kt_sech2(x);
+  }
+/* per row x mode: each record written by exactly one iteration; the lazy centre is private
+   * to the iteration that owns the row */
+#pragma omp parallel for schedule(dynamic, 16)
+  for (int64_t s = 0; s < nrows; s++) {
+    kt_lazy lz;
+    lz.c = t->rx[s] * t->rx[s];
+    lz.done = 0;
+    for (int b = 0; b < nmodes; b++)
+      kt_fill_record(t, s, b, cZH + (size_t)b * KT_NC, cZG + (size_t)b * KT_NC, cWH + (size_t)b * KT_NC, &lz,
+                     t->rm + ((size_t)s * nm + (size_t)b) * (size_t)t->stride);
+  }
+  free(cZH);
+  free(cZG);
+  free(cWH);
+  return 0;
+}
+
 int kern_tab_create_rc(kern_functional functional, double beta, int64_t n, const double *xi_row, int64_t ncol,
                        const double *xi_col, int nmodes, const double *omega, kern_spg_gammas gam, int64_t nrows,
                        const int64_t *rows, kern_tab **out)
@@ -453,92 +553,10 @@ int kern_tab_create_rc(kern_functional functional, double beta, int64_t n, const
     *out = t;
     return 0;
   }
-
-  t->cy = kt_alloc(nn);
-  t->cY = kt_alloc(nn);
-  t->cHY = kt_alloc(nn);
-  t->cGY = kt_alloc(nn);
-  t->cmY = kt_alloc(nn);
-  t->ciYv = kt_alloc(nn);
-  t->ciy = kt_alloc(nn);
-  t->ccH = kt_alloc(nn * KT_NC);
-  t->ccG = kt_alloc(nn * KT_NC);
-  t->mz = kt_alloc(nm);
-  t->mZ = kt_alloc(nm);
-  t->mw = kt_alloc(nm);
-  t->mW = kt_alloc(nm);
-  t->mHW = kt_alloc(nm);
-  t->mmw = kt_alloc(nm);
-  t->mitz = kt_alloc(nm);
-  t->mnz = kt_alloc(nm);
-  t->rx = kt_alloc(nr);
-  t->rix = kt_alloc(nr);
-  t->rtx = kt_alloc(nr);
-  t->rfx = kt_alloc(nr);
-  t->rsech = kt_alloc(nr);
-  t->rm = kt_alloc(nr * nm * (size_t)t->stride);
-  double *cZH = kt_alloc(nm * KT_NC), *cZG = kt_alloc(nm * KT_NC), *cWH = kt_alloc(nm * KT_NC);
-  ok = t->cy && t->cY && t->cHY && t->cGY && t->cmY && t->ciYv && t->ciy && t->ccH && t->ccG && t->mz && t->mZ &&
-    t->mw && t->mW && t->mHW && t->mmw && t->mitz && t->mnz && t->rx && t->rix && t->rtx && t->rfx && t->rsech &&
-    t->rm && cZH && cZG && cWH;
-  if (!ok) {
-    free(cZH);
-    free(cZG);
-    free(cWH);
+  if (kt_fill_tables(t, xi_col, omega) != 0) {
     kern_tab_destroy(&t);
     return -1;
   }
-
-  /* per mode */
-  for (int b = 0; b < nmodes; b++) {
-    double z = beta * omega[b], w = gam.g2 * z;
-    t->mz[b] = z;
-    t->mZ[b] = z * z;
-    t->mw[b] = w;
-    t->mW[b] = w * w;
-    t->mHW[b] = kt_H_u(w);
-    t->mmw[b] = kt_m(w);
-    t->mitz[b] = 1.0 / tanh(0.5 * z);
-    t->mnz[b] = 1.0 / expm1(z); /* 0 once expm1 overflows */
-    kt_coeffs(t->mZ[b], cZH + (size_t)b * KT_NC, cZG + (size_t)b * KT_NC);
-    if (functional == KERN_SPG) kt_coeffs(t->mW[b], cWH + (size_t)b * KT_NC, NULL);
-  }
-/* per column state: independent entries, any thread may own any k */
-#pragma omp parallel for schedule(static)
-  for (int64_t k = 0; k < ncol; k++) {
-    double y = beta * fabs(xi_col[k]), Y = y * y, H = kt_H_u(y);
-    t->cy[k] = y;
-    t->cY[k] = Y;
-    t->cHY[k] = H;
-    t->cGY[k] = y * tanh(0.5 * y);
-    t->cmY[k] = kt_m(y);
-    t->ciYv[k] = 1.0 / Y;
-    t->ciy[k] = 1.0 / H;
-    kt_coeffs(Y, t->ccH + (size_t)k * KT_NC, t->ccG + (size_t)k * KT_NC);
-  }
-  /* per row state */
-  for (int64_t s = 0; s < nrows; s++) {
-    double x = beta * t->rabs[s], e = exp(-x);
-    t->rx[s] = x;
-    t->rix[s] = 1.0 / kt_H_u(x);
-    t->rtx[s] = tanh(0.5 * x);
-    t->rfx[s] = e / (1.0 + e);
-    t->rsech[s] = kt_sech2(x);
-  }
-/* per row x mode: each record written by exactly one iteration; the lazy centre is private
-   * to the iteration that owns the row */
-#pragma omp parallel for schedule(dynamic, 16)
-  for (int64_t s = 0; s < nrows; s++) {
-    kt_lazy lz;
-    lz.c = t->rx[s] * t->rx[s];
-    lz.done = 0;
-    for (int b = 0; b < nmodes; b++)
-      kt_fill_record(t, s, b, cZH + (size_t)b * KT_NC, cZG + (size_t)b * KT_NC, cWH + (size_t)b * KT_NC, &lz,
-                     t->rm + ((size_t)s * nm + (size_t)b) * (size_t)t->stride);
-  }
-  free(cZH);
-  free(cZG);
-  free(cWH);
   *out = t;
   return 0;
 }

@@ -626,7 +626,10 @@ static void pool_path(const char *dir, int npool_single, int p, char *path, size
     snprintf(path, cap, "%s/ephmat%d", dir, p + 1);
 }
 
-static agape_err read_ephmat(const char *dir, agape_epw *e)
+/* The ephmat files of the folder: how many (*np; *single: one file named ephmat), the npool
+ * file of EPW >= 5.8, and each file's header (pool id, k count: e->pool_nk), which must add
+ * up to nkfs. */
+static agape_err ephmat_pools(const char *dir, agape_epw *e, int *single_out)
 {
   char path[AGAPE_EPW_PATH];
   int single = 0, np = 0;
@@ -685,6 +688,14 @@ static agape_err read_ephmat(const char *dir, agape_epw *e)
                        "%s: the %d ephmat files hold %d k points, egnv lists nkfs = %d "
                        "(an ephmat file is missing?)",
                        dir, np, ksum, e->nkfs);
+  *single_out = single;
+  return AGAPE_OK;
+}
+
+/* Pass 1: the CSR row pointers of the couplings (entries per row state; acoustic modes
+ * dropped), e->row_ptr and e->nnz. */
+static agape_err ephmat_rows(agape_epw *e)
+{
   /* pass 1: entries per row (acoustic modes dropped) */
   e->row_ptr = calloc((size_t)e->ns + 1, sizeof(int64_t));
   if (!e->row_ptr) return AGAPE_ERR_NOMEM;
@@ -704,6 +715,16 @@ static agape_err read_ephmat(const char *dir, agape_epw *e)
   }
   for (int s = 0; s < e->ns; s++) e->row_ptr[s + 1] += e->row_ptr[s];
   e->nnz = e->row_ptr[e->ns];
+  return AGAPE_OK;
+}
+
+/* Pass 2: the coupling values of every pool file into e->col, e->ph, e->g2 (checked finite
+ * and >= 0; acoustic modes dropped). */
+static agape_err ephmat_values(const char *dir, int single, agape_epw *e)
+{
+  char path[AGAPE_EPW_PATH];
+  const int np = e->npool, nb = e->nbndfst, nm = e->nmodes;
+  agape_err err = AGAPE_OK;
   e->col = malloc(sizeof(int32_t) * (size_t)(e->nnz ? e->nnz : 1));
   e->ph = malloc(sizeof(int32_t) * (size_t)(e->nnz ? e->nnz : 1));
   e->g2 = malloc(sizeof(double) * (size_t)(e->nnz ? e->nnz : 1));
@@ -774,6 +795,15 @@ static agape_err read_ephmat(const char *dir, agape_epw *e)
   return err;
 }
 
+static agape_err read_ephmat(const char *dir, agape_epw *e)
+{
+  int single = 0;
+  agape_err err = ephmat_pools(dir, e, &single);
+  if (!err) err = ephmat_rows(e);
+  if (!err) err = ephmat_values(dir, single, e);
+  return err;
+}
+
 agape_err agape_epw_read(const char *dir, double eps_acustic_cm, agape_epw *e)
 {
   memset(e, 0, sizeof *e);
@@ -822,6 +852,50 @@ static agape_err wf_close(wfile *w, const char *path)
 {
   int bad = w->bad | (fclose(w->f) != 0);
   return bad ? agape_error(AGAPE_ERR_IO, "%s: write failed", path) : AGAPE_OK;
+}
+
+/* The ephmat files of e in the container fmt: the entries of each row come back in the order
+ * they were read, dropped acoustic entries as 0. */
+static agape_err write_ephmat(const char *dir, const agape_epw *e, agape_epw_format fmt)
+{
+  char path[AGAPE_EPW_PATH];
+  wfile w;
+  agape_err err = AGAPE_OK;
+  const int nb = e->nbndfst, nm = e->nmodes;
+  int64_t *cur = malloc(sizeof(int64_t) * (size_t)(e->ns ? e->ns : 1));
+  if (!cur) return AGAPE_ERR_NOMEM;
+  memcpy(cur, e->row_ptr, sizeof(int64_t) * e->ns);
+  int k0 = 0;
+  for (int p = 0; p < e->npool; p++) {
+    char name[32];
+    if (e->npool == 1)
+      snprintf(name, sizeof name, "ephmat");
+    else
+      snprintf(name, sizeof name, "ephmat%d", p + 1);
+    if ((err = wf_open(&w, dir, name, fmt, path))) break;
+    int32_t hp[2] = {p + 1, e->pool_nk[p]};
+    wf_item(&w, hp, sizeof hp);
+    for (int iq = 0; iq < e->totq; iq++)
+      for (int ik = k0; ik < k0 + e->pool_nk[p]; ik++) {
+        int kq = e->ixkqf[(size_t)ik * e->totq + iq];
+        if (kq < 0) continue;
+        for (int m = 0; m < nm; m++)
+          for (int b = 0; b < nb; b++) {
+            int s = e->s_of[(size_t)ik * nb + b];
+            if (s < 0) continue;
+            for (int c = 0; c < nb; c++) {
+              if (e->s_of[(size_t)kq * nb + c] < 0) continue;
+              double g = 0;
+              if (e->wf[(size_t)iq * nm + m] > e->eps_acustic) g = e->g2[cur[s]++];
+              wf_item(&w, &g, 8);
+            }
+          }
+      }
+    if ((err = wf_close(&w, path))) break;
+    k0 += e->pool_nk[p];
+  }
+  free(cur);
+  return err;
 }
 
 agape_err agape_epw_write(const char *dir, const agape_epw *e, agape_epw_format fmt)
@@ -916,41 +990,7 @@ agape_err agape_epw_write(const char *dir, const agape_epw *e, agape_epw_format 
   fprintf(f, "%d\n%d\n", e->totq, e->nqtotf);
   for (int iq = 0; iq < e->totq; iq++) fprintf(f, "%d\n", e->iqsel[iq] + 1);
   if (fclose(f) != 0) return agape_error(AGAPE_ERR_IO, "%s: write failed", path);
-  /* ephmat files: the entries of each row come back in the order they were read */
-  int64_t *cur = malloc(sizeof(int64_t) * (size_t)(e->ns ? e->ns : 1));
-  if (!cur) return AGAPE_ERR_NOMEM;
-  memcpy(cur, e->row_ptr, sizeof(int64_t) * e->ns);
-  int k0 = 0;
-  for (int p = 0; p < e->npool; p++) {
-    char name[32];
-    if (e->npool == 1)
-      snprintf(name, sizeof name, "ephmat");
-    else
-      snprintf(name, sizeof name, "ephmat%d", p + 1);
-    if ((err = wf_open(&w, dir, name, fmt, path))) break;
-    int32_t hp[2] = {p + 1, e->pool_nk[p]};
-    wf_item(&w, hp, sizeof hp);
-    for (int iq = 0; iq < e->totq; iq++)
-      for (int ik = k0; ik < k0 + e->pool_nk[p]; ik++) {
-        int kq = e->ixkqf[(size_t)ik * e->totq + iq];
-        if (kq < 0) continue;
-        for (int m = 0; m < nm; m++)
-          for (int b = 0; b < nb; b++) {
-            int s = e->s_of[(size_t)ik * nb + b];
-            if (s < 0) continue;
-            for (int c = 0; c < nb; c++) {
-              if (e->s_of[(size_t)kq * nb + c] < 0) continue;
-              double g = 0;
-              if (e->wf[(size_t)iq * nm + m] > e->eps_acustic) g = e->g2[cur[s]++];
-              wf_item(&w, &g, 8);
-            }
-          }
-      }
-    if ((err = wf_close(&w, path))) break;
-    k0 += e->pool_nk[p];
-  }
-  free(cur);
-  return err;
+  return write_ephmat(dir, e, fmt);
 }
 
 /* ---- broadcast ----------------------------------------------------------------------- */

@@ -339,42 +339,13 @@ static void out_hist_name(hid_t hist_group, const double *temps, int it, char *n
   }
 }
 
-/* Write the whole results file to path (a temporary name; the caller renames it).
- *   r        [in] results (rank 0, replicated O(n) data)
- *   nbins    [in] histogram bins
- *   hc, hd   [in] ntemps x nbins histogram centres (meV) and densities (1/meV)
- *   ctx      [out] names the failing object on failure
- * Returns 0 or -1. */
-static int out_write_h5(const char *path, const agape_results *r, int nbins, const double *hc, const double *hd,
-                        out_ctx *ctx)
+/* /run: the deck, the build and the run environment. Returns 0 or -1 (ctx names the failing object). */
+static int out_h5_run(out_ctx *ctx, hid_t file, const agape_results *r)
 {
   int rc = -1;
-  const agape_params *p = r->params;
-  hid_t fapl = -1, file = -1, g = -1, gh = -1, gt = -1;
-  hsize_t n = (hsize_t)r->n, nt = (hsize_t)r->ntemps;
-  hsize_t d1[1], d2[2];
-  int iv;
+  hid_t g = -1;
   char text[256];
-
-  /* serial sec2 driver on rank 0; file locks are used but not required (Lustre/NFS
-   * mounts without flock otherwise make H5Fcreate fail) */
-  snprintf(ctx->what, sizeof ctx->what, "file creation");
-  if ((fapl = H5Pcreate(H5P_FILE_ACCESS)) < 0 || H5Pset_fapl_sec2(fapl) < 0) goto done;
-#if H5_VERSION_GE(1, 10, 7)
-  if (H5Pset_file_locking(fapl, 1, 1) < 0) goto done;
-#endif
-  if ((file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl)) < 0) goto done;
-
-  /* --- root attributes --------------------------------------------------------------- */
-  iv = AGAPE_FORMAT_VERSION;
-  if (out_attr_num(ctx, file, "format_version", H5T_NATIVE_INT, H5T_STD_I32LE, &iv) < 0) goto done;
-  if (out_attr_str(ctx, file, "program", "AGAPE") < 0) goto done;
-  if (out_attr_str(ctx, file, "version", AGAPE_VERSION_STRING) < 0) goto done;
-  if (out_attr_str(ctx, file, "description",
-                   "AGAPE results: anisotropic SCDFT gap equation (Delta_s, Z_s per state and "
-                   "temperature), Tc and coupling summary") < 0)
-    goto done;
-
+  const agape_params *p = r->params;
   /* --- /run: provenance -------------------------------------------------------------- */
   if ((g = out_group(ctx, file, "run", "provenance: input deck, build and run environment")) < 0) goto done;
   if (out_str_dset(ctx, g, "deck", p->deck_text, "1", "full text of the input deck") < 0) goto done;
@@ -394,6 +365,18 @@ static int out_write_h5(const char *path, const agape_results *r, int nbins, con
   H5Gclose(g);
   g = -1;
 
+  rc = 0;
+done:
+  if (g >= 0) H5Gclose(g);
+  return rc;
+}
+
+/* Tc, the gap ratio and the history of the Tc search. Returns 0 or -1 (ctx names the failing object). */
+static int out_h5_tc(out_ctx *ctx, hid_t file, const agape_results *r)
+{
+  int rc = -1;
+  hid_t g = -1;
+  hsize_t d1[1];
   /* --- Tc ------------------------------------------------------------------------------ */
   if (out_scalar(ctx, file, "tc", r->tc, "K",
                  "critical temperature (leading eigenvalue of the linearised gap equation = 1); "
@@ -416,6 +399,21 @@ static int out_write_h5(const char *path, const agape_results *r, int nbins, con
     g = -1;
   }
 
+  rc = 0;
+done:
+  if (g >= 0) H5Gclose(g);
+  return rc;
+}
+
+/* /temperatures and /gap: the gaps, Z, Fermi-surface averages, convergence, the Eliashberg
+ * Matsubara data and the gap histograms (hc, hd: ntemps x nbins centres, meV, and densities, 1/meV). Returns 0 or -1 (ctx names the failing object). */
+static int out_h5_gap(out_ctx *ctx, hid_t file, const agape_results *r, int nbins, const double *hc, const double *hd)
+{
+  int rc = -1;
+  hid_t g = -1, gh = -1, gt = -1;
+  hsize_t n = (hsize_t)r->n, nt = (hsize_t)r->ntemps;
+  hsize_t d1[1], d2[2];
+  char text[256];
   /* --- temperatures and gaps ----------------------------------------------------------- */
   d1[0] = nt;
   if (out_f64(ctx, file, "temperatures", 1, d1, r->temps, "K", "temperatures of the gap solutions (0 = T -> 0 limit)") <
@@ -473,6 +471,21 @@ static int out_write_h5(const char *path, const agape_results *r, int nbins, con
   H5Gclose(g);
   g = -1;
 
+  rc = 0;
+done:
+  if (gt >= 0) H5Gclose(gt);
+  if (gh >= 0) H5Gclose(gh);
+  if (g >= 0) H5Gclose(g);
+  return rc;
+}
+
+/* /states: energies, weights, Fermi-surface weights, k and bands. Returns 0 or -1 (ctx names the failing object). */
+static int out_h5_states(out_ctx *ctx, hid_t file, const agape_results *r)
+{
+  int rc = -1;
+  hid_t g = -1;
+  hsize_t n = (hsize_t)r->n;
+  hsize_t d1[1], d2[2];
   /* --- states -------------------------------------------------------------------------- */
   if ((g = out_group(ctx, file, "states", "sampled electronic states s = 0..n-1")) < 0) goto done;
   d1[0] = n;
@@ -495,6 +508,19 @@ static int out_write_h5(const char *path, const agape_results *r, int nbins, con
   H5Gclose(g);
   g = -1;
 
+  rc = 0;
+done:
+  if (g >= 0) H5Gclose(g);
+  return rc;
+}
+
+/* /coupling: lambda, omega_log, N(0), the alpha^2F nodes and curve. Returns 0 or -1 (ctx names the failing object). */
+static int out_h5_coupling(out_ctx *ctx, hid_t file, const agape_results *r)
+{
+  int rc = -1;
+  hid_t g = -1;
+  hsize_t nt = (hsize_t)r->ntemps;
+  hsize_t d1[1];
   /* --- coupling and Coulomb ------------------------------------------------------------ */
   if ((g = out_group(ctx, file, "coupling", "electron-phonon coupling summary")) < 0) goto done;
   if (out_scalar(ctx, g, "lambda", r->lambda, "1", "electron-phonon coupling constant") < 0) goto done;
@@ -541,6 +567,17 @@ static int out_write_h5(const char *path, const agape_results *r, int nbins, con
   }
   H5Gclose(g);
   g = -1;
+  rc = 0;
+done:
+  if (g >= 0) H5Gclose(g);
+  return rc;
+}
+
+/* /coulomb: mu and the RPA data. Returns 0 or -1 (ctx names the failing object). */
+static int out_h5_coulomb(out_ctx *ctx, hid_t file, const agape_results *r)
+{
+  int rc = -1;
+  hid_t g = -1;
   if ((g = out_group(ctx, file, "coulomb", "Coulomb interaction")) < 0) goto done;
   if (out_scalar(ctx, g, "mu", r->mu, "1", "mu = N(0) W (0 when Coulomb is off)") < 0) goto done;
   if (r->coulomb && r->coulomb->mode == COUL_RPA) {
@@ -575,13 +612,50 @@ static int out_write_h5(const char *path, const agape_results *r, int nbins, con
   H5Gclose(g);
   g = -1;
 
+  rc = 0;
+done:
+  if (g >= 0) H5Gclose(g);
+  return rc;
+}
+
+/* Write the whole results file to path (a temporary name; the caller renames it).
+ *   r        [in] results (rank 0, replicated O(n) data)
+ *   nbins    [in] histogram bins
+ *   hc, hd   [in] ntemps x nbins histogram centres (meV) and densities (1/meV)
+ *   ctx      [out] names the failing object on failure
+ * Returns 0 or -1. */
+static int out_write_h5(const char *path, const agape_results *r, int nbins, const double *hc, const double *hd,
+                        out_ctx *ctx)
+{
+  int rc = -1, iv;
+  hid_t fapl = -1, file = -1;
+
+  /* serial sec2 driver on rank 0; file locks are used but not required (Lustre/NFS
+   * mounts without flock otherwise make H5Fcreate fail) */
+  snprintf(ctx->what, sizeof ctx->what, "file creation");
+  if ((fapl = H5Pcreate(H5P_FILE_ACCESS)) < 0 || H5Pset_fapl_sec2(fapl) < 0) goto done;
+#if H5_VERSION_GE(1, 10, 7)
+  if (H5Pset_file_locking(fapl, 1, 1) < 0) goto done;
+#endif
+  if ((file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl)) < 0) goto done;
+
+  /* --- root attributes --------------------------------------------------------------- */
+  iv = AGAPE_FORMAT_VERSION;
+  if (out_attr_num(ctx, file, "format_version", H5T_NATIVE_INT, H5T_STD_I32LE, &iv) < 0) goto done;
+  if (out_attr_str(ctx, file, "program", "AGAPE") < 0) goto done;
+  if (out_attr_str(ctx, file, "version", AGAPE_VERSION_STRING) < 0) goto done;
+  if (out_attr_str(ctx, file, "description",
+                   "AGAPE results: anisotropic SCDFT gap equation (Delta_s, Z_s per state and "
+                   "temperature), Tc and coupling summary") < 0)
+    goto done;
+  if (out_h5_run(ctx, file, r) < 0 || out_h5_tc(ctx, file, r) < 0 || out_h5_gap(ctx, file, r, nbins, hc, hd) < 0 ||
+      out_h5_states(ctx, file, r) < 0 || out_h5_coupling(ctx, file, r) < 0 || out_h5_coulomb(ctx, file, r) < 0)
+    goto done;
+
   snprintf(ctx->what, sizeof ctx->what, "file (flush/close)");
   if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) goto done;
   rc = 0;
 done:
-  if (gt >= 0) H5Gclose(gt);
-  if (gh >= 0) H5Gclose(gh);
-  if (g >= 0) H5Gclose(g);
   if (file >= 0 && H5Fclose(file) < 0) rc = -1;
   if (fapl >= 0) H5Pclose(fapl);
   return rc;
