@@ -4,6 +4,8 @@
 #include "agape/eliash.h"
 #include "agape/epw.h"
 #include "agape/solve.h"
+#include "agape/arnoldi.h"
+#include "agape/anderson.h"
 #include "agape/output.h"
 #include "agape/frmsf.h"
 #include "agape/units.h"
@@ -266,7 +268,7 @@ typedef struct {
 } lin_ctx;
 
 /* y_s(n) = (1/Z0_s(n)) sum_{s'n'} [K+ - 2 mu* M]_{ss'} x_{s'}(n') / (2n'+1) */
-static void eli_lin_apply(void *ctx, const double *x, double *y)
+static agape_err eli_lin_apply(void *ctx, const double *x, double *y)
 {
   lin_ctx *l = ctx;
   eli_ctx *c = l->c;
@@ -277,7 +279,7 @@ static void eli_lin_apply(void *ctx, const double *x, double *y)
     free(phi);
     l->err = AGAPE_ERR_NOMEM;
     memset(y, 0, sizeof(double) * ns * N);
-    return;
+    return AGAPE_OK;
   }
   for (int s = 0; s < ns; s++)
     for (int n = 0; n < N; n++) F[(size_t)s * N + n] = x[(size_t)s * N + n] / (2 * n + 1);
@@ -295,6 +297,7 @@ static void eli_lin_apply(void *ctx, const double *x, double *y)
   free(F);
   free(phi);
   free(mu);
+  return AGAPE_OK;
 }
 
 /* Leading eigenvalue of the linearised equation at T (K). *v: in/out eigenvector of the
@@ -313,7 +316,9 @@ static agape_err eli_rho(eli_ctx *c, double TK, double **v, int *vN, double *rho
     for (int n = 0; n < N; n++)
       nv[(size_t)s * N + n] = *vN > 0 ? (*v)[(size_t)s * *vN + (n < *vN ? n : *vN - 1)] : 1.0 / (2 * n + 1);
   lin_ctx l = {c, AGAPE_OK};
-  err = agape_arnoldi_leading(c->par, (int64_t)ns * N, eli_lin_apply, &l, 1e-10, nv, rho);
+  arnoldi_ws *w = arnoldi_create((int64_t)ns * N, 24);
+  err = w ? arnoldi_leading(w, eli_lin_apply, &l, 1e-10, 200, nv, rho) : AGAPE_ERR_NOMEM;
+  arnoldi_destroy(&w);
   if (!err) err = l.err;
   free(*v);
   *v = nv;
