@@ -463,7 +463,7 @@ static double fs_avg(const eli_ctx *c, const double *x, int N, int n)
 
 agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p, const agape_material *m, double t0)
 {
-  eli_ctx c = {.par = par, .p = p, .m = m, .aniso = p->anisotropy == 1, .mustar = p->mustar};
+  eli_ctx c = {.par = par, .p = p, .m = m, .aniso = p->anisotropy == ELI_ANISO, .mustar = p->mustar};
   c.ns = m->epw ? m->epw->ns : 1;
   agape_err err = AGAPE_OK;
   if (c.aniso) err = eli_aniso_setup(&c);

@@ -631,7 +631,7 @@ static int out_write_txt(const char *tmp, const char *src, const agape_results *
 static agape_err out_write_epw_text(const agape_results *r, const char *dir, int nbins, const double *hc,
                                     const double *hd)
 {
-  int aniso = r->params->anisotropy == 1;
+  int aniso = r->params->anisotropy == ELI_ANISO;
   for (int it = 0; it < r->ntemps; it++) {
     char name[AGAPE_PATH_MAX + 64], path[2 * AGAPE_PATH_MAX + 80], tmp[2 * AGAPE_PATH_MAX + 120];
     snprintf(name, sizeof name, "%s.%s_%06.2f", r->epw_prefix, aniso ? "imag_aniso_gap0" : "imag_iso", r->temps[it]);
