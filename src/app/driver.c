@@ -436,7 +436,8 @@ agape_err agape_run(const agape_par *par, const char *deck_path, const char *out
     }
   }
   if (p.method == SOLVER_ELIASHBERG) {
-    err = agape_eliashberg_run(par, &p, &m, t0);
+    err = agape_eliashberg_run(par, &p, &m,
+                               &(agape_ckpt_run){ckpath, fingerprint, ckfound ? ckused : NULL, deck_path, output}, t0);
     agape_material_destroy(&m);
     agape_params_free(&p);
     free(fingerprint);
