@@ -19,10 +19,10 @@
 #define ANDERSON_MAX_DEPTH 64
 
 typedef struct {
-  int64_t n;                  /* vector length */
+  int64_t n;                   /* vector length */
   int depth, hist, head, have; /* history length, valid rows, next row, xo/ro valid */
-  double *xo, *ro;            /* [n] previous iterate and residual */
-  double *dX, *dR;            /* [n * (depth + 1)] difference histories (ring buffers of depth rows) */
+  double *xo, *ro;             /* [n] previous iterate and residual */
+  double *dX, *dR;             /* [n * (depth + 1)] difference histories (ring buffers of depth rows) */
 } anderson_mix;
 
 /* In-place pair, for a state embedded in a caller's struct.

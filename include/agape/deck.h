@@ -62,8 +62,8 @@ typedef struct {
   int kernel_eval;               /* agape_kernel_eval: auto | exact | interpolate | separable (default auto) */
 
   agape_anisotropy anisotropy; /* eliashberg: iso (Fermi-surface averaged) | aniso (default aniso) */
-  double mustar;    /* eliashberg: Morel-Anderson mu* at the cut-off wscut (default 0.1) */
-  double wscut_meV; /* eliashberg: Matsubara cut-off, meV (default 500) */
+  double mustar;               /* eliashberg: Morel-Anderson mu* at the cut-off wscut (default 0.1) */
+  double wscut_meV;            /* eliashberg: Matsubara cut-off, meV (default 500) */
 
   /* [temperatures] */
   int ntemps;

@@ -75,7 +75,7 @@ static inline void agape_anderson_step(agape_anderson *a, double *x, const doubl
 }
 
 typedef struct {
-  double T;       /* K */
+  double T; /* K */
   kern_functional functional;
   double gamma3;
   double tol, mixing;

@@ -36,13 +36,13 @@ typedef struct {
 
 typedef struct {
   tcs_status status;
-  double tc;      /* K (above) */
-  int neval;      /* evaluations made */
-  int nh;         /* evaluations recorded in T, rho (the first cap of them) */
-  double *T;      /* [cap] caller's array: the temperatures evaluated, in order, K */
-  double *rho;    /* [cap] caller's array: rho at each */
-  int cap;        /* length of T and rho */
-  char msg[512];  /* TCS_NONE / TCS_NO_BRACKET: one sentence for the user ("" when found) */
+  double tc;     /* K (above) */
+  int neval;     /* evaluations made */
+  int nh;        /* evaluations recorded in T, rho (the first cap of them) */
+  double *T;     /* [cap] caller's array: the temperatures evaluated, in order, K */
+  double *rho;   /* [cap] caller's array: rho at each */
+  int cap;       /* length of T and rho */
+  char msg[512]; /* TCS_NONE / TCS_NO_BRACKET: one sentence for the user ("" when found) */
 } tcs_result;
 
 /* Run the search. r->T, r->rho, r->cap are the caller's (cap may be 0); the rest is set.

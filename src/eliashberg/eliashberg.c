@@ -3,7 +3,6 @@
 #include "agape/eliashberg.h"
 #include "agape/eliash.h"
 #include "agape/epw.h"
-#include "agape/solve.h"
 #include "agape/arnoldi.h"
 #include "agape/anderson.h"
 #include "agape/tcsearch.h"
@@ -18,9 +17,9 @@
 #include <math.h>
 #include <cblas.h>
 
-#define ELI_GEMM_BYTES (64u << 20) /* scratch of one block of kernel products */
+#define ELI_GEMM_BYTES  (64u << 20) /* scratch of one block of kernel products */
 #define ELI_CKPT_FORMAT 1           /* version of the Eliashberg checkpoint items */
-#define ELI_HIST_CAP 128            /* Tc-search evaluations recorded */
+#define ELI_HIST_CAP    128         /* Tc-search evaluations recorded */
 
 /* The run's state at its last safe point, for checkpoints (checkpoint.h). Arrays of the
  * finished temperatures are the run's own; the step in progress points at eli_solve's. */
@@ -302,10 +301,12 @@ static int eli_ck_items(const eli_ctx *c, int *head, double *pT, agape_ckpt_item
   const eli_ck *k = &c->ck;
   const int64_t ns = c->ns, nd = k->ndone, step = (int64_t)ns * k->N;
   const anderson_mix *a = k->it >= 0 ? k->mix : NULL;
-  int h[16] = {ELI_CKPT_FORMAT, c->ns, k->ntemps, k->nwmax, k->nj,
-               k->jvN, k->ndone, k->pN, k->it, k->N,
-               k->retried, c->p->anderson_depth, a ? a->hist : 0, a ? a->head : 0, a ? a->have : 0,
-               c->aniso};
+  /* format, states, temperatures, max frequencies, journal entries, eigenvector frequencies,
+   * temperatures done, previous frequencies, iteration in progress (-1: none) and its
+   * frequencies, retried, Anderson depth, history, head, have, anisotropic */
+  int h[16] = {ELI_CKPT_FORMAT, c->ns,           k->ntemps,       k->nwmax, k->nj,      k->jvN,
+               k->ndone,        k->pN,           k->it,           k->N,     k->retried, c->p->anderson_depth,
+               a ? a->hist : 0, a ? a->head : 0, a ? a->have : 0, c->aniso};
   memcpy(head, h, sizeof h);
   *pT = k->pT;
   int n = 0;
@@ -517,8 +518,9 @@ static agape_err eli_tc_rho(void *ctx, double TK, double *rho)
     /* another rank count sums in another order: beyond round-off the journal does not
      * apply from here on, and the rest is recomputed */
     if (c->par->rank == 0)
-      printf("agape: checkpoint journal entry %d is at T = %.12g K, this run asks for %.12g K: recomputing from there\n",
-             k->jpos, k->jT[k->jpos], TK);
+      printf(
+        "agape: checkpoint journal entry %d is at T = %.12g K, this run asks for %.12g K: recomputing from there\n",
+        k->jpos, k->jT[k->jpos], TK);
     k->nj = k->jpos;
   }
   if (k->jpos < k->nj) { /* replay */
@@ -607,7 +609,8 @@ static agape_err eli_solve(eli_ctx *c, double tc, double *delta, double *z, int 
   double *y = malloc(sizeof(double) * tot), *r = malloc(sizeof(double) * tot);
   double *d0 = malloc(sizeof(double) * tot);
   anderson_mix a = {0};
-  agape_err err = (!y || !r || !d0 || anderson_init(&a, (int64_t)tot, c->p->anderson_depth)) ? AGAPE_ERR_NOMEM : AGAPE_OK;
+  agape_err err =
+    (!y || !r || !d0 || anderson_init(&a, (int64_t)tot, c->p->anderson_depth)) ? AGAPE_ERR_NOMEM : AGAPE_OK;
   eli_ck *k = &c->ck;
   int it0 = 1, retried = 0;
   if (!err && resume) {

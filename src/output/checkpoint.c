@@ -284,8 +284,7 @@ agape_err agape_ckpt_read_items(const agape_par *par, const char *used, int nite
     H5Eget_auto2(H5E_DEFAULT, &of, &od);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     hid_t f = ck_open(used);
-    if (f < 0)
-      err = agape_error(AGAPE_ERR_FORMAT, "checkpoint %s cannot be opened", used);
+    if (f < 0) err = agape_error(AGAPE_ERR_FORMAT, "checkpoint %s cannot be opened", used);
     for (int i = 0; i < nitems && !err; i++) {
       const agape_ckpt_item *it = &items[i];
       hsize_t count = (hsize_t)it->rows * (hsize_t)(it->cols > 0 ? it->cols : 1);

@@ -12,7 +12,6 @@
 #include "agape/arnoldi.h"
 
 
-
 agape_err agape_op_init(agape_op *op, const agape_par *par, const agape_dist *d, int64_t n, const float *K,
                         const double *z, double coul)
 {

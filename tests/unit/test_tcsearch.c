@@ -46,7 +46,10 @@ int main(void)
   struct {
     int kind;
     double T0, s, a, guess;
-  } cases[] = {{0, 7.3, 0.3, 0, 1.0}, {0, 7.3, 0.3, 0, 300.0}, {0, 41.0, 2.0, 0, 3.0}, {1, 12.5, 0, 0.25, 2.0},
+  } cases[] = {{0, 7.3, 0.3, 0, 1.0},
+               {0, 7.3, 0.3, 0, 300.0},
+               {0, 41.0, 2.0, 0, 3.0},
+               {1, 12.5, 0, 0.25, 2.0},
                {1, 12.5, 0, 0.25, 80.0}};
   for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     curve c = {.kind = cases[i].kind, .T0 = cases[i].T0, .s = cases[i].s, .a = cases[i].a};
