@@ -25,7 +25,7 @@
 #define AGAPE_CHECKPOINT_H
 #include <stdint.h>
 #include "agape/parallel.h"
-#include "agape/solve.h"
+#include "agape/anderson.h"
 
 #define AGAPE_CKPT_MAXJ 128 /* journal entries kept (a longer Tc search replays a prefix) */
 
@@ -43,12 +43,12 @@ typedef struct {
   double *dfs;       /* [ntemps] <Delta>_FS, eV */
   int *conv, *iters; /* [ntemps] */
   /* temperature ndone in progress: the SPG kernel update `outer` is about to start */
-  int outer;           /* -1: nothing in progress */
-  double change;       /* last outer change, relative to max|Delta| */
-  int iters_done;      /* fixed-point iterations of this temperature so far */
-  double *din;         /* [n] input gap of update `outer`, eV */
-  double *zcur;        /* [n] Z_s of this temperature (outer > 0) */
-  agape_anderson *mix; /* outer Anderson state (depth as created by the driver) */
+  int outer;         /* -1: nothing in progress */
+  double change;     /* last outer change, relative to max|Delta| */
+  int iters_done;    /* fixed-point iterations of this temperature so far */
+  double *din;       /* [n] input gap of update `outer`, eV */
+  double *zcur;      /* [n] Z_s of this temperature (outer > 0) */
+  anderson_mix *mix; /* outer Anderson state (depth as created by the driver) */
 } agape_ckpt;
 
 /* What a solver needs to checkpoint its run (filled by the driver). */

@@ -117,7 +117,7 @@ agape_err agape_ckpt_write_items(const agape_par *par, const char *path, const c
 static int scdft_items(const agape_ckpt *c, int *head, int *mixs, double *nn, agape_ckpt_item *it)
 {
   const int64_t n = c->n;
-  const agape_anderson *a = c->mix;
+  const anderson_mix *a = c->mix;
   const int64_t nd = c->ndone;
   int k = 0;
   int h[8] = {CKPT_FORMAT, c->ntemps, c->nj, c->ndone, c->outer, c->iters_done, a ? a->depth : 0, 0};
@@ -307,7 +307,7 @@ agape_err agape_ckpt_read_items(const agape_par *par, const char *used, int nite
 /* SCDFT: the header first, then what it says is there */
 agape_err agape_ckpt_read(const agape_par *par, const char *used, agape_ckpt *c)
 {
-  agape_anderson *a = c->mix;
+  anderson_mix *a = c->mix;
   int head[8] = {0}, mixs[3] = {0};
   double nf = 0;
   agape_ckpt_item h[2] = {{"header", AGAPE_CKPT_I32, 8, 0, head}, {"n", AGAPE_CKPT_F64, 1, 0, &nf}};
