@@ -6,6 +6,7 @@
  * Usage: mpirun -np P agape_bench_matvec N. Prints "RESULT key value" lines. */
 #include "agape/parallel.h"
 #include "agape/solve.h"
+#include "agape/anderson.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,8 +67,8 @@ int main(int argc, char **argv)
   free(tb);
   free(tc);
   /* replicated vector work of one iteration (as in agape_gap_solve) */
-  agape_anderson an;
-  agape_anderson_init(&an, n, 8);
+  anderson_mix an;
+  anderson_init(&an, n, 8);
   double *r = malloc(8 * n), *xi = malloc(8 * n);
   for (int64_t s = 0; s < n; s++) {
     xi[s] = 1e-3 * (double)(s % 1000 - 500);
@@ -76,7 +77,7 @@ int main(int argc, char **argv)
   for (int h = 0; h < 10; h++) {
     x[0] += 1e-9;
     r[1] += 1e-9 * h;
-    agape_anderson_step(&an, x, r, 0.5);
+    anderson_step(&an, x, r, 0.5);
   }
   double tv0 = agape_par_wtime();
   const int vreps = 20;
@@ -87,10 +88,10 @@ int main(int argc, char **argv)
       y[s] = c[s] * 0.5 + x[s];
     }
     r[rep % n] += 1e-12;
-    agape_anderson_step(&an, x, r, 0.5);
+    anderson_step(&an, x, r, 0.5);
   }
   double tvec = (agape_par_wtime() - tv0) / vreps;
-  agape_anderson_free(&an);
+  anderson_release(&an);
   free(r);
   free(xi);
   double ideal = (double)n * n * 4 / (bw * 1e9);

@@ -1,4 +1,4 @@
-/* kern_mats.c - brute-force Matsubara double sums of the SCDFT pair kernels (physics.md §1.2-1.4).
+/* kern_mats.c - brute-force Matsubara double sums of the SCDFT pair kernels (docs/theory.md §3.7).
  *
  * Place in the data flow: test-only yardstick in kernels/; tests/unit/test_kernels.c checks
  * the closed forms (kern_ref.c) against these sums.  Not used by the solver.
@@ -91,7 +91,7 @@ double kmats_spg_K(double beta, double xi, double xip, double omega, kern_spg_ga
   return (double)(-8.0L * g.g1 * (long double)g.g2 * g.g2 * W * W * W * ms_xot(b, xi) * ms_xot(b, xip) / (b * b) * S);
 }
 
-/* 𝒵^{∂I} by the direct Matsubara double sum (physics.md §1.3).  Returns 1/energy^2. */
+/* 𝒵^{∂I} by the direct Matsubara double sum (docs/theory.md §3.3).  Returns 1/energy^2. */
 double kmats_dI_Z(double beta, double xi, double xip, double omega, int nmax)
 {
   long double b = beta, S = ms_sum(MS_DIZ, b, xi, xip, omega, 0, nmax);

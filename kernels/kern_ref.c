@@ -1,11 +1,11 @@
-/* kern_ref.c - reference twins of the SCDFT phonon pair kernels (physics.md §1.2-1.4, §1.7).
+/* kern_ref.c - reference twins of the SCDFT phonon pair kernels (docs/theory.md §3.1-3.6).
  *
  * Place in the data flow: kernels/ layer, below assembly. These scalar long-double functions
  * are the fixed yardstick against which the optimised per-temperature tables (kern_tab.c) are
  * tested; production code calls kern_tab_*, never these.
  *
  * ---------------------------------------------------------------------------------------------
- * Formulation (an exact rewrite of physics.md's forms; derivation summarised here, checked in
+ * Formulation (an exact rewrite of the forms of docs/theory.md §3.1-3.3; derivation summarised here, checked in
  * tests/unit/test_kernels.c against the Matsubara sums, the printed closed forms and limits).
  *
  * Dimensionless variables x = beta|xi|, y = beta|xi'|, z = beta*Omega, w = gamma2*z, and
@@ -56,7 +56,7 @@
  * relative everywhere, including exactly on every singular set, before the cast to double.
  *
  * Overflow: only tanh, expm1 and exp(-u) of non-negative u are evaluated; n(z) = 1/expm1(z).
- * beta == INFINITY selects the T = 0 closed forms of physics.md §1.2-1.4.
+ * beta == INFINITY selects the T = 0 closed forms of docs/theory.md §3.4.
  */
 #include "agape/kernels.h"
 
@@ -266,7 +266,7 @@ double kref_lmg_K(double beta, double xi, double xip, double omega)
   return (double)ref_eval(RK_LMG_K, beta, xi, xip, omega, g);
 }
 
-/* 𝒵^LMG (J form, LMG Eqs. 79-81 with the minus of physics.md §1.3), 1/energy^2, negative;
+/* 𝒵^LMG (J form, LMG Eqs. 79-81 with the minus of docs/theory.md §3.2), 1/energy^2, negative;
  * arguments as kref_lmg_K.  T = 0: -1/(|xi|+|xi'|+Omega)^2. */
 double kref_lmg_Z(double beta, double xi, double xip, double omega)
 {
@@ -276,7 +276,7 @@ double kref_lmg_Z(double beta, double xi, double xip, double omega)
   return (double)ref_eval(RK_LMG_Z, beta, xi, xip, omega, g);
 }
 
-/* 𝒦^SPG (linearised in the k' gap, physics.md §1.4), 1/energy; g = (gamma1, gamma2, gamma3),
+/* 𝒦^SPG (linearised in the k' gap, docs/theory.md §3.3), 1/energy; g = (gamma1, gamma2, gamma3),
  * gamma3 unused here (it enters through the caller's xi' = E^gamma).  T = 0: the SCTK form
  * -2 g1 g2 W (|xi|+|xi'|+(1+g2)W) / [(|xi|+|xi'|+W)(|xi'|+g2 W)(|xi|+(1+g2)W)], W = Omega. */
 double kref_spg_K(double beta, double xi, double xip, double omega, kern_spg_gammas g)

@@ -1,5 +1,5 @@
 /* Static independent-particle response chi0 of a tight-binding model on a regular k-grid
- * (physics.md §4), and the electron-gas formulas the RPA tests compare with.  Node-local
+ * (docs/theory.md §5.3), and the electron-gas formulas the RPA tests compare with.  Node-local
  * numerics (kernels/chi0.c, kernels/chi0_jellium.c): no MPI, no I/O.
  *
  * Orbital-resolved response, spin factor 2, per cell (no 1/Omega_cell):

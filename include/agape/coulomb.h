@@ -2,7 +2,7 @@
  * the static screened Coulomb interaction entering the gap equation.
  *
  *   mode = mu   mu = N(0) W given in the deck; W constant over the whole energy window.
- *   mode = rpa  mu computed from the built-in model's own bands (physics.md §1.5, §4):
+ *   mode = rpa  mu computed from the built-in model's own bands (docs/theory.md §5.3-5.6):
  *     1. bands and orbital eigenvectors on a regular n^3 k-grid (rpa_kgrid);
  *     2. the orbital-resolved chi0(q) by the imaginary-time FFT route (chi0.h) at the
  *        electronic temperature rpa_temperature_K, tau points split over the ranks;

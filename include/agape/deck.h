@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include "agape/error.h"
 #include "agape/parallel.h"
+#include "agape/kernels.h"
 
 #define AGAPE_PATH_MAX  1024
 #define AGAPE_MAX_TEMPS 256
@@ -16,6 +17,7 @@
 typedef enum { MAT_MODEL = 0, MAT_A2F = 1, MAT_EPW = 2 } agape_mat_source;
 typedef enum { COUL_NONE = 0, COUL_MU = 1, COUL_RPA = 2, COUL_FILE = 3 } agape_coul_mode;
 typedef enum { SOLVER_SCDFT = 0, SOLVER_ELIASHBERG = 1 } agape_solver_method;
+typedef enum { ELI_ISO = 0, ELI_ANISO = 1 } agape_anisotropy; /* [solver] anisotropy */
 
 /* How the pair kernels are evaluated (kernels.h): exact closed forms for every pair, or
  * exact on a column-energy grid and interpolated per pair; auto interpolates from
@@ -52,7 +54,7 @@ typedef struct {
 
   /* [solver] */
   agape_solver_method method;    /* scdft | eliashberg (default scdft) */
-  int functional;                /* kern_functional: 0 = LMG, 1 = SPG (default SPG) */
+  kern_functional functional;    /* lmg | spg (default spg) */
   double gamma1, gamma2, gamma3; /* SPG constants (1.33, 3.8, 1.33) */
   double tol;                    /* max |dDelta| / max|Delta| at convergence (default 1e-8) */
   int max_iter;                  /* per temperature (default 500) */
@@ -61,9 +63,9 @@ typedef struct {
   double tc_tol;                 /* relative tolerance of Tc (default 1e-5) */
   int kernel_eval;               /* agape_kernel_eval: auto | exact | interpolate | separable (default auto) */
 
-  int anisotropy;   /* eliashberg: 0 iso (Fermi-surface averaged), 1 aniso (default aniso) */
-  double mustar;    /* eliashberg: Morel-Anderson mu* at the cut-off wscut (default 0.1) */
-  double wscut_meV; /* eliashberg: Matsubara cut-off, meV (default 500) */
+  agape_anisotropy anisotropy; /* eliashberg: iso (Fermi-surface averaged) | aniso (default aniso) */
+  double mustar;               /* eliashberg: Morel-Anderson mu* at the cut-off wscut (default 0.1) */
+  double wscut_meV;            /* eliashberg: Matsubara cut-off, meV (default 500) */
 
   /* [temperatures] */
   int ntemps;

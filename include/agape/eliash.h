@@ -1,4 +1,4 @@
-/* Migdal-Eliashberg numerics on the imaginary axis (physics.md §3): pure node-local
+/* Migdal-Eliashberg numerics on the imaginary axis (docs/theory.md §8): pure node-local
  * functions (kernels/eliash.c), arrays in and arrays out, no MPI, no I/O.
  *
  * Conventions. Energies in eV, temperatures as k_B T in eV. Positive Matsubara frequencies
@@ -26,7 +26,7 @@ void eli_lambda_d(int nph, const double *om, const double *a, double T, int nd, 
  * entries; out [n]. */
 void eli_normal_sum(int n, const double *lam, double *out);
 
-/* One evaluation of the isotropic Eliashberg map (physics.md §3.1):
+/* One evaluation of the isotropic Eliashberg map (docs/theory.md §8.1):
  *   Z_n     = 1 + [nsum_n - sum_{n'} K-(n,n') (1 - w'/sqrt(w'^2 + D'^2))] / (2n+1)
  *   D_n     = (pi T / Z_n) sum_{n'} [K+(n,n') - 2 mustar] D'/sqrt(w'^2 + D'^2)
  *   n [in] frequencies; lam [in] lambda(0..2n-1); nsum [in] eli_normal_sum; T [in] eV;
@@ -50,7 +50,7 @@ void eli_a2f_gauss(int nph, const double *om, const double *a, double sigma, int
  * omega_2 = [(2/lambda) sum a2f w dw]^(1/2) (unit of w). */
 void eli_a2f_moments(int nw, double dw, const double *a2f, double *lambda, double *omega_log, double *omega_2);
 
-/* Allen-Dynes Tc with the strong-coupling and shape factors f1 f2 (physics.md §3.4);
+/* Allen-Dynes Tc with the strong-coupling and shape factors f1 f2 (docs/theory.md §8.7);
  * omega_log and omega_2 in K give K. 0 when the exponent's denominator is <= 0. */
 double eli_tc_allen_dynes(double lambda, double omega_log, double omega_2, double mustar);
 

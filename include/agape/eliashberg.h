@@ -1,5 +1,5 @@
 /* Eliashberg stage: [solver] method = eliashberg. Imaginary-axis Migdal-Eliashberg equations
- * (physics.md §3) on the material's electron-phonon data, in place of the SCDFT stages:
+ * (docs/eliashberg.md) on the material's electron-phonon data, in place of the SCDFT stages:
  *   deck -> material -> eliashberg (Tc from the linearised equation, gaps per temperature)
  *        -> output.
  * anisotropy = iso: the Fermi-surface averaged equations on the material's phonon lines
@@ -7,13 +7,26 @@
  * anisotropy = aniso: the equations of Margine and Giustino (PRB 87 024505) on EPW's
  *   Fermi-window states, with EPW's weights; the rows (states) are split over the ranks,
  *   the kernel lambda_{ss'}(omega_j) is built per temperature from EPW's (k, q, mode)
- *   couplings, and the frequency convolution runs as dense matrix products (BLAS). */
+ *   couplings, and the frequency convolution runs as dense matrix products (BLAS).
+ * Tc: the shared search (tcsearch.h) on the leading eigenvalue of the linearised equation
+ * (iso: LAPACK dsyevr; aniso: the shared Arnoldi, arnoldi.h). Gaps: the shared Anderson
+ * mixing (anderson.h). Checkpoints as for SCDFT (checkpoint.h, docs/output.md): the Tc
+ * search's journal, the finished temperatures and the fixed-point iteration in progress. */
 #ifndef AGAPE_ELIASHBERG_H
 #define AGAPE_ELIASHBERG_H
 #include "agape/parallel.h"
 #include "agape/material.h"
+#include "agape/checkpoint.h"
 
 /* Run the Eliashberg solver for the deck p on material m and write the results.
- * t0 [in] wall time at the start of the run (agape_par_wtime). Collective. */
-agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p, const agape_material *m, double t0);
+ *   ck [in] checkpoint file, deck fingerprint, the checkpoint to continue from (NULL
+ *      resume: from the beginning), deck path and --output for the "continue with" line;
+ *      ck = NULL: no checkpoints are written
+ *   t0 [in] wall time at the start of the run (agape_par_wtime), s
+ * Safe points: every Tc-search evaluation and Arnoldi product, every fixed-point iteration;
+ * a checkpoint after each temperature, every [output] checkpoint_interval_s, and on
+ * SIGTERM/SIGUSR1 (then AGAPE_STOPPED is returned, the checkpoint written and the
+ * "continue with" line printed). Collective. */
+agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p, const agape_material *m,
+                               const agape_ckpt_run *ck, double t0);
 #endif

@@ -1,10 +1,10 @@
-/* SCDFT pair kernels (physics.md §1.2-1.4): node-local numerics, no MPI, no I/O.
+/* SCDFT pair kernels (docs/theory.md §3): node-local numerics, no MPI, no I/O.
  *
  * Conventions (stated once for all of kernels/):
  *   - energies xi, xi', Omega share one unit (AGAPE uses eV); beta = 1/(k_B T) in 1/unit.
  *   - beta = INFINITY selects the T = 0 closed forms.
  *   - kernels are even in xi and xi'; only |xi| enters. 1/tanh factors are those of
- *     physics.md (the gap equation multiplies by tanh(beta E'/2)/E' separately).
+ *     docs/theory.md §3 (the gap equation multiplies by tanh(beta E'/2)/E' separately).
  *   - Phonon kernels 𝒦 (K) are negative (attractive); the Z kernels 𝒵 are negative,
  *     and Z_s = - sum_{s'} w_{s'} sum_nu |g|^2 𝒵.
  *
@@ -22,7 +22,7 @@
 
 typedef enum { KERN_LMG = 0, KERN_SPG = 1 } kern_functional;
 
-/* SPG constants gamma1, gamma2, gamma3 (physics.md §1.4); defaults 1.33, 3.8, 1.33. */
+/* SPG constants gamma1, gamma2, gamma3 (docs/theory.md §3.3); defaults 1.33, 3.8, 1.33. */
 typedef struct {
   double g1, g2, g3;
 } kern_spg_gammas;
@@ -33,7 +33,7 @@ double kref_lmg_Z(double beta, double xi, double xip, double omega); /* 𝒵^LMG
 double kref_spg_K(double beta, double xi, double xip, double omega, kern_spg_gammas g); /* 𝒦^SPG */
 double kref_spg_Z(double beta, double xi, double xip, double omega);                    /* 𝒵^{∂I}, 1/energy^2 */
 
-/* Brute-force Matsubara double sums (physics.md §1.2-1.4) truncated at |n|,|n'| <= nmax,
+/* Brute-force Matsubara double sums (docs/theory.md §3.7) truncated at |n|,|n'| <= nmax,
  * for tests only (finite beta).  The truncated set is the symmetric one, n = -nmax .. nmax-1,
  * i.e. the 2 nmax fermionic frequencies with |omega_n| < 2 pi nmax / beta; the relative
  * truncation error falls as nmax^-3 (test_kernels.c estimates it from two nmax). */
@@ -50,7 +50,7 @@ typedef struct kern_tab kern_tab;
  *   n           [in] number of states (global)
  *   xi_row      [in] n energies used when the state is the row (first) argument, eV
  *   xi_col      [in] n energies used when the state is the column (second) argument, eV
- *                    (equal to xi_row except for SPG's nonlinear E^gamma, physics.md §1.4)
+ *                    (equal to xi_row except for SPG's nonlinear E^gamma, docs/theory.md §3.3)
  *   nmodes      [in] number of phonon frequencies
  *   omega       [in] nmodes frequencies, eV (> 0)
  *   gam         [in] SPG constants (ignored for LMG)

@@ -11,7 +11,7 @@
  * N(0) in states/eV/spin/cell, pair couplings |g|^2 in eV^2. The phonon spectrum is given on
  * nmodes frequencies omega[b] ("nodes"): pair couplings are resolved on them, and the
  * Fermi-surface spectral weights a2f_w[b] = int over node b of alpha^2F(omega) d omega (eV)
- * give lambda = 2 sum_b a2f_w[b]/omega[b] (agape_lambda_of_lines). */
+ * give lambda = 2 sum_b a2f_w[b]/omega[b] (agape_lambda_lines, formulas.h). */
 #ifndef AGAPE_MATERIAL_H
 #define AGAPE_MATERIAL_H
 #include <stdint.h>
@@ -140,9 +140,6 @@ void agape_material_destroy(agape_material *m);
 
 /* DOS carried by the isotropic energy grid at energy xi (states/eV/spin/cell). */
 double agape_material_grid_dos(const agape_material *m, double xi);
-
-/* lambda = 2 sum_b a2f_w[b] / omega[b] of n lines. */
-double agape_lambda_of_lines(int n, const double *omega, const double *a2f_w);
 
 /* Read a two-column alpha^2F file (omega in meV, alpha^2F); '#' lines, blank lines and
  * non-numeric header/footer lines are skipped. Returns arrays (malloc'd) in meV. */

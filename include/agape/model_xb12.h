@@ -5,7 +5,7 @@
  * Conventions: k in crystal (reduced) coordinates of the simple-cubic Brillouin zone,
  * any real value (periodic with period 1 in each component); energies in eV measured
  * from the model's Fermi level; DOS per spin per cell per eV; |g|^2 in eV^2, normalised
- * so that sums over states are per-cell averages (physics.md §0):
+ * so that sums over states are per-cell averages (docs/theory.md §1):
  *   lambda = (2/N(0)) sum_{s,s'} sum_nu |g^nu_{ss'}|^2 / omega_nu delta(xi_s) delta(xi_s').
  */
 #ifndef AGAPE_MODEL_XB12_H

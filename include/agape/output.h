@@ -71,6 +71,19 @@ typedef struct {
   double wall_seconds;
 } agape_results;
 
+/* The results every method reports the same way, set in one place:
+ *   tc, the Tc search history and the gap ratio 2 Delta_FS(T_min) / (k_B Tc) from the lowest
+ *   temperature (NaN when Tc or that gap is not positive; the ratio is printed on rank 0);
+ *   the phonon lines in meV (omega_eV, a2f_eV of nmodes into om_meV, aw_meV, the caller's
+ *   arrays) with N(0) (states/eV/spin/cell), lambda and omega_log (eV);
+ *   the run: parameters, ranks, threads and wall time (s).
+ * dfs_meV: [ntemps] Fermi-surface gaps (meV) of p->temps (ascending). */
+void agape_results_set_tc(agape_results *r, int rank, const agape_params *p, double tc, const double *dfs_meV, int nh,
+                          const double *hT, const double *hr);
+void agape_results_set_lines(agape_results *r, int nmodes, const double *omega_eV, const double *a2f_eV, double *om_meV,
+                             double *aw_meV, double dos0, double lambda, double omega_log_eV);
+void agape_results_set_run(agape_results *r, const agape_params *p, int nranks, int nthreads, double wall_seconds);
+
 /* Write results.h5 (params->output_file), the histogram text files and, when
  * params->plot, the PNG, in the folder of the results file. Prints the paths written. */
 agape_err agape_output_write(const agape_results *r);

@@ -1,4 +1,4 @@
-/* Static RPA screening on a set of reciprocal-lattice vectors G (physics.md §1.5, §4):
+/* Static RPA screening on a set of reciprocal-lattice vectors G (docs/theory.md §5.3-5.6):
  * orbital form factors, chi0_{GG'}(q) from the orbital-resolved chi of chi0.h, the bare
  * Coulomb interaction and the screened W_{GG'}(q).  Node-local numerics (kernels/rpa.c):
  * no MPI, no I/O; the distributed inversion lives in src/.
@@ -7,7 +7,7 @@
  *   v(Q)        = 4 pi e^2 / |Q|^2, e^2 = 14.399645 eV Angstrom           (eV Angstrom^3)
  *   chi0_{GG'}  per volume                                                 (1/(eV Angstrom^3))
  *   W_{GG'}     = [eps^-1]_{GG'} v(q+G'),  eps = 1 - v chi0                (eV Angstrom^3)
- * The pair interaction between Bloch states is (1/Omega_cell) sum M* W M (eV; physics.md §1.5). */
+ * The pair interaction between Bloch states is (1/Omega_cell) sum M* W M (eV; docs/theory.md §5.6). */
 #ifndef AGAPE_RPA_H
 #define AGAPE_RPA_H
 #include <complex.h>
@@ -38,7 +38,7 @@ int rpa_screen_serial(int ng, const double complex *chi, const double *vG, doubl
 /* Average of the Thomas-Fermi screened interaction 4 pi e^2 / (q^2 + k_TF^2) over the
  * parallelepiped of q-space around Gamma that one point of a regular n1 x n2 x n3 grid
  * represents (b [in] 3 reciprocal vectors, 1/Angstrom, row b[i*3 + x]); the q = 0 head of W
- * without 1/q^2 (physics.md §4).  k_TF^2 = 4 pi e^2 (2 N(0)) / Omega (N(0) per spin, 1/eV). */
+ * without 1/q^2 (docs/theory.md §5.5).  k_TF^2 = 4 pi e^2 (2 N(0)) / Omega (N(0) per spin, 1/eV). */
 double rpa_w_head_tf(double ktf2, const double b[9], int n1, int n2, int n3);
 
 #endif

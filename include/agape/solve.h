@@ -1,17 +1,19 @@
-/* Solve stage: the SCDFT gap equation (physics.md §1.1) on the distributed kernel.
+/* Solve stage: the SCDFT gap equation (docs/theory.md) on the distributed kernel.
  *
  *   Delta_s = -1/(1+Z_s) * 1/2 * [ sum_{s'} K^ph_{ss'} cph_{s'} Delta_{s'}
  *                                  + (mu/N(0)) sum_{s'} cel_{s'} Delta_{s'} ]
  * with column factors cph = w tanh(beta E^ph/2)/E^ph and cel = w tanh(beta E/2)/E
  * (E = sqrt(xi^2 + Delta^2); E^ph = E for LMG and sqrt(xi^2 + gamma3 Delta^2) for SPG).
  * Linearised (Delta -> 0): cph = cel = w tanh(beta|xi|/2)/|xi|, and Tc is where the
- * leading eigenvalue rho(T) of that operator crosses 1 (physics.md §2).
+ * leading eigenvalue rho(T) of that operator crosses 1 (docs/theory.md).
  * Vectors are replicated on every rank and identical bitwise on all of them. */
 #ifndef AGAPE_SOLVE_H
 #define AGAPE_SOLVE_H
 #include "agape/parallel.h"
 #include "agape/sampling.h"
 #include "agape/sepop.h"
+#include "agape/kernels.h"
+#include "agape/anderson.h"
 
 typedef struct {
   const agape_par *par;
@@ -50,36 +52,17 @@ void agape_op_apply(agape_op *op, const double *cph, const double *cel, const do
 /* Linearised column factor w tanh(beta|xi|/2)/|xi| (T in K; T = 0: w/|xi|). */
 void agape_linear_factor(const agape_states *st, double T, double *c);
 
-/* Leading (largest real part) eigenvalue of the linearised operator by restarted Arnoldi.
+/* Leading (largest real part) eigenvalue of the linearised operator by restarted Arnoldi
+ * (arnoldi.h: Krylov dimension 24, at most 200 restarts); a stop request (stop.h) is looked
+ * at before every product.
+ *   c    [in] the column factor (agape_linear_factor)
  *   v    [in/out] start vector (any nonzero; a previous eigenvector is best), eigenvector out
  *   rho  [out] eigenvalue;  tol [in] relative residual. Collective. */
 agape_err agape_leading_eigen(agape_op *op, const double *c, double tol, double *v, double *rho);
 
-/* The same for any collective linear operator y = apply(ctx, x) on replicated vectors of
- * length n (restarted Arnoldi, 24 vectors; the eigenvalue of largest real part). */
-agape_err agape_arnoldi_leading(const agape_par *par, int64_t n, void (*apply)(void *ctx, const double *x, double *y),
-                                void *ctx, double tol, double *v, double *rho);
-
-/* Anderson (type II) mixing for a fixed point x = G(x) with residual r = G(x) - x:
- *   x_{k+1} = x_k + m r_k - sum_h gamma_h (dX_h + m dR_h),  gamma = argmin |r_k - dR gamma|
- * over the last `depth` differences dX, dR of iterates and residuals (m: mixing). O(n) and
- * replicated: every rank computes the same update from the same vectors. */
 typedef struct {
-  int64_t n;
-  int depth, hist, head, have;
-  double *xo, *ro; /* [n] previous iterate and residual */
-  double *dX, *dR; /* [n * depth] difference histories (ring buffers) */
-} agape_anderson;
-
-agape_err agape_anderson_init(agape_anderson *a, int64_t n, int depth);
-void agape_anderson_free(agape_anderson *a);
-void agape_anderson_reset(agape_anderson *a); /* forget the history */
-/* x [in] x_k, [out] x_{k+1};  r [in] r_k;  mixing [in] m in (0, 1] */
-void agape_anderson_step(agape_anderson *a, double *x, const double *r, double mixing);
-
-typedef struct {
-  double T;       /* K */
-  int functional; /* 0 LMG, 1 SPG */
+  double T; /* K */
+  kern_functional functional;
   double gamma3;
   double tol, mixing;
   int max_iter, depth;

@@ -17,7 +17,8 @@
 /* The method pipelines, by [solver] method. */
 static agape_err eliashberg_pipeline(const agape_par *par, const agape_run_info *ri, const agape_material *m)
 {
-  return agape_eliashberg_run(par, ri->p, m, ri->t0);
+  const agape_ckpt_run ck = {ri->ckpath, ri->fingerprint, ri->ckfound ? ri->ckused : NULL, ri->deck_path, ri->output};
+  return agape_eliashberg_run(par, ri->p, m, &ck, ri->t0);
 }
 static agape_err (*const pipelines[])(const agape_par *, const agape_run_info *, const agape_material *) = {
   [SOLVER_SCDFT] = agape_scdft_run,
@@ -70,12 +71,11 @@ static void banner(const agape_par *par, const agape_run_info *ri, int restart)
          par->size, par->nthreads, par->nprow, par->npcol);
   printf("agape: deck %s\n", ri->deck_path);
   agape_params_print(p, stdout);
-  if (p->method == SOLVER_SCDFT) {
+  if (p->method == SOLVER_SCDFT) { /* the Eliashberg pipeline says it itself */
     printf("agape: checkpoints to %s", ri->ckpath);
     if (p->checkpoint_interval_s > 0) printf(" every %g s,", p->checkpoint_interval_s);
     printf(" after each temperature and on SIGTERM/SIGUSR1\n");
-  } else
-    printf("agape: no checkpoints for method = eliashberg: a stopped run starts again\n");
+  }
   if (restart)
     printf(ri->ckfound ? "agape: restart from %s\n"
                        : "agape: restart: no checkpoint %s%s; starting from the beginning\n",

@@ -204,7 +204,7 @@ static agape_err rpa_grid(rpa_ctx *r, const agape_material *m, agape_coulomb *c)
   const agape_params *p = r->p;
   const int n = r->n;
   const int64_t nk = r->nk;
-  const double beta = 1.0 / (AGAPE_K_B * p->rpa_temperature_K);
+  const double beta = agape_beta(p->rpa_temperature_K);
   const double sig = p->rpa_smearing_meV * 1e-3;
   r->e = malloc(sizeof(double) * (size_t)nk * NO);
   r->d = malloc(sizeof(double) * (size_t)nk * NO);

@@ -1,17 +1,50 @@
-/* Eliashberg stage (see include/agape/eliashberg.h; equations in physics.md §3 and
+/* Eliashberg stage (see include/agape/eliashberg.h; equations in docs/eliashberg.md and
  * include/agape/eliash.h). */
 #include "agape/eliashberg.h"
 #include "agape/eliash.h"
-#include "agape/solve.h"
+#include "agape/arnoldi.h"
+#include "agape/anderson.h"
+#include "agape/tcsearch.h"
+#include "agape/checkpoint.h"
+#include "agape/stop.h"
 #include "agape/output.h"
 #include "agape/units.h"
+#include "agape/formulas.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
 #include <cblas.h>
 
-#define ELI_GEMM_BYTES (64u << 20) /* scratch of one block of kernel products */
+#define ELI_GEMM_BYTES  (64u << 20) /* scratch of one block of kernel products */
+#define ELI_CKPT_FORMAT 1           /* version of the Eliashberg checkpoint items */
+#define ELI_HIST_CAP    128         /* Tc-search evaluations recorded */
+
+/* The run's state at its last safe point, for checkpoints (checkpoint.h). Arrays of the
+ * finished temperatures are the run's own; the step in progress points at eli_solve's. */
+typedef struct {
+  const agape_ckpt_run *run; /* NULL: no checkpoint files */
+  double every, last;        /* timer interval (0: none) and time of the last write, s */
+  /* Tc search journal: every (T, rho) so far; jv: the eigenvector after entry nj-1 (aniso) */
+  int nj, jpos;
+  double jT[AGAPE_CKPT_MAXJ], jr[AGAPE_CKPT_MAXJ]; /* K, 1 */
+  double *jv;                                      /* [ns * jvN] */
+  int jvN;
+  /* finished temperatures 0..ndone-1 (deck order) and the last one's full solution */
+  int ntemps, nwmax, ndone;
+  double *delta, *zz, *dm, *zm, *dfs; /* [ntemps ns], [ntemps ns], [ntemps nwmax] x 2, [ntemps] */
+  int *conv, *iters, *nw;             /* [ntemps] */
+  double *prev;                       /* [ns pN] Delta(i omega_n) of temperature ndone-1, eV */
+  int pN;
+  double pT; /* K */
+  /* temperature ndone in progress: fixed-point iteration `it` about to start (-1: none) */
+  int it, N, retried;
+  double *x, *d0;    /* [ns N] current iterate and the start of the temperature, eV */
+  anderson_mix *mix; /* its mixing state */
+  /* read from a checkpoint, for eli_solve to continue from (owned) */
+  double *rx, *rd0;
+  anderson_mix rmix;
+} eli_ck;
 
 typedef struct {
   const agape_par *par;
@@ -32,6 +65,8 @@ typedef struct {
   double *zlin; /* [ns * N] Z of the normal state (linearised equation) */
   double *work; /* scratch */
   size_t work_len;
+  double t_build, t_lin, t_solve; /* phase times: kernels at T, linearised solves, gaps, s */
+  eli_ck ck;
 } eli_ctx;
 
 static agape_err eli_alloc(double **p, size_t n)
@@ -58,7 +93,7 @@ static agape_err eli_aniso_setup(eli_ctx *c)
 /* Kernels at temperature T (K): Matsubara count, lambda(d), normal sums, Z of the normal state. */
 static agape_err eli_at_T(eli_ctx *c, double TK)
 {
-  c->T = AGAPE_K_B * TK;
+  c->T = agape_kT(TK);
   c->N = eli_nsiw(c->p->wscut_meV * 1e-3, c->T);
   if (c->N < 1) c->N = 1;
   int N = c->N;
@@ -245,6 +280,135 @@ static agape_err eli_map(eli_ctx *c, const double *x, double *y, double *z)
   return err;
 }
 
+/* ---- checkpoints ------------------------------------------------------------------------ */
+
+/* The state of c->ck as checkpoint items (at most 24); head [16] and pT [1] are storage for
+ * the scalars. */
+static int eli_ck_items(const eli_ctx *c, int *head, double *pT, agape_ckpt_item *it)
+{
+  const eli_ck *k = &c->ck;
+  const int64_t ns = c->ns, nd = k->ndone, step = (int64_t)ns * k->N;
+  const anderson_mix *a = k->it >= 0 ? k->mix : NULL;
+  /* format, states, temperatures, max frequencies, journal entries, eigenvector frequencies,
+   * temperatures done, previous frequencies, iteration in progress (-1: none) and its
+   * frequencies, retried, Anderson depth, history, head, have, anisotropic */
+  int h[16] = {ELI_CKPT_FORMAT, c->ns,           k->ntemps,       k->nwmax, k->nj,      k->jvN,
+               k->ndone,        k->pN,           k->it,           k->N,     k->retried, c->p->anderson_depth,
+               a ? a->hist : 0, a ? a->head : 0, a ? a->have : 0, c->aniso};
+  memcpy(head, h, sizeof h);
+  *pT = k->pT;
+  int n = 0;
+  it[n++] = (agape_ckpt_item){"eli_header", AGAPE_CKPT_I32, 16, 0, head};
+  it[n++] = (agape_ckpt_item){"eli_prev_T", AGAPE_CKPT_F64, 1, 0, pT};
+  it[n++] = (agape_ckpt_item){"journal_T", AGAPE_CKPT_F64, k->nj, 0, (void *)k->jT};
+  it[n++] = (agape_ckpt_item){"journal_rho", AGAPE_CKPT_F64, k->nj, 0, (void *)k->jr};
+  if (k->jvN > 0) it[n++] = (agape_ckpt_item){"v", AGAPE_CKPT_F64, ns * k->jvN, 0, k->jv};
+  it[n++] = (agape_ckpt_item){"delta", AGAPE_CKPT_F64, nd, ns, k->delta};
+  it[n++] = (agape_ckpt_item){"z", AGAPE_CKPT_F64, nd, ns, k->zz};
+  it[n++] = (agape_ckpt_item){"delta_matsubara", AGAPE_CKPT_F64, nd, k->nwmax, k->dm};
+  it[n++] = (agape_ckpt_item){"z_matsubara", AGAPE_CKPT_F64, nd, k->nwmax, k->zm};
+  it[n++] = (agape_ckpt_item){"delta_fs", AGAPE_CKPT_F64, nd, 0, k->dfs};
+  it[n++] = (agape_ckpt_item){"converged", AGAPE_CKPT_I32, nd, 0, k->conv};
+  it[n++] = (agape_ckpt_item){"iterations", AGAPE_CKPT_I32, nd, 0, k->iters};
+  it[n++] = (agape_ckpt_item){"matsubara_count", AGAPE_CKPT_I32, nd, 0, k->nw};
+  if (k->pN > 0) it[n++] = (agape_ckpt_item){"prev", AGAPE_CKPT_F64, ns * k->pN, 0, k->prev};
+  if (a) {
+    it[n++] = (agape_ckpt_item){"step_delta", AGAPE_CKPT_F64, step, 0, k->x};
+    it[n++] = (agape_ckpt_item){"step_start", AGAPE_CKPT_F64, step, 0, k->d0};
+    if (a->have) {
+      it[n++] = (agape_ckpt_item){"mix_xo", AGAPE_CKPT_F64, step, 0, a->xo};
+      it[n++] = (agape_ckpt_item){"mix_ro", AGAPE_CKPT_F64, step, 0, a->ro};
+    }
+    if (a->hist > 0) {
+      it[n++] = (agape_ckpt_item){"mix_dX", AGAPE_CKPT_F64, a->depth, step, a->dX};
+      it[n++] = (agape_ckpt_item){"mix_dR", AGAPE_CKPT_F64, a->depth, step, a->dR};
+    }
+  }
+  return n;
+}
+
+/* Write the checkpoint of the last safe point (rank 0 writes). reason: "timer",
+ * "temperature" or a signal name. */
+static agape_err eli_ck_write(eli_ctx *c, const char *reason)
+{
+  if (!c->ck.run) return AGAPE_OK;
+  int head[16];
+  double pT;
+  agape_ckpt_item it[24];
+  int n = eli_ck_items(c, head, &pT, it);
+  agape_err err = agape_ckpt_write_items(c->par, c->ck.run->path, c->ck.run->fingerprint, reason, n, it);
+  c->ck.last = agape_par_wtime();
+  return err;
+}
+
+/* A safe point: the fault-injection site, then the ranks agree on a stop request (the
+ * checkpoint of this point is then written and AGAPE_STOPPED returned); else the timer
+ * checkpoint if it is due (rank 0 alone; a failed write is a warning). Collective. */
+static agape_err eli_safe_point(eli_ctx *c, const char *site)
+{
+  agape_stop_fault(site);
+  if (agape_stop_agreed(c->par)) {
+    agape_err err = agape_par_agree(c->par, eli_ck_write(c, agape_stop_signame()));
+    return err ? err : AGAPE_STOPPED;
+  }
+  if (c->par->rank == 0 && c->ck.run && c->ck.every > 0 && agape_par_wtime() - c->ck.last >= c->ck.every &&
+      eli_ck_write(c, "timer"))
+    fprintf(stderr, "agape: warning: the timer checkpoint failed; the run goes on\n");
+  return AGAPE_OK;
+}
+
+/* Read the checkpoint c->ck.run->resume into c->ck (its arrays allocated for this run):
+ * the header first, then the items it announces. Collective. */
+static agape_err eli_ck_read(eli_ctx *c)
+{
+  eli_ck *k = &c->ck;
+  const char *used = k->run->resume;
+  int head[16] = {0};
+  double pT = 0;
+  agape_ckpt_item h[2] = {{"eli_header", AGAPE_CKPT_I32, 16, 0, head}, {"eli_prev_T", AGAPE_CKPT_F64, 1, 0, &pT}};
+  agape_err err = agape_ckpt_read_items(c->par, used, 2, h);
+  if (err) return err;
+  const char *bad = NULL;
+  if (head[0] != ELI_CKPT_FORMAT)
+    bad = "has another format version (or is not an Eliashberg checkpoint)";
+  else if (head[1] != c->ns || head[2] != k->ntemps || head[3] != k->nwmax || head[11] != c->p->anderson_depth ||
+           head[15] != c->aniso)
+    bad = "has other dimensions (states, temperatures, frequencies) than this run";
+  else if (head[4] < 0 || head[4] > AGAPE_CKPT_MAXJ || head[5] < 0 || head[6] < 0 || head[6] > k->ntemps ||
+           head[7] < 0 || head[7] > k->nwmax || head[8] < -1 || head[9] < 0 || head[12] < 0 || head[12] > head[11] ||
+           head[13] < 0 || (head[11] > 0 && head[13] >= head[11]))
+    bad = "has a bad header";
+  if (bad) return c->par->rank == 0 ? agape_error(AGAPE_ERR_FORMAT, "checkpoint %s %s", used, bad) : AGAPE_ERR_FORMAT;
+  k->nj = head[4];
+  k->jvN = head[5];
+  k->ndone = head[6];
+  k->pN = head[7];
+  k->it = head[8];
+  k->N = head[9];
+  k->retried = head[10];
+  k->pT = pT;
+  const size_t step = (size_t)c->ns * k->N;
+  if (k->jvN > 0 && !(k->jv = malloc(sizeof(double) * (size_t)c->ns * k->jvN))) return AGAPE_ERR_NOMEM;
+  if (k->it >= 0) {
+    k->rx = malloc(sizeof(double) * (step ? step : 1));
+    k->rd0 = malloc(sizeof(double) * (step ? step : 1));
+    if (!k->rx || !k->rd0 || anderson_init(&k->rmix, (int64_t)step, c->p->anderson_depth)) return AGAPE_ERR_NOMEM;
+    k->rmix.hist = head[12];
+    k->rmix.head = head[13];
+    k->rmix.have = head[14];
+    k->x = k->rx;
+    k->d0 = k->rd0;
+    k->mix = &k->rmix;
+  }
+  int h2[16];
+  double p2;
+  agape_ckpt_item it[24], rest[24];
+  int n = eli_ck_items(c, h2, &p2, it), nr = 0;
+  for (int i = 0; i < n; i++)
+    if (strcmp(it[i].name, "eli_header") && strcmp(it[i].name, "eli_prev_T")) rest[nr++] = it[i];
+  return agape_ckpt_read_items(c->par, used, nr, rest);
+}
+
 /* ---- linearised equation and Tc -------------------------------------------------------- */
 
 typedef struct {
@@ -253,10 +417,12 @@ typedef struct {
 } lin_ctx;
 
 /* y_s(n) = (1/Z0_s(n)) sum_{s'n'} [K+ - 2 mu* M]_{ss'} x_{s'}(n') / (2n'+1) */
-static void eli_lin_apply(void *ctx, const double *x, double *y)
+static agape_err eli_lin_apply(void *ctx, const double *x, double *y)
 {
   lin_ctx *l = ctx;
   eli_ctx *c = l->c;
+  agape_err serr = eli_safe_point(c, "eigen"); /* a safe point before every product */
+  if (serr) return serr;
   int N = c->N, ns = c->ns;
   double *F = malloc(sizeof(double) * (size_t)ns * N), *phi = malloc(sizeof(double) * ((size_t)c->mloc * N + 1));
   if (!F || !phi) {
@@ -264,7 +430,7 @@ static void eli_lin_apply(void *ctx, const double *x, double *y)
     free(phi);
     l->err = AGAPE_ERR_NOMEM;
     memset(y, 0, sizeof(double) * ns * N);
-    return;
+    return AGAPE_OK;
   }
   for (int s = 0; s < ns; s++)
     for (int n = 0; n < N; n++) F[(size_t)s * N + n] = x[(size_t)s * N + n] / (2 * n + 1);
@@ -282,16 +448,24 @@ static void eli_lin_apply(void *ctx, const double *x, double *y)
   free(F);
   free(phi);
   free(mu);
+  return AGAPE_OK;
 }
 
 /* Leading eigenvalue of the linearised equation at T (K). *v: in/out eigenvector of the
- * previous call (ns x *vN, malloc'd; NULL at first), carried over to the frequency count of T.
- * Collective. */
+ * previous call (ns x *vN, malloc'd; NULL at first), carried over to the frequency count of T
+ * (kept as it was on an error). Collective. */
 static agape_err eli_rho(eli_ctx *c, double TK, double **v, int *vN, double *rho)
 {
+  double t = agape_par_wtime();
   agape_err err = eli_at_T(c, TK);
+  c->t_build += agape_par_wtime() - t;
   if ((err = agape_par_agree(c->par, err))) return err;
-  if (!c->aniso) return eli_iso_rho(c->N, c->lam, c->nsum, c->mustar, rho, NULL);
+  t = agape_par_wtime();
+  if (!c->aniso) {
+    err = eli_iso_rho(c->N, c->lam, c->nsum, c->mustar, rho, NULL);
+    c->t_lin += agape_par_wtime() - t;
+    return err;
+  }
   /* carry the previous eigenvector over to the new frequency count */
   int N = c->N, ns = c->ns;
   double *nv = malloc(sizeof(double) * (size_t)ns * N);
@@ -300,65 +474,109 @@ static agape_err eli_rho(eli_ctx *c, double TK, double **v, int *vN, double *rho
     for (int n = 0; n < N; n++)
       nv[(size_t)s * N + n] = *vN > 0 ? (*v)[(size_t)s * *vN + (n < *vN ? n : *vN - 1)] : 1.0 / (2 * n + 1);
   lin_ctx l = {c, AGAPE_OK};
-  err = agape_arnoldi_leading(c->par, (int64_t)ns * N, eli_lin_apply, &l, 1e-10, nv, rho);
+  arnoldi_ws *w = arnoldi_create((int64_t)ns * N, 24);
+  err = w ? arnoldi_leading(w, eli_lin_apply, &l, 1e-10, 200, nv, rho) : AGAPE_ERR_NOMEM;
+  arnoldi_destroy(&w);
   if (!err) err = l.err;
-  free(*v);
-  *v = nv;
-  *vN = N;
+  if (err) {
+    free(nv);
+  } else {
+    free(*v);
+    *v = nv;
+    *vN = N;
+  }
+  c->t_lin += agape_par_wtime() - t;
   return agape_par_agree(c->par, err);
 }
 
-/* Tc where rho(T) = 1: bracket from the guess by factors of 1.5, then bisection in log T
- * to the relative tolerance tc_tol. Records the history. Collective. */
+typedef struct {
+  eli_ctx *c;
+  double **v;
+  int *vN;
+} tc_cb;
+
+/* rho(T) for the Tc search (tcsearch.h): replayed from the checkpoint's journal while it
+ * lasts, else computed at a safe point and added to the journal. */
+static agape_err eli_tc_rho(void *ctx, double TK, double *rho)
+{
+  tc_cb *b = ctx;
+  eli_ctx *c = b->c;
+  eli_ck *k = &c->ck;
+  if (k->jpos < k->nj && fabs(k->jT[k->jpos] - TK) > 1e-9 * TK) {
+    /* another rank count sums in another order: beyond round-off the journal does not
+     * apply from here on, and the rest is recomputed */
+    if (c->par->rank == 0)
+      printf(
+        "agape: checkpoint journal entry %d is at T = %.12g K, this run asks for %.12g K: recomputing from there\n",
+        k->jpos, k->jT[k->jpos], TK);
+    k->nj = k->jpos;
+  }
+  if (k->jpos < k->nj) { /* replay */
+    *rho = k->jr[k->jpos++];
+    if (k->jpos == k->nj && k->jvN > 0) {
+      double *nv = malloc(sizeof(double) * (size_t)c->ns * k->jvN);
+      if (!nv) return AGAPE_ERR_NOMEM;
+      memcpy(nv, k->jv, sizeof(double) * (size_t)c->ns * k->jvN);
+      free(*b->v);
+      *b->v = nv;
+      *b->vN = k->jvN;
+    }
+    if (c->par->rank == 0) {
+      printf("agape: Tc search: T = %10.5f K  rho = %.8f  (from the checkpoint)\n", TK, *rho);
+      fflush(stdout);
+    }
+    return AGAPE_OK;
+  }
+  agape_err err = eli_safe_point(c, "eigen");
+  if (!err) err = eli_rho(c, TK, b->v, b->vN, rho);
+  if (err) return err;
+  if (c->par->rank == 0) {
+    printf("agape: Tc search: T = %10.5f K  rho = %.8f  (%d Matsubara frequencies)\n", TK, *rho, c->N);
+    fflush(stdout);
+  }
+  if (k->nj < AGAPE_CKPT_MAXJ) {
+    if (*b->vN > 0) {
+      double *nv = realloc(k->jv, sizeof(double) * (size_t)c->ns * *b->vN);
+      if (!nv) return AGAPE_ERR_NOMEM;
+      k->jv = nv;
+      memcpy(k->jv, *b->v, sizeof(double) * (size_t)c->ns * *b->vN);
+      k->jvN = *b->vN;
+    }
+    k->jT[k->nj] = TK;
+    k->jr[k->nj] = *rho;
+    k->nj++;
+    k->jpos = k->nj;
+  }
+  return AGAPE_OK;
+}
+
+/* Tc where rho(T) = 1 by the shared search (tcsearch.h) from the guess (K); the history
+ * goes to hT, hr (cap entries, *nh of them used). No crossing above the floor (0.05 K, or
+ * where the Matsubara count would pass 20,000): Tc = 0; no bracket below 5000 K: an error.
+ * Collective. */
 static agape_err eli_tc(eli_ctx *c, double guess, double **v, int *vN, double *tc, int *nh, double *hT, double *hr,
                         int hcap)
 {
-  double lo = NAN, hi = NAN, T = guess > 0.05 ? guess : 1.0, rho;
-  agape_err err;
-  *nh = 0;
-  for (int it = 0; it < 60; it++) {
-    if ((err = eli_rho(c, T, v, vN, &rho))) return err;
-    if (*nh < hcap) {
-      hT[*nh] = T;
-      hr[*nh] = rho;
-      (*nh)++;
-    }
-    if (c->par->rank == 0) {
-      printf("agape: Tc search: T = %10.5f K  rho = %.8f  (%d Matsubara frequencies)\n", T, rho, c->N);
-      fflush(stdout);
-    }
-    if (rho >= 1)
-      lo = T;
-    else
-      hi = T;
-    if (isfinite(lo) && isfinite(hi)) break;
-    T = rho >= 1 ? T * 1.5 : T / 1.5;
-    /* below ~0.05 K the frequency count (and the anisotropic kernel's memory) explodes */
-    if (T < 0.05 || T > 5000 || eli_nsiw(c->p->wscut_meV * 1e-3, AGAPE_K_B * T) > 20000) break;
+  tc_cb cb = {c, v, vN};
+  const double wscut = c->p->wscut_meV * 1e-3;
+  tcs_opts o = {.T_guess = guess > 0.05 ? guess : 1.0,
+                .tol = c->p->tc_tol,
+                .T_floor = fmax(0.05, wscut / (AGAPE_PI * 40001) / AGAPE_K_B),
+                .T_ceil = 5000};
+  tcs_result r = {.T = hT, .rho = hr, .cap = hcap};
+  agape_err err = tcs_search(&o, eli_tc_rho, &cb, &r);
+  *nh = r.nh;
+  *tc = r.tc;
+  if (err) return err;
+  if (r.status == TCS_NO_BRACKET) {
+    if (c->par->rank == 0) agape_error(AGAPE_ERR_NUMERIC, "%s", r.msg);
+    return AGAPE_ERR_NUMERIC;
   }
-  if (!isfinite(lo) || !isfinite(hi)) {
-    *tc = isfinite(lo) ? INFINITY : 0;
-    if (c->par->rank == 0)
-      printf("agape: Tc search: no crossing of rho = 1 between %.3g K and 5000 K (Tc %s)\n", T,
-             isfinite(lo) ? "above the range" : "below the range: no superconductivity");
-    return AGAPE_OK;
-  }
-  while (hi - lo > c->p->tc_tol * lo) {
-    T = sqrt(lo * hi);
-    if ((err = eli_rho(c, T, v, vN, &rho))) return err;
-    if (*nh < hcap) {
-      hT[*nh] = T;
-      hr[*nh] = rho;
-      (*nh)++;
-    }
-    if (rho >= 1)
-      lo = T;
-    else
-      hi = T;
-  }
-  *tc = sqrt(lo * hi);
   if (c->par->rank == 0) {
-    printf("agape: Tc = %.5f K (linearised Eliashberg equation, %d evaluations)\n", *tc, *nh);
+    if (r.status == TCS_NONE)
+      printf("agape: Tc search: %s\n", r.msg);
+    else
+      printf("agape: Tc = %.5f K (linearised Eliashberg equation, %d evaluations)\n", *tc, r.neval);
     fflush(stdout);
   }
   return AGAPE_OK;
@@ -369,21 +587,48 @@ static agape_err eli_tc(eli_ctx *c, double guess, double **v, int *vN, double *t
 /* delta [in/out] ns x N at c's temperature (eV); z [out]; tc: the linearised Tc (K), NAN if
  * not searched. Anderson mixing, converged when max |F(D) - D| <= tol max |F(D)|; a gap that
  * falls below 1e-10 of its start twice (the second time from a smaller start) is the normal
- * state. Collective (every rank iterates the same replicated vectors). */
-static agape_err eli_solve(eli_ctx *c, double tc, double *delta, double *z, int *iters, int *conv)
+ * state. resume: continue the iteration read from a checkpoint (c->ck.rx, rd0, rmix, it,
+ * retried) instead of starting from delta. Every iteration starts at a safe point whose
+ * state (iterate, start, mixing history, count) is c->ck's. Collective (every rank iterates
+ * the same replicated vectors). */
+static agape_err eli_solve(eli_ctx *c, double tc, double *delta, double *z, int *iters, int *conv, int resume)
 {
   size_t tot = (size_t)c->ns * c->N;
   double *y = malloc(sizeof(double) * tot), *r = malloc(sizeof(double) * tot);
   double *d0 = malloc(sizeof(double) * tot);
-  agape_anderson a = {0};
-  agape_err err = (!y || !r || !d0) ? AGAPE_ERR_NOMEM : agape_anderson_init(&a, (int64_t)tot, c->p->anderson_depth);
+  anderson_mix a = {0};
+  agape_err err =
+    (!y || !r || !d0 || anderson_init(&a, (int64_t)tot, c->p->anderson_depth)) ? AGAPE_ERR_NOMEM : AGAPE_OK;
+  eli_ck *k = &c->ck;
+  int it0 = 1, retried = 0;
+  if (!err && resume) {
+    memcpy(delta, k->rx, sizeof(double) * tot);
+    memcpy(d0, k->rd0, sizeof(double) * tot);
+    memcpy(a.xo, k->rmix.xo, sizeof(double) * tot);
+    memcpy(a.ro, k->rmix.ro, sizeof(double) * tot);
+    memcpy(a.dX, k->rmix.dX, sizeof(double) * tot * a.depth);
+    memcpy(a.dR, k->rmix.dR, sizeof(double) * tot * a.depth);
+    a.hist = k->rmix.hist;
+    a.head = k->rmix.head;
+    a.have = k->rmix.have;
+    it0 = k->it;
+    retried = k->retried;
+  } else if (!err)
+    memcpy(d0, delta, sizeof(double) * tot);
   double start = 0;
-  for (size_t i = 0; i < tot && d0; i++) start = fmax(start, fabs(d0[i] = delta[i]));
+  for (size_t i = 0; i < tot && !err; i++) start = fmax(start, fabs(d0[i]));
   const double TK = c->T / AGAPE_K_B;
-  int retried = 0;
   *conv = 0;
   int it;
-  for (it = 1; it <= c->p->max_iter && !err; it++) {
+  for (it = it0; it <= c->p->max_iter && !err; it++) {
+    /* safe point: the state is (delta, d0, a, it, retried) */
+    k->it = it;
+    k->N = c->N;
+    k->retried = retried;
+    k->x = delta;
+    k->d0 = d0;
+    k->mix = &a;
+    if ((err = eli_safe_point(c, "iteration"))) break;
     if ((err = agape_par_agree(c->par, eli_map(c, delta, y, z)))) break;
     double dm = 0, ym = 0;
     for (size_t i = 0; i < tot; i++) {
@@ -403,8 +648,7 @@ static agape_err eli_solve(eli_ctx *c, double tc, double *delta, double *z, int 
       retried = 1;
       double f = isfinite(tc) && TK < tc ? sqrt(1 - TK / tc) : 0.3;
       for (size_t i = 0; i < tot; i++) delta[i] = d0[i] * f;
-      agape_anderson_free(&a);
-      if ((err = agape_anderson_init(&a, (int64_t)tot, c->p->anderson_depth))) break;
+      anderson_reset(&a);
       continue;
     }
     if (ym <= 1e-10 * start) { /* normal state */
@@ -418,10 +662,12 @@ static agape_err eli_solve(eli_ctx *c, double tc, double *delta, double *z, int 
       *conv = 1;
       break;
     }
-    agape_anderson_step(&a, delta, r, c->p->mixing);
+    anderson_step(&a, delta, r, c->p->mixing);
   }
   *iters = it > c->p->max_iter ? c->p->max_iter : it;
-  agape_anderson_free(&a);
+  k->it = -1;
+  k->mix = NULL;
+  anderson_release(&a);
   free(y);
   free(r);
   free(d0);
@@ -430,26 +676,27 @@ static agape_err eli_solve(eli_ctx *c, double tc, double *delta, double *z, int 
 
 /* ---- driver ---------------------------------------------------------------------------- */
 
+/* Fermi-surface average of x[t*N + n] over the states t (iso without states: x[n]). */
 static double fs_avg(const eli_ctx *c, const double *x, int N, int n)
 {
-  if (!c->m->pairs) return x[n];
   const agape_fs_pairs *e = c->m->pairs;
-  double s = 0, w = 0;
-  for (int t = 0; t < c->ns; t++) {
-    double wt = e->wk[t] * e->fsd[t];
-    s += wt * x[(size_t)t * N + n];
-    w += wt;
-  }
-  return s / w;
+  return e ? agape_fs_average(c->ns, e->wk, e->fsd, x + n, N) : x[n];
 }
 
-agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p, const agape_material *m, double t0)
+agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p, const agape_material *m,
+                               const agape_ckpt_run *ckr, double t0)
 {
-  eli_ctx c = {.par = par, .p = p, .m = m, .aniso = p->anisotropy == 1, .mustar = p->mustar};
+  const double t_material = agape_par_wtime() - t0; /* deck and material */
+  eli_ctx c = {.par = par, .p = p, .m = m, .aniso = p->anisotropy == ELI_ANISO, .mustar = p->mustar};
   c.ns = m->pairs ? m->pairs->ns : 1;
+  c.ck.run = ckr && ckr->path && ckr->fingerprint ? ckr : NULL;
+  c.ck.every = p->checkpoint_interval_s;
+  c.ck.last = agape_par_wtime();
+  c.ck.it = -1;
   agape_err err = AGAPE_OK;
   if (c.aniso) err = eli_aniso_setup(&c);
   if ((err = agape_par_agree(par, err))) return err;
+  const double t_setup = agape_par_wtime() - t0 - t_material; /* the mu* weights of the own rows */
 
   double wlogK = m->omega_log / AGAPE_K_B, w2K = m->omega_2 / AGAPE_K_B;
   double tc_ad = eli_tc_allen_dynes(m->lambda, wlogK, w2K, p->mustar);
@@ -464,20 +711,15 @@ agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p, cons
     fflush(stdout);
   }
 
-  /* Tc */
-  double tc = NAN, hT[128], hr[128];
+  double tc = NAN, hT[ELI_HIST_CAP], hr[ELI_HIST_CAP];
   int nh = 0, vN = 0;
   double *v = NULL;
-  if (p->tc_search) {
-    err = eli_tc(&c, tc_ad > 0 ? tc_ad : tc_mcm, &v, &vN, &tc, &nh, hT, hr, 128);
-    if (err) goto done;
-  }
 
-  /* gaps */
+  /* the run's arrays (the finished temperatures are also the checkpoint's) */
   int nt = p->ntemps;
   int nwmax = 1;
   for (int it = 0; it < nt; it++) {
-    int N = eli_nsiw(p->wscut_meV * 1e-3, AGAPE_K_B * p->temps[it]);
+    int N = eli_nsiw(p->wscut_meV * 1e-3, agape_kT(p->temps[it]));
     if (N > nwmax) nwmax = N;
   }
   double *delta = calloc((size_t)c.ns * (nt ? nt : 1), sizeof(double));
@@ -492,11 +734,49 @@ agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p, cons
   if (!delta || !zz || !dm || !zm || !dfs || !conv || !iters || !nw || !cur || !zc || !prev) err = AGAPE_ERR_NOMEM;
   if ((err = agape_par_agree(par, err))) goto done_t;
   for (size_t q = 0; q < (size_t)nwmax * (nt ? nt : 1); q++) dm[q] = zm[q] = NAN;
-  int pN = 0;
-  double pT = 0;
-  for (int it = 0; it < nt && !err; it++) {
+  c.ck.ntemps = nt;
+  c.ck.nwmax = nwmax;
+  c.ck.delta = delta;
+  c.ck.zz = zz;
+  c.ck.dm = dm;
+  c.ck.zm = zm;
+  c.ck.dfs = dfs;
+  c.ck.conv = conv;
+  c.ck.iters = iters;
+  c.ck.nw = nw;
+  c.ck.prev = prev;
+  if (par->rank == 0 && c.ck.run) {
+    printf("agape: checkpoints to %s", c.ck.run->path);
+    if (c.ck.every > 0) printf(" every %g s,", c.ck.every);
+    printf(" after each temperature and on SIGTERM/SIGUSR1\n");
+    fflush(stdout);
+  }
+  if (c.ck.run && c.ck.run->resume) {
+    if ((err = eli_ck_read(&c))) goto done_t;
+    if (par->rank == 0) {
+      printf("agape: checkpoint: %d Tc-search evaluations, %d of %d temperatures done", c.ck.nj, c.ck.ndone, nt);
+      if (c.ck.it >= 0) printf(", T = %g K in progress at iteration %d", p->temps[c.ck.ndone], c.ck.it);
+      printf("\n");
+      fflush(stdout);
+    }
+  }
+
+  /* Tc */
+  if (p->tc_search) {
+    err = eli_tc(&c, tc_ad > 0 ? tc_ad : tc_mcm, &v, &vN, &tc, &nh, hT, hr, ELI_HIST_CAP);
+    if (err) goto done_t;
+  }
+
+  /* gaps, from the first temperature a checkpoint has not done */
+  const int it0 = c.ck.ndone;
+  int pN = c.ck.pN;
+  double pT = c.ck.pT;
+  for (int it = it0; it < nt && !err; it++) {
     double TK = p->temps[it];
-    if ((err = agape_par_agree(par, eli_at_T(&c, TK)))) break;
+    double tb = agape_par_wtime();
+    err = agape_par_agree(par, eli_at_T(&c, TK));
+    c.t_build += agape_par_wtime() - tb;
+    if (err) break;
     int N = c.N;
     /* start: the previous temperature's solution on this frequency axis, else a guess */
     double pmax = 0;
@@ -519,14 +799,16 @@ agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p, cons
           cur[(size_t)s * N + n] = g0 / (1 + pow(w / (2 * m->omega_log), 2));
         }
       }
+    double ts = agape_par_wtime();
     if (isfinite(tc) && TK >= tc) {
       /* above the linearised Tc the only solution is the normal state: Delta = 0, Z of it */
       memset(cur, 0, sizeof(double) * (size_t)c.ns * N);
       err = agape_par_agree(par, eli_map(&c, cur, prev, zc));
       iters[it] = 0;
       conv[it] = 1;
-    } else
-      err = eli_solve(&c, tc, cur, zc, &iters[it], &conv[it]);
+    } else /* the first temperature continues the checkpoint's iteration if it holds one */
+      err = eli_solve(&c, tc, cur, zc, &iters[it], &conv[it], it == it0 && c.ck.rx != NULL);
+    c.t_solve += agape_par_wtime() - ts;
     if (err) break;
     nw[it] = N;
     for (int s = 0; s < c.ns; s++) {
@@ -541,6 +823,13 @@ agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p, cons
     memcpy(prev, cur, sizeof(double) * (size_t)c.ns * N);
     pN = N;
     pT = TK;
+    /* a finished temperature: its checkpoint */
+    c.ck.ndone = it + 1;
+    c.ck.pN = pN;
+    c.ck.pT = pT;
+    agape_stop_fault("temperature");
+    if (eli_ck_write(&c, "temperature") && par->rank == 0)
+      fprintf(stderr, "agape: warning: the checkpoint after T = %g K failed; the run goes on\n", TK);
     if (par->rank == 0) {
       double lo = INFINITY, hi = -INFINITY;
       for (int s = 0; s < c.ns; s++) {
@@ -558,12 +847,9 @@ agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p, cons
   if ((err = agape_par_agree(par, err))) goto done_t;
 
   /* output (rank 0) */
-  double ratio = NAN, rT = NAN;
-  if (nt > 0 && tc > 0 && isfinite(tc) && dfs[0] > 0) {
-    ratio = 2 * dfs[0] * 1e-3 / (AGAPE_K_B * tc);
-    rT = p->temps[0];
-    if (par->rank == 0) printf("agape: gap ratio 2 Delta(%.2f K) / k_B Tc = %.4f\n", rT, ratio);
-  }
+  const double r_wall = agape_par_wtime() - t0;
+  agape_results r = {.eliashberg = 1};
+  agape_results_set_tc(&r, par->rank, p, p->tc_search ? tc : NAN, dfs, nh, hT, hr);
   if (par->rank == 0) {
     const agape_fs_pairs *e = m->pairs;
     int n = c.ns;
@@ -586,10 +872,8 @@ agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p, cons
           fsw[s] = 1;
         }
       }
-      for (int b = 0; b < m->nmodes; b++) {
-        om[b] = m->omega[b] * 1e3;
-        aw[b] = m->a2f_w[b] * 1e3;
-      }
+      agape_results_set_lines(&r, m->nmodes, m->omega, m->a2f_w, om, aw, m->dos0, m->lambda, m->omega_log);
+      agape_results_set_run(&r, p, par->size, par->nthreads, agape_par_wtime() - t0);
       /* the stem of the EPW-style files: the EPW prefix, else the material name */
       snprintf(prefix, sizeof prefix, "%s", m->prefix);
       double *curve = NULL, *phd = NULL;
@@ -599,53 +883,31 @@ agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p, cons
         if (phd)
           for (int i = 0; i < m->ncurve; i++) phd[i] = m->curve_phdos[i] * 1e-3; /* 1/eV -> 1/meV */
       }
-      agape_results r = {.n = n,
-                         .xi = xi,
-                         .w = w,
-                         .k = kk,
-                         .band = e ? e->band : NULL,
-                         .fs_weight = fsw,
-                         .ntemps = nt,
-                         .temps = p->temps,
-                         .delta = delta,
-                         .z = zz,
-                         .delta_fs_avg = dfs,
-                         .converged = conv,
-                         .iterations = iters,
-                         .tc = p->tc_search ? tc : NAN,
-                         .gap_ratio = ratio,
-                         .tc_gap_T = rT,
-                         .ntc = nh,
-                         .tc_hist_T = hT,
-                         .tc_hist_rho = hr,
-                         .dos0 = m->dos0,
-                         .lambda = m->lambda,
-                         .omega_log_meV = m->omega_log * 1e3,
-                         .nmodes = m->nmodes,
-                         .omega_meV = om,
-                         .a2f = aw,
-                         .mu = 0,
-                         .coulomb = NULL,
-                         .tc_mcmillan_mustar01 = agape_tc_mcmillan(m->lambda, wlogK, 0.1),
-                         .eliashberg = 1,
-                         .nw_max = nwmax,
-                         .nw = nw,
-                         .delta_matsubara = dm,
-                         .z_matsubara = zm,
-                         .mustar = p->mustar,
-                         .wscut_meV = p->wscut_meV,
-                         .epw_prefix = prefix,
-                         .ncurve = phd ? m->ncurve : 0,
-                         .curve_dw_meV = m->curve_dw * 1e3,
-                         .curve_a2f = curve,
-                         .curve_phdos = phd,
-                         .omega_2_meV = m->omega_2 * 1e3,
-                         .tc_allen_dynes = tc_ad,
-                         .tc_mcmillan_mustar = tc_mcm,
-                         .params = p,
-                         .nranks = par->size,
-                         .nthreads = par->nthreads,
-                         .wall_seconds = agape_par_wtime() - t0};
+      r.n = n;
+      r.xi = xi;
+      r.w = w;
+      r.k = kk;
+      r.band = e ? e->band : NULL;
+      r.fs_weight = fsw;
+      r.delta = delta;
+      r.z = zz;
+      r.converged = conv;
+      r.iterations = iters;
+      r.tc_mcmillan_mustar01 = agape_tc_mcmillan(m->lambda, wlogK, 0.1);
+      r.nw_max = nwmax;
+      r.nw = nw;
+      r.delta_matsubara = dm;
+      r.z_matsubara = zm;
+      r.mustar = p->mustar;
+      r.wscut_meV = p->wscut_meV;
+      r.epw_prefix = prefix;
+      r.ncurve = phd ? m->ncurve : 0;
+      r.curve_dw_meV = m->curve_dw * 1e3;
+      r.curve_a2f = curve;
+      r.curve_phdos = phd;
+      r.omega_2_meV = m->omega_2 * 1e3;
+      r.tc_allen_dynes = tc_ad;
+      r.tc_mcmillan_mustar = tc_mcm;
       err = agape_output_write(&r);
       if (!err && e && c.aniso && m->write_frmsf) /* gap_T*.frmsf: Delta_nk(i omega_0) on the Fermi surface */
         err = m->write_frmsf(m, p->output_file, c.ns, e->k, e->band, e->xi, e->fs_width, nt, p->temps, delta, c.ns);
@@ -659,8 +921,25 @@ agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p, cons
     free(aw);
   }
   err = agape_par_agree(par, err);
-  if (!err && par->rank == 0) printf("agape: done in %.1f s\n", agape_par_wtime() - t0);
+  if (!err && par->rank == 0 && agape_stop_pending())
+    printf("agape: %s received while the results were written: they are complete\n", agape_stop_signame());
+  if (!err && par->rank == 0) {
+    double total = agape_par_wtime() - t0;
+    printf("agape: phase times (s): material %.3f  setup %.3f  kernel_build %.3f  tc_search %.3f  solve %.3f  "
+           "output %.3f  total %.3f\n",
+           t_material, t_setup, c.t_build, c.t_lin, c.t_solve, total - r_wall, total);
+    printf("agape: done in %.1f s\n", total);
+  }
 done_t:
+  if (err == AGAPE_STOPPED && par->rank == 0 && c.ck.run) {
+    /* every rank agreed to stop at a safe point and its checkpoint is written */
+    const agape_ckpt_run *k = c.ck.run;
+    printf("agape: %s received: stopped at a safe point and wrote checkpoint %s\n"
+           "agape: continue with: agape run %s --restart%s%s\n",
+           agape_stop_signame(), k->path, k->deck_path ? k->deck_path : "DECK", k->output ? " --output " : "",
+           k->output ? k->output : "");
+    fflush(stdout);
+  }
   free(delta);
   free(zz);
   free(dm);
@@ -672,8 +951,11 @@ done_t:
   free(cur);
   free(zc);
   free(prev);
-done:
   free(v);
+  free(c.ck.jv);
+  free(c.ck.rx);
+  free(c.ck.rd0);
+  anderson_release(&c.ck.rmix);
   free(c.M);
   free(c.L);
   free(c.nsum);

@@ -84,7 +84,7 @@ static const int deck_coul_vals[] = {COUL_NONE, COUL_MU, COUL_RPA, COUL_FILE};
 static const char *const deck_method_names[] = {"scdft", "eliashberg", NULL};
 static const int deck_method_vals[] = {SOLVER_SCDFT, SOLVER_ELIASHBERG};
 static const char *const deck_aniso_names[] = {"iso", "aniso", NULL};
-static const int deck_aniso_vals[] = {0, 1};
+static const int deck_aniso_vals[] = {ELI_ISO, ELI_ANISO};
 static const char *const deck_func_names[] = {"spg", "lmg", NULL};
 static const int deck_func_vals[] = {KERN_SPG, KERN_LMG};
 static const char *const deck_keval_names[] = {"auto", "exact", "interpolate", "separable", NULL};
@@ -791,7 +791,7 @@ static void deck_check(deck_ctx *c)
     deck_err(c, c->seen[deck_find_key(SEC_SOLVER, "method")],
              "[solver] method: eliashberg needs electron-phonon data (expected source = epw or a2f in "
              "[material], or method = scdft for the built-in model)");
-  if (p->method == SOLVER_ELIASHBERG && p->anisotropy == 1 && p->source != MAT_EPW)
+  if (p->method == SOLVER_ELIASHBERG && p->anisotropy == ELI_ANISO && p->source != MAT_EPW)
     deck_err(c, c->seen[deck_find_key(SEC_SOLVER, "anisotropy")],
              "[solver] anisotropy: aniso needs state-resolved couplings (expected source = epw, or "
              "anisotropy = iso)");
@@ -869,7 +869,7 @@ void agape_params_defaults(agape_params *p)
   p->mixing = 0.5;
   p->anderson_depth = 8;
   p->tc_tol = 1e-5;
-  p->anisotropy = 1;
+  p->anisotropy = ELI_ANISO;
   p->mustar = 0.1;
   p->wscut_meV = 500.0;
 

@@ -143,10 +143,3 @@ double agape_material_grid_dos(const agape_material *m, double xi)
 {
   return m->grid_dos ? m->grid_dos(m, xi) : m->dos0;
 }
-
-double agape_lambda_of_lines(int n, const double *omega, const double *a2f_w)
-{
-  double lam = 0;
-  for (int b = 0; b < n; b++) lam += 2 * a2f_w[b] / omega[b];
-  return lam;
-}

@@ -4,6 +4,7 @@
  * equation is on the isotropic energy grid. */
 #include "agape/material.h"
 #include "sources.h"
+#include "agape/formulas.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,11 +70,8 @@ agape_err agape_source_a2f_create(const agape_par *par, const agape_params *p, d
   free(w);
   free(a);
   if (!err) { /* omega_2 and the lines' lambda from the rebinned lines */
-    double l = 0, s2 = 0;
-    for (int b = 0; b < m->nmodes; b++) {
-      l += 2 * m->a2f_w[b] / m->omega[b];
-      s2 += 2 * m->a2f_w[b] * m->omega[b];
-    }
+    double l = agape_lambda_lines(m->nmodes, m->omega, m->a2f_w), s2 = 0;
+    for (int b = 0; b < m->nmodes; b++) s2 += 2 * m->a2f_w[b] * m->omega[b];
     m->lambda_lines = l;
     m->omega_2 = l > 0 ? sqrt(s2 / l) : 0;
   }

@@ -12,6 +12,7 @@
 #include "agape/frmsf.h"
 #include "agape/output.h"
 #include "agape/units.h"
+#include "agape/formulas.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -234,11 +235,11 @@ static agape_err epw_lines(const agape_params *p, const agape_epw *e, agape_mate
     if (!(m->a2f_w[q] > 0) || !(e->wf[q] > e->eps_acustic)) continue;
     m->omega[m->nmodes] = e->wf[q];
     m->a2f_w[m->nmodes] = m->a2f_w[q];
-    m->lambda_lines += 2 * m->a2f_w[q] / e->wf[q];
     m->nmodes++;
   }
   if (m->nmodes == 0)
     return agape_error(AGAPE_ERR_FORMAT, "%s: no electron-phonon coupling in the Fermi window", p->epw_dir);
+  m->lambda_lines = agape_lambda_lines(m->nmodes, m->omega, m->a2f_w);
   m->dos0 = e->dosef;
   /* EPW's printed alpha^2F: w_i = i dw, dw = 1.1 max omega / nqstep, Gaussian lines */
   m->ncurve = p->nqstep;

@@ -3,6 +3,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "agape/checkpoint.h"
 #include "agape/version.h"
+#include "agape/deck.h"
 #include <hdf5.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -54,15 +55,11 @@ static int ck_put_str(hid_t f, const char *name, const char *v)
   return rc;
 }
 
-static int ck_write_file(const char *tmp, const char *fingerprint, const char *reason, const agape_ckpt *c)
+static int ck_write_file(const char *tmp, const char *fingerprint, const char *reason, int nitems,
+                         const agape_ckpt_item *items)
 {
   hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   if (f < 0) return -1;
-  const hsize_t n = (hsize_t)c->n;
-  const agape_anderson *a = c->mix;
-  int head[8] = {CKPT_FORMAT, c->ntemps, c->nj, c->ndone, c->outer, c->iters_done, a ? a->depth : 0, 0};
-  int mixs[3] = {a ? a->hist : 0, a ? a->head : 0, a ? a->have : 0};
-  int64_t nn = c->n;
   char when[64];
   time_t now = time(NULL);
   strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S%z", localtime(&now));
@@ -72,30 +69,10 @@ static int ck_write_file(const char *tmp, const char *fingerprint, const char *r
   rc |= ck_put_str(f, "fingerprint", fingerprint);
   rc |= ck_put_str(f, "reason", reason);
   rc |= ck_put_str(f, "written", when);
-  rc |= ck_put(f, "header", H5T_NATIVE_INT, 1, 8, 0, head);
-  rc |= ck_put(f, "n", H5T_NATIVE_DOUBLE, 1, 1, 0, &(double){(double)nn});
-  rc |= ck_put(f, "journal_T", H5T_NATIVE_DOUBLE, 1, (hsize_t)c->nj, 0, c->jT);
-  rc |= ck_put(f, "journal_rho", H5T_NATIVE_DOUBLE, 1, (hsize_t)c->nj, 0, c->jr);
-  if (c->nj > 0) rc |= ck_put(f, "v", H5T_NATIVE_DOUBLE, 1, n, 0, c->v);
-  hsize_t nd = (hsize_t)c->ndone;
-  rc |= ck_put(f, "delta", H5T_NATIVE_DOUBLE, 2, nd, n, c->delta);
-  rc |= ck_put(f, "z", H5T_NATIVE_DOUBLE, 2, nd, n, c->z);
-  rc |= ck_put(f, "delta_fs", H5T_NATIVE_DOUBLE, 1, nd, 0, c->dfs);
-  rc |= ck_put(f, "converged", H5T_NATIVE_INT, 1, nd, 0, c->conv);
-  rc |= ck_put(f, "iterations", H5T_NATIVE_INT, 1, nd, 0, c->iters);
-  if (c->outer >= 0) {
-    rc |= ck_put(f, "step_change", H5T_NATIVE_DOUBLE, 1, 1, 0, &c->change);
-    rc |= ck_put(f, "step_delta_in", H5T_NATIVE_DOUBLE, 1, n, 0, c->din);
-    if (c->outer > 0) rc |= ck_put(f, "step_z", H5T_NATIVE_DOUBLE, 1, n, 0, c->zcur);
-    rc |= ck_put(f, "mix_state", H5T_NATIVE_INT, 1, 3, 0, mixs);
-    if (a->have) {
-      rc |= ck_put(f, "mix_xo", H5T_NATIVE_DOUBLE, 1, n, 0, a->xo);
-      rc |= ck_put(f, "mix_ro", H5T_NATIVE_DOUBLE, 1, n, 0, a->ro);
-    }
-    if (a->hist > 0) {
-      rc |= ck_put(f, "mix_dX", H5T_NATIVE_DOUBLE, 2, (hsize_t)a->depth, n, a->dX);
-      rc |= ck_put(f, "mix_dR", H5T_NATIVE_DOUBLE, 2, (hsize_t)a->depth, n, a->dR);
-    }
+  for (int i = 0; i < nitems; i++) {
+    const agape_ckpt_item *it = &items[i];
+    rc |= ck_put(f, it->name, it->type == AGAPE_CKPT_I32 ? H5T_NATIVE_INT : H5T_NATIVE_DOUBLE, it->cols > 0 ? 2 : 1,
+                 (hsize_t)it->rows, (hsize_t)it->cols, it->data);
   }
   /* the marker that the file is complete, last */
   rc |= ck_put_str(f, "complete", "yes");
@@ -109,8 +86,8 @@ static int ck_write_file(const char *tmp, const char *fingerprint, const char *r
   return rc == 0 ? 0 : -1;
 }
 
-agape_err agape_ckpt_write(const agape_par *par, const char *path, const char *fingerprint, const char *reason,
-                           const agape_ckpt *c)
+agape_err agape_ckpt_write_items(const agape_par *par, const char *path, const char *fingerprint, const char *reason,
+                                 int nitems, const agape_ckpt_item *items)
 {
   if (par->rank != 0) return AGAPE_OK;
   char tmp[AGAPE_PATH_MAX + 32], prev[AGAPE_PATH_MAX + 8];
@@ -120,7 +97,7 @@ agape_err agape_ckpt_write(const agape_par *par, const char *path, const char *f
   void *od;
   H5Eget_auto2(H5E_DEFAULT, &of, &od);
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-  int wrc = ck_write_file(tmp, fingerprint, reason, c);
+  int wrc = ck_write_file(tmp, fingerprint, reason, nitems, items);
   H5Eset_auto2(H5E_DEFAULT, of, od);
   if (wrc != 0) {
     unlink(tmp);
@@ -135,6 +112,57 @@ agape_err agape_ckpt_write(const agape_par *par, const char *path, const char *f
     return agape_error(AGAPE_ERR_IO, "checkpoint %s: cannot rename %s to it: %s", path, tmp, strerror(errno));
   }
   return AGAPE_OK;
+}
+
+/* SCDFT's state as items (docs/output.md); the item list is at most 24 long */
+static int scdft_items(const agape_ckpt *c, int *head, int *mixs, double *nn, agape_ckpt_item *it)
+{
+  const int64_t n = c->n;
+  const anderson_mix *a = c->mix;
+  const int64_t nd = c->ndone;
+  int k = 0;
+  int h[8] = {CKPT_FORMAT, c->ntemps, c->nj, c->ndone, c->outer, c->iters_done, a ? a->depth : 0, 0};
+  memcpy(head, h, sizeof h);
+  mixs[0] = a ? a->hist : 0;
+  mixs[1] = a ? a->head : 0;
+  mixs[2] = a ? a->have : 0;
+  *nn = (double)n;
+  it[k++] = (agape_ckpt_item){"header", AGAPE_CKPT_I32, 8, 0, head};
+  it[k++] = (agape_ckpt_item){"n", AGAPE_CKPT_F64, 1, 0, nn};
+  it[k++] = (agape_ckpt_item){"journal_T", AGAPE_CKPT_F64, c->nj, 0, (void *)c->jT};
+  it[k++] = (agape_ckpt_item){"journal_rho", AGAPE_CKPT_F64, c->nj, 0, (void *)c->jr};
+  if (c->nj > 0) it[k++] = (agape_ckpt_item){"v", AGAPE_CKPT_F64, n, 0, c->v};
+  it[k++] = (agape_ckpt_item){"delta", AGAPE_CKPT_F64, nd, n, c->delta};
+  it[k++] = (agape_ckpt_item){"z", AGAPE_CKPT_F64, nd, n, c->z};
+  it[k++] = (agape_ckpt_item){"delta_fs", AGAPE_CKPT_F64, nd, 0, c->dfs};
+  it[k++] = (agape_ckpt_item){"converged", AGAPE_CKPT_I32, nd, 0, c->conv};
+  it[k++] = (agape_ckpt_item){"iterations", AGAPE_CKPT_I32, nd, 0, c->iters};
+  if (c->outer >= 0) {
+    it[k++] = (agape_ckpt_item){"step_change", AGAPE_CKPT_F64, 1, 0, (void *)&c->change};
+    it[k++] = (agape_ckpt_item){"step_delta_in", AGAPE_CKPT_F64, n, 0, c->din};
+    if (c->outer > 0) it[k++] = (agape_ckpt_item){"step_z", AGAPE_CKPT_F64, n, 0, c->zcur};
+    it[k++] = (agape_ckpt_item){"mix_state", AGAPE_CKPT_I32, 3, 0, mixs};
+    if (a->have) {
+      it[k++] = (agape_ckpt_item){"mix_xo", AGAPE_CKPT_F64, n, 0, a->xo};
+      it[k++] = (agape_ckpt_item){"mix_ro", AGAPE_CKPT_F64, n, 0, a->ro};
+    }
+    if (a->hist > 0) {
+      it[k++] = (agape_ckpt_item){"mix_dX", AGAPE_CKPT_F64, a->depth, n, a->dX};
+      it[k++] = (agape_ckpt_item){"mix_dR", AGAPE_CKPT_F64, a->depth, n, a->dR};
+    }
+  }
+  return k;
+}
+
+agape_err agape_ckpt_write(const agape_par *par, const char *path, const char *fingerprint, const char *reason,
+                           const agape_ckpt *c)
+{
+  if (par->rank != 0) return AGAPE_OK;
+  int head[8], mixs[3];
+  double nn;
+  agape_ckpt_item it[24];
+  int k = scdft_items(c, head, mixs, &nn, it);
+  return agape_ckpt_write_items(par, path, fingerprint, reason, k, it);
 }
 
 /* ---- reading ------------------------------------------------------------------------ */
@@ -248,97 +276,75 @@ agape_err agape_ckpt_find(const agape_par *par, const char *path, const char *fi
   return err;
 }
 
-agape_err agape_ckpt_read(const agape_par *par, const char *used, agape_ckpt *c)
+agape_err agape_ckpt_read_items(const agape_par *par, const char *used, int nitems, const agape_ckpt_item *items)
 {
   agape_err err = AGAPE_OK;
-  const hsize_t n = (hsize_t)c->n;
-  agape_anderson *a = c->mix;
-  int head[8] = {0}, mixs[3] = {0};
   if (par->rank == 0) {
     H5E_auto2_t of;
     void *od;
     H5Eget_auto2(H5E_DEFAULT, &of, &od);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     hid_t f = ck_open(used);
-    const char *bad = NULL;
-    double nf = 0;
-    if (f < 0)
-      bad = "cannot be opened";
-    else if (ck_get(f, "header", H5T_NATIVE_INT, 8, head) || ck_get(f, "n", H5T_NATIVE_DOUBLE, 1, &nf))
-      bad = "has no header";
-    else if (head[0] != CKPT_FORMAT)
-      bad = "has another format version";
-    else if ((int64_t)nf != c->n || head[1] != c->ntemps || head[6] != a->depth)
-      bad = "has other dimensions (states, temperatures) than this run";
-    else {
-      c->nj = head[2];
-      c->ndone = head[3];
-      c->outer = head[4];
-      c->iters_done = head[5];
-      hsize_t nd = (hsize_t)c->ndone;
-      if (c->nj < 0 || c->nj > AGAPE_CKPT_MAXJ || c->ndone < 0 || c->ndone > c->ntemps ||
-          ck_get(f, "journal_T", H5T_NATIVE_DOUBLE, (hsize_t)c->nj, c->jT) ||
-          ck_get(f, "journal_rho", H5T_NATIVE_DOUBLE, (hsize_t)c->nj, c->jr) ||
-          (c->nj > 0 && ck_get(f, "v", H5T_NATIVE_DOUBLE, n, c->v)) ||
-          ck_get(f, "delta", H5T_NATIVE_DOUBLE, nd * n, c->delta) || ck_get(f, "z", H5T_NATIVE_DOUBLE, nd * n, c->z) ||
-          ck_get(f, "delta_fs", H5T_NATIVE_DOUBLE, nd, c->dfs) || ck_get(f, "converged", H5T_NATIVE_INT, nd, c->conv) ||
-          ck_get(f, "iterations", H5T_NATIVE_INT, nd, c->iters))
-        bad = "misses the journal or the finished temperatures";
-      else if (c->outer >= 0 &&
-               (ck_get(f, "step_change", H5T_NATIVE_DOUBLE, 1, &c->change) ||
-                ck_get(f, "step_delta_in", H5T_NATIVE_DOUBLE, n, c->din) ||
-                (c->outer > 0 && ck_get(f, "step_z", H5T_NATIVE_DOUBLE, n, c->zcur)) ||
-                ck_get(f, "mix_state", H5T_NATIVE_INT, 3, mixs) || mixs[0] < 0 || mixs[0] > a->depth || mixs[1] < 0 ||
-                mixs[1] >= (a->depth > 0 ? a->depth : 1) ||
-                (mixs[2] &&
-                 (ck_get(f, "mix_xo", H5T_NATIVE_DOUBLE, n, a->xo) ||
-                  ck_get(f, "mix_ro", H5T_NATIVE_DOUBLE, n, a->ro))) ||
-                (mixs[0] > 0 &&
-                 (ck_get(f, "mix_dX", H5T_NATIVE_DOUBLE, (hsize_t)a->depth * n, a->dX) ||
-                  ck_get(f, "mix_dR", H5T_NATIVE_DOUBLE, (hsize_t)a->depth * n, a->dR)))))
-        bad = "misses the state of the temperature in progress";
+    if (f < 0) err = agape_error(AGAPE_ERR_FORMAT, "checkpoint %s cannot be opened", used);
+    for (int i = 0; i < nitems && !err; i++) {
+      const agape_ckpt_item *it = &items[i];
+      hsize_t count = (hsize_t)it->rows * (hsize_t)(it->cols > 0 ? it->cols : 1);
+      if (ck_get(f, it->name, it->type == AGAPE_CKPT_I32 ? H5T_NATIVE_INT : H5T_NATIVE_DOUBLE, count, it->data))
+        err = agape_error(AGAPE_ERR_FORMAT, "checkpoint %s: '%s' is missing or has another size than this run's (%llu)",
+                          used, it->name, (unsigned long long)count);
     }
     if (f >= 0) H5Fclose(f);
     H5Eset_auto2(H5E_DEFAULT, of, od);
-    if (bad) err = agape_error(AGAPE_ERR_FORMAT, "checkpoint %s %s", used, bad);
+  }
+  if ((err = agape_par_agree(par, err))) return err;
+  for (int i = 0; i < nitems; i++) {
+    const agape_ckpt_item *it = &items[i];
+    size_t count = (size_t)it->rows * (size_t)(it->cols > 0 ? it->cols : 1);
+    agape_par_bcast(par, it->data, count * (it->type == AGAPE_CKPT_I32 ? sizeof(int) : sizeof(double)));
+  }
+  return AGAPE_OK;
+}
+
+/* SCDFT: the header first, then what it says is there */
+agape_err agape_ckpt_read(const agape_par *par, const char *used, agape_ckpt *c)
+{
+  anderson_mix *a = c->mix;
+  int head[8] = {0}, mixs[3] = {0};
+  double nf = 0;
+  agape_ckpt_item h[2] = {{"header", AGAPE_CKPT_I32, 8, 0, head}, {"n", AGAPE_CKPT_F64, 1, 0, &nf}};
+  agape_err err = agape_ckpt_read_items(par, used, 2, h);
+  if (err) return err;
+  const char *bad = NULL;
+  if (head[0] != CKPT_FORMAT)
+    bad = "has another format version";
+  else if ((int64_t)nf != c->n || head[1] != c->ntemps || head[6] != a->depth)
+    bad = "has other dimensions (states, temperatures) than this run";
+  else if (head[2] < 0 || head[2] > AGAPE_CKPT_MAXJ || head[3] < 0 || head[3] > c->ntemps)
+    bad = "has a bad header";
+  if (bad) return par->rank == 0 ? agape_error(AGAPE_ERR_FORMAT, "checkpoint %s %s", used, bad) : AGAPE_ERR_FORMAT;
+  c->nj = head[2];
+  c->ndone = head[3];
+  c->outer = head[4];
+  c->iters_done = head[5];
+  /* the mixing state first (it sizes the mixing items), then everything */
+  if (c->outer >= 0) {
+    agape_ckpt_item ms = {"mix_state", AGAPE_CKPT_I32, 3, 0, mixs};
+    if ((err = agape_ckpt_read_items(par, used, 1, &ms))) return err;
+    if (mixs[0] < 0 || mixs[0] > a->depth || mixs[1] < 0 || mixs[1] >= (a->depth > 0 ? a->depth : 1))
+      return par->rank == 0 ? agape_error(AGAPE_ERR_FORMAT, "checkpoint %s has a bad mixing state", used)
+                            : AGAPE_ERR_FORMAT;
     a->hist = mixs[0];
     a->head = mixs[1];
     a->have = mixs[2];
   }
-  if ((err = agape_par_agree(par, err))) return err;
-  /* everything to every rank */
-  int sc[4] = {c->nj, c->ndone, c->outer, c->iters_done};
-  int ms[3] = {a->hist, a->head, a->have};
-  agape_par_bcast(par, sc, sizeof sc);
-  agape_par_bcast(par, ms, sizeof ms);
-  c->nj = sc[0];
-  c->ndone = sc[1];
-  c->outer = sc[2];
-  c->iters_done = sc[3];
-  a->hist = ms[0];
-  a->head = ms[1];
-  a->have = ms[2];
-  agape_par_bcast(par, c->jT, sizeof c->jT);
-  agape_par_bcast(par, c->jr, sizeof c->jr);
-  agape_par_bcast(par, &c->change, sizeof c->change);
-  if (c->nj > 0) agape_par_bcast(par, c->v, sizeof(double) * n);
-  size_t nd = (size_t)c->ndone;
-  agape_par_bcast(par, c->delta, sizeof(double) * nd * n);
-  agape_par_bcast(par, c->z, sizeof(double) * nd * n);
-  agape_par_bcast(par, c->dfs, sizeof(double) * nd);
-  agape_par_bcast(par, c->conv, sizeof(int) * nd);
-  agape_par_bcast(par, c->iters, sizeof(int) * nd);
-  if (c->outer >= 0) {
-    agape_par_bcast(par, c->din, sizeof(double) * n);
-    if (c->outer > 0) agape_par_bcast(par, c->zcur, sizeof(double) * n);
-    if (a->have) {
-      agape_par_bcast(par, a->xo, sizeof(double) * n);
-      agape_par_bcast(par, a->ro, sizeof(double) * n);
-    }
-    if (a->hist > 0) {
-      agape_par_bcast(par, a->dX, sizeof(double) * a->depth * n);
-      agape_par_bcast(par, a->dR, sizeof(double) * a->depth * n);
-    }
-  }
-  return AGAPE_OK;
+  int head2[8], mixs2[3];
+  double nn;
+  agape_ckpt_item it[24];
+  int k = scdft_items(c, head2, mixs2, &nn, it);
+  /* header, n and mix_state are read; the rest */
+  agape_ckpt_item rest[24];
+  int nr = 0;
+  for (int i = 0; i < k; i++)
+    if (strcmp(it[i].name, "header") && strcmp(it[i].name, "n") && strcmp(it[i].name, "mix_state")) rest[nr++] = it[i];
+  return agape_ckpt_read_items(par, used, nr, rest);
 }

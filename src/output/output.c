@@ -705,7 +705,7 @@ static int out_write_txt(const char *tmp, const char *src, const agape_results *
 static agape_err out_write_epw_text(const agape_results *r, const char *dir, int nbins, const double *hc,
                                     const double *hd)
 {
-  int aniso = r->params->anisotropy == 1;
+  int aniso = r->params->anisotropy == ELI_ANISO;
   for (int it = 0; it < r->ntemps; it++) {
     char name[AGAPE_PATH_MAX + 64], path[2 * AGAPE_PATH_MAX + 80], tmp[2 * AGAPE_PATH_MAX + 120];
     snprintf(name, sizeof name, "%s.%s_%06.2f", r->epw_prefix, aniso ? "imag_aniso_gap0" : "imag_iso", r->temps[it]);
@@ -867,6 +867,47 @@ static agape_err out_make_dir(const char *path, const char *dir)
   if (out_mkdir_p(dir) != 0)
     return agape_error(AGAPE_ERR_IO, "cannot write %s: cannot create folder %s: %s", path, dir, strerror(errno));
   return AGAPE_OK;
+}
+
+void agape_results_set_tc(agape_results *r, int rank, const agape_params *p, double tc, const double *dfs_meV, int nh,
+                          const double *hT, const double *hr)
+{
+  r->tc = tc;
+  r->ntc = nh;
+  r->tc_hist_T = hT;
+  r->tc_hist_rho = hr;
+  r->gap_ratio = r->tc_gap_T = NAN;
+  r->ntemps = p->ntemps;
+  r->temps = p->temps;
+  r->delta_fs_avg = dfs_meV;
+  if (p->ntemps > 0 && tc > 0 && isfinite(tc) && dfs_meV[0] > 0) {
+    r->gap_ratio = 2 * (dfs_meV[0] * 1e-3) / (AGAPE_K_B * tc);
+    r->tc_gap_T = p->temps[0];
+    if (rank == 0) printf("agape: gap ratio 2 Delta(%.2f K) / k_B Tc = %.4f\n", r->tc_gap_T, r->gap_ratio);
+  }
+}
+
+void agape_results_set_lines(agape_results *r, int nmodes, const double *omega_eV, const double *a2f_eV, double *om_meV,
+                             double *aw_meV, double dos0, double lambda, double omega_log_eV)
+{
+  for (int b = 0; b < nmodes; b++) {
+    om_meV[b] = omega_eV[b] * 1e3;
+    aw_meV[b] = a2f_eV[b] * 1e3;
+  }
+  r->nmodes = nmodes;
+  r->omega_meV = om_meV;
+  r->a2f = aw_meV;
+  r->dos0 = dos0;
+  r->lambda = lambda;
+  r->omega_log_meV = omega_log_eV * 1e3;
+}
+
+void agape_results_set_run(agape_results *r, const agape_params *p, int nranks, int nthreads, double wall_seconds)
+{
+  r->params = p;
+  r->nranks = nranks;
+  r->nthreads = nthreads;
+  r->wall_seconds = wall_seconds;
 }
 
 agape_err agape_output_prepare(const char *path)

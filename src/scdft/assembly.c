@@ -6,6 +6,7 @@
 #include <string.h>
 #include <math.h>
 #include "agape/units.h"
+#include "agape/formulas.h"
 #include <omp.h>
 #include "agape/stop.h"
 
@@ -60,7 +61,7 @@ agape_err agape_assembly_couplings(const agape_par *par, const agape_states *st,
     cp->a2f_w[b] = cp->a2f_w[b] / cp->dos0;
     lg += 2 * cp->a2f_w[b] / m->omega[b] * log(m->omega[b]);
   }
-  cp->lambda = agape_lambda_of_lines(nm, m->omega, cp->a2f_w);
+  cp->lambda = agape_lambda_lines(nm, m->omega, cp->a2f_w);
   cp->omega_log = cp->lambda > 0 ? exp(lg / cp->lambda) : 0;
   return AGAPE_OK;
 }
@@ -159,7 +160,7 @@ agape_err agape_assembly_build(const agape_par *par, const agape_dist *d, const 
     return AGAPE_OK; /* Z = 0 */
   }
 
-  const double beta = T > 0 ? 1.0 / (AGAPE_K_B * T) : INFINITY;
+  const double beta = agape_beta(T);
   const int nm = m->nmodes;
   const double *xk = xi_col ? xi_col : st->xi;
   build_eval e;

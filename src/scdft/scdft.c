@@ -6,6 +6,9 @@
 #include "agape/assembly.h"
 #include "agape/sepop.h"
 #include "agape/solve.h"
+#include "agape/anderson.h"
+#include "agape/tcsearch.h"
+#include "agape/formulas.h"
 #include "agape/output.h"
 #include "agape/checkpoint.h"
 #include "agape/stop.h"
@@ -53,7 +56,7 @@ typedef struct {
   double hT[64], hr[64];
   double *v, *delta, *zall, *dfs, *vj, *din; /* [n] eigenvector; [ntemps*n] gaps, Z; [ntemps]; [n] scratch */
   int *conv, *iters;
-  agape_anderson outer_mix;
+  anderson_mix outer_mix;
   double t_sampling, t_coupling; /* phase times, s */
 } run_ctx;
 
@@ -96,11 +99,11 @@ static agape_err kernels_at(run_ctx *c, double T, const double *xcol, int with_z
   double tb = agape_par_wtime();
   agape_err err;
   if (c->sep) {
-    err = agape_sep_set_T(c->sep, T, (kern_functional)c->p->functional, gammas(c->p), extra);
+    err = agape_sep_set_T(c->sep, T, c->p->functional, gammas(c->p), extra);
     if (!err && with_z) err = agape_sep_z(c->sep, c->z);
   } else
-    err = agape_assembly_build(c->par, c->d, c->st, c->m, c->cp, T, (kern_functional)c->p->functional, gammas(c->p),
-                               xcol, c->interp, c->K, with_z ? c->z : NULL);
+    err = agape_assembly_build(c->par, c->d, c->st, c->m, c->cp, T, c->p->functional, gammas(c->p), xcol, c->interp,
+                               c->K, with_z ? c->z : NULL);
   c->t_build += agape_par_wtime() - tb;
   return err;
 }
@@ -155,104 +158,17 @@ static agape_err rho_at(run_ctx *c, double T, double *v, double *rho)
   return AGAPE_OK;
 }
 
-/* Tc: rho(Tc) = 1, bracketed then Illinois regula falsi on ln rho versus ln T. */
-static agape_err tc_search(run_ctx *c, double Tguess, double *v, double *tc, int *nh, double *hT, double *hr)
+/* rho(T) for the shared Tc search (tcsearch.h), with the eigenvector v as warm start. */
+typedef struct {
+  run_ctx *c;
+  double *v;
+} tc_cb;
+static agape_err tc_rho(void *ctx, double T, double *rho)
 {
-  double Ta = Tguess, ra, Tb, rb;
-  agape_err err;
-  *nh = 0;
-#define EVAL(T, r)                                                                                                     \
-  do {                                                                                                                 \
-    if ((err = rho_at(c, (T), v, &(r)))) return err;                                                                   \
-    if (*nh < 64) {                                                                                                    \
-      hT[*nh] = (T);                                                                                                   \
-      hr[*nh] = (r);                                                                                                   \
-      (*nh)++;                                                                                                         \
-    }                                                                                                                  \
-  } while (0)
-  EVAL(Ta, ra);
-  /* bracket by secant steps in (ln T, ln rho): rho ~ T^-s near Tc with s = d ln rho / d ln T
-   * of order lambda_eff (start s = 0.5, then the measured slope), each step clamped to a
-   * factor 4 and at least 1 % */
-  Tb = Ta;
-  rb = ra;
-  double slope = 0.5;
-  int k = 0;
-  while ((rb > 1) == (ra > 1) && k++ < 30) {
-    if (k > 1) {
-      double sl = -log(rb / ra) / log(Tb / Ta);
-      if (sl > 0.05 && sl < 20) slope = sl;
-      Ta = Tb;
-      ra = rb;
-    }
-    double f = pow(ra, 1.0 / slope);
-    if (ra > 1)
-      f = fmin(fmax(f, 1.01), 4.0);
-    else
-      f = fmax(fmin(f, 0.99), 0.25);
-    Tb = Ta * f;
-    if (Tb < 1e-3) {
-      *tc = 0;
-      return AGAPE_OK;
-    }
-    EVAL(Tb, rb);
-  }
-  if ((ra > 1) == (rb > 1)) {
-    *tc = NAN;
-    return agape_error(AGAPE_ERR_NUMERIC,
-                       "Tc could not be bracketed: the leading eigenvalue of the linearised gap "
-                       "equation is %.6g at %.4g K and %.6g at %.4g K (it must cross 1). If it stays below 1 "
-                       "as T falls, the sample is not superconducting; with EPW data, a value that no longer changes "
-                       "with T means no state lies within k_B T of E_F (too coarse a k mesh near the Fermi level)",
-                       ra, Ta, rb, Tb);
-  }
-  if (Ta > Tb) {
-    double t = Ta;
-    Ta = Tb;
-    Tb = t;
-    t = ra;
-    ra = rb;
-    rb = t;
-  }
-  /* u = ln T, f = ln rho; f decreases with u */
-  double ua = log(Ta), fa = log(ra), ub = log(Tb), fb = log(rb);
-  int side = 0;
-  for (int it = 0; it < 60 && fabs(ub - ua) > c->p->tc_tol; it++) {
-    double u = (ua * fb - ub * fa) / (fb - fa), r;
-    double T = exp(u);
-    EVAL(T, r);
-    double f = log(r);
-    /* |u - u_c| ~ |f| / slope: stop once that is a tenth of the tolerance */
-    if (fabs(f) <= 0.1 * c->p->tc_tol * fabs((fb - fa) / (ub - ua))) {
-      ua = ub = u;
-      break;
-    }
-    if ((f > 0) == (fa > 0)) {
-      ua = u;
-      fa = f;
-      if (side == -1) fb /= 2;
-      side = -1;
-    } else {
-      ub = u;
-      fb = f;
-      if (side == 1) fa /= 2;
-      side = 1;
-    }
-  }
-#undef EVAL
-  *tc = exp(0.5 * (ua + ub));
-  return AGAPE_OK;
+  tc_cb *b = ctx;
+  return rho_at(b->c, T, b->v, rho);
 }
 
-static double fs_average(const agape_states *st, const double *delta)
-{
-  double a = 0, b = 0;
-  for (int64_t s = 0; s < st->n; s++) {
-    a += st->fsw[s] * delta[s];
-    b += st->fsw[s];
-  }
-  return b > 0 ? a / b : 0;
-}
 
 /* One temperature: build Z and K, solve; for SPG repeat the kernel build with
  * E^gamma of the current gap until the gap stops changing. Each kernel update starts at a
@@ -273,7 +189,7 @@ static agape_err gap_at(run_ctx *c, double T, double *delta, int *iters, int *co
    * by ~0.2 per update; Anderson mixing on G makes that superlinear (about half the kernel
    * builds).  Each inner solve only needs to be accurate to a small fraction of the current
    * outer change, and to tol at the end. */
-  agape_anderson *outer_mix = ck->mix;
+  anderson_mix *outer_mix = ck->mix;
   if (!r) return AGAPE_ERR_NOMEM;
   *iters = 0;
   *conv = 0;
@@ -286,7 +202,7 @@ static agape_err gap_at(run_ctx *c, double T, double *delta, int *iters, int *co
     memcpy(delta, ck->din, sizeof(double) * n);
     R0 printf("agape:   T = %8.3f K  continuing at SPG kernel update %d (from the checkpoint)\n", T, outer0 + 1);
   } else {
-    agape_anderson_reset(outer_mix);
+    anderson_reset(outer_mix);
   }
   for (int outer = outer0; outer < (spg ? 50 : 1); outer++) {
     /* safe point */
@@ -297,7 +213,7 @@ static agape_err gap_at(run_ctx *c, double T, double *delta, int *iters, int *co
     ckpt_tick(c);
     const double *xc = NULL;
     if (spg) {
-      for (int64_t s = 0; s < n; s++) c->xcol[s] = sqrt(c->st->xi[s] * c->st->xi[s] + p->gamma3 * delta[s] * delta[s]);
+      for (int64_t s = 0; s < n; s++) c->xcol[s] = agape_spg_egamma(c->st->xi[s], p->gamma3, delta[s]);
       xc = c->xcol;
     }
     const double tb0 = c->t_build; /* kernels_at adds its time to c->t_build */
@@ -342,7 +258,7 @@ static agape_err gap_at(run_ctx *c, double T, double *delta, int *iters, int *co
     }
     /* next input: Anderson extrapolation of the kernel-update map from (prev, r) */
     memcpy(delta, prev, sizeof(double) * n);
-    agape_anderson_step(outer_mix, delta, r, 1.0);
+    anderson_step(outer_mix, delta, r, 1.0);
   }
   if (!err) {
     memcpy(zout, c->z, sizeof(double) * n);
@@ -401,7 +317,7 @@ static agape_err scdft_setup(run_ctx *c)
     c->vj = malloc(sizeof(double) * n);
     c->din = malloc(sizeof(double) * n);
     if ((!c->K && !use_sep) || !c->z || !c->xcol || !c->v || !c->delta || !c->zall || !c->dfs || !c->conv ||
-        !c->iters || !c->vj || !c->din || agape_anderson_init(&c->outer_mix, st->n, 4))
+        !c->iters || !c->vj || !c->din || anderson_init(&c->outer_mix, st->n, 4))
       err = agape_error(AGAPE_ERR_NOMEM, "cannot allocate the kernel block (%.3f GB)", gb);
   }
   if ((err = agape_par_agree(par, err))) return err;
@@ -503,7 +419,13 @@ static agape_err scdft_tc(run_ctx *c)
     if (!(c->guess > 0.5)) c->guess = 0.5 + 0.01 * wlog_K;
   }
   if (!p->tc_search) return AGAPE_OK;
-  agape_err err = tc_search(c, c->guess, c->v, &c->tc, &c->nh, c->hT, c->hr);
+  tc_cb cb = {c, c->v};
+  tcs_opts to = {.T_guess = c->guess, .tol = p->tc_tol, .T_floor = 1e-3, .T_ceil = INFINITY};
+  tcs_result tr = {.T = c->hT, .rho = c->hr, .cap = 64};
+  agape_err err = tcs_search(&to, tc_rho, &cb, &tr);
+  if (!err && tr.status == TCS_NO_BRACKET) err = agape_error(AGAPE_ERR_NUMERIC, "%s", tr.msg);
+  c->tc = tr.tc;
+  c->nh = tr.nh;
   if (!err && c->par->rank == 0)
     printf("agape: Tc = %.4f K (linearised gap equation, rho(Tc) = 1)\n", c->tc), fflush(stdout);
   return err;
@@ -539,7 +461,7 @@ static agape_err scdft_gaps(run_ctx *c)
     }
   }
   for (int64_t s = 0; s < st->n; s++) cur[s] = c->v[s];
-  double a0 = fs_average(st, cur);
+  double a0 = agape_fs_average(st->n, st->fsw, NULL, cur, 1);
   for (int64_t s = 0; s < st->n; s++) g0[s] = cur[s] *= scale / a0;
   if (it0 > 0) memcpy(cur, c->delta + (size_t)(it0 - 1) * st->n, sizeof(double) * st->n);
   double tloop = agape_par_wtime();
@@ -562,7 +484,7 @@ static agape_err scdft_gaps(run_ctx *c)
     err = gap_at(c, T, cur, &c->iters[it], &c->conv[it], c->zall + (size_t)it * st->n, it == it0 && c->ck.outer >= 0);
     if (err) break;
     memcpy(c->delta + (size_t)it * st->n, cur, sizeof(double) * st->n);
-    c->dfs[it] = fs_average(st, cur);
+    c->dfs[it] = agape_fs_average(st->n, st->fsw, NULL, cur, 1);
     c->ck.ndone = it + 1;
     agape_stop_fault("temperature");
     if (ckpt_save(c, "temperature") && par->rank == 0)
@@ -586,66 +508,43 @@ static agape_err scdft_write(run_ctx *c)
   const agape_states *st = c->st;
   const agape_material *m = c->m;
   agape_err err = AGAPE_OK;
-  /* gap ratio from the lowest temperature */
-  double ratio = NAN, rT = NAN;
-  if (p->ntemps > 0 && c->tc > 0 && c->dfs[0] > 0) {
-    ratio = 2 * c->dfs[0] / (AGAPE_K_B * c->tc);
-    rT = p->temps[0];
-    if (par->rank == 0) printf("agape: gap ratio 2 Delta(%.2f K) / k_B Tc = %.4f\n", rT, ratio);
+  /* the results in meV: the gap ratio from the lowest temperature, the lines, the run */
+  const int nm = c->cpl.nmodes;
+  double *dfs_meV = malloc(sizeof(double) * (p->ntemps ? p->ntemps : 1));
+  double *om = malloc(sizeof(double) * (nm ? nm : 1)), *aw = malloc(sizeof(double) * (nm ? nm : 1));
+  if (!dfs_meV || !om || !aw) err = AGAPE_ERR_NOMEM;
+  agape_results r = {.n = st->n,
+                     .xi = st->xi,
+                     .w = st->w,
+                     .k = st->k,
+                     .band = st->band,
+                     .fs_weight = st->fsw,
+                     .delta = c->delta,
+                     .z = c->zall,
+                     .converged = c->conv,
+                     .iterations = c->iters,
+                     .mu = c->mu,
+                     .coulomb = &c->cls,
+                     .tc_mcmillan_mustar01 = c->tc_mcm};
+  if (!err) {
+    for (int it = 0; it < p->ntemps; it++) dfs_meV[it] = c->dfs[it] * 1e3;
+    agape_results_set_tc(&r, par->rank, p, c->tc, dfs_meV, c->nh, c->hT, c->hr);
+    agape_results_set_lines(&r, nm, c->cpl.omega, c->cpl.a2f_w, om, aw, c->cpl.dos0, c->cpl.lambda,
+                            c->cpl.omega_log);
   }
-  /* output (rank 0), in meV */
   const double r_wall = agape_par_wtime() - c->t0;
-  if (par->rank == 0) {
+  agape_results_set_run(&r, p, par->size, par->nthreads, r_wall);
+  if (par->rank == 0 && !err) { /* output (rank 0), gaps in meV */
     int64_t tot = (int64_t)st->n * p->ntemps;
     for (int64_t q = 0; q < tot; q++) c->delta[q] *= 1e3;
-    const int nm = c->cpl.nmodes;
-    double *dfs_meV = malloc(sizeof(double) * (p->ntemps ? p->ntemps : 1));
-    double *om = malloc(sizeof(double) * (nm ? nm : 1)), *aw = malloc(sizeof(double) * (nm ? nm : 1));
-    for (int it = 0; it < p->ntemps; it++) dfs_meV[it] = c->dfs[it] * 1e3;
-    for (int b = 0; b < nm; b++) {
-      om[b] = c->cpl.omega[b] * 1e3;
-      aw[b] = c->cpl.a2f_w[b] * 1e3;
-    }
-    agape_results r = {.n = st->n,
-                       .xi = st->xi,
-                       .w = st->w,
-                       .k = st->k,
-                       .band = st->band,
-                       .fs_weight = st->fsw,
-                       .ntemps = p->ntemps,
-                       .temps = p->temps,
-                       .delta = c->delta,
-                       .z = c->zall,
-                       .delta_fs_avg = dfs_meV,
-                       .converged = c->conv,
-                       .iterations = c->iters,
-                       .tc = c->tc,
-                       .gap_ratio = ratio,
-                       .tc_gap_T = rT,
-                       .ntc = c->nh,
-                       .tc_hist_T = c->hT,
-                       .tc_hist_rho = c->hr,
-                       .dos0 = c->cpl.dos0,
-                       .lambda = c->cpl.lambda,
-                       .omega_log_meV = c->cpl.omega_log * 1e3,
-                       .nmodes = nm,
-                       .omega_meV = om,
-                       .a2f = aw,
-                       .mu = c->mu,
-                       .coulomb = &c->cls,
-                       .tc_mcmillan_mustar01 = c->tc_mcm,
-                       .params = p,
-                       .nranks = par->size,
-                       .nthreads = par->nthreads,
-                       .wall_seconds = r_wall};
     err = agape_output_write(&r);
     if (!err && m->write_frmsf) /* gap_T*.frmsf of the states with k (delta in meV) */
       err = m->write_frmsf(m, p->output_file, st->n_mc, st->k, st->band, st->xi, p->fs_smearing_meV * 1e-3, p->ntemps,
                            p->temps, c->delta, st->n);
-    free(dfs_meV);
-    free(om);
-    free(aw);
   }
+  free(dfs_meV);
+  free(om);
+  free(aw);
   err = agape_par_agree(par, err);
   if (!err && par->rank == 0 && agape_stop_pending())
     printf("agape: %s received while the results were written: they are complete\n", agape_stop_signame());
@@ -684,7 +583,7 @@ agape_err agape_scdft_run(const agape_par *par, const agape_run_info *ri, const 
   }
   free(c.vj);
   free(c.din);
-  agape_anderson_free(&c.outer_mix);
+  anderson_release(&c.outer_mix);
   agape_sep_destroy(&c.sep);
   free(c.K);
   free(c.z);

@@ -258,7 +258,7 @@ agape_err agape_sep_set_T(agape_sep *s, double T, kern_functional fun, kern_spg_
 {
   const agape_material *m = s->m;
   const int nm = s->nm;
-  const double beta = T > 0 ? 1.0 / (AGAPE_K_B * T) : INFINITY;
+  const double beta = agape_beta(T);
   double omin = INFINITY;
   for (int b = 0; b < nm; b++) omin = fmin(omin, m->omega[b]);
   kern_cgrid_destroy(&s->cg);

@@ -8,11 +8,9 @@
 #include <string.h>
 #include <math.h>
 #include "agape/units.h"
+#include "agape/formulas.h"
+#include "agape/arnoldi.h"
 
-
-extern void dgeev_(const char *jobvl, const char *jobvr, const int *n, double *a, const int *lda, double *wr,
-                   double *wi, double *vl, const int *ldvl, double *vr, const int *ldvr, double *work, const int *lwork,
-                   int *info, size_t, size_t);
 
 agape_err agape_op_init(agape_op *op, const agape_par *par, const agape_dist *d, int64_t n, const float *K,
                         const double *z, double coul)
@@ -178,234 +176,52 @@ static void coulomb_and_z(agape_op *op, const double *cel, const double *x, doub
 
 void agape_linear_factor(const agape_states *st, double T, double *c)
 {
-  const double beta = T > 0 ? 1.0 / (AGAPE_K_B * T) : INFINITY;
+  const double beta = agape_beta(T);
   for (int64_t s = 0; s < st->n; s++) {
     double a = fabs(st->xi[s]);
     c[s] = st->w[s] * (isinf(beta) ? 1.0 : tanh(0.5 * beta * a)) / a;
   }
 }
 
-static double dot(int64_t n, const double *a, const double *b)
-{
-  double s = 0;
-  for (int64_t i = 0; i < n; i++) s += a[i] * b[i];
-  return s;
-}
-
 typedef struct {
   agape_op *op;
   const double *c;
 } lin_ctx;
-static void lin_apply(void *ctx, const double *x, double *y)
+/* the linearised operator, after the stop safe point of each product */
+static agape_err lin_apply(void *ctx, const double *x, double *y)
 {
   lin_ctx *l = ctx;
+  agape_stop_fault("eigen");
+  if (agape_stop_agreed(l->op->par)) return AGAPE_STOPPED;
   agape_op_apply(l->op, l->c, l->c, x, y);
+  return AGAPE_OK;
 }
 
 agape_err agape_leading_eigen(agape_op *op, const double *c, double tol, double *v, double *rho)
 {
   lin_ctx l = {op, c};
   op->ucol = NULL;
-  agape_err err = agape_arnoldi_leading(op->par, op->n, lin_apply, &l, tol, v, rho);
+  arnoldi_ws *w = arnoldi_create(op->n, 24);
+  if (!w) return AGAPE_ERR_NOMEM;
+  agape_err err = arnoldi_leading(w, lin_apply, &l, tol, 200, v, rho);
+  arnoldi_destroy(&w);
   return op->err ? op->err : err;
-}
-
-agape_err agape_arnoldi_leading(const agape_par *par, int64_t n, void (*apply)(void *ctx, const double *x, double *y),
-                                void *ctx, double tol, double *v, double *rho)
-{
-  const int m = 24, max_restart = 200;
-  double *V = malloc(sizeof(double) * (size_t)n * (m + 1));
-  double *H = calloc((size_t)(m + 1) * m, sizeof(double));
-  double *Hc = malloc(sizeof(double) * m * m), *wr = malloc(sizeof(double) * m), *wi = malloc(sizeof(double) * m);
-  double *vr = malloc(sizeof(double) * m * m), *wk = malloc(sizeof(double) * 8 * m);
-  agape_err err = AGAPE_OK;
-  if (!V || !H || !Hc || !wr || !wi || !vr || !wk) {
-    err = AGAPE_ERR_NOMEM;
-    goto done;
-  }
-  double nv = sqrt(dot(n, v, v));
-  if (!(nv > 0)) {
-    for (int64_t i = 0; i < n; i++) v[i] = 1;
-    nv = sqrt((double)n);
-  }
-  double theta = 0;
-  for (int restart = 0; restart < max_restart; restart++) {
-    for (int64_t i = 0; i < n; i++) V[i] = v[i] / nv;
-    memset(H, 0, sizeof(double) * (m + 1) * m);
-    int k = m;
-    for (int j = 0; j < m; j++) {
-      double *w = V + (size_t)(j + 1) * n;
-      agape_stop_fault("eigen");
-      if (agape_stop_agreed(par)) {
-        err = AGAPE_STOPPED;
-        goto done;
-      }
-      apply(ctx, V + (size_t)j * n, w);
-      for (int pass = 0; pass < 2; pass++) /* classical Gram-Schmidt, twice */
-        for (int i = 0; i <= j; i++) {
-          double h = dot(n, V + (size_t)i * n, w);
-          H[i * m + j] += h;
-          for (int64_t q = 0; q < n; q++) w[q] -= h * V[(size_t)i * n + q];
-        }
-      double hn = sqrt(dot(n, w, w));
-      H[(j + 1) * m + j] = hn;
-      if (hn < 1e-14 * fabs(H[j * m + j]) || hn == 0) {
-        k = j + 1;
-        break;
-      }
-      for (int64_t q = 0; q < n; q++) w[q] /= hn;
-    }
-    /* eigenpairs of the k x k Hessenberg matrix (column-major copy for LAPACK) */
-    for (int i = 0; i < k; i++)
-      for (int j = 0; j < k; j++) Hc[j * k + i] = H[i * m + j];
-    int kk = k, one = 1, lw = 8 * m, info = 0;
-    double dummy;
-    dgeev_("N", "V", &kk, Hc, &kk, wr, wi, &dummy, &one, vr, &kk, wk, &lw, &info, 1, 1);
-    if (info != 0) {
-      err = AGAPE_ERR_NUMERIC;
-      goto done;
-    }
-    int best = 0;
-    for (int i = 1; i < k; i++)
-      if (wr[i] > wr[best]) best = i;
-    theta = wr[best];
-    double *y = vr + (size_t)best * k; /* real part of the eigenvector */
-    for (int64_t q = 0; q < n; q++) {
-      double s = 0;
-      for (int i = 0; i < k; i++) s += V[(size_t)i * n + q] * y[i];
-      v[q] = s;
-    }
-    nv = sqrt(dot(n, v, v));
-    double ny = sqrt(dot(k, y, y));
-    double res = (k < m) ? 0 : fabs(H[m * m + (m - 1)] * y[k - 1]) / ny;
-    if (res <= tol * fabs(theta) || k < m) break;
-    if (restart == max_restart - 1) err = AGAPE_ERR_NUMERIC;
-  }
-  /* sign convention: positive sum (Fermi-surface side of the vector) */
-  double s = 0;
-  for (int64_t q = 0; q < n; q++) s += v[q];
-  for (int64_t q = 0; q < n; q++) v[q] = (s < 0 ? -v[q] : v[q]) / nv;
-  *rho = theta;
-done:
-  free(V);
-  free(H);
-  free(Hc);
-  free(wr);
-  free(wi);
-  free(vr);
-  free(wk);
-  return err;
-}
-
-/* Solve the small least-squares problem min |r - dR g| by normal equations (m <= 64). */
-static void anderson_coeffs(int64_t n, int m, const double *dR, const double *r, double *g)
-{
-  double A[64 * 64], b[64];
-  for (int i = 0; i < m; i++) {
-    b[i] = dot(n, dR + (size_t)i * n, r);
-    for (int j = 0; j <= i; j++) A[i * m + j] = A[j * m + i] = dot(n, dR + (size_t)i * n, dR + (size_t)j * n);
-  }
-  double tr = 0;
-  for (int i = 0; i < m; i++) tr += A[i * m + i];
-  for (int i = 0; i < m; i++) A[i * m + i] += 1e-12 * tr / m;
-  /* Gaussian elimination with partial pivoting */
-  for (int c = 0; c < m; c++) {
-    int p = c;
-    for (int r2 = c + 1; r2 < m; r2++)
-      if (fabs(A[r2 * m + c]) > fabs(A[p * m + c])) p = r2;
-    if (p != c) {
-      for (int q = 0; q < m; q++) {
-        double t = A[c * m + q];
-        A[c * m + q] = A[p * m + q];
-        A[p * m + q] = t;
-      }
-      double t = b[c];
-      b[c] = b[p];
-      b[p] = t;
-    }
-    for (int r2 = c + 1; r2 < m; r2++) {
-      double f = A[r2 * m + c] / A[c * m + c];
-      for (int q = c; q < m; q++) A[r2 * m + q] -= f * A[c * m + q];
-      b[r2] -= f * b[c];
-    }
-  }
-  for (int c = m - 1; c >= 0; c--) {
-    double s = b[c];
-    for (int q = c + 1; q < m; q++) s -= A[c * m + q] * g[q];
-    g[c] = s / A[c * m + c];
-  }
-}
-
-agape_err agape_anderson_init(agape_anderson *a, int64_t n, int depth)
-{
-  memset(a, 0, sizeof *a);
-  a->n = n;
-  a->depth = depth > 0 ? (depth < 64 ? depth : 64) : 0;
-  a->xo = malloc(sizeof(double) * (size_t)n);
-  a->ro = malloc(sizeof(double) * (size_t)n);
-  a->dX = malloc(sizeof(double) * (size_t)n * (a->depth + 1));
-  a->dR = malloc(sizeof(double) * (size_t)n * (a->depth + 1));
-  if (!a->xo || !a->ro || !a->dX || !a->dR) {
-    agape_anderson_free(a);
-    return AGAPE_ERR_NOMEM;
-  }
-  return AGAPE_OK;
-}
-
-void agape_anderson_free(agape_anderson *a)
-{
-  free(a->xo);
-  free(a->ro);
-  free(a->dX);
-  free(a->dR);
-  a->xo = a->ro = a->dX = a->dR = NULL;
-}
-
-void agape_anderson_reset(agape_anderson *a)
-{
-  a->hist = 0;
-  a->head = 0;
-  a->have = 0;
-}
-
-void agape_anderson_step(agape_anderson *a, double *x, const double *r, double mixing)
-{
-  const int64_t n = a->n;
-  const int M = a->depth;
-  if (a->have && M > 0) {
-    double *dx = a->dX + (size_t)a->head * n, *dr = a->dR + (size_t)a->head * n;
-    for (int64_t s = 0; s < n; s++) {
-      dx[s] = x[s] - a->xo[s];
-      dr[s] = r[s] - a->ro[s];
-    }
-    a->head = (a->head + 1) % M;
-    if (a->hist < M) a->hist++;
-  }
-  memcpy(a->xo, x, sizeof(double) * n);
-  memcpy(a->ro, r, sizeof(double) * n);
-  a->have = 1;
-  double gam[64] = {0};
-  if (a->hist > 0) anderson_coeffs(n, a->hist, a->dR, r, gam);
-  for (int64_t s = 0; s < n; s++) {
-    double v = x[s] + mixing * r[s];
-    for (int h = 0; h < a->hist; h++) v -= gam[h] * (a->dX[(size_t)h * n + s] + mixing * a->dR[(size_t)h * n + s]);
-    x[s] = v;
-  }
 }
 
 agape_err agape_gap_solve(agape_op *op, const agape_states *st, const agape_gap_opts *o, double *delta, int *iterations,
                           int *converged, double *residual)
 {
   const int64_t n = op->n;
-  const double beta = o->T > 0 ? 1.0 / (AGAPE_K_B * o->T) : INFINITY;
+  const double beta = agape_beta(o->T);
   double *cph = malloc(sizeof(double) * n), *cel = malloc(sizeof(double) * n);
   double *g = malloc(sizeof(double) * n), *r = malloc(sizeof(double) * n);
   /* SPG with the separable operator: the kernel's column energies E^gamma follow the gap */
-  double *eg = op->sep && o->functional == 1 ? malloc(sizeof(double) * n) : NULL;
+  const int spg = o->functional == KERN_SPG;
+  double *eg = op->sep && spg ? malloc(sizeof(double) * n) : NULL;
   op->ucol = eg;
-  agape_anderson and;
-  agape_err err = agape_anderson_init(&and, n, o->depth);
-  if (!err && (!cph || !cel || !g || !r || (op->sep && o->functional == 1 && !eg))) err = AGAPE_ERR_NOMEM;
+  anderson_mix and;
+  agape_err err = anderson_init(&and, n, o->depth) ? AGAPE_ERR_NOMEM : AGAPE_OK;
+  if (!err && (!cph || !cel || !g || !r || (op->sep && spg && !eg))) err = AGAPE_ERR_NOMEM;
   if (err) goto done;
   double start = 0;
   for (int64_t s = 0; s < n; s++) start = fmax(start, fabs(delta[s]));
@@ -422,9 +238,9 @@ agape_err agape_gap_solve(agape_op *op, const agape_states *st, const agape_gap_
     for (int64_t s = 0; s < n; s++) {
       double x = st->xi[s], D = delta[s];
       double E = sqrt(x * x + D * D);
-      double Eg = o->functional == 1 ? sqrt(x * x + o->gamma3 * D * D) : E;
+      double Eg = spg ? agape_spg_egamma(x, o->gamma3, D) : E;
       cel[s] = st->w[s] * (isinf(beta) ? 1.0 : tanh(0.5 * beta * E)) / E;
-      cph[s] = o->functional == 1 ? st->w[s] * (isinf(beta) ? 1.0 : tanh(0.5 * beta * Eg)) / Eg : cel[s];
+      cph[s] = spg ? st->w[s] * (isinf(beta) ? 1.0 : tanh(0.5 * beta * Eg)) / Eg : cel[s];
       if (eg) eg[s] = Eg;
     }
     agape_op_apply(op, cph, cel, delta, g);
@@ -458,11 +274,11 @@ agape_err agape_gap_solve(agape_op *op, const agape_states *st, const agape_gap_
       *converged = 1;
       break;
     }
-    agape_anderson_step(&and, delta, r, o->mixing); /* Anderson (type II) update */
+    anderson_step(&and, delta, r, o->mixing); /* Anderson (type II) update */
   }
   *iterations = it > o->max_iter ? o->max_iter : it;
 done:
-  agape_anderson_free(&and);
+  anderson_release(&and);
   op->ucol = NULL;
   free(cph);
   free(cel);

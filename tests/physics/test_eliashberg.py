@@ -14,7 +14,7 @@
    Fermi-surface weight of its states, makes every row of the anisotropic kernel the
    isotropic one; the anisotropic gaps must equal the isotropic gap at every Matsubara
    frequency and state (round-off: 1e-10 relative), and the two Tc agree to 2e-6, twice the
-   width of the final bisection interval (tc_tol = 1e-6).
+   Tc search's tolerance in ln T (tc_tol = 1e-6).
 4. 1, 2 and 4 ranks give the same anisotropic gaps on the Pb data (1e-12 relative).
 Part 4 runs on the repository's Pb fixture (tests/data/pb-epw). Part 3 needs the MgB2 set of
 the shared EPW data ($AGAPE_SHARED_DATA, else ../shared/data beside the checkout); it is

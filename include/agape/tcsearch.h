@@ -1,0 +1,53 @@
+/* Tc search: the temperature where the leading eigenvalue rho(T) of a linearised gap
+ * equation crosses 1 (rho > 1 below Tc, rho < 1 above). Pure node-local numerics
+ * (kernels/tcsearch.c), no MPI, no I/O; shared by SCDFT and Eliashberg. rho(T) comes as a
+ * callback, which may be collective: every rank runs the same search on the same values.
+ *
+ * Algorithm (docs/design.md, "Tc"):
+ *  1. bracket: from T_guess, secant steps in (ln T, ln rho), since rho ~ T^-s near Tc
+ *     (s = 0.5 at first, then the slope measured between the last two points when it lies
+ *     in (0.05, 20)); a step is clamped to a factor in [1.01, 4] upwards (rho > 1) or
+ *     [1/4, 0.99] downwards, at most 30 steps;
+ *  2. Illinois regula falsi on ln rho versus ln T until the bracket is narrower than tol in
+ *     ln T, or until |ln rho| at the newest point is below 0.1 tol times the bracket's
+ *     slope (that point is then Tc); at most 60 steps. Tc = the bracket's geometric mean.
+ * The same sequence of evaluations as the driver's search before this module. */
+#ifndef AGAPE_TCSEARCH_H
+#define AGAPE_TCSEARCH_H
+#include "agape/error.h"
+
+/* rho [out] = leading eigenvalue (dimensionless) at T [in] (K). Any code but AGAPE_OK ends
+ * the search and is returned by tcs_search. */
+typedef agape_err (*tcs_rho_fn)(void *ctx, double T, double *rho);
+
+typedef enum {
+  TCS_FOUND = 0,     /* tc is the crossing, to tol */
+  TCS_NONE = 1,      /* rho < 1 down to T_floor: not superconducting, tc = 0 */
+  TCS_NO_BRACKET = 2 /* no crossing found (rho above 1 up to T_ceil, or the bracket steps ran
+                        out): tc = NaN; msg says why */
+} tcs_status;
+
+typedef struct {
+  double T_guess; /* K, the first temperature evaluated (> 0) */
+  double tol;     /* width of the final bracket in ln T (the deck's tc_tol) */
+  double T_floor; /* K: a downward step below it ends the search with TCS_NONE */
+  double T_ceil;  /* K: an upward step above it ends the search with TCS_NO_BRACKET (INFINITY: none) */
+} tcs_opts;
+
+typedef struct {
+  tcs_status status;
+  double tc;     /* K (above) */
+  int neval;     /* evaluations made */
+  int nh;        /* evaluations recorded in T, rho (the first cap of them) */
+  double *T;     /* [cap] caller's array: the temperatures evaluated, in order, K */
+  double *rho;   /* [cap] caller's array: rho at each */
+  int cap;       /* length of T and rho */
+  char msg[512]; /* TCS_NONE / TCS_NO_BRACKET: one sentence for the user ("" when found) */
+} tcs_result;
+
+/* Run the search. r->T, r->rho, r->cap are the caller's (cap may be 0); the rest is set.
+ * Returns AGAPE_OK (whatever the status), AGAPE_ERR_INTERNAL for bad options, or the
+ * callback's error. */
+agape_err tcs_search(const tcs_opts *o, tcs_rho_fn rho, void *ctx, tcs_result *r);
+
+#endif
