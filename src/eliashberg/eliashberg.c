@@ -683,107 +683,130 @@ static double fs_avg(const eli_ctx *c, const double *x, int N, int n)
   return e ? agape_fs_average(c->ns, e->wk, e->fsd, x + n, N) : x[n];
 }
 
-agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p, const agape_material *m,
-                               const agape_ckpt_run *ckr, double t0)
-{
-  const double t_material = agape_par_wtime() - t0; /* deck and material */
-  eli_ctx c = {.par = par, .p = p, .m = m, .aniso = p->anisotropy == ELI_ANISO, .mustar = p->mustar};
-  c.ns = m->pairs ? m->pairs->ns : 1;
-  c.ck.run = ckr && ckr->path && ckr->fingerprint ? ckr : NULL;
-  c.ck.every = p->checkpoint_interval_s;
-  c.ck.last = agape_par_wtime();
-  c.ck.it = -1;
-  agape_err err = AGAPE_OK;
-  if (c.aniso) err = eli_aniso_setup(&c);
-  if ((err = agape_par_agree(par, err))) return err;
-  const double t_setup = agape_par_wtime() - t0 - t_material; /* the mu* weights of the own rows */
+/* The run of the Eliashberg pipeline: its arrays (the finished temperatures are also the
+ * checkpoint's), estimates and phase times. */
+typedef struct {
+  double t0, t_material, t_setup;       /* start, s; phase times, s */
+  double tc, tc_ad, tc_mcm, wlogK, w2K; /* K */
+  int nh, vN;                           /* Tc search history; eigenvector length */
+  double hT[ELI_HIST_CAP], hr[ELI_HIST_CAP];
+  double *v;                          /* the linearised equation's eigenvector */
+  int nt, nwmax;                      /* temperatures; most Matsubara frequencies */
+  double *delta, *zz, *dm, *zm, *dfs; /* [nt*ns] gaps (meV), Z; [nt*nwmax] FS averages; [nt] */
+  int *conv, *iters, *nw;             /* [nt] */
+  double *cur, *zc, *prev;            /* [ns*nwmax] the current and previous solutions */
+} eli_run;
 
-  double wlogK = m->omega_log / AGAPE_K_B, w2K = m->omega_2 / AGAPE_K_B;
-  double tc_ad = eli_tc_allen_dynes(m->lambda, wlogK, w2K, p->mustar);
-  double tc_mcm = agape_tc_mcmillan(m->lambda, wlogK, p->mustar);
+/* The mu* weights, the estimates, the run's arrays and, on a restart, the checkpoint. */
+static agape_err eli_run_setup(eli_ctx *c, eli_run *R)
+{
+  const agape_par *par = c->par;
+  const agape_params *p = c->p;
+  const agape_material *m = c->m;
+  const double t0 = R->t0;
+  c->ck.every = p->checkpoint_interval_s;
+  c->ck.last = agape_par_wtime();
+  c->ck.it = -1;
+  agape_err err = AGAPE_OK;
+  if (c->aniso) err = eli_aniso_setup(c);
+  if ((err = agape_par_agree(par, err))) return err;
+  R->t_setup = agape_par_wtime() - t0 - R->t_material; /* the mu* weights of the own rows */
+
+  R->wlogK = m->omega_log / AGAPE_K_B;
+  R->w2K = m->omega_2 / AGAPE_K_B;
+  R->tc_ad = eli_tc_allen_dynes(m->lambda, R->wlogK, R->w2K, p->mustar);
+  R->tc_mcm = agape_tc_mcmillan(m->lambda, R->wlogK, p->mustar);
   if (par->rank == 0) {
     printf("agape: Migdal-Eliashberg, %s, %d state(s), mu* = %g, wscut = %g meV\n",
-           c.aniso ? "anisotropic" : "isotropic", c.ns, p->mustar, p->wscut_meV);
+           c->aniso ? "anisotropic" : "isotropic", c->ns, p->mustar, p->wscut_meV);
     printf("agape: N(0) = %.6g states/eV/spin/cell   lambda = %.7f   omega_log = %.6f meV   omega_2 = %.6f meV\n",
            m->dos0, m->lambda, m->omega_log * 1e3, m->omega_2 * 1e3);
     if (m->pairs) printf("agape: lambda of the unsmeared lines = %.7f\n", m->lambda_lines);
-    printf("agape: Allen-Dynes Tc = %.4f K (f1 f2), %.4f K (f1 = f2 = 1) at mu* = %g\n", tc_ad, tc_mcm, p->mustar);
+    printf("agape: Allen-Dynes Tc = %.4f K (f1 f2), %.4f K (f1 = f2 = 1) at mu* = %g\n", R->tc_ad, R->tc_mcm,
+           p->mustar);
     fflush(stdout);
   }
 
-  double tc = NAN, hT[ELI_HIST_CAP], hr[ELI_HIST_CAP];
-  int nh = 0, vN = 0;
-  double *v = NULL;
+  R->tc = NAN;
 
   /* the run's arrays (the finished temperatures are also the checkpoint's) */
-  int nt = p->ntemps;
-  int nwmax = 1;
-  for (int it = 0; it < nt; it++) {
+  R->nt = p->ntemps;
+  R->nwmax = 1;
+  for (int it = 0; it < R->nt; it++) {
     int N = eli_nsiw(p->wscut_meV * 1e-3, agape_kT(p->temps[it]));
-    if (N > nwmax) nwmax = N;
+    if (N > R->nwmax) R->nwmax = N;
   }
-  double *delta = calloc((size_t)c.ns * (nt ? nt : 1), sizeof(double));
-  double *zz = calloc((size_t)c.ns * (nt ? nt : 1), sizeof(double));
-  double *dm = malloc(sizeof(double) * (size_t)nwmax * (nt ? nt : 1));
-  double *zm = malloc(sizeof(double) * (size_t)nwmax * (nt ? nt : 1));
-  double *dfs = calloc(nt ? nt : 1, sizeof(double));
-  int *conv = calloc(nt ? nt : 1, sizeof(int)), *iters = calloc(nt ? nt : 1, sizeof(int)),
-      *nw = calloc(nt ? nt : 1, sizeof(int));
-  double *cur = malloc(sizeof(double) * (size_t)c.ns * nwmax), *zc = malloc(sizeof(double) * (size_t)c.ns * nwmax);
-  double *prev = malloc(sizeof(double) * (size_t)c.ns * nwmax);
-  if (!delta || !zz || !dm || !zm || !dfs || !conv || !iters || !nw || !cur || !zc || !prev) err = AGAPE_ERR_NOMEM;
-  if ((err = agape_par_agree(par, err))) goto done_t;
-  for (size_t q = 0; q < (size_t)nwmax * (nt ? nt : 1); q++) dm[q] = zm[q] = NAN;
-  c.ck.ntemps = nt;
-  c.ck.nwmax = nwmax;
-  c.ck.delta = delta;
-  c.ck.zz = zz;
-  c.ck.dm = dm;
-  c.ck.zm = zm;
-  c.ck.dfs = dfs;
-  c.ck.conv = conv;
-  c.ck.iters = iters;
-  c.ck.nw = nw;
-  c.ck.prev = prev;
-  if (par->rank == 0 && c.ck.run) {
-    printf("agape: checkpoints to %s", c.ck.run->path);
-    if (c.ck.every > 0) printf(" every %g s,", c.ck.every);
+  R->delta = calloc((size_t)c->ns * (R->nt ? R->nt : 1), sizeof(double));
+  R->zz = calloc((size_t)c->ns * (R->nt ? R->nt : 1), sizeof(double));
+  R->dm = malloc(sizeof(double) * (size_t)R->nwmax * (R->nt ? R->nt : 1));
+  R->zm = malloc(sizeof(double) * (size_t)R->nwmax * (R->nt ? R->nt : 1));
+  R->dfs = calloc(R->nt ? R->nt : 1, sizeof(double));
+  R->conv = calloc(R->nt ? R->nt : 1, sizeof(int));
+  R->iters = calloc(R->nt ? R->nt : 1, sizeof(int));
+  R->nw = calloc(R->nt ? R->nt : 1, sizeof(int));
+  R->cur = malloc(sizeof(double) * (size_t)c->ns * R->nwmax);
+  R->zc = malloc(sizeof(double) * (size_t)c->ns * R->nwmax);
+  R->prev = malloc(sizeof(double) * (size_t)c->ns * R->nwmax);
+  if (!R->delta || !R->zz || !R->dm || !R->zm || !R->dfs || !R->conv || !R->iters || !R->nw || !R->cur || !R->zc ||
+      !R->prev)
+    err = AGAPE_ERR_NOMEM;
+  if ((err = agape_par_agree(par, err))) return err;
+  for (size_t q = 0; q < (size_t)R->nwmax * (R->nt ? R->nt : 1); q++) R->dm[q] = R->zm[q] = NAN;
+  c->ck.ntemps = R->nt;
+  c->ck.nwmax = R->nwmax;
+  c->ck.delta = R->delta;
+  c->ck.zz = R->zz;
+  c->ck.dm = R->dm;
+  c->ck.zm = R->zm;
+  c->ck.dfs = R->dfs;
+  c->ck.conv = R->conv;
+  c->ck.iters = R->iters;
+  c->ck.nw = R->nw;
+  c->ck.prev = R->prev;
+  if (par->rank == 0 && c->ck.run) {
+    printf("agape: checkpoints to %s", c->ck.run->path);
+    if (c->ck.every > 0) printf(" every %g s,", c->ck.every);
     printf(" after each temperature and on SIGTERM/SIGUSR1\n");
     fflush(stdout);
   }
-  if (c.ck.run && c.ck.run->resume) {
-    if ((err = eli_ck_read(&c))) goto done_t;
+  if (c->ck.run && c->ck.run->resume) {
+    if ((err = eli_ck_read(c))) return err;
     if (par->rank == 0) {
-      printf("agape: checkpoint: %d Tc-search evaluations, %d of %d temperatures done", c.ck.nj, c.ck.ndone, nt);
-      if (c.ck.it >= 0) printf(", T = %g K in progress at iteration %d", p->temps[c.ck.ndone], c.ck.it);
+      printf("agape: checkpoint: %d Tc-search evaluations, %d of %d temperatures done", c->ck.nj, c->ck.ndone, R->nt);
+      if (c->ck.it >= 0) printf(", T = %g K in progress at iteration %d", p->temps[c->ck.ndone], c->ck.it);
       printf("\n");
       fflush(stdout);
     }
   }
 
-  /* Tc */
-  if (p->tc_search) {
-    err = eli_tc(&c, tc_ad > 0 ? tc_ad : tc_mcm, &v, &vN, &tc, &nh, hT, hr, ELI_HIST_CAP);
-    if (err) goto done_t;
-  }
+  return AGAPE_OK;
+}
 
+/* The gap at each temperature, from the first one a checkpoint has not done. */
+static agape_err eli_run_temps(eli_ctx *c, eli_run *R)
+{
+  const agape_par *par = c->par;
+  const agape_params *p = c->p;
+  const agape_material *m = c->m;
+  const double t0 = R->t0;
+  agape_err err = AGAPE_OK;
   /* gaps, from the first temperature a checkpoint has not done */
-  const int it0 = c.ck.ndone;
-  int pN = c.ck.pN;
-  double pT = c.ck.pT;
-  for (int it = it0; it < nt && !err; it++) {
+  const int it0 = c->ck.ndone;
+  int pN = c->ck.pN;
+  double pT = c->ck.pT;
+  for (int it = it0; it < R->nt && !err; it++) {
     double TK = p->temps[it];
     double tb = agape_par_wtime();
-    err = agape_par_agree(par, eli_at_T(&c, TK));
-    c.t_build += agape_par_wtime() - tb;
+    err = agape_par_agree(par, eli_at_T(c, TK));
+    c->t_build += agape_par_wtime() - tb;
     if (err) break;
-    int N = c.N;
+    int N = c->N;
     /* start: the previous temperature's solution on this frequency axis, else a guess */
     double pmax = 0;
-    for (size_t q = 0; q < (size_t)c.ns * pN; q++) pmax = fmax(pmax, fabs(prev[q]));
-    for (int s = 0; s < c.ns; s++)
+    for (size_t q = 0; q < (size_t)c->ns * pN; q++) pmax = fmax(pmax, fabs(R->prev[q]));
+    for (int s = 0; s < c->ns; s++)
       for (int n = 0; n < N; n++) {
-        double w = AGAPE_PI * c.T * (2 * n + 1);
+        double w = AGAPE_PI * c->T * (2 * n + 1);
         if (pmax > 0) {
           double x = (w / (AGAPE_PI * AGAPE_K_B * pT) - 1) / 2; /* index on the previous axis */
           int i0 = (int)floor(x);
@@ -792,67 +815,77 @@ agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p, cons
           double f = pN > 1 ? x - i0 : 0;
           if (f < 0) f = 0;
           if (f > 1) f = 1;
-          const double *pr = prev + (size_t)s * pN;
-          cur[(size_t)s * N + n] = pN > 1 ? (1 - f) * pr[i0] + f * pr[i0 + 1] : pr[0];
+          const double *pr = R->prev + (size_t)s * pN;
+          R->cur[(size_t)s * N + n] = pN > 1 ? (1 - f) * pr[i0] + f * pr[i0 + 1] : pr[0];
         } else {
-          double g0 = 1.764 * AGAPE_K_B * (isfinite(tc) && tc > 0 ? tc : (tc_ad > 0 ? tc_ad : 1.0));
-          cur[(size_t)s * N + n] = g0 / (1 + pow(w / (2 * m->omega_log), 2));
+          double g0 = 1.764 * AGAPE_K_B * (isfinite(R->tc) && R->tc > 0 ? R->tc : (R->tc_ad > 0 ? R->tc_ad : 1.0));
+          R->cur[(size_t)s * N + n] = g0 / (1 + pow(w / (2 * m->omega_log), 2));
         }
       }
     double ts = agape_par_wtime();
-    if (isfinite(tc) && TK >= tc) {
+    if (isfinite(R->tc) && TK >= R->tc) {
       /* above the linearised Tc the only solution is the normal state: Delta = 0, Z of it */
-      memset(cur, 0, sizeof(double) * (size_t)c.ns * N);
-      err = agape_par_agree(par, eli_map(&c, cur, prev, zc));
-      iters[it] = 0;
-      conv[it] = 1;
+      memset(R->cur, 0, sizeof(double) * (size_t)c->ns * N);
+      err = agape_par_agree(par, eli_map(c, R->cur, R->prev, R->zc));
+      R->iters[it] = 0;
+      R->conv[it] = 1;
     } else /* the first temperature continues the checkpoint's iteration if it holds one */
-      err = eli_solve(&c, tc, cur, zc, &iters[it], &conv[it], it == it0 && c.ck.rx != NULL);
-    c.t_solve += agape_par_wtime() - ts;
+      err = eli_solve(c, R->tc, R->cur, R->zc, &R->iters[it], &R->conv[it], it == it0 && c->ck.rx != NULL);
+    c->t_solve += agape_par_wtime() - ts;
     if (err) break;
-    nw[it] = N;
-    for (int s = 0; s < c.ns; s++) {
-      delta[(size_t)it * c.ns + s] = cur[(size_t)s * N] * 1e3;
-      zz[(size_t)it * c.ns + s] = zc[(size_t)s * N];
+    R->nw[it] = N;
+    for (int s = 0; s < c->ns; s++) {
+      R->delta[(size_t)it * c->ns + s] = R->cur[(size_t)s * N] * 1e3;
+      R->zz[(size_t)it * c->ns + s] = R->zc[(size_t)s * N];
     }
     for (int n = 0; n < N; n++) {
-      dm[(size_t)it * nwmax + n] = fs_avg(&c, cur, N, n) * 1e3;
-      zm[(size_t)it * nwmax + n] = fs_avg(&c, zc, N, n);
+      R->dm[(size_t)it * R->nwmax + n] = fs_avg(c, R->cur, N, n) * 1e3;
+      R->zm[(size_t)it * R->nwmax + n] = fs_avg(c, R->zc, N, n);
     }
-    dfs[it] = dm[(size_t)it * nwmax];
-    memcpy(prev, cur, sizeof(double) * (size_t)c.ns * N);
+    R->dfs[it] = R->dm[(size_t)it * R->nwmax];
+    memcpy(R->prev, R->cur, sizeof(double) * (size_t)c->ns * N);
     pN = N;
     pT = TK;
     /* a finished temperature: its checkpoint */
-    c.ck.ndone = it + 1;
-    c.ck.pN = pN;
-    c.ck.pT = pT;
+    c->ck.ndone = it + 1;
+    c->ck.pN = pN;
+    c->ck.pT = pT;
     agape_stop_fault("temperature");
-    if (eli_ck_write(&c, "temperature") && par->rank == 0)
+    if (eli_ck_write(c, "temperature") && par->rank == 0)
       fprintf(stderr, "agape: warning: the checkpoint after T = %g K failed; the run goes on\n", TK);
     if (par->rank == 0) {
       double lo = INFINITY, hi = -INFINITY;
-      for (int s = 0; s < c.ns; s++) {
+      for (int s = 0; s < c->ns; s++) {
         if (m->pairs && m->pairs->fsd[s] * m->pairs->fs_width < 1e-3) continue; /* far from E_F */
-        lo = fmin(lo, delta[(size_t)it * c.ns + s]);
-        hi = fmax(hi, delta[(size_t)it * c.ns + s]);
+        lo = fmin(lo, R->delta[(size_t)it * c->ns + s]);
+        hi = fmax(hi, R->delta[(size_t)it * c->ns + s]);
       }
-      printf("agape: T = %.4f K  %d Matsubara frequencies  Delta_FS(i omega_0) = %.6f meV", TK, N, dfs[it]);
-      if (c.aniso) printf(" (%.4f .. %.4f near E_F)", lo, hi);
-      printf("  Z_FS = %.6f  %s after %d iterations  (%.1f s)\n", zm[(size_t)it * nwmax],
-             conv[it] ? "converged" : "NOT converged", iters[it], agape_par_wtime() - t0);
+      printf("agape: T = %.4f K  %d Matsubara frequencies  Delta_FS(i omega_0) = %.6f meV", TK, N, R->dfs[it]);
+      if (c->aniso) printf(" (%.4f .. %.4f near E_F)", lo, hi);
+      printf("  Z_FS = %.6f  %s after %d iterations  (%.1f s)\n", R->zm[(size_t)it * R->nwmax],
+             R->conv[it] ? "converged" : "NOT converged", R->iters[it], agape_par_wtime() - t0);
       fflush(stdout);
     }
   }
-  if ((err = agape_par_agree(par, err))) goto done_t;
 
+  return agape_par_agree(par, err);
+}
+
+/* results.h5 and the files beside it (rank 0), the phase times. */
+static agape_err eli_run_write(eli_ctx *c, eli_run *R)
+{
+  const agape_par *par = c->par;
+  const agape_params *p = c->p;
+  const agape_material *m = c->m;
+  const double t0 = R->t0;
+  agape_err err = AGAPE_OK;
   /* output (rank 0) */
   const double r_wall = agape_par_wtime() - t0;
-  agape_results r = {.eliashberg = 1};
-  agape_results_set_tc(&r, par->rank, p, p->tc_search ? tc : NAN, dfs, nh, hT, hr);
+  agape_results res = {.eliashberg = 1};
+  agape_results_set_tc(&res, par->rank, p, p->tc_search ? R->tc : NAN, R->dfs, R->nh, R->hT, R->hr);
   if (par->rank == 0) {
     const agape_fs_pairs *e = m->pairs;
-    int n = c.ns;
+    int n = c->ns;
     double *xi = calloc(n, sizeof(double)), *w = malloc(sizeof(double) * n), *fsw = malloc(sizeof(double) * n);
     double *kk = e ? malloc(sizeof(double) * 3 * n) : NULL;
     double *om = malloc(sizeof(double) * (m->nmodes ? m->nmodes : 1)),
@@ -872,8 +905,8 @@ agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p, cons
           fsw[s] = 1;
         }
       }
-      agape_results_set_lines(&r, m->nmodes, m->omega, m->a2f_w, om, aw, m->dos0, m->lambda, m->omega_log);
-      agape_results_set_run(&r, p, par->size, par->nthreads, agape_par_wtime() - t0);
+      agape_results_set_lines(&res, m->nmodes, m->omega, m->a2f_w, om, aw, m->dos0, m->lambda, m->omega_log);
+      agape_results_set_run(&res, p, par->size, par->nthreads, agape_par_wtime() - t0);
       /* the stem of the EPW-style files: the EPW prefix, else the material name */
       snprintf(prefix, sizeof prefix, "%s", m->prefix);
       double *curve = NULL, *phd = NULL;
@@ -883,34 +916,35 @@ agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p, cons
         if (phd)
           for (int i = 0; i < m->ncurve; i++) phd[i] = m->curve_phdos[i] * 1e-3; /* 1/eV -> 1/meV */
       }
-      r.n = n;
-      r.xi = xi;
-      r.w = w;
-      r.k = kk;
-      r.band = e ? e->band : NULL;
-      r.fs_weight = fsw;
-      r.delta = delta;
-      r.z = zz;
-      r.converged = conv;
-      r.iterations = iters;
-      r.tc_mcmillan_mustar01 = agape_tc_mcmillan(m->lambda, wlogK, 0.1);
-      r.nw_max = nwmax;
-      r.nw = nw;
-      r.delta_matsubara = dm;
-      r.z_matsubara = zm;
-      r.mustar = p->mustar;
-      r.wscut_meV = p->wscut_meV;
-      r.epw_prefix = prefix;
-      r.ncurve = phd ? m->ncurve : 0;
-      r.curve_dw_meV = m->curve_dw * 1e3;
-      r.curve_a2f = curve;
-      r.curve_phdos = phd;
-      r.omega_2_meV = m->omega_2 * 1e3;
-      r.tc_allen_dynes = tc_ad;
-      r.tc_mcmillan_mustar = tc_mcm;
-      err = agape_output_write(&r);
-      if (!err && e && c.aniso && m->write_frmsf) /* gap_T*.frmsf: Delta_nk(i omega_0) on the Fermi surface */
-        err = m->write_frmsf(m, p->output_file, c.ns, e->k, e->band, e->xi, e->fs_width, nt, p->temps, delta, c.ns);
+      res.n = n;
+      res.xi = xi;
+      res.w = w;
+      res.k = kk;
+      res.band = e ? e->band : NULL;
+      res.fs_weight = fsw;
+      res.delta = R->delta;
+      res.z = R->zz;
+      res.converged = R->conv;
+      res.iterations = R->iters;
+      res.tc_mcmillan_mustar01 = agape_tc_mcmillan(m->lambda, R->wlogK, 0.1);
+      res.nw_max = R->nwmax;
+      res.nw = R->nw;
+      res.delta_matsubara = R->dm;
+      res.z_matsubara = R->zm;
+      res.mustar = p->mustar;
+      res.wscut_meV = p->wscut_meV;
+      res.epw_prefix = prefix;
+      res.ncurve = phd ? m->ncurve : 0;
+      res.curve_dw_meV = m->curve_dw * 1e3;
+      res.curve_a2f = curve;
+      res.curve_phdos = phd;
+      res.omega_2_meV = m->omega_2 * 1e3;
+      res.tc_allen_dynes = R->tc_ad;
+      res.tc_mcmillan_mustar = R->tc_mcm;
+      err = agape_output_write(&res);
+      if (!err && e && c->aniso && m->write_frmsf) /* gap_T*.frmsf: Delta_nk(i omega_0) on the Fermi surface */
+        err =
+          m->write_frmsf(m, p->output_file, c->ns, e->k, e->band, e->xi, e->fs_width, R->nt, p->temps, R->delta, c->ns);
       free(phd);
     }
     free(xi);
@@ -927,40 +961,54 @@ agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p, cons
     double total = agape_par_wtime() - t0;
     printf("agape: phase times (s): material %.3f  setup %.3f  kernel_build %.3f  tc_search %.3f  solve %.3f  "
            "output %.3f  total %.3f\n",
-           t_material, t_setup, c.t_build, c.t_lin, c.t_solve, total - r_wall, total);
+           R->t_material, R->t_setup, c->t_build, c->t_lin, c->t_solve, total - r_wall, total);
     printf("agape: done in %.1f s\n", total);
   }
-done_t:
-  if (err == AGAPE_STOPPED && par->rank == 0 && c.ck.run) {
+  return err;
+}
+
+agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p, const agape_material *m,
+                               const agape_ckpt_run *ckr, double t0)
+{
+  eli_ctx cc = {.par = par, .p = p, .m = m, .aniso = p->anisotropy == ELI_ANISO, .mustar = p->mustar}, *c = &cc;
+  eli_run run = {.t0 = t0, .t_material = agape_par_wtime() - t0}, *R = &run; /* t_material: deck and material */
+  c->ns = m->pairs ? m->pairs->ns : 1;
+  c->ck.run = ckr && ckr->path && ckr->fingerprint ? ckr : NULL;
+  agape_err err = eli_run_setup(c, R);
+  if (!err && p->tc_search) /* Tc */
+    err = eli_tc(c, R->tc_ad > 0 ? R->tc_ad : R->tc_mcm, &R->v, &R->vN, &R->tc, &R->nh, R->hT, R->hr, ELI_HIST_CAP);
+  if (!err) err = eli_run_temps(c, R);
+  if (!err) err = eli_run_write(c, R);
+  if (err == AGAPE_STOPPED && par->rank == 0 && c->ck.run) {
     /* every rank agreed to stop at a safe point and its checkpoint is written */
-    const agape_ckpt_run *k = c.ck.run;
+    const agape_ckpt_run *k = c->ck.run;
     printf("agape: %s received: stopped at a safe point and wrote checkpoint %s\n"
            "agape: continue with: agape run %s --restart%s%s\n",
            agape_stop_signame(), k->path, k->deck_path ? k->deck_path : "DECK", k->output ? " --output " : "",
            k->output ? k->output : "");
     fflush(stdout);
   }
-  free(delta);
-  free(zz);
-  free(dm);
-  free(zm);
-  free(dfs);
-  free(conv);
-  free(iters);
-  free(nw);
-  free(cur);
-  free(zc);
-  free(prev);
-  free(v);
-  free(c.ck.jv);
-  free(c.ck.rx);
-  free(c.ck.rd0);
-  anderson_release(&c.ck.rmix);
-  free(c.M);
-  free(c.L);
-  free(c.nsum);
-  free(c.lam);
-  free(c.zlin);
-  free(c.work);
+  free(R->delta);
+  free(R->zz);
+  free(R->dm);
+  free(R->zm);
+  free(R->dfs);
+  free(R->conv);
+  free(R->iters);
+  free(R->nw);
+  free(R->cur);
+  free(R->zc);
+  free(R->prev);
+  free(R->v);
+  free(c->ck.jv);
+  free(c->ck.rx);
+  free(c->ck.rd0);
+  anderson_release(&c->ck.rmix);
+  free(c->M);
+  free(c->L);
+  free(c->nsum);
+  free(c->lam);
+  free(c->zlin);
+  free(c->work);
   return err;
 }
