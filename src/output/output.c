@@ -998,8 +998,7 @@ agape_err agape_output_write(const agape_results *r)
 
   if (p->plot) out_plot(OUT_SCRIPT_NAME, "gap histogram plot", path, png);
   if (p->plot && r->coulomb && r->coulomb->mode == COUL_RPA) {
-    char cpng[AGAPE_PATH_MAX], dir[AGAPE_PATH_MAX];
-    (void)agape_path_dirname(path, dir, sizeof dir);
+    char cpng[AGAPE_PATH_MAX];
     if (out_join(cpng, sizeof cpng, dir, "coulomb_w.png") == 0)
       out_plot("agape-plot-coulomb", "Coulomb W(xi, xi) and DOS plot", path, cpng);
   }
