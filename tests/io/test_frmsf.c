@@ -24,9 +24,9 @@
  *                     times the states (24,000) the rms error falls by more than 2 (second order,
  *                     h^2 ~ N^(-2/3): 0.40; a first-order rule, the weighted mean: 0.63); and the
  *                     file written by agape_frmsf_write_model reads back with these values. */
+#include "check.h" /* first: it sets the POSIX level */
 #include "agape/frmsf.h"
 #include "agape/units.h"
-#include "../unit/check.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,6 +4,7 @@
  *   2. The FFT route equals the direct double sum (one-band cubic tight binding, and a
  *      3-orbital model with k-dependent eigenvectors), to round-off times the number of terms.
  *   3. The Lindhard function F and the electron-gas mu_TF, mu_RPA against physics.md §6.4. */
+#include "check.h" /* first: it sets the POSIX level */
 #include "agape/chi0.h"
 #include <float.h>
 #include <math.h>
@@ -12,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
 
 static const double KB = 8.617333262e-5; /* eV/K */
 

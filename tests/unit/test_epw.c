@@ -7,10 +7,10 @@
  * its reference.txt) and is always tested. The MgB2 sets are read from the shared data folder
  * ($AGAPE_SHARED_DATA, else ../shared/data beside the checkout) and are skipped, with a SKIP
  * line each, when it is absent. */
+#include "check.h" /* first: it sets the POSIX level */
 #include "agape/epw.h"
 #include "agape/eliash.h"
 #include "agape/material.h"
-#include "check.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

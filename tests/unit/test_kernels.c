@@ -12,6 +12,7 @@
  *   - the Matsubara double sums of kern_mats.c, with a Richardson tail estimate.
  * Tolerances are derived in the comment of each section.
  */
+#include "check.h" /* first: it sets the POSIX level */
 #include "agape/kernels.h"
 
 #include <float.h>
@@ -24,7 +25,6 @@
 
 typedef long double ldbl;
 
-#include "check.h"
 
 static double rel(double a, double b) { return fabs(a - b) / fabs(b); }
 
