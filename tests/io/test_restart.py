@@ -18,12 +18,11 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 
 import h5py
 import numpy as np
-from agapetest import args, Checks, ENV
+from agapetest import args, Checks, ENV, workdir
 
 a = args()
 c = Checks()
@@ -51,7 +50,7 @@ checkpoint_interval_s = {every}
 
 
 def make(tol="1e-8", every="600", temps="5 20 30"):
-    d = tempfile.mkdtemp(prefix="agape-restart-")
+    d = workdir("restart")
     with open(os.path.join(d, "deck.in"), "w") as f:
         f.write(DECK.format(tol=tol, every=every, temps=temps))
     return d
