@@ -114,12 +114,6 @@ def read(path):
     return out
 
 
-def shared_data():
-    """The shared EPW data folder: $AGAPE_SHARED_DATA, else ../shared/data beside the checkout."""
-    return os.environ.get("AGAPE_SHARED_DATA") or os.path.normpath(
-        os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"))
-
-
 def reference(folder, key):
     """A number of tests/data/FOLDER/reference.txt (what EPW printed), by its key."""
     with open(test_data(folder, "reference.txt")) as f:
