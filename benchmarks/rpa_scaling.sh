@@ -14,6 +14,7 @@ cmake --build --preset native -j"$(nproc)" > /dev/null
 mkdir -p benchmarks/results
 out=benchmarks/results/$(date -u +%Y%m%dT%H%M%SZ)-$(hostname -s)-rpa.txt
 work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT   # also when a run fails
 {
   echo "# AGAPE RPA scaling $(date -u +%FT%TZ), git $(git rev-parse --short HEAD 2>/dev/null || echo unknown), $ncpu ranks"
   lscpu | grep -E "Model name|^CPU\(s\)"

@@ -18,6 +18,7 @@ cmake --build --preset native -j"$(nproc)" > /dev/null
 mkdir -p benchmarks/results
 base=benchmarks/results/$(date -u +%Y%m%dT%H%M%SZ)-$(hostname -s)-scaling
 work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT   # also when a run fails
 {
   echo "# AGAPE strong scaling $(date -u +%FT%TZ), git $(git rev-parse --short HEAD 2>/dev/null || echo unknown), deck $deck"
   echo "# $(lscpu | grep 'Model name' | sed 's/  */ /g'), $(nproc) CPUs"
