@@ -11,6 +11,7 @@ import argparse
 import atexit
 import math
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -65,6 +66,21 @@ def args():
     return p.parse_args()
 
 
+# sanitizer reports seen in the stderr of the runs (asan-ubsan preset): each fails the test,
+# also in a run that was meant to fail (a bad deck), where the exit status alone would hide it
+SANITIZER = re.compile(r"ERROR: (Address|Leak)Sanitizer|runtime error:")
+_sanitizer_reports = []
+
+
+def sanitizer_report(stderr, what):
+    """Record (and print) a sanitizer report in a run's stderr; True when there was one."""
+    m = SANITIZER.search(stderr or "")
+    if m:
+        _sanitizer_reports.append(what)
+        print(f"sanitizer report in {what}:\n{stderr[max(0, m.start() - 200):m.start() + 3000]}", flush=True)
+    return m is not None
+
+
 class Checks:
     """Counts checks; prints one line per check and the closing 'N passed, M failed'."""
 
@@ -81,6 +97,7 @@ class Checks:
         return ok
 
     def close(self):
+        self.check(not _sanitizer_reports, f"no sanitizer report in the runs' stderr ({len(_sanitizer_reports)})")
         print(f"{self.passed} passed, {self.failed} failed")
         sys.exit(1 if self.failed else 0)
 
@@ -97,6 +114,7 @@ def run(a, deck_text, ranks=1, threads=1, workdir=None, name="deck.in", expect_o
         cmd += ["--map-by", f"slot:PE={threads}"] if ranks * threads <= os.cpu_count() else ["--bind-to", "none"]
     cmd += [a.agape, "run", path]
     p = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
+    sanitizer_report(p.stderr, " ".join(cmd))
     if expect_ok and p.returncode != 0:
         print(p.stdout[-4000:])
         print(p.stderr[-4000:])

@@ -68,15 +68,19 @@ for what, name, keep in (("truncated ephmat1", "ephmat1", 1000), ("empty egnv", 
 # missing deck
 wd = workdir("bad")
 import subprocess
-from agapetest import ENV
+from agapetest import ENV, sanitizer_report
 p = subprocess.run([a.mpiexec, "--oversubscribe", "-np", "2", a.agape, "run", os.path.join(wd, "absent.in")],
                    env=ENV, capture_output=True, text=True, timeout=120)
+sanitizer_report(p.stderr, "agape run absent.in")
 c.check(p.returncode != 0 and "absent.in" in p.stderr, f"missing deck: non-zero exit and named ({p.stderr.strip()[:120]})")
 # CLI
 p = subprocess.run([a.agape, "--help"], capture_output=True, text=True)
+sanitizer_report(p.stderr, "agape " + "--help")
 c.check(p.returncode == 0 and "agape run DECK" in p.stdout, "--help prints usage")
 p = subprocess.run([a.agape, "--version"], capture_output=True, text=True)
+sanitizer_report(p.stderr, "agape " + "--version")
 c.check(p.returncode == 0 and p.stdout.startswith("agape "), f"--version: {p.stdout.strip()}")
 p = subprocess.run([a.agape, "frobnicate"], capture_output=True, text=True)
+sanitizer_report(p.stderr, "agape " + "frobnicate")
 c.check(p.returncode != 0, "unknown command exits non-zero")
 c.close()

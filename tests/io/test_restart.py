@@ -22,7 +22,7 @@ import time
 
 import h5py
 import numpy as np
-from agapetest import args, Checks, ENV, workdir
+from agapetest import args, Checks, ENV, sanitizer_report, workdir
 
 a = args()
 c = Checks()
@@ -66,6 +66,7 @@ def go(d, restart=False, fault=None, ranks=2):
     if fault:
         env["AGAPE_FAULT"] = fault
     p = subprocess.run(cmd(ranks, restart), cwd=d, env=env, capture_output=True, text=True, timeout=300)
+    sanitizer_report(p.stderr, f"{' '.join(cmd(ranks, restart))} ({fault or 'no fault'})")
     return p.returncode, p.stdout, p.stderr
 
 
@@ -189,6 +190,7 @@ while not os.path.exists(first) and p.poll() is None and time.time() - t0 < 120:
     time.sleep(0.002)
 p.send_signal(signal.SIGTERM)
 rest = p.communicate(timeout=120)[0]
+sanitizer_report(rest, "SIGTERM to mpirun")
 c.check(p.returncode != 0 and "received: stopped at a safe point" in rest,
         f"SIGTERM to mpirun after the first temperature: exit {p.returncode}, checkpoint written")
 intact(d, "SIGTERM to mpirun")
