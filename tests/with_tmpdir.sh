@@ -4,8 +4,10 @@
 #   tests/with_tmpdir.sh NAME COMMAND [ARGS...]
 # The folder is $TMPDIR/agape-NAME.XXXXXX (TMPDIR unset: /tmp). The test sees it as TMPDIR
 # (so mpirun's session folders, mkdtemp and Python's tempfile land in it) and as
-# AGAPE_TEST_TMPDIR (tests/agapetest.py works in it directly). With AGAPE_KEEP_TMP=1 it is
-# kept and its path printed. The exit status is the test's.
+# AGAPE_TEST_TMPDIR (tests/agapetest.py works in it directly); Open MPI's shared-memory
+# segments (vader_segment.*, in /dev/shm by default) go there too, so that a rank the test
+# kills on purpose leaves none behind. With AGAPE_KEEP_TMP=1 it is kept and its path
+# printed. The exit status is the test's.
 name=${1:?usage: with_tmpdir.sh NAME COMMAND [ARGS...]}
 shift
 dir=$(mktemp -d "${TMPDIR:-/tmp}/agape-$name.XXXXXX") || exit 2
@@ -16,8 +18,8 @@ cleanup() {
     rm -rf "$dir"
   fi
 }
-TMPDIR=$dir AGAPE_TEST_TMPDIR=$dir
-export TMPDIR AGAPE_TEST_TMPDIR
+TMPDIR=$dir AGAPE_TEST_TMPDIR=$dir OMPI_MCA_btl_vader_backing_directory=$dir
+export TMPDIR AGAPE_TEST_TMPDIR OMPI_MCA_btl_vader_backing_directory
 "$@" &
 pid=$!
 # (a background job of a non-interactive shell ignores SIGINT: pass both on as SIGTERM)
