@@ -14,7 +14,8 @@
 #   the placeholders @MODE@ and @TEMPS@); default ../shared/data/mgb2-epw/k12q3 beside the
 #   repository. mu*, wscut, eps_acustic, degaussq and nqstep are read from the template.
 # Environment:
-#   AGAPE_BIN  the agape binary (default build/agape)
+#   AGAPE_BIN  the agape binary (default build-native/agape: the preset "native" of
+#              CMakePresets.json, -march=native, configured and built here when unset)
 #   EPW_BIN    epw.x (default: the one on PATH)
 #   TEMPS      temperature list in K of the anisotropic runs (default "10 15 20 25 30")
 #   TEMPS_ISO  the same for the isotropic runs (default "5 10 15"): epw.x 5.3 stops with an error
@@ -32,7 +33,7 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 data=${1:-${AGAPE_EPW_DATA:-$repo/../shared/data/mgb2-epw/k12q3}}
-agape=${AGAPE_BIN:-$repo/build/agape}
+agape=${AGAPE_BIN:-$repo/build-native/agape}
 epw=${EPW_BIN:-$(command -v epw.x || true)}
 temps_aniso=${TEMPS:-10 15 20 25 30}
 temps_iso=${TEMPS_ISO:-5 10 15}
@@ -47,7 +48,10 @@ data=$(cd "$data" && pwd)
 tmpl=$data/epw_eli_template.in
 [ -f "$tmpl" ] || skip "$data has no epw_eli_template.in"
 for f in selecq.fmt crystal.fmt restart.fmt; do [ -f "$data/$f" ] || skip "$data has no $f"; done
-[ -x "$agape" ] || { echo "epw_compare: no agape binary at $agape (build it: scripts/agape-setup build, or set AGAPE_BIN)" >&2; exit 1; }
+if [ -z "${AGAPE_BIN:-}" ]; then   # the tuned build, as the other benchmarks
+  (cd "$repo" && cmake --preset native > /dev/null && cmake --build --preset native -j"$(nproc)" > /dev/null)
+fi
+[ -x "$agape" ] || { echo "epw_compare: no agape binary at $agape (set AGAPE_BIN)" >&2; exit 1; }
 agape=$(cd "$(dirname "$agape")" && pwd)/$(basename "$agape")
 [ -x /usr/bin/time ] || { echo "epw_compare: /usr/bin/time is needed (Debian package time)" >&2; exit 1; }
 

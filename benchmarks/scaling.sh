@@ -12,9 +12,13 @@ deck=${1:?usage: benchmarks/scaling.sh DECK [RxT ...]}; shift
 layouts=("$@"); [ ${#layouts[@]} -eq 0 ] && layouts=(1x1 2x1 1x2)
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
 export OMP_PLACES=cores OMP_PROC_BIND=close
+# the tuned build these figures are about: CMakePresets.json "native" (-march=native), in build-native/
+cmake --preset native > /dev/null
+cmake --build --preset native -j"$(nproc)" > /dev/null
 mkdir -p benchmarks/results
 base=benchmarks/results/$(date -u +%Y%m%dT%H%M%SZ)-$(hostname -s)-scaling
 work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT   # also when a run fails
 {
   echo "# AGAPE strong scaling $(date -u +%FT%TZ), git $(git rev-parse --short HEAD 2>/dev/null || echo unknown), deck $deck"
   echo "# $(lscpu | grep 'Model name' | sed 's/  */ /g'), $(nproc) CPUs"
@@ -24,11 +28,11 @@ for L in "${layouts[@]}"; do
   R=${L%x*}; T=${L#*x}
   if [ -n "${SLURM_JOB_ID:-}" ]; then
     OMP_NUM_THREADS=$T srun --mpi=pmix --ntasks="$R" --cpus-per-task="$T" --cpu-bind=cores \
-      build/agape run "$deck" --output "$work/$L/results.h5" > "$work/$L.log" 2>&1
+      build-native/agape run "$deck" --output "$work/$L/results.h5" > "$work/$L.log" 2>&1
   else
     OMP_NUM_THREADS=$T mpirun --oversubscribe -np "$R" --map-by "slot:PE=$T" --bind-to core \
       -x OMP_NUM_THREADS -x OMP_PLACES -x OMP_PROC_BIND -x OPENBLAS_NUM_THREADS \
-      build/agape run "$deck" --output "$work/$L/results.h5" > "$work/$L.log" 2>&1
+      build-native/agape run "$deck" --output "$work/$L/results.h5" > "$work/$L.log" 2>&1
   fi
   line=$(grep '^agape: phase times' "$work/$L.log")
   vals=$(echo "$line" | sed 's/.*sampling \([0-9.]*\)  couplings+coulomb \([0-9.]*\)  kernel_build \([0-9.]*\)  solve \([0-9.]*\)  output \([0-9.]*\)  total \([0-9.]*\).*/\1,\2,\3,\4,\5,\6/')

@@ -1,14 +1,59 @@
 """Shared helpers for AGAPE's Python tests: run the agape executable on a deck in a
-temporary folder, read results.h5, and count checks. Uses /usr/bin/python3 (h5py)."""
+temporary folder, read results.h5, and count checks. Uses /usr/bin/python3 (h5py).
+
+Temporaries: importing this module makes the test's one temporary folder, TMP (the folder
+the ctest wrapper tests/with_tmpdir.sh made for the test, $AGAPE_TEST_TMPDIR, else a new
+$TMPDIR/agape-<script>-XXXXXXXX), and points TMPDIR, tempfile and every child process (mpirun
+and its session folder too) at it. workdir() makes folders inside it. A folder this module
+made is removed at exit, also after a failure, an exception or SIGTERM; with AGAPE_KEEP_TMP=1
+it is kept and its path printed."""
 import argparse
+import atexit
 import math
 import os
+import re
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 
 import h5py
 import numpy as np
+
+KEEP_TMP = os.environ.get("AGAPE_KEEP_TMP") == "1"
+
+
+def _make_tmp():
+    given = os.environ.get("AGAPE_TEST_TMPDIR")
+    if given and os.path.isdir(given):
+        return given, False            # the ctest wrapper's folder: it removes it
+    name = os.path.splitext(os.path.basename(sys.argv[0] or "test"))[0]
+    return tempfile.mkdtemp(prefix=f"agape-{name}-"), True
+
+
+TMP, _OWN_TMP = _make_tmp()
+os.environ["TMPDIR"] = TMP
+tempfile.tempdir = TMP
+
+
+def _remove_tmp():
+    if not _OWN_TMP:
+        return
+    if KEEP_TMP:
+        print(f"AGAPE_KEEP_TMP=1: the temporary folder {TMP} is kept", flush=True)
+    else:
+        shutil.rmtree(TMP, ignore_errors=True)
+
+
+atexit.register(_remove_tmp)
+signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))  # atexit runs
+
+
+def workdir(prefix="run"):
+    """A new folder inside the test's temporary folder."""
+    return tempfile.mkdtemp(prefix=f"{prefix}-", dir=TMP)
+
 
 ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
            OPENBLAS_NUM_THREADS="1", OMPI_MCA_rmaps_base_oversubscribe="1")
@@ -19,6 +64,21 @@ def args():
     p.add_argument("--agape", required=True)
     p.add_argument("--mpiexec", default="mpiexec")
     return p.parse_args()
+
+
+# sanitizer reports seen in the stderr of the runs (asan-ubsan preset): each fails the test,
+# also in a run that was meant to fail (a bad deck), where the exit status alone would hide it
+SANITIZER = re.compile(r"ERROR: (Address|Leak)Sanitizer|runtime error:")
+_sanitizer_reports = []
+
+
+def sanitizer_report(stderr, what):
+    """Record (and print) a sanitizer report in a run's stderr; True when there was one."""
+    m = SANITIZER.search(stderr or "")
+    if m:
+        _sanitizer_reports.append(what)
+        print(f"sanitizer report in {what}:\n{stderr[max(0, m.start() - 200):m.start() + 3000]}", flush=True)
+    return m is not None
 
 
 class Checks:
@@ -37,13 +97,14 @@ class Checks:
         return ok
 
     def close(self):
+        self.check(not _sanitizer_reports, f"no sanitizer report in the runs' stderr ({len(_sanitizer_reports)})")
         print(f"{self.passed} passed, {self.failed} failed")
         sys.exit(1 if self.failed else 0)
 
 
 def run(a, deck_text, ranks=1, threads=1, workdir=None, name="deck.in", expect_ok=True, timeout=900):
     """Write deck_text to workdir/name and run agape on it; returns (returncode, stdout, stderr)."""
-    workdir = workdir or tempfile.mkdtemp(prefix="agape-test-")
+    workdir = workdir or tempfile.mkdtemp(prefix="run-", dir=TMP)
     path = os.path.join(workdir, name)
     with open(path, "w") as f:
         f.write(deck_text)
@@ -53,6 +114,7 @@ def run(a, deck_text, ranks=1, threads=1, workdir=None, name="deck.in", expect_o
         cmd += ["--map-by", f"slot:PE={threads}"] if ranks * threads <= os.cpu_count() else ["--bind-to", "none"]
     cmd += [a.agape, "run", path]
     p = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
+    sanitizer_report(p.stderr, " ".join(cmd))
     if expect_ok and p.returncode != 0:
         print(p.stdout[-4000:])
         print(p.stderr[-4000:])
@@ -70,10 +132,14 @@ def read(path):
     return out
 
 
-def shared_data():
-    """The shared EPW data folder: $AGAPE_SHARED_DATA, else ../shared/data beside the checkout."""
-    return os.environ.get("AGAPE_SHARED_DATA") or os.path.normpath(
-        os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"))
+def reference(folder, key):
+    """A number of tests/data/FOLDER/reference.txt (what EPW printed), by its key."""
+    with open(test_data(folder, "reference.txt")) as f:
+        for line in f:
+            name, _, value = line.split("#")[0].partition("=")
+            if value and name.strip() == key:
+                return float(value)
+    raise KeyError(f"{key} in tests/data/{folder}/reference.txt")
 
 
 def test_data(*parts):

@@ -144,16 +144,17 @@ static agape_err detect_format(const char *path, agape_epw_format *fmt)
                        "five integers)",
                        path, got * 4);
   /* stream: nkftot, nkf1..3, nkfs as plain int32 */
-  int ok = h[1] > 0 && h[2] > 0 && h[3] > 0 && h[0] > 0 && h[4] >= 0 && h[4] <= h[0] &&
-    (int64_t)h[0] <= (int64_t)h[1] * h[2] * h[3];
+  /* the mesh sizes are bounded before their product is formed (no int64 overflow) */
+  int ok = h[1] > 0 && h[2] > 0 && h[3] > 0 && h[0] > 0 && h[4] >= 0 && h[4] <= h[0] && h[1] < 100000 &&
+    h[2] < 100000 && h[3] < 100000 && (int64_t)h[0] <= (int64_t)h[1] * h[2] * h[3];
   if (ok) {
     *fmt = AGAPE_EPW_STREAM;
     return AGAPE_OK;
   }
   int sw = 1;
   for (int i = 0; i < 5; i++) h[i] = (int32_t)bswap32((uint32_t)h[i]);
-  sw = h[1] > 0 && h[2] > 0 && h[3] > 0 && h[0] > 0 && h[4] >= 0 && h[4] <= h[0] &&
-    (int64_t)h[0] <= (int64_t)h[1] * h[2] * h[3] && h[1] < 100000 && h[2] < 100000 && h[3] < 100000;
+  sw = h[1] > 0 && h[2] > 0 && h[3] > 0 && h[0] > 0 && h[4] >= 0 && h[4] <= h[0] && h[1] < 100000 && h[2] < 100000 &&
+    h[3] < 100000 && (int64_t)h[0] <= (int64_t)h[1] * h[2] * h[3];
   if (sw)
     return agape_error(AGAPE_ERR_FORMAT,
                        "%s: big-endian (byte-swapped) stream file; AGAPE reads "

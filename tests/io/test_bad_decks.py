@@ -1,7 +1,7 @@
 """Bad input decks: a clear message naming file, line and key, a non-zero exit on every
 rank (run on 2 ranks; the subprocess timeout catches a hang), and no results file."""
-import os, shutil, tempfile
-from agapetest import args, Checks, run, test_data
+import os, shutil
+from agapetest import args, Checks, run, test_data, workdir
 
 a = args()
 c = Checks()
@@ -34,7 +34,7 @@ cases = [
      ["anisotropy", "aniso needs"]),
 ]
 for what, text, needles in cases:
-    wd = tempfile.mkdtemp(prefix="agape-bad-")
+    wd = workdir("bad")
     try:
         rc, out, err = run(a, text, ranks=2, workdir=wd, expect_ok=False, timeout=120)
     except Exception as e:  # timeout = hang
@@ -48,7 +48,7 @@ for what, text, needles in cases:
 # non-zero, nothing is written
 pb = test_data("pb-epw", "pb.ephmat")
 for what, name, keep in (("truncated ephmat1", "ephmat1", 1000), ("empty egnv", "egnv", 0)):
-    wd = tempfile.mkdtemp(prefix="agape-bad-")
+    wd = workdir("bad")
     shutil.copytree(pb, os.path.join(wd, "pb.ephmat"))
     with open(os.path.join(pb, name), "rb") as f:
         data = f.read()[:keep]
@@ -66,17 +66,21 @@ for what, name, keep in (("truncated ephmat1", "ephmat1", 1000), ("empty egnv", 
             f"{err.strip().splitlines()[-1] if err.strip() else '(empty)'}")
     c.check(not any(f.startswith("results") for f in os.listdir(wd)), f"{what}: no results file left")
 # missing deck
-wd = tempfile.mkdtemp(prefix="agape-bad-")
+wd = workdir("bad")
 import subprocess
-from agapetest import ENV
+from agapetest import ENV, sanitizer_report
 p = subprocess.run([a.mpiexec, "--oversubscribe", "-np", "2", a.agape, "run", os.path.join(wd, "absent.in")],
                    env=ENV, capture_output=True, text=True, timeout=120)
+sanitizer_report(p.stderr, "agape run absent.in")
 c.check(p.returncode != 0 and "absent.in" in p.stderr, f"missing deck: non-zero exit and named ({p.stderr.strip()[:120]})")
 # CLI
 p = subprocess.run([a.agape, "--help"], capture_output=True, text=True)
+sanitizer_report(p.stderr, "agape " + "--help")
 c.check(p.returncode == 0 and "agape run DECK" in p.stdout, "--help prints usage")
 p = subprocess.run([a.agape, "--version"], capture_output=True, text=True)
+sanitizer_report(p.stderr, "agape " + "--version")
 c.check(p.returncode == 0 and p.stdout.startswith("agape "), f"--version: {p.stdout.strip()}")
 p = subprocess.run([a.agape, "frobnicate"], capture_output=True, text=True)
+sanitizer_report(p.stderr, "agape " + "frobnicate")
 c.check(p.returncode != 0, "unknown command exits non-zero")
 c.close()

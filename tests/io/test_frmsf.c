@@ -1,7 +1,8 @@
-#define _XOPEN_SOURCE 700
 /* FermiSurfer files of the gap (src/output/frmsf.c).
  *
- *   test_frmsf epw    EPW data of the shared folder (MgB2 tiny and k12q3, Pb): every state gets
+ *   test_frmsf epw    EPW data: the repository's fixtures (tests/data: MgB2 tiny cut to 2 eV, Pb),
+ *                     and with "epw-shared" the uncut MgB2 sets of the shared data folder (tiny,
+ *                     k12q3; exit 77, skipped, naming the folder when absent). Every state gets
  *                     its own gap (s + 1 meV, exact in the file's 10 digits) and the file is read
  *                     back: the header (grid = EPW's fine k mesh, switch 1, bands, reciprocal
  *                     vectors = crystal.fmt's bg), nbnd x nk1 nk2 nk3 energies and values and
@@ -10,7 +11,7 @@
  *                     bands), star sizes counted from ikmap and checked against EPW's weights
  *                     (star/N = w_k/2); every such entry carries the xi and the gap of the state
  *                     of its irreducible representative and band, every other entry gap 0.
- *                     Exits 77 (skipped) when the shared data are absent.
+ *                     Without crystal.fmt (the Pb fixture has none): the identity, flagged.
  *   test_frmsf        XB12 model (CsB12, the 6,000 Monte-Carlo states of inputs/CsB12.in):
  *                     the interpolation onto the 32^3 grid of a gap known analytically,
  *                     f(k, n) = 1 + 0.3 n + 0.5 cos(2 pi kx) cos(2 pi ky) + 0.25 sin(2 pi kz) meV,
@@ -24,13 +25,13 @@
  *                     times the states (24,000) the rms error falls by more than 2 (second order,
  *                     h^2 ~ N^(-2/3): 0.40; a first-order rule, the weighted mean: 0.63); and the
  *                     file written by agape_frmsf_write_model reads back with these values. */
+#include "check.h" /* first: it sets the POSIX level */
 #include "agape/frmsf.h"
 #include "agape/epw.h"
 #include "agape/material.h"
 #include "agape/sampling.h"
 #include "agape/parallel.h"
 #include "agape/units.h"
-#include "../unit/check.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,9 @@
 
 #ifndef AGAPE_SHARED_DATA
 #define AGAPE_SHARED_DATA "../shared/data"
+#endif
+#ifndef AGAPE_TEST_DATA
+#define AGAPE_TEST_DATA "tests/data"
 #endif
 
 /* A FermiSurfer file read back. */
@@ -81,32 +85,36 @@ static void free_frmsf(fs_file *f)
 /* ---- EPW ----------------------------------------------------------------------------- */
 
 typedef struct {
-  const char *dir; /* relative to the shared folder */
+  const char *dir; /* relative to tests/data (fixture) or to the shared folder */
+  int fixture;
   double eps_cm;
-  double b[9]; /* bg of crystal.fmt (2 pi/alat), to 1e-9 */
+  double b[9]; /* bg of crystal.fmt (2 pi/alat), to 1e-9; the identity without crystal.fmt */
 } epw_set;
 
 static const epw_set sets[] = {
+  {"mgb2-tiny-epw/MgB2.ephmat",
+   1,
+   5,
+   {1.0000000000000344, 0.57735026918960486, 0, 0, 1.1547005383792097, 0, 0, 0, 0.87560352172681510}},
+  {"pb-epw/pb.ephmat", 1, 2, {1, 0, 0, 0, 1, 0, 0, 0, 1}}, /* no crystal.fmt in the fixture: the identity */
   {"mgb2-epw/tiny/MgB2.ephmat",
+   0,
    5,
    {1.0000000000000344, 0.57735026918960486, 0, 0, 1.1547005383792097, 0, 0, 0, 0.87560352172681510}},
   {"mgb2-epw/k12q3/MgB2.ephmat",
+   0,
    2,
    {1.0000000000000344, 0.57735026918960486, 0, 0, 1.1547005383792097, 0, 0, 0, 0.87560352172681510}},
-  {"pb-epw/pb.ephmat", 2, {-1, -1, 1, 1, 1, 1, -1, 1, -1}},
 };
+#define NSETS ((int)(sizeof sets / sizeof sets[0]))
 
-static int run_epw(const char *shared, const char *tmp)
+/* the sets of one kind (fixture 1: under tests/data; 0: under the shared folder base) */
+static int run_epw(const char *base, int fixture, const char *tmp)
 {
   for (size_t r = 0; r < sizeof sets / sizeof sets[0]; r++) {
+    if (sets[r].fixture != fixture) continue;
     char dir[2048];
-    snprintf(dir, sizeof dir, "%s/%s", shared, sets[r].dir);
-    char egnv[2100];
-    snprintf(egnv, sizeof egnv, "%s/egnv", dir);
-    if (access(egnv, R_OK) != 0) {
-      printf("SKIP: %s is absent\n", dir);
-      continue;
-    }
+    snprintf(dir, sizeof dir, "%s/%s", base, sets[r].dir);
     agape_epw e;
     if (agape_epw_read(dir, sets[r].eps_cm, &e) != AGAPE_OK) {
       check(0, "%s: read", sets[r].dir);
@@ -212,10 +220,10 @@ static int run_epw(const char *shared, const char *tmp)
     free(delta);
     agape_epw_destroy(&e);
   }
-  /* a folder without crystal.fmt: the identity, and a note */
-  {
+  /* a folder without crystal.fmt (the Pb fixture): the identity, and a note */
+  if (fixture) {
     char dir[2048];
-    snprintf(dir, sizeof dir, "%s/%s", shared, sets[2].dir);
+    snprintf(dir, sizeof dir, "%s/%s", base, sets[1].dir);
     agape_epw e;
     if (agape_epw_read(dir, 2, &e) == AGAPE_OK) {
       agape_frmsf_grid g;
@@ -394,33 +402,30 @@ int main(int argc, char **argv)
   agape_par par;
   if (agape_par_init(&argc, &argv, &par)) return 1;
   test_par = &par;
-  char tmpl[] = "/tmp/agape_test_frmsf_XXXXXX";
-  const char *tmp = mkdtemp(tmpl);
-  if (!tmp) {
-    perror("mkdtemp");
-    return 1;
-  }
-  if (argc > 1 && strcmp(argv[1], "epw") == 0) {
+  if (argc > 1 && strcmp(argv[1], "epw-shared") == 0) {
     char shared[1024];
     const char *env = getenv("AGAPE_SHARED_DATA"); /* override of the folder beside the checkout */
     snprintf(shared, sizeof shared, "%s", env && env[0] ? env : AGAPE_SHARED_DATA);
-    char probe[1200];
-    snprintf(probe, sizeof probe, "%s/pb-epw/pb.ephmat/egnv", shared);
-    if (access(probe, R_OK) != 0) {
-      printf("SKIP: the shared EPW data folder %s is absent (set AGAPE_SHARED_DATA to it)\n", shared);
-      agape_par_finalize(&par);
-      return 77;
+    for (int r = 0; r < NSETS; r++) {
+      char probe[2200];
+      snprintf(probe, sizeof probe, "%s/%s/egnv", shared, sets[r].dir);
+      if (!sets[r].fixture && access(probe, R_OK) != 0) {
+        printf("SKIPPED: the shared EPW data set %s/%s is absent (set AGAPE_SHARED_DATA to the shared data folder)\n",
+               shared, sets[r].dir);
+        agape_par_finalize(&par);
+        return 77;
+      }
     }
-    run_epw(shared, tmp);
+    run_epw(shared, 0, check_tmpdir("frmsf"));
+  } else if (argc > 1 && strcmp(argv[1], "epw") == 0) {
+    run_epw(AGAPE_TEST_DATA, 1, check_tmpdir("frmsf"));
   } else {
+    const char *tmp = check_tmpdir("frmsf");
     double r1 = NAN, r4 = NAN;
     run_model(tmp, 6000, 1, &r1); /* the states of inputs/CsB12.in */
     run_model(tmp, 24000, 0, &r4);
     check(r4 < 0.5 * r1, "CsB12: four times the states, rms error %.2e -> %.2e (ratio %.2f < 0.5)", r1, r4, r4 / r1);
   }
-  char cmd[200];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-  if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmp);
   int rc = check_summary();
   agape_par_finalize(&par);
   return rc;

@@ -2,13 +2,12 @@
  * gap_histogram.dat written from a synthetic agape_results and read back with the HDF5 C
  * API (shapes, units, exact round trip, histogram moments), atomic writing (no temporary
  * left) and failure on an unwritable path. Prints one line per check and "N passed, M failed". */
-#define _XOPEN_SOURCE 700
+#include "check.h" /* first: it sets the POSIX level */
 #include "agape/output.h"
 #include "agape/version.h"
 #include <hdf5.h>
 #include <dirent.h>
 #include <float.h>
-#include <ftw.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,26 +29,6 @@ agape_err agape_error(agape_err e, const char *fmt, ...)
   return e;
 }
 #endif
-
-typedef struct {
-  int pass, fail;
-} tally;
-
-static void check(tally *t, int ok, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void check(tally *t, int ok, const char *fmt, ...)
-{
-  va_list ap;
-  va_start(ap, fmt);
-  printf("%s: ", ok ? "PASS" : "FAIL");
-  vprintf(fmt, ap);
-  putchar('\n');
-  va_end(ap);
-  if (ok)
-    t->pass++;
-  else
-    t->fail++;
-  fflush(stdout);
-}
 
 /* ---- synthetic results ---------------------------------------------------------------- */
 
@@ -256,12 +235,12 @@ typedef enum { K_F64, K_I32, K_STR } kind;
 
 /* Check that dataset path exists with rank and dims, class and units; if data != NULL,
  * compare its contents bit for bit. */
-static void check_dset(tally *t, hid_t file, const char *path, int rank, hsize_t d0, hsize_t d1, kind kd,
+static void check_dset(hid_t file, const char *path, int rank, hsize_t d0, hsize_t d1, kind kd,
                        const char *units, const void *data)
 {
   int ok_exist = H5Lexists(file, path, H5P_DEFAULT) > 0;
   if (!ok_exist) {
-    check(t, 0, "%s exists", path);
+    check(0, "%s exists", path);
     return;
   }
   hid_t d = H5Dopen2(file, path, H5P_DEFAULT);
@@ -277,19 +256,19 @@ static void check_dset(tally *t, hid_t file, const char *path, int rank, hsize_t
   char u[64] = "", desc[512] = "";
   int units_ok = read_attr_str(d, "units", u, sizeof u) == 0 && strcmp(u, units) == 0;
   int desc_ok = read_attr_str(d, "description", desc, sizeof desc) == 0 && desc[0];
-  check(t, shape_ok && class_ok, "%s: rank %d shape (%llu, %llu), %s", path, r, (unsigned long long)dims[0],
+  check(shape_ok && class_ok, "%s: rank %d shape (%llu, %llu), %s", path, r, (unsigned long long)dims[0],
         (unsigned long long)dims[1],
         kd == K_F64     ? "float64"
           : kd == K_I32 ? "int"
                         : "string");
-  check(t, units_ok && desc_ok, "%s: units \"%s\" (want \"%s\"), description present", path, u, units);
+  check(units_ok && desc_ok, "%s: units \"%s\" (want \"%s\"), description present", path, u, units);
   if (data && shape_ok && class_ok && kd != K_STR) {
     size_t cnt = 1;
     for (int i = 0; i < rank; i++) cnt *= dims[i];
     size_t el = kd == K_F64 ? sizeof(double) : sizeof(int);
     void *buf = malloc(cnt * el + 1);
     herr_t e = H5Dread(d, kd == K_F64 ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
-    check(t, e >= 0 && memcmp(buf, data, cnt * el) == 0, "%s: %zu values round-trip bit for bit", path, cnt);
+    check(e >= 0 && memcmp(buf, data, cnt * el) == 0, "%s: %zu values round-trip bit for bit", path, cnt);
     free(buf);
   }
   H5Tclose(ty);
@@ -314,14 +293,10 @@ static int count_entries(const char *dir, const char *needle)
   return c;
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) { return remove(path); }
-
-static void rm_rf(const char *dir) { nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
-
 /* ---- tests ------------------------------------------------------------------------------ */
 
 /* agape_histogram on its own: normalisation, mean, range and the single-value case. */
-static void test_histogram(tally *t, const synth *s)
+static void test_histogram(const synth *s)
 {
   const agape_results *r = &s->r;
   int nb = s->p.histogram_bins;
@@ -344,15 +319,15 @@ static void test_histogram(tally *t, const synth *s)
     wm /= ws;
     /* rounding: nb terms of size <= 1 */
     double tol_int = 4.0 * nb * DBL_EPSILON;
-    check(t, fabs(integ - 1.0) <= tol_int, "histogram T=%g K: integral %.17g = 1 within %.1e", r->temps[it], integ,
+    check(fabs(integ - 1.0) <= tol_int, "histogram T=%g K: integral %.17g = 1 within %.1e", r->temps[it], integ,
           tol_int);
     /* each value sits within h/2 of its bin centre, so the means differ by at most h/2 */
     double tol_mean = 0.5 * h * (1.0 + 1e-9);
-    check(t, fabs(mean - wm) <= tol_mean,
+    check(fabs(mean - wm) <= tol_mean,
           "histogram T=%g K: mean %.6f meV vs weighted mean %.6f meV within h/2 = %.4f meV", r->temps[it], mean, wm,
           tol_mean);
     double tol_edge = 1e-9 * hi;
-    check(t, fabs(c[0] - lo) <= tol_edge && fabs(c[nb - 1] - hi) <= tol_edge,
+    check(fabs(c[0] - lo) <= tol_edge && fabs(c[nb - 1] - hi) <= tol_edge,
           "histogram T=%g K: first/last centres at min/max of FS gaps (%.4f, %.4f meV), "
           "zero-weight gaps excluded",
           r->temps[it], lo, hi);
@@ -363,19 +338,19 @@ static void test_histogram(tally *t, const synth *s)
   double h = c[1] - c[0];
   int nz = 0;
   for (int b = 0; b < 4; b++) nz += d[b] != 0.0;
-  check(t, fabs(0.5 * (c[0] + c[3]) - 3.0) <= 8 * DBL_EPSILON * 3.0 && fabs(4 * h - 0.1) <= 64 * DBL_EPSILON && nz == 1,
+  check(fabs(0.5 * (c[0] + c[3]) - 3.0) <= 8 * DBL_EPSILON * 3.0 && fabs(4 * h - 0.1) <= 64 * DBL_EPSILON && nz == 1,
         "histogram of a single value: centred on it, range 0.1 meV, one non-empty bin");
   free(c);
   free(d);
 }
 
 /* Read the written file back and check every dataset. */
-static void test_readback(tally *t, const char *file, const synth *s, int full)
+static void test_readback(const char *file, const synth *s, int full)
 {
   const agape_results *r = &s->r;
   hsize_t n = (hsize_t)r->n, nt = (hsize_t)r->ntemps;
   hid_t f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
-  check(t, f >= 0, "open %s", file);
+  check(f >= 0, "open %s", file);
   if (f < 0) return;
 
   /* root attributes */
@@ -388,47 +363,47 @@ static void test_readback(tally *t, const char *file, const synth *s, int full)
   char prog[64] = "", ver[64] = "";
   read_attr_str(f, "program", prog, sizeof prog);
   read_attr_str(f, "version", ver, sizeof ver);
-  check(t, fv == AGAPE_FORMAT_VERSION && !strcmp(prog, "AGAPE") && !strcmp(ver, AGAPE_VERSION_STRING),
+  check(fv == AGAPE_FORMAT_VERSION && !strcmp(prog, "AGAPE") && !strcmp(ver, AGAPE_VERSION_STRING),
         "root attributes: format_version=%d program=%s version=%s", fv, prog, ver);
 
   /* /run */
-  check_dset(t, f, "/run/deck", 0, 0, 0, K_STR, "1", NULL);
+  check_dset(f, "/run/deck", 0, 0, 0, K_STR, "1", NULL);
   char *deck = read_str_dset(f, "/run/deck");
-  check(t, deck && !strcmp(deck, s->p.deck_text), "/run/deck equals the deck text");
+  check(deck && !strcmp(deck, s->p.deck_text), "/run/deck equals the deck text");
   free(deck);
-  check_dset(t, f, "/run/deck_path", 0, 0, 0, K_STR, "1", NULL);
-  check_dset(t, f, "/run/version", 0, 0, 0, K_STR, "1", NULL);
-  check_dset(t, f, "/run/git_hash", 0, 0, 0, K_STR, "1", NULL);
-  check_dset(t, f, "/run/ranks", 0, 0, 0, K_I32, "1", &r->nranks);
-  check_dset(t, f, "/run/threads", 0, 0, 0, K_I32, "1", &r->nthreads);
-  check_dset(t, f, "/run/wall_seconds", 0, 0, 0, K_F64, "s", &r->wall_seconds);
-  check_dset(t, f, "/run/date", 0, 0, 0, K_STR, "1", NULL);
+  check_dset(f, "/run/deck_path", 0, 0, 0, K_STR, "1", NULL);
+  check_dset(f, "/run/version", 0, 0, 0, K_STR, "1", NULL);
+  check_dset(f, "/run/git_hash", 0, 0, 0, K_STR, "1", NULL);
+  check_dset(f, "/run/ranks", 0, 0, 0, K_I32, "1", &r->nranks);
+  check_dset(f, "/run/threads", 0, 0, 0, K_I32, "1", &r->nthreads);
+  check_dset(f, "/run/wall_seconds", 0, 0, 0, K_F64, "s", &r->wall_seconds);
+  check_dset(f, "/run/date", 0, 0, 0, K_STR, "1", NULL);
   char *date = read_str_dset(f, "/run/date");
-  check(t, date && strlen(date) == 20 && date[4] == '-' && date[10] == 'T' && date[19] == 'Z',
+  check(date && strlen(date) == 20 && date[4] == '-' && date[10] == 'T' && date[19] == 'Z',
         "/run/date is ISO 8601 UTC (%s)", date ? date : "missing");
   free(date);
 
   /* Tc */
-  check_dset(t, f, "/tc", 0, 0, 0, K_F64, "K", &r->tc);
-  check_dset(t, f, "/gap_ratio", 0, 0, 0, K_F64, "1", &r->gap_ratio);
-  check_dset(t, f, "/gap_ratio_T", 0, 0, 0, K_F64, "K", &r->tc_gap_T);
+  check_dset(f, "/tc", 0, 0, 0, K_F64, "K", &r->tc);
+  check_dset(f, "/gap_ratio", 0, 0, 0, K_F64, "1", &r->gap_ratio);
+  check_dset(f, "/gap_ratio_T", 0, 0, 0, K_F64, "K", &r->tc_gap_T);
   if (r->ntc > 0) {
-    check_dset(t, f, "/tc_search/T", 1, r->ntc, 0, K_F64, "K", r->tc_hist_T);
-    check_dset(t, f, "/tc_search/rho", 1, r->ntc, 0, K_F64, "1", r->tc_hist_rho);
+    check_dset(f, "/tc_search/T", 1, r->ntc, 0, K_F64, "K", r->tc_hist_T);
+    check_dset(f, "/tc_search/rho", 1, r->ntc, 0, K_F64, "1", r->tc_hist_rho);
   } else {
-    check(t, H5Lexists(f, "/tc_search", H5P_DEFAULT) == 0, "/tc_search omitted when ntc = 0");
+    check(H5Lexists(f, "/tc_search", H5P_DEFAULT) == 0, "/tc_search omitted when ntc = 0");
   }
 
   /* gaps */
-  check_dset(t, f, "/temperatures", 1, nt, 0, K_F64, "K", r->temps);
-  check_dset(t, f, "/gap/delta", 2, nt, n, K_F64, "meV", r->delta);
-  check_dset(t, f, "/gap/z", 2, nt, n, K_F64, "1", r->z);
-  check_dset(t, f, "/gap/delta_fs_avg", 1, nt, 0, K_F64, "meV", r->delta_fs_avg);
-  check_dset(t, f, "/gap/converged", 1, nt, 0, K_I32, "1", r->converged);
-  check_dset(t, f, "/gap/iterations", 1, nt, 0, K_I32, "1", r->iterations);
+  check_dset(f, "/temperatures", 1, nt, 0, K_F64, "K", r->temps);
+  check_dset(f, "/gap/delta", 2, nt, n, K_F64, "meV", r->delta);
+  check_dset(f, "/gap/z", 2, nt, n, K_F64, "1", r->z);
+  check_dset(f, "/gap/delta_fs_avg", 1, nt, 0, K_F64, "meV", r->delta_fs_avg);
+  check_dset(f, "/gap/converged", 1, nt, 0, K_I32, "1", r->converged);
+  check_dset(f, "/gap/iterations", 1, nt, 0, K_I32, "1", r->iterations);
   if (n > 4096) {
     hid_t d = H5Dopen2(f, "/gap/delta", H5P_DEFAULT), pl = H5Dget_create_plist(d);
-    check(t, H5Pget_layout(pl) == H5D_CHUNKED, "/gap/delta is chunked (compressed) for n = %llu",
+    check(H5Pget_layout(pl) == H5D_CHUNKED, "/gap/delta is chunked (compressed) for n = %llu",
           (unsigned long long)n);
     H5Pclose(pl);
     H5Dclose(d);
@@ -442,9 +417,9 @@ static void test_readback(tally *t, const char *file, const synth *s, int full)
     snprintf(g, sizeof g, "/gap/histogram/T_%.2f", r->temps[it]);
     agape_histogram(r->n, r->delta + (size_t)it * r->n, r->fs_weight, nb, c, dd);
     snprintf(path, sizeof path, "%s/centres", g);
-    check_dset(t, f, path, 1, nb, 0, K_F64, "meV", c);
+    check_dset(f, path, 1, nb, 0, K_F64, "meV", c);
     snprintf(path, sizeof path, "%s/density", g);
-    check_dset(t, f, path, 1, nb, 0, K_F64, "1/meV", dd);
+    check_dset(f, path, 1, nb, 0, K_F64, "1/meV", dd);
     double T = -1;
     if (H5Lexists(f, g, H5P_DEFAULT) > 0) {
       hid_t gg = H5Gopen2(f, g, H5P_DEFAULT);
@@ -455,41 +430,41 @@ static void test_readback(tally *t, const char *file, const synth *s, int full)
       }
       H5Gclose(gg);
     }
-    check(t, T == r->temps[it], "%s: attribute temperature = %g K", g, T);
+    check(T == r->temps[it], "%s: attribute temperature = %g K", g, T);
   }
   free(c);
   free(dd);
 
   /* states */
-  check_dset(t, f, "/states/xi", 1, n, 0, K_F64, "eV", r->xi);
-  check_dset(t, f, "/states/weight", 1, n, 0, K_F64, "1", r->w);
-  check_dset(t, f, "/states/fs_weight", 1, n, 0, K_F64, "1/eV", r->fs_weight);
+  check_dset(f, "/states/xi", 1, n, 0, K_F64, "eV", r->xi);
+  check_dset(f, "/states/weight", 1, n, 0, K_F64, "1", r->w);
+  check_dset(f, "/states/fs_weight", 1, n, 0, K_F64, "1/eV", r->fs_weight);
   if (full) {
-    check_dset(t, f, "/states/k", 2, n, 3, K_F64, "1", r->k);
-    check_dset(t, f, "/states/band", 1, n, 0, K_I32, "1", r->band);
+    check_dset(f, "/states/k", 2, n, 3, K_F64, "1", r->k);
+    check_dset(f, "/states/band", 1, n, 0, K_I32, "1", r->band);
   } else {
-    check(t, H5Lexists(f, "/states/k", H5P_DEFAULT) == 0 && H5Lexists(f, "/states/band", H5P_DEFAULT) == 0,
+    check(H5Lexists(f, "/states/k", H5P_DEFAULT) == 0 && H5Lexists(f, "/states/band", H5P_DEFAULT) == 0,
           "/states/k and /states/band omitted when NULL");
   }
 
   /* coupling */
-  check_dset(t, f, "/coupling/lambda", 0, 0, 0, K_F64, "1", &r->lambda);
-  check_dset(t, f, "/coupling/omega_log", 0, 0, 0, K_F64, "meV", &r->omega_log_meV);
-  check_dset(t, f, "/coupling/dos0", 0, 0, 0, K_F64, "1/eV", &r->dos0);
-  check_dset(t, f, "/coupling/omega", 1, r->nmodes, 0, K_F64, "meV", r->omega_meV);
-  check_dset(t, f, "/coupling/a2f_weight", 1, r->nmodes, 0, K_F64, "meV", r->a2f);
-  check_dset(t, f, "/coupling/tc_mcmillan_mustar_0.1", 0, 0, 0, K_F64, "K", &r->tc_mcmillan_mustar01);
-  check_dset(t, f, "/coulomb/mu", 0, 0, 0, K_F64, "1", &r->mu);
+  check_dset(f, "/coupling/lambda", 0, 0, 0, K_F64, "1", &r->lambda);
+  check_dset(f, "/coupling/omega_log", 0, 0, 0, K_F64, "meV", &r->omega_log_meV);
+  check_dset(f, "/coupling/dos0", 0, 0, 0, K_F64, "1/eV", &r->dos0);
+  check_dset(f, "/coupling/omega", 1, r->nmodes, 0, K_F64, "meV", r->omega_meV);
+  check_dset(f, "/coupling/a2f_weight", 1, r->nmodes, 0, K_F64, "meV", r->a2f);
+  check_dset(f, "/coupling/tc_mcmillan_mustar_0.1", 0, 0, 0, K_F64, "K", &r->tc_mcmillan_mustar01);
+  check_dset(f, "/coulomb/mu", 0, 0, 0, K_F64, "1", &r->mu);
   H5Fclose(f);
 }
 
 /* Parse gap_histogram.dat: blocks separated by blank lines, 3 columns, values as computed. */
-static void test_text(tally *t, const char *path, const synth *s)
+static void test_text(const char *path, const synth *s)
 {
   const agape_results *r = &s->r;
   int nb = s->p.histogram_bins;
   FILE *f = fopen(path, "r");
-  check(t, f != NULL, "%s exists", path);
+  check(f != NULL, "%s exists", path);
   if (!f) return;
   double *c = malloc(nb * sizeof(double)), *d = malloc(nb * sizeof(double));
   char line[512];
@@ -529,7 +504,7 @@ static void test_text(tally *t, const char *path, const synth *s)
     block++;
   }
   fclose(f);
-  check(t, header >= 3 && block == r->ntemps && rows_total == r->ntemps * nb && bad == 0,
+  check(header >= 3 && block == r->ntemps && rows_total == r->ntemps * nb && bad == 0,
         "%s: %d header lines, %d blocks of %d rows (T, Delta, density) matching the histograms", path, header, block,
         nb);
   free(c);
@@ -538,28 +513,23 @@ static void test_text(tally *t, const char *path, const synth *s)
 
 int main(void)
 {
-  tally t = {0, 0};
-  char root[] = "/tmp/agape_test_output_XXXXXX";
-  if (!mkdtemp(root)) {
-    perror("mkdtemp");
-    return 1;
-  }
+  const char *root = check_tmpdir("output");
   char dir[512], file[600], txt[600], png[600];
 
   /* 1: full results, 1000 states */
   synth s;
   synth_make(&s, 1000, 1);
-  test_histogram(&t, &s);
+  test_histogram(&s);
   snprintf(dir, sizeof dir, "%s/run1", root);
   snprintf(file, sizeof file, "%s/results.h5", dir);
   snprintf(s.p.output_file, sizeof s.p.output_file, "%s", file);
   agape_err e = agape_output_write(&s.r);
-  check(&t, e == AGAPE_OK, "agape_output_write to a new folder returns AGAPE_OK (got %d)", (int)e);
+  check(e == AGAPE_OK, "agape_output_write to a new folder returns AGAPE_OK (got %d)", (int)e);
   snprintf(txt, sizeof txt, "%s/gap_histogram.dat", dir);
   snprintf(png, sizeof png, "%s/gap_histogram.png", dir);
-  test_readback(&t, file, &s, 1);
-  test_text(&t, txt, &s);
-  check(&t, count_entries(dir, ".tmp") == 0 && access(png, F_OK) != 0,
+  test_readback(file, &s, 1);
+  test_text(txt, &s);
+  check(count_entries(dir, ".tmp") == 0 && access(png, F_OK) != 0,
         "no temporary left behind, no PNG with plot = no");
   synth_free(&s);
 
@@ -569,9 +539,9 @@ int main(void)
   snprintf(file, sizeof file, "%s/res.h5", dir);
   snprintf(s.p.output_file, sizeof s.p.output_file, "%s", file);
   e = agape_output_write(&s.r);
-  check(&t, e == AGAPE_OK, "agape_output_write creating a/b/c returns AGAPE_OK (got %d)", (int)e);
-  test_readback(&t, file, &s, 0);
-  check(&t, count_entries(dir, ".tmp") == 0 && count_entries(dir, NULL) == 2,
+  check(e == AGAPE_OK, "agape_output_write creating a/b/c returns AGAPE_OK (got %d)", (int)e);
+  test_readback(file, &s, 0);
+  check(count_entries(dir, ".tmp") == 0 && count_entries(dir, NULL) == 2,
         "a/b/c holds exactly res.h5 and gap_histogram.dat");
 
   /* 3: a path under a regular file -> AGAPE_ERR_IO, nothing created */
@@ -585,8 +555,7 @@ int main(void)
   fprintf(stderr, "(the next error message is expected)\n");
   e = agape_output_write(&s.r);
   struct stat st;
-  check(&t,
-        e == AGAPE_ERR_IO && count_entries(dir, NULL) == 1 && stat(blocker, &st) == 0 && S_ISREG(st.st_mode) &&
+  check(e == AGAPE_ERR_IO && count_entries(dir, NULL) == 1 && stat(blocker, &st) == 0 && S_ISREG(st.st_mode) &&
           st.st_size == 0,
         "path under a regular file: AGAPE_ERR_IO (got %d), no file left", (int)e);
 
@@ -596,11 +565,9 @@ int main(void)
   snprintf(s.p.output_file, sizeof s.p.output_file, "%s", file);
   fprintf(stderr, "(the next error message is expected)\n");
   e = agape_output_write(&s.r);
-  check(&t, e == AGAPE_ERR_IO && count_entries(dir, ".tmp") == 0 && count_entries(dir, NULL) == 2,
+  check(e == AGAPE_ERR_IO && count_entries(dir, ".tmp") == 0 && count_entries(dir, NULL) == 2,
         "results path is a folder: AGAPE_ERR_IO (got %d), temporary removed", (int)e);
   synth_free(&s);
 
-  rm_rf(root);
-  printf("%d passed, %d failed\n", t.pass, t.fail);
-  return t.fail ? 1 : 0;
+  return check_summary();
 }

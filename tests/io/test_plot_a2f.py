@@ -13,11 +13,10 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 
 import h5py
 import numpy as np
-from agapetest import args, Checks, ENV, run, read, rel, test_data
+from agapetest import args, Checks, ENV, run, read, rel, test_data, workdir
 
 a = args()
 c = Checks()
@@ -87,7 +86,7 @@ p = subprocess.run([sys.executable, SCRIPT], capture_output=True, text=True, tim
 c.check(p.returncode == 2, f"no arguments: usage error, exit 2 ({p.returncode})")
 
 # ---- 1. Pb fixture, isotropic Eliashberg: the curve ---------------------------------------
-wd = tempfile.mkdtemp(prefix="agape-a2f-")
+wd = workdir("a2f")
 cmd = [a.mpiexec, "--oversubscribe", "-np", "1", a.agape, "run", DECK]
 p = subprocess.run(cmd, cwd=wd, env=dict(ENV, OMP_NUM_THREADS="1"), capture_output=True, text=True,
                    timeout=300)

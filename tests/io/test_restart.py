@@ -18,12 +18,11 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 
 import h5py
 import numpy as np
-from agapetest import args, Checks, ENV
+from agapetest import args, Checks, ENV, sanitizer_report, workdir
 
 a = args()
 c = Checks()
@@ -51,7 +50,7 @@ checkpoint_interval_s = {every}
 
 
 def make(tol="1e-8", every="600", temps="5 20 30"):
-    d = tempfile.mkdtemp(prefix="agape-restart-")
+    d = workdir("restart")
     with open(os.path.join(d, "deck.in"), "w") as f:
         f.write(DECK.format(tol=tol, every=every, temps=temps))
     return d
@@ -67,6 +66,7 @@ def go(d, restart=False, fault=None, ranks=2):
     if fault:
         env["AGAPE_FAULT"] = fault
     p = subprocess.run(cmd(ranks, restart), cwd=d, env=env, capture_output=True, text=True, timeout=300)
+    sanitizer_report(p.stderr, f"{' '.join(cmd(ranks, restart))} ({fault or 'no fault'})")
     return p.returncode, p.stdout, p.stderr
 
 
@@ -80,10 +80,21 @@ def results(d):
 
 
 def intact(d, what):
-    """results.h5 absent, or a complete file with every gap of the deck."""
+    """results.h5 absent (with a complete checkpoint), or a complete file with every gap of the deck."""
     path = os.path.join(d, "out", "results.h5")
     if not os.path.exists(path):
-        return c.check(True, f"{what}: no results.h5 (absent, not truncated)")
+        # absent is right only with a complete checkpoint to continue from
+        ck = None
+        for name in ("results.checkpoint.h5", "results.checkpoint.h5.prev"):
+            try:
+                with h5py.File(os.path.join(d, "out", name), "r") as f:
+                    flag = f.attrs.get("complete")   # written last (src/output/checkpoint.c)
+                    if (flag.decode() if isinstance(flag, bytes) else flag) == "yes":
+                        ck = name
+                        break
+            except Exception:  # absent, or truncated: does not open
+                pass
+        return c.check(ck is not None, f"{what}: no results.h5 (absent, not truncated), a complete checkpoint {ck}")
     try:
         with h5py.File(path, "r") as f:
             ok = f["gap/delta"].shape[1] == REF[0].shape[1] and f["gap/delta"].shape[0] in (3, 6)
@@ -179,6 +190,7 @@ while not os.path.exists(first) and p.poll() is None and time.time() - t0 < 120:
     time.sleep(0.002)
 p.send_signal(signal.SIGTERM)
 rest = p.communicate(timeout=120)[0]
+sanitizer_report(rest, "SIGTERM to mpirun")
 c.check(p.returncode != 0 and "received: stopped at a safe point" in rest,
         f"SIGTERM to mpirun after the first temperature: exit {p.returncode}, checkpoint written")
 intact(d, "SIGTERM to mpirun")

@@ -5,10 +5,10 @@
   2. A non-uniform axis is accepted; W(0,0) and mu = N(0) W(0,0) are reported.
   3. Bad files (missing /w, non-increasing /xi, not HDF5, absent) give a clear message that
      names the file, and exit != 0 on every rank, with no results file left behind."""
-import os, tempfile
+import os
 import numpy as np
 import h5py
-from agapetest import args, Checks, run, read
+from agapetest import args, Checks, run, read, workdir
 
 a = args()
 c = Checks()
@@ -39,7 +39,7 @@ def wfile(path, xi, w):
 
 
 W0 = 0.25
-wd = tempfile.mkdtemp(prefix="agape-wfile-")
+wd = workdir("wfile")
 xi = np.array([-5.0, -1.0, -0.2, -0.01, 0.0, 0.03, 0.5, 2.0, 5.0])     # non-uniform
 wfile(os.path.join(wd, "w.h5"), xi, np.full((xi.size, xi.size), W0))
 rc, out, err = run(a, base.format(coul="mode = file\nw_file = w.h5"), ranks=2, workdir=wd)
@@ -47,7 +47,7 @@ r1 = read(os.path.join(wd, "results.h5")) if c.check(rc == 0, "mode = file (cons
 if r1 is not None:
     mu = float(r1["coulomb/mu"])
     c.check("W(xi, xi') from" in out and "W(0,0) = 0.25" in out, "the table and W(0,0) are reported")
-    wd2 = tempfile.mkdtemp(prefix="agape-wfile-")
+    wd2 = workdir("wfile")
     rc2, out2, _ = run(a, base.format(coul=f"mode = mu\nmu = {mu!r}"), ranks=2, workdir=wd2)
     if c.check(rc2 == 0, f"mode = mu with mu = N(0) W0 = {mu:.6f}: exits 0"):
         r2 = read(os.path.join(wd2, "results.h5"))
@@ -62,7 +62,7 @@ bad = [("no /w", lambda p: h5py.File(p, "w").create_dataset("xi", data=[0.0, 1.0
        ("w not square", lambda p: wfile(p, [0.0, 1.0], np.zeros((2, 3))), "square /w"),
        ("not HDF5", lambda p: open(p, "w").write("not hdf5\n"), "cannot open as HDF5")]
 for what, make, msg in bad:
-    wd = tempfile.mkdtemp(prefix="agape-wfile-bad-")
+    wd = workdir("wfile-bad")
     p = os.path.join(wd, "w.h5")
     o = make(p)
     if hasattr(o, "file"):
@@ -70,7 +70,7 @@ for what, make, msg in bad:
     rc, out, err = run(a, base.format(coul="mode = file\nw_file = w.h5"), ranks=2, workdir=wd, expect_ok=False)
     c.check(rc != 0 and msg in err and p in err and not os.path.exists(os.path.join(wd, "results.h5")),
             f"bad w_file ({what}): exit {rc}, message names the file and says '{msg}', no results.h5")
-wd = tempfile.mkdtemp(prefix="agape-wfile-bad-")
+wd = workdir("wfile-bad")
 rc, out, err = run(a, base.format(coul="mode = file\nw_file = absent.h5"), ranks=2, workdir=wd, expect_ok=False)
 c.check(rc != 0 and "[coulomb] w_file" in err and "absent.h5" in err, f"absent w_file: exit {rc}, deck error names the key and the file")
 c.close()

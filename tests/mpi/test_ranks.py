@@ -11,9 +11,9 @@ the gap in every product) gives the same bits for every rank and thread count (i
 are cut into chunks that do not depend on either), and agrees with the stored-kernel path
 to 1e-7 (float storage of K, 6e-8 per element, amplified as above; the operator's own
 interpolation error is ~1e-10, test_sepop)."""
-import os, tempfile
+import os
 import numpy as np
-from agapetest import args, Checks, run, read
+from agapetest import args, Checks, run, read, workdir
 
 a = args()
 c = Checks()
@@ -39,13 +39,13 @@ plot = no
 runs = [(1, 1), (2, 1), (4, 1), (1, 2), (2, 2)]
 res, resi = {}, {}
 for ranks, threads in runs:
-    wd = tempfile.mkdtemp(prefix="agape-mpi-")
+    wd = workdir("mpi")
     rc, out, err = run(a, deck, ranks=ranks, threads=threads, workdir=wd)
     if c.check(rc == 0, f"{ranks} rank(s) x {threads} thread(s): exits 0"):
         res[(ranks, threads)] = read(os.path.join(wd, "results.h5"))
 ideck = deck.replace("tol = 1e-12\n", "tol = 1e-12\nkernel_eval = interpolate\n")
 for ranks, threads in [(1, 1), (2, 2)]:
-    wd = tempfile.mkdtemp(prefix="agape-mpi-")
+    wd = workdir("mpi")
     rc, out, err = run(a, ideck, ranks=ranks, threads=threads, workdir=wd)
     if c.check(rc == 0, f"interpolated kernels, {ranks} rank(s) x {threads} thread(s): exits 0"):
         resi[(ranks, threads)] = read(os.path.join(wd, "results.h5"))
@@ -66,7 +66,7 @@ ress = {}
 for name, dk, layouts in (("LMG separable", sdeck, [(1, 1), (2, 1), (4, 1), (2, 2)]),
                           ("SPG separable", pdeck, [(1, 1), (2, 2)]), ("SPG interpolated", qdeck, [(1, 1)])):
     for ranks, threads in layouts:
-        wd = tempfile.mkdtemp(prefix="agape-mpi-")
+        wd = workdir("mpi")
         rc, out, err = run(a, dk, ranks=ranks, threads=threads, workdir=wd)
         if c.check(rc == 0, f"{name}, {ranks} rank(s) x {threads} thread(s): exits 0"):
             ress[(name, ranks, threads)] = read(os.path.join(wd, "results.h5"))

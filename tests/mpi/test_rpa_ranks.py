@@ -1,9 +1,9 @@
 """[coulomb] mode = rpa end to end: CsB12 gets a finite, positive mu from its own bands and a Tc,
 and the same deck on 1 and 2 ranks gives the same mu to <= 1e-10 (only the order of the sums
 over tau points and k-points differs between rank counts: a ~1e-15 effect)."""
-import os, tempfile
+import os
 import numpy as np
-from agapetest import args, Checks, run, read
+from agapetest import args, Checks, run, read, workdir
 
 a = args()
 c = Checks()
@@ -27,7 +27,7 @@ plot = no
 """
 res = {}
 for ranks in (1, 2):
-    wd = tempfile.mkdtemp(prefix="agape-rpa-")
+    wd = workdir("rpa")
     rc, out, err = run(a, deck, ranks=ranks, threads=1, workdir=wd)
     if c.check(rc == 0, f"mode = rpa on {ranks} rank(s): exits 0"):
         res[ranks] = read(os.path.join(wd, "results.h5"))

@@ -1,6 +1,7 @@
 /* ScaLAPACK inversion (agape_par_zinv) against a serial LAPACK inverse, run on 1, 2 and 4
  * ranks by ctest (label mpi).  The matrices are dielectric-like: 1 - v chi with a Hermitian
  * negative chi and a decaying v, sizes that do and do not fill the 16 x 16 blocks. */
+#include "check.h" /* first: it sets the POSIX level */
 #include "agape/parallel.h"
 #include <complex.h>
 #include <math.h>
@@ -15,7 +16,7 @@ int main(int argc, char **argv)
 {
   agape_par par;
   if (agape_par_init(&argc, &argv, &par)) return 1;
-  int fails = 0;
+  check_quiet(par.rank != 0); /* every rank checks its copy; rank 0 prints */
   const int sizes[3] = {1, 37, 70};
   for (int t = 0; t < 3; t++) {
     const int n = sizes[t];
@@ -45,11 +46,10 @@ int main(int argc, char **argv)
         mx = fmax(mx, cabs(X[j * n + i]));
         worst = fmax(worst, cabs(B[i * n + j] - X[j * n + i]));
       }
-    int ok = info == 0 && err == AGAPE_OK && worst <= 1e-13 * mx;
-    if (par.rank == 0)
-      printf("%s: n = %d on %d rank(s) (%d x %d grid): max |inv_scalapack - inv_lapack| = %.1e of max %.3f\n",
-             ok ? "PASS" : "FAIL", n, par.size, par.nprow, par.npcol, worst, mx);
-    fails += !ok;
+    check(info == 0 && err == AGAPE_OK, "n = %d: LAPACK zgesv info %d, agape_par_zinv %d", n, info, (int)err);
+    check_le(worst, 1e-13 * mx,
+             "n = %d on %d rank(s) (%d x %d grid): max |inv_scalapack - inv_lapack| <= 1e-13 max|inv| (%.3f)", n,
+             par.size, par.nprow, par.npcol, mx);
     free(A);
     free(B);
     free(Ac);
@@ -59,9 +59,7 @@ int main(int argc, char **argv)
   /* a singular matrix is reported, on every rank, without a hang */
   double complex Z[4] = {1, 2, 2, 4};
   agape_err err = agape_par_zinv(&par, 2, Z);
-  if (par.rank == 0)
-    printf("%s: a singular matrix gives AGAPE_ERR_NUMERIC on every rank\n", err == AGAPE_ERR_NUMERIC ? "PASS" : "FAIL");
-  fails += err != AGAPE_ERR_NUMERIC;
+  check_int(err, AGAPE_ERR_NUMERIC, "a singular matrix gives AGAPE_ERR_NUMERIC on every rank");
   agape_par_finalize(&par);
-  return fails ? 1 : 0;
+  return check_summary(); /* mpirun fails when any rank does */
 }

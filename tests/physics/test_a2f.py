@@ -3,13 +3,13 @@ done here in closed form. alpha^2F(w) = c w^2 (wm - w) on [0, wm]:
 lambda = 2 int a2F/w = c wm^3 / 3 and omega_log = wm exp(-5/6).
 AGAPE integrates the tabulated points with the trapezoid rule: for 2001 points the error
 is O(h^2) ~ (h/wm)^2 = 2.5e-7 relative (plus h^2 ln h for the log moment): 1e-5 is safe."""
-import math, os, tempfile
+import math, os
 import numpy as np
-from agapetest import args, Checks, run, read, rel
+from agapetest import args, Checks, run, read, rel, workdir
 
 a = args()
 c = Checks()
-wd = tempfile.mkdtemp(prefix="agape-a2f-")
+wd = workdir("a2f")
 wm, cc = 30.0, 1.5 / (30.0 ** 3 / 3)     # meV; lambda = 1.5
 w = np.linspace(0, wm, 2001)
 with open(os.path.join(wd, "a2f.dat"), "w") as f:

@@ -2,32 +2,30 @@
 
 1. Einstein alpha^2F, mu* = 0: Tc from the linearised equation approaches the Allen-Dynes
    strong-coupling limit k_B Tc = 0.1827 sqrt(lambda) Omega from below as lambda grows
-   (physics.md §3.4: within a few % only at lambda >~ 10). Checked: r(10) < r(30) < 1 and
+   (docs/theory.md §8.7: within a few % only at lambda >~ 10). Checked: r(10) < r(30) < 1 and
    r(10) > 0.95.
 2. Linearised/nonlinear pair: the nonlinear gap vanishes as Delta^2 ~ (Tc - T). A quadratic
    fit of Delta_0^2 at T = Tc (1 - eps), eps = 0.004, 0.008, 0.016, extrapolated to
    Delta^2 = 0, must land on the linearised Tc. The fit's own error is O(eps^3) ~ 1e-6 Tc and
    the gaps are converged to 1e-12; the bound 1e-4 Tc leaves room for the Matsubara count
    changing between the temperatures.
-3. Anisotropic with all couplings equal: a copy of EPW's tiny MgB2 folder with one phonon
+3. Anisotropic with all couplings equal: a copy of EPW's tiny MgB2 folder (the repository's
+   cut, tests/data/mgb2-tiny-epw) with one phonon
    frequency and one |g|^2 for every (k, q, mode, band, band'), and N(E_F) set to the
    Fermi-surface weight of its states, makes every row of the anisotropic kernel the
    isotropic one; the anisotropic gaps must equal the isotropic gap at every Matsubara
    frequency and state (round-off: 1e-10 relative), and the two Tc agree to 2e-6, twice the
    Tc search's tolerance in ln T (tc_tol = 1e-6).
 4. 1, 2 and 4 ranks give the same anisotropic gaps on the Pb data (1e-12 relative).
-Part 4 runs on the repository's Pb fixture (tests/data/pb-epw). Part 3 needs the MgB2 set of
-the shared EPW data ($AGAPE_SHARED_DATA, else ../shared/data beside the checkout); it is
-skipped, with a SKIP line, without it."""
-import math, os, shutil, struct, tempfile
+Parts 3 and 4 run on the repository's fixtures (tests/data/mgb2-tiny-epw, tests/data/pb-epw)."""
+import math, os, shutil, struct
 import numpy as np
-from agapetest import args, Checks, run, read, rel, shared_data, test_data
+from agapetest import args, Checks, run, read, rel, test_data, workdir
 
 a = args()
 c = Checks()
 K_B = 8.617333262e-5
 RY = 13.605693122994
-SHARED = shared_data()
 
 
 def einstein(wd, lam, omega=50.0, h=0.1):
@@ -61,7 +59,7 @@ plot = no
 # ---- 1. strong-coupling limit -------------------------------------------------------------
 ratios = {}
 for lam in (10, 30):
-    wd = tempfile.mkdtemp(prefix="agape-eli-")
+    wd = workdir("eli")
     einstein(wd, lam)
     rc, out, err = run(a, deck_a2f(f"ein{lam}.dat"), workdir=wd)
     if c.check(rc == 0, f"Einstein lambda = {lam}: agape exits 0"):
@@ -74,7 +72,7 @@ if len(ratios) == 2:
             f"Tc / 0.1827 sqrt(lambda) Omega rises to 1 from below: {ratios[10]:.4f} (lambda 10) < {ratios[30]:.4f} (30) < 1")
 
 # ---- 2. linearised / nonlinear pair ---------------------------------------------------------
-wd = tempfile.mkdtemp(prefix="agape-eli-")
+wd = workdir("eli")
 einstein(wd, 2)
 rc, out, err = run(a, deck_a2f("ein2.dat"), workdir=wd)
 if c.check(rc == 0, "Einstein lambda = 2: Tc search exits 0"):
@@ -145,16 +143,12 @@ def equal_coupling_copy(src, dst, omega_ry=0.004, g2_ry=3e-5):
         open(os.path.join(dst, name), "wb").write(b)
 
 
-tiny = os.path.join(SHARED, "mgb2-epw", "tiny", "MgB2.ephmat")
-if not os.path.isdir(tiny):
-    print(f"SKIP part 3 (MgB2, equal couplings): the shared EPW data {tiny} is absent "
-          "(set AGAPE_SHARED_DATA to the shared data folder)", flush=True)
-else:
-    wd = tempfile.mkdtemp(prefix="agape-eli-")
-    equal_coupling_copy(tiny, os.path.join(wd, "MgB2.ephmat"))
-    res = {}
-    for mode, ranks in (("iso", 1), ("aniso", 2)):
-        deck = f"""[material]
+tiny = test_data("mgb2-tiny-epw", "MgB2.ephmat")   # the repository's fixture, always present
+wd = workdir("eli")
+equal_coupling_copy(tiny, os.path.join(wd, "MgB2.ephmat"))
+res = {}
+for mode, ranks in (("iso", 1), ("aniso", 2)):
+    deck = f"""[material]
 source = epw
 epw_dir = MgB2.ephmat
 [solver]
@@ -170,23 +164,23 @@ list = 10 20
 file = {mode}/results.h5
 plot = no
 """
-        rc, out, err = run(a, deck, ranks=ranks, workdir=wd, name=f"{mode}.in")
-        if c.check(rc == 0, f"equal couplings, {mode} on {ranks} rank(s): exits 0"):
-            res[mode] = read(os.path.join(wd, mode, "results.h5"))
-    if len(res) == 2:
-        ri, ra = res["iso"], res["aniso"]
-        c.check(rel(float(ra["tc"]), float(ri["tc"])) < 2e-6,
-                f"Tc aniso {float(ra['tc']):.7f} K = iso {float(ri['tc']):.7f} K")
-        dd = np.nanmax(abs(ra["gap/delta_matsubara"] - ri["gap/delta_matsubara"])) / np.nanmax(abs(ri["gap/delta_matsubara"]))
-        c.check(dd < 1e-10, f"Fermi-surface Delta(i omega_n) aniso = iso at every n and T (max relative {dd:.1e})")
-        ds = np.max(abs(ra["gap/delta"] - ri["gap/delta"])) / np.max(abs(ri["gap/delta"]))
-        c.check(ds < 1e-10, f"every state's Delta(i omega_0) equals the isotropic gap (max relative {ds:.1e})")
+    rc, out, err = run(a, deck, ranks=ranks, workdir=wd, name=f"{mode}.in")
+    if c.check(rc == 0, f"equal couplings, {mode} on {ranks} rank(s): exits 0"):
+        res[mode] = read(os.path.join(wd, mode, "results.h5"))
+if len(res) == 2:
+    ri, ra = res["iso"], res["aniso"]
+    c.check(rel(float(ra["tc"]), float(ri["tc"])) < 2e-6,
+            f"Tc aniso {float(ra['tc']):.7f} K = iso {float(ri['tc']):.7f} K")
+    dd = np.nanmax(abs(ra["gap/delta_matsubara"] - ri["gap/delta_matsubara"])) / np.nanmax(abs(ri["gap/delta_matsubara"]))
+    c.check(dd < 1e-10, f"Fermi-surface Delta(i omega_n) aniso = iso at every n and T (max relative {dd:.1e})")
+    ds = np.max(abs(ra["gap/delta"] - ri["gap/delta"])) / np.max(abs(ri["gap/delta"]))
+    c.check(ds < 1e-10, f"every state's Delta(i omega_0) equals the isotropic gap (max relative {ds:.1e})")
 
 
 
 # ---- 4. ranks (Pb fixture) -----------------------------------------------------------------
 pb = test_data("pb-epw", "pb.ephmat")        # the repository's fixture, always present
-wd = tempfile.mkdtemp(prefix="agape-eli-")
+wd = workdir("eli")
 gaps = {}
 for ranks in (1, 2, 4):
     deck = f"""[material]

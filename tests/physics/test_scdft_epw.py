@@ -17,19 +17,18 @@
    the a2f path's nodes costs ~(node spacing)^2 Delta''/8, a few 1e-4 of the gap near the
    phonon energy; bound 1e-3 of the largest gap.
 2. 1 and 2 ranks, 1 and 2 threads give the same gaps (flat data, LMG, mu = 0.1).
-3. The couplings of real EPW data (EPW's tiny MgB2 set, k and q 6^3): the Fermi-surface
+3. The couplings of real EPW data (EPW's tiny MgB2 set, k and q 6^3, cut to the states within
+   2 eV of E_F: tests/data/mgb2-tiny-epw): the Fermi-surface
    lambda of the window states (the kernel's own couplings averaged over the Fermi surface)
    times N(0)_sample / N(E_F)_EPW must equal the summed lambda EPW printed, to 1e-7 (EPW
    prints 8 digits: half a unit of the last one is 6e-8 of 0.87).
 4. Data with a coarser fine q mesh than k mesh (the Pb set) are refused for SCDFT with a
    message naming the folder, and nothing is written.
-Parts 1 and 2 need nothing outside the repository, part 4 uses the repository's Pb fixture
-(tests/data/pb-epw); part 3 needs the shared EPW data ($AGAPE_SHARED_DATA, else ../shared/data
-beside the checkout) and is skipped, with a SKIP line, without it."""
+Parts 1 and 2 need nothing outside the repository, parts 3 and 4 use the repository's fixtures
+(tests/data/mgb2-tiny-epw, with EPW's numbers in its reference.txt, and tests/data/pb-epw)."""
 import os
-import tempfile
 import numpy as np
-from agapetest import args, Checks, run, read, rel, shared_data
+from agapetest import args, Checks, run, read, rel, reference, test_data, workdir
 
 a = args()
 c = Checks()
@@ -104,7 +103,7 @@ plot = no
 
 
 # ---- 1. constant coupling, flat DOS: EPW path against the a2f path ----------------------
-wd = tempfile.mkdtemp(prefix="agape-scdft-epw-")
+wd = workdir("scdft-epw")
 n0 = write_flat_epw(os.path.join(wd, "flat.ephmat"))
 h = 0.01                                     # meV, half-width of the Einstein line
 w = np.array([0.0, 50.0 - h, 50.0, 50.0 + h, 60.0])
@@ -153,44 +152,30 @@ if (1, 1) in gaps:
             dd = np.max(np.abs(g - gaps[(1, 1)])) / np.max(np.abs(gaps[(1, 1)]))
             c.check(dd < 1e-12, f"{key[0]} rank(s) x {key[1]} thread(s): gaps equal 1 x 1 ({dd:.1e})")
 
-# ---- 3. real data: the couplings of EPW's tiny MgB2 set ---------------------------------
-tiny = os.path.join(shared_data(), "mgb2-epw", "tiny")
-if not os.path.isdir(os.path.join(tiny, "MgB2.ephmat")):
-    print(f"SKIP part 3: no shared MgB2 EPW data in {tiny}")
-else:
-    summed = nf = None
-    for line in open(os.path.join(tiny, "MgB2.a2f")):
-        if line.startswith("Summed el-ph coupling"):
-            summed = float(line.split()[-1])
-    for line in open(os.path.join(tiny, "epw1.out")):
-        if "DOS(states/spin/eV/Unit Cell) =" in line:
-            nf = float(line.split("=")[1].replace("D", "E"))
-    d = os.path.join(wd, "tiny")
-    os.makedirs(d)
-    os.symlink(os.path.join(tiny, "MgB2.ephmat"), os.path.join(d, "MgB2.ephmat"))
-    rc, so, se = run(a, deck("source = epw\nepw_dir = MgB2.ephmat", "lmg", 0.0, "10"), ranks=2, workdir=d)
-    if c.check(rc == 0 and summed is not None and nf is not None, "MgB2 tiny: run; EPW's summed lambda and N(E_F) found"):
-        r = read(os.path.join(d, "results.h5"))
-        lam, dos = float(r["coupling/lambda"]), float(r["coupling/dos0"])
-        c.check(rel(lam * dos / nf, summed) < 1e-7,
-                f"MgB2 tiny: lambda of the kernel's couplings x N(0)/N(E_F) = {lam * dos / nf:.7f}, "
-                f"EPW's summed lambda {summed:.7f}")
-        c.check(float(r["tc"]) > 0 and np.all(r["gap/converged"] == 1),
-                f"MgB2 tiny: Tc = {float(r['tc']):.3f} K (LMG, mu = 0), gap converged")
+# ---- 3. real data: the couplings of EPW's tiny MgB2 set (the repository's cut) ----------
+summed = reference("mgb2-tiny-epw", "lambda_summed")       # MgB2.a2f of EPW's run
+nf = reference("mgb2-tiny-epw", "dos_states_spin_eV")       # epw1.out of EPW's run
+d = os.path.join(wd, "tiny")
+os.makedirs(d)
+os.symlink(test_data("mgb2-tiny-epw", "MgB2.ephmat"), os.path.join(d, "MgB2.ephmat"))
+rc, so, se = run(a, deck("source = epw\nepw_dir = MgB2.ephmat", "lmg", 0.0, "10"), ranks=2, workdir=d)
+if c.check(rc == 0, "MgB2 tiny: run exits 0"):
+    r = read(os.path.join(d, "results.h5"))
+    lam, dos = float(r["coupling/lambda"]), float(r["coupling/dos0"])
+    c.check(rel(lam * dos / nf, summed) < 1e-7,
+            f"MgB2 tiny: lambda of the kernel's couplings x N(0)/N(E_F) = {lam * dos / nf:.7f}, "
+            f"EPW's summed lambda {summed:.7f}")
+    c.check(float(r["tc"]) > 0 and np.all(r["gap/converged"] == 1),
+            f"MgB2 tiny: Tc = {float(r['tc']):.3f} K (LMG, mu = 0), gap converged")
 
 # ---- 4. a coarser q mesh than k mesh is refused -------------------------------------------
-pb = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "pb-epw")
-if not os.path.isdir(os.path.join(pb, "pb.ephmat")):
-    pb = os.path.join(shared_data(), "pb-epw")
-if not os.path.isdir(os.path.join(pb, "pb.ephmat")):
-    print("SKIP part 4: no Pb EPW data")
-else:
-    d = os.path.join(wd, "pb")
-    os.makedirs(d)
-    os.symlink(os.path.join(pb, "pb.ephmat"), os.path.join(d, "pb.ephmat"))
-    rc, so, se = run(a, deck("source = epw\nepw_dir = pb.ephmat\neps_acustic_cm = 2", "lmg", 0.1, "2"),
-                     ranks=2, workdir=d, expect_ok=False)
-    c.check(rc != 0 and "fine q mesh equal to its fine k" in se and "pb.ephmat" in se
-            and not os.path.exists(os.path.join(d, "results.h5")),
-            "Pb (k 24^3, q 12^3): SCDFT refused with a message naming the folder, nothing written")
+pb = test_data("pb-epw")
+d = os.path.join(wd, "pb")
+os.makedirs(d)
+os.symlink(os.path.join(pb, "pb.ephmat"), os.path.join(d, "pb.ephmat"))
+rc, so, se = run(a, deck("source = epw\nepw_dir = pb.ephmat\neps_acustic_cm = 2", "lmg", 0.1, "2"),
+                 ranks=2, workdir=d, expect_ok=False)
+c.check(rc != 0 and "fine q mesh equal to its fine k" in se and "pb.ephmat" in se
+        and not os.path.exists(os.path.join(d, "results.h5")),
+        "Pb (k 24^3, q 12^3): SCDFT refused with a message naming the folder, nothing written")
 c.close()

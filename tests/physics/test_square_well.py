@@ -1,11 +1,11 @@
-"""Square-well (constant-kernel) model through the full SCDFT solver, physics.md §6.1b.
+"""Square-well (constant-kernel) model through the full SCDFT solver, docs/theory.md §10.2.
 
 K = -V for |xi|, |xi'| < omega_D, Z = 0, flat DOS. The exact linearised condition is
 N V int_0^{omega_D/2T} tanh(u)/u du = 1 and Delta(T=0) = omega_D / sinh(1/NV): the
 tolerances (0.5 % for Tc and Delta0, 1 % for the curve and the Coulomb case) are those of
 the issue; the grid's own quadrature error is far below them (Gauss-Legendre panels)."""
 import math
-from agapetest import args, Checks, run, read, rel
+from agapetest import args, Checks, run, read, rel, workdir
 
 KB = 8.617333262e-5  # eV/K
 a = args()
@@ -37,8 +37,8 @@ plot = no
 table = [(0.20, 7.63993e-3, 1.34765e-2), (0.25, 2.07675e-2, 3.66436e-2), (0.30, 4.04495e-2, 7.14389e-2),
          (0.40, 9.30737e-2, 1.65284e-1), (0.50, 1.53514e-1, 2.75721e-1)]
 for nv, tcr, d0r in table:
-    import tempfile, os
-    wd = tempfile.mkdtemp(prefix="agape-sw-")
+    import os
+    wd = workdir("sw")
     rc, out, err = run(a, DECK.format(nv=nv, wd=WD, mode="none", mu="", temps="0", E=0.1), workdir=wd)
     if not c.check(rc == 0, f"NV={nv}: agape run exits 0"):
         continue
@@ -52,12 +52,12 @@ for nv, tcr, d0r in table:
 
 # weak coupling: 2 Delta0 / k Tc -> 2 pi exp(-gamma_E) = 3.527754 (NV = 0.2 is within 0.01 %)
 # and the universal Delta(T)/Delta(0) curve (Muehlschlegel) within 1 %
-import os, tempfile
+import os
 curve = [(0.1, 1.0000), (0.3, 0.9971), (0.4, 0.9850), (0.5, 0.9569), (0.6, 0.9070), (0.7, 0.8288),
          (0.8, 0.7110), (0.9, 0.5263), (0.95, 0.3803), (0.99, 0.1730)]
 tc_exact = tc_k(7.63993e-3)
 temps = "0 " + " ".join(f"{t*tc_exact:.8f}" for t, _ in curve) + f" {1.01*tc_exact:.8f}"
-wd = tempfile.mkdtemp(prefix="agape-sw-")
+wd = workdir("sw")
 rc, out, err = run(a, DECK.format(nv=0.2, wd=WD, mode="none", mu="", temps=temps, E=0.1), workdir=wd)
 if c.check(rc == 0, "NV=0.2 temperature sweep: agape run exits 0"):
     r = read(os.path.join(wd, "results.h5"))
@@ -70,7 +70,7 @@ if c.check(rc == 0, "NV=0.2 temperature sweep: agape run exits 0"):
     c.check(abs(d[-1]) < 1e-9 * d[0], f"nonlinear gap vanishes above Tc: Delta(1.01 Tc) = {d[-1]:.3e} meV")
 
 # two square wells: phonon lambda = 0.3 below omega_D, Coulomb mu = 0.2 up to Ec = 100 omega_D
-wd = tempfile.mkdtemp(prefix="agape-sw-")
+wd = workdir("sw")
 rc, out, err = run(a, DECK.format(nv=0.3, wd=WD, mode="mu", mu="mu = 0.2", temps="0", E=100 * WD * 1e-3), workdir=wd)
 if c.check(rc == 0, "two-square-well: agape run exits 0"):
     r = read(os.path.join(wd, "results.h5"))

@@ -8,9 +8,9 @@ AGAPE checkpoints and exits 3, the job requeues itself and continues with --rest
 or more), and its gaps and Tc equal the same deck run uninterrupted with mpirun on the same
 2 ranks (<= 1e-12: the restart replays the same operations). The cluster is taken down by PID.
 Skipped (exit 77) when not root or when slurm-wlm / munge are not installed."""
-import os, re, shutil, subprocess, sys, tempfile, time
+import os, re, shutil, subprocess, sys, time
 import numpy as np
-from agapetest import args, Checks, run, read
+from agapetest import args, Checks, run, read, workdir, TMP
 
 a = args()
 here = os.path.dirname(os.path.abspath(__file__))
@@ -41,8 +41,9 @@ seed = 11
 file = direct/results.h5
 plot = no
 """
-work = tempfile.mkdtemp(prefix="agape-slurm-")
-os.chmod(work, 0o755)          # munged wants every folder above its socket world-executable
+work = workdir("slurm")
+for f in (TMP, work):          # munged wants every folder above its socket world-executable
+    os.chmod(f, 0o755)
 sdir = os.path.join(work, "cluster")
 env = dict(os.environ, SLURM_CONF=os.path.join(sdir, "slurm.conf"), AGAPE=a.agape, AGAPE_HOME=src,
            PATH=os.environ.get("PATH", "") + ":/usr/sbin")

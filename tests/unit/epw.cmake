@@ -1,5 +1,9 @@
-# EPW reader and writer (src/material/epw.c): always on the Pb fixture in tests/data/pb-epw; also on the
-# MgB2 sets of the shared EPW data folder when it is there (SKIP lines when it is absent).
+# EPW reader and writer (src/material/epw.c): on the repository's fixtures, tests/data/pb-epw and
+# tests/data/mgb2-tiny-epw, always; on the uncut MgB2 sets of the shared EPW data folder as a
+# second test, skipped (exit 77) when that folder is absent.
 agape_c_test(test_epw ${CMAKE_CURRENT_LIST_DIR}/test_epw.c unit)
 target_compile_definitions(test_epw PRIVATE AGAPE_SHARED_DATA="${CMAKE_SOURCE_DIR}/../shared/data"
   AGAPE_TEST_DATA="${CMAKE_SOURCE_DIR}/tests/data")
+agape_add_test(test_epw_shared $<TARGET_FILE:test_epw> shared)
+set_tests_properties(test_epw_shared PROPERTIES LABELS unit ENVIRONMENT "${AGAPE_TEST_ENV}" TIMEOUT 600
+  SKIP_RETURN_CODE 77)

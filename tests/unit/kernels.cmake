@@ -1,3 +1,3 @@
 # Pair-kernel unit tests (kernels/): closed forms vs Matsubara sums, printed forms and limits
-# of physics.md §1.2-1.4, removable singularities, optimised table vs reference twins.
+# of docs/theory.md §3, removable singularities, optimised table vs reference twins.
 agape_c_test(test_kernels ${CMAKE_CURRENT_LIST_DIR}/test_kernels.c unit)

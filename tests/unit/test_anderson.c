@@ -5,8 +5,8 @@
  *   2. it needs far fewer iterations than plain mixing (depth 0) with the same mixing;
  *   3. reset forgets the history (the next step equals a plain mixing step);
  *   4. the heap pair create/destroy works and destroy clears the pointer. */
+#include "check.h" /* first: it sets the POSIX level */
 #include "agape/anderson.h"
-#include "check.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -6,8 +6,8 @@
  *      in modulus (-4): the largest real part is found;
  *   3. a callback error stops the iteration and is returned (AGAPE_STOPPED).
  * Vector length 300, Krylov dimension 24 as the solvers use it. */
+#include "check.h" /* first: it sets the POSIX level */
 #include "agape/arnoldi.h"
-#include "check.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -3,7 +3,8 @@
  *      [f(a) - f(b)]/(a - b), computed here independently in long double.
  *   2. The FFT route equals the direct double sum (one-band cubic tight binding, and a
  *      3-orbital model with k-dependent eigenvectors), to round-off times the number of terms.
- *   3. The Lindhard function F and the electron-gas mu_TF, mu_RPA against physics.md §6.4. */
+ *   3. The Lindhard function F and the electron-gas mu_TF, mu_RPA against docs/theory.md §10.4. */
+#include "check.h" /* first: it sets the POSIX level */
 #include "agape/chi0.h"
 #include <float.h>
 #include <math.h>
@@ -12,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
 
 static const double KB = 8.617333262e-5; /* eV/K */
 
@@ -203,7 +203,7 @@ static double F_numeric(double x, void *ctx)
  * the periodic trapezoid rule on an integrand analytic in a strip of half-width pi kT/v_F
  * converges like exp(-2 pi (pi kT)/h) = 2e-7; states within a few kT of the Fermi surface
  * plus q <= 2 k_F stay inside the box (no wrap-around); tau quadrature 1e-12.  Tolerance 1e-4
- * relative.  Then the T -> 0 integral against F(x) of physics.md §6.4 (F(2) included). */
+ * relative.  Then the T -> 0 integral against F(x) of docs/theory.md §10.4 (F(2) included). */
 static void test_free_electrons(void)
 {
   const int n = 64;
@@ -243,7 +243,7 @@ static void test_free_electrons(void)
   double wF = 0;
   const double xs[3] = {0.5, 1.0, 2.0}, Fs[3] = {0.911980, 0.5, 0.088020};
   for (int t = 0; t < 3; t++) wF = fmax(wF, fabs(-lindhard_T(2 * xs[t], 1e-4) / ntot - Fs[t]));
-  check(wF <= 2e-5, "finite-T Lindhard integral at k_BT = 2e-4 E_F vs F(0.5), F(1), F(2) of physics.md: worst %.1e",
+  check(wF <= 2e-5, "finite-T Lindhard integral at k_BT = 2e-4 E_F vs F(0.5), F(1), F(2) of docs/theory.md: worst %.1e",
         wF);
   /* the electron-gas mu_RPA again, now with the numerically integrated Lindhard function
    * (k_F = 1 units: F depends on x = q/2k_F only) instead of the closed form */
@@ -252,7 +252,7 @@ static void test_free_electrons(void)
   for (int i = 0; i < 5; i++) wmu = fmax(wmu, fabs(chi0_jellium_mu_rpa(i + 1, F_numeric, NULL) / rpa[i] - 1));
   check(wmu <= 0.01,
         "electron-gas mu_RPA (r_s = 1..5) with the numerical Lindhard integral: worst %.1e relative to the "
-        "physics.md table (1 %%)",
+        "docs/theory.md §10.4 table (1 %%)",
         wmu);
   free(e);
   free(chi);
@@ -263,7 +263,7 @@ static void test_electron_gas(void)
   check(fabs(chi0_lindhard_F(0.5) - 0.911980) <= 5e-7 && chi0_lindhard_F(1) == 0.5 &&
           fabs(chi0_lindhard_F(2) - 0.088020) <= 5e-7 && chi0_lindhard_F(0) == 1 &&
           fabs(chi0_lindhard_F(1e-9) - 1) <= 1e-15,
-        "Lindhard F(0.5) = %.6f, F(1) = %.6f, F(2) = %.6f (physics.md §6.4: 0.911980, 0.5, 0.088020)",
+        "Lindhard F(0.5) = %.6f, F(1) = %.6f, F(2) = %.6f (docs/theory.md §10.4: 0.911980, 0.5, 0.088020)",
         chi0_lindhard_F(0.5), chi0_lindhard_F(1), chi0_lindhard_F(2));
   const double tf[5] = {0.1617, 0.2305, 0.2741, 0.3049, 0.3280}, rpa[5] = {0.1677, 0.2453, 0.2975, 0.3363, 0.3667};
   for (int i = 0; i < 5; i++) {

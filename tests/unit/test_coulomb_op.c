@@ -4,6 +4,7 @@
  *      interpolation reproduces exactly inside the axis, equals the direct O(N^2) sum
  *      sum_s' W(xi_s, xi_s') cel_s' x_s'; states beyond the axis take the end values.
  * K = 0 and Z = 0.3 here, so only the Coulomb term is tested. One MPI rank (singleton). */
+#include "check.h" /* first: it sets the POSIX level */
 #include "agape/solve.h"
 #include <math.h>
 #include <stdio.h>
@@ -29,7 +30,6 @@ int main(int argc, char **argv)
     x[s] = cos(0.37 * s);
   }
   for (int p = 0; p < ne; p++) axis[p] = -1 + 2.0 * p / (ne - 1);
-  int fails = 0;
   /* 1. constant */
   const double W0 = 0.27;
   for (int q = 0; q < ne * ne; q++) tab[q] = W0;
@@ -44,10 +44,8 @@ int main(int argc, char **argv)
     worst = fmax(worst, fabs(y1[s] - y2[s]));
     mx = fmax(mx, fabs(y1[s]));
   }
-  int ok = err == AGAPE_OK && worst <= 1e-14 * mx && mx > 0;
-  printf("%s: constant table = rank-one constant kernel: max |difference| %.1e of %.3e\n", ok ? "PASS" : "FAIL", worst,
-         mx);
-  fails += !ok;
+  check(err == AGAPE_OK && mx > 0, "constant table accepted, a non-zero result (max %.3e)", mx);
+  check_le(worst, 1e-14 * mx, "constant table = rank-one constant kernel: max |difference| <= 1e-14 max |y|");
   agape_op_free(&b);
   /* 2. linear in the energies */
   const double A = 0.2, B = -0.05;
@@ -68,10 +66,8 @@ int main(int argc, char **argv)
     worst = fmax(worst, fabs(y2[s] - ref));
     mx = fmax(mx, fabs(ref));
   }
-  ok = err == AGAPE_OK && worst <= 1e-13 * mx && mx > 0;
-  printf("%s: linear table vs the direct double sum (flat beyond the axis): max |difference| %.1e of %.3e\n",
-         ok ? "PASS" : "FAIL", worst, mx);
-  fails += !ok;
+  check(err == AGAPE_OK && mx > 0, "linear table accepted, a non-zero reference (max %.3e)", mx);
+  check_le(worst, 1e-13 * mx, "linear table vs the direct double sum (flat beyond the axis): max |difference| <= 1e-13 max |ref|");
   agape_op_free(&a);
   agape_op_free(&b);
   agape_dist_destroy(&d);
@@ -83,5 +79,5 @@ int main(int argc, char **argv)
   free(y1);
   free(y2);
   agape_par_finalize(&par);
-  return fails ? 1 : 0;
+  return check_summary();
 }

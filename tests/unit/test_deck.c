@@ -3,7 +3,7 @@
  * checks the values, the defaults, and that every kind of bad deck returns AGAPE_ERR_DECK
  * with a message naming the deck, the right line and the key (stderr is captured through
  * dup2). Prints one line per check and "N passed, M failed"; exit status 1 on failure. */
-#define _XOPEN_SOURCE 700
+#include "check.h" /* first: it sets the POSIX level */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,42 +20,12 @@
 #include "agape/error.h"
 #include "agape/kernels.h"
 
-#define MAX_FILES 256
-
 /* Test state, passed to every helper (no globals). */
 typedef struct {
-  int pass, fail;
-  char dir[512];          /* temporary folder */
-  char cwd[4096];         /* working directory at start */
-  char *files[MAX_FILES]; /* created files and folders, removed at the end */
-  int nfiles;
+  char dir[256];   /* the test's temporary folder (tests/check.h: removed at exit) */
+  char cwd[4096];  /* working directory at start */
   char err[16384]; /* stderr of the last captured call */
 } tstate;
-
-/* Record one check and print its line.
- *   t [in,out] state;  ok [in] outcome;  fmt [in] description */
-static int check(tstate *t, int ok, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int check(tstate *t, int ok, const char *fmt, ...)
-{
-  va_list ap;
-  va_start(ap, fmt);
-  printf("%s - ", ok ? "ok  " : "FAIL");
-  vprintf(fmt, ap);
-  printf("\n");
-  va_end(ap);
-  if (ok)
-    t->pass++;
-  else
-    t->fail++;
-  fflush(stdout);
-  return ok;
-}
-
-/* Remember a path for removal at the end. */
-static void remember(tstate *t, const char *path)
-{
-  if (t->nfiles < MAX_FILES) t->files[t->nfiles++] = strdup(path);
-}
 
 /* Write `len` bytes of text to dir/name (creating it); returns the full path (static per call
  * site is avoided: the caller gives the buffer).
@@ -70,7 +40,6 @@ static void write_bytes(tstate *t, const char *name, const char *text, size_t le
   }
   fwrite(text, 1, len, f);
   fclose(f);
-  remember(t, out);
 }
 
 static void write_file(tstate *t, const char *name, const char *text, char *out, size_t n)
@@ -141,7 +110,7 @@ static void expect_bad(tstate *t, const char *what, const char *name, const char
     ok = strstr(msg, key) != NULL && (detail == NULL || strstr(msg, detail) != NULL);
   }
   ok = ok && p.deck_text == NULL;
-  check(t, ok, "%s: AGAPE_ERR_DECK at line %d naming '%s'%s%s", what, line, key, detail ? " and " : "",
+  check(ok, "%s: AGAPE_ERR_DECK at line %d naming '%s'%s%s", what, line, key, detail ? " and " : "",
         detail ? detail : "");
   if (!ok) fprintf(stdout, "       rc=%d stderr: %s", (int)e, t->err);
 }
@@ -157,9 +126,8 @@ static void test_error_helpers(tstate *t)
     for (int j = 0; j < i; j++)
       if (strcmp(s, agape_strerror((agape_err)j)) == 0) distinct = 0;
   }
-  check(t, distinct, "agape_strerror: a distinct message for every code");
-  check(t,
-        strcmp(agape_strerror(AGAPE_ERR_COUNT), "unknown error") == 0 &&
+  check(distinct, "agape_strerror: a distinct message for every code");
+  check(strcmp(agape_strerror(AGAPE_ERR_COUNT), "unknown error") == 0 &&
           strcmp(agape_strerror((agape_err)-1), "unknown error") == 0,
         "agape_strerror: out-of-range codes give \"unknown error\"");
 
@@ -180,7 +148,7 @@ static void test_error_helpers(tstate *t)
     fclose(f);
   }
   unlink(cap);
-  check(t, e == AGAPE_ERR_IO && strcmp(buf, "agape: error: file x.h5: 42\n") == 0,
+  check(e == AGAPE_ERR_IO && strcmp(buf, "agape: error: file x.h5: 42\n") == 0,
         "agape_error: returns its code and prints \"agape: error: <message>\\n\"");
 }
 
@@ -197,7 +165,7 @@ static void test_defaults(tstate *t)
     p.energy_window_eV == 5.0 && p.grid_min_meV == 0.01 && p.grid_ratio == 1.4 && p.grid_order == 6 &&
     p.mc_floor == 0.1 && p.mc_eps_meV == 5.0 && p.fs_smearing_meV == 10.0 && strcmp(p.output_file, "results.h5") == 0 &&
     p.histogram_bins == 60 && p.plot == 1 && p.deck_text == NULL;
-  check(t, ok, "agape_params_defaults: every documented default");
+  check(ok, "agape_params_defaults: every documented default");
 
   char path[600];
   const char *text = "; only comments\n# and blank lines\n\n";
@@ -208,9 +176,9 @@ static void test_defaults(tstate *t)
   int same = e == AGAPE_OK && q.deck_text && strcmp(q.deck_text, text) == 0 && strcmp(q.deck_path, path) == 0 &&
     q.tc_search == 1 && q.ntemps == 0 && q.npoints == p.npoints && q.functional == p.functional &&
     strcmp(q.output_file, p.output_file) == 0 && t->err[0] == '\0';
-  check(t, same, "a deck of comments parses to the defaults (tc_search = yes, no list)");
+  check(same, "a deck of comments parses to the defaults (tc_search = yes, no list)");
   agape_params_free(&q);
-  check(t, q.deck_text == NULL, "agape_params_free clears deck_text");
+  check(q.deck_text == NULL, "agape_params_free clears deck_text");
 }
 
 static void test_full_deck(tstate *t)
@@ -267,36 +235,34 @@ static void test_full_deck(tstate *t)
   write_file(t, "full.ini", deck, path, sizeof path);
   agape_params p;
   agape_err e = read_captured(t, path, &p);
-  check(t, e == AGAPE_OK && t->err[0] == '\0', "full deck parses without messages");
+  check(e == AGAPE_OK && t->err[0] == '\0', "full deck parses without messages");
   if (e != AGAPE_OK) {
     printf("       stderr: %s", t->err);
     return;
   }
 
   char *real = realpath(a2f, NULL);
-  check(t, p.source == MAT_A2F && strcmp(p.name, "LaB12") == 0, "[material] source, name (canonical case)");
-  check(t, real && strcmp(p.a2f_file, real) == 0, "[material] a2f_file resolved to the absolute path %s", p.a2f_file);
+  check(p.source == MAT_A2F && strcmp(p.name, "LaB12") == 0, "[material] source, name (canonical case)");
+  check(real && strcmp(p.a2f_file, real) == 0, "[material] a2f_file resolved to the absolute path %s", p.a2f_file);
   free(real);
-  check(t, p.dos_per_eV_spin == 0.75 && p.a2f_bins == 32 && p.bcs_nv == 0.25 && p.bcs_omega_D_meV == 12.5,
+  check(p.dos_per_eV_spin == 0.75 && p.a2f_bins == 32 && p.bcs_nv == 0.25 && p.bcs_omega_D_meV == 12.5,
         "[material] numbers");
-  check(t, p.coulomb == COUL_MU && p.mu == 0.12, "[coulomb] mode = mu, mu (inline comment stripped)");
-  check(t,
-        p.method == SOLVER_SCDFT && p.functional == KERN_LMG && p.gamma1 == 1.3 && p.gamma2 == 3.88 &&
+  check(p.coulomb == COUL_MU && p.mu == 0.12, "[coulomb] mode = mu, mu (inline comment stripped)");
+  check(p.method == SOLVER_SCDFT && p.functional == KERN_LMG && p.gamma1 == 1.3 && p.gamma2 == 3.88 &&
           p.gamma3 == 1.2 && p.tol == 1e-10 && p.max_iter == 123 && p.mixing == 1.0 && p.anderson_depth == 0 &&
           p.tc_tol == 2.5e-4 && p.kernel_eval == KEVAL_INTERP,
         "[solver] every key (section and key names case-insensitive)");
   const double T[] = {1, 2.5, 5, 10, 20, 40};
   int tok = p.ntemps == 6;
   for (int i = 0; tok && i < 6; i++) tok = p.temps[i] == T[i];
-  check(t, tok && p.tc_search == 0, "[temperatures] list with commas, spaces and a continuation line; tc_search = No");
-  check(t,
-        p.npoints == 123456789012LL && p.seed == UINT64_MAX && p.energy_window_eV == 2.0 && p.grid_min_meV == 0.001 &&
+  check(tok && p.tc_search == 0, "[temperatures] list with commas, spaces and a continuation line; tc_search = No");
+  check(p.npoints == 123456789012LL && p.seed == UINT64_MAX && p.energy_window_eV == 2.0 && p.grid_min_meV == 0.001 &&
           p.grid_ratio == 1.25 && p.grid_order == 16 && p.mc_floor == 1.0 && p.mc_eps_meV == 3.0 &&
           p.fs_smearing_meV == 7.5,
         "[sampling] every key (64-bit npoints and seed)");
-  check(t, strcmp(p.output_file, "out/run1.h5") == 0 && p.histogram_bins == 2 && p.plot == 0,
+  check(strcmp(p.output_file, "out/run1.h5") == 0 && p.histogram_bins == 2 && p.plot == 0,
         "[output] file kept as given (relative to the working directory), histogram_bins, plot");
-  check(t, p.deck_text && strcmp(p.deck_text, deck) == 0 && strcmp(p.deck_path, path) == 0,
+  check(p.deck_text && strcmp(p.deck_text, deck) == 0 && strcmp(p.deck_path, path) == 0,
         "deck_text holds the whole file, deck_path the path as given");
 
   /* the parameter echo */
@@ -318,9 +284,8 @@ static void test_full_deck(tstate *t)
     lines++;
     s = eol + 1;
   }
-  check(t, aligned && lines == 50, "agape_params_print: %d lines, all '=' aligned", lines);
-  check(t,
-        strstr(buf, "  sampling.energy_window_eV") && strstr(buf, "= 2 eV\n") &&
+  check(aligned && lines == 50, "agape_params_print: %d lines, all '=' aligned", lines);
+  check(strstr(buf, "  sampling.energy_window_eV") && strstr(buf, "= 2 eV\n") &&
           strstr(buf, "= 1 2.5 5 10 20 40 K\n") && strstr(buf, "= 0.001 meV\n") && strstr(buf, "solver.functional") &&
           strstr(buf, "= lmg\n") && strstr(buf, "= 18446744073709551615\n"),
         "agape_params_print: values with units");
@@ -340,8 +305,7 @@ static void test_full_deck(tstate *t)
   q = p;
   q.temps[q.ntemps - 1] += 1;
   char *f3 = agape_params_fingerprint(&q);
-  check(t,
-        f0 && f1 && f2 && f3 && strcmp(f0, f1) != 0 && strcmp(f0, f2) == 0 && strcmp(f0, f3) != 0 &&
+  check(f0 && f1 && f2 && f3 && strcmp(f0, f1) != 0 && strcmp(f0, f2) == 0 && strcmp(f0, f3) != 0 &&
           strstr(f0, "solver.tol = ") && strstr(f0, "temperatures.list = ") && !strstr(f0, "output."),
         "agape_params_fingerprint: changes with [solver] tol and the temperatures, not with [output]");
   free(f0);
@@ -360,8 +324,6 @@ static void test_paths(tstate *t)
   snprintf(data, sizeof data, "%s/sub/data", t->dir);
   mkdir(sub, 0700);
   mkdir(data, 0700);
-  remember(t, sub);
-  remember(t, data);
   write_file(t, "sub/data/x.a2f", "1 0.5\n", a2f, sizeof a2f);
   write_file(t, "sub/deck.ini", "[material]\nsource = a2f\na2f_file = data/x.a2f\n", path, sizeof path);
   if (chdir(t->dir) != 0) {
@@ -375,7 +337,7 @@ static void test_paths(tstate *t)
     exit(2);
   }
   char *real = realpath(a2f, NULL);
-  check(t, e == AGAPE_OK && real && strcmp(p.a2f_file, real) == 0 && strcmp(p.deck_path, "sub/deck.ini") == 0,
+  check(e == AGAPE_OK && real && strcmp(p.a2f_file, real) == 0 && strcmp(p.deck_path, "sub/deck.ini") == 0,
         "relative deck path: a2f_file resolved against the deck's folder");
   free(real);
   agape_params_free(&p);
@@ -385,7 +347,7 @@ static void test_paths(tstate *t)
   snprintf(deck, sizeof deck, "[material]\nsource = a2f\na2f_file = %s\n", a2f);
   write_file(t, "abs.ini", deck, path2, sizeof path2);
   e = read_captured(t, path2, &p);
-  check(t, e == AGAPE_OK, "absolute a2f_file accepted");
+  check(e == AGAPE_OK, "absolute a2f_file accepted");
   agape_params_free(&p);
 
   /* missing deck */
@@ -394,9 +356,9 @@ static void test_paths(tstate *t)
   e = read_captured(t, missing, &p);
   char want[900];
   snprintf(want, sizeof want, "agape: error: %s: cannot open input deck: %s", missing, strerror(ENOENT));
-  check(t, e == AGAPE_ERR_IO && strstr(t->err, want) != NULL, "missing deck: AGAPE_ERR_IO with the path and strerror");
+  check(e == AGAPE_ERR_IO && strstr(t->err, want) != NULL, "missing deck: AGAPE_ERR_IO with the path and strerror");
   e = read_captured(t, t->dir, &p);
-  check(t, e == AGAPE_ERR_IO && strstr(t->err, t->dir) != NULL, "a folder as deck: AGAPE_ERR_IO naming it");
+  check(e == AGAPE_ERR_IO && strstr(t->err, t->dir) != NULL, "a folder as deck: AGAPE_ERR_IO naming it");
 }
 
 static void test_accepted_variants(tstate *t)
@@ -407,8 +369,7 @@ static void test_accepted_variants(tstate *t)
                       "[temperatures]\r\nlist = 0\r\ntc_search = 1\r\n[output]\r\nplot = true\r\n";
   write_file(t, "crlf.ini", crlf, path, sizeof path);
   agape_err e = read_captured(t, path, &p);
-  check(t,
-        e == AGAPE_OK && p.functional == KERN_SPG && p.tol == 1e-6 && p.ntemps == 1 && p.temps[0] == 0.0 &&
+  check(e == AGAPE_OK && p.functional == KERN_SPG && p.tol == 1e-6 && p.ntemps == 1 && p.temps[0] == 0.0 &&
           p.tc_search == 1 && p.plot == 1,
         "BOM, CRLF line ends, 'key: value', T = 0, booleans 1/true");
   agape_params_free(&p);
@@ -421,14 +382,14 @@ static void test_accepted_variants(tstate *t)
   snprintf(deck + n, sizeof deck - n, "\n");
   write_file(t, "maxtemps.ini", deck, path, sizeof path);
   e = read_captured(t, path, &p);
-  check(t, e == AGAPE_OK && p.ntemps == AGAPE_MAX_TEMPS && p.temps[AGAPE_MAX_TEMPS - 1] == AGAPE_MAX_TEMPS,
+  check(e == AGAPE_OK && p.ntemps == AGAPE_MAX_TEMPS && p.temps[AGAPE_MAX_TEMPS - 1] == AGAPE_MAX_TEMPS,
         "%d temperatures over continuation lines", AGAPE_MAX_TEMPS);
   agape_params_free(&p);
 
   /* seed in hexadecimal */
   write_file(t, "hexseed.ini", "[sampling]\nseed = 0xDEADbeef\n", path, sizeof path);
   e = read_captured(t, path, &p);
-  check(t, e == AGAPE_OK && p.seed == 0xDEADBEEFu, "seed in hexadecimal");
+  check(e == AGAPE_OK && p.seed == 0xDEADBEEFu, "seed in hexadecimal");
   agape_params_free(&p);
 }
 
@@ -518,7 +479,7 @@ static void test_bad_decks(tstate *t)
   write_bytes(t, "b_nul.ini", nul, sizeof nul - 1, path, sizeof path);
   agape_params p;
   agape_err e = read_captured(t, path, &p);
-  check(t, e == AGAPE_ERR_DECK && strstr(t->err, ":2: contains a NUL byte"),
+  check(e == AGAPE_ERR_DECK && strstr(t->err, ":2: contains a NUL byte"),
         "a NUL byte (binary file): AGAPE_ERR_DECK at its line");
 
   /* several problems: all reported, sorted by line, missing keys last */
@@ -529,9 +490,9 @@ static void test_bad_decks(tstate *t)
   const char *l5 = strstr(t->err, ":5: [solver] foo");
   const char *l7 = strstr(t->err, ":7: [sampling] npoints");
   const char *mu = strstr(t->err, ": [coulomb] mu: missing");
-  check(t, e == AGAPE_ERR_DECK && count_errors(t->err) == 4 && l4 && l5 && l7 && mu && l4 < l5 && l5 < l7 && l7 < mu,
+  int ok = check(e == AGAPE_ERR_DECK && count_errors(t->err) == 4 && l4 && l5 && l7 && mu && l4 < l5 && l5 < l7 && l7 < mu,
         "four problems in one deck: four messages sorted by line, missing key last");
-  if (t->fail && !(l4 && l5 && l7 && mu)) printf("       stderr: %s", t->err);
+  if (!ok) printf("       stderr: %s", t->err);
 }
 
 int main(void)
@@ -542,12 +503,7 @@ int main(void)
     perror("getcwd");
     return 2;
   }
-  const char *tmp = getenv("TMPDIR");
-  snprintf(t->dir, sizeof t->dir, "%s/agape_test_deck_XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  if (mkdtemp(t->dir) == NULL) {
-    perror("mkdtemp");
-    return 2;
-  }
+  snprintf(t->dir, sizeof t->dir, "%s", check_tmpdir("deck"));
 
   test_error_helpers(t);
   test_defaults(t);
@@ -556,14 +512,7 @@ int main(void)
   test_accepted_variants(t);
   test_bad_decks(t);
 
-  for (int i = t->nfiles - 1; i >= 0; i--) { /* files, then the folders made before them */
-    if (unlink(t->files[i]) != 0) rmdir(t->files[i]);
-    free(t->files[i]);
-  }
-  rmdir(t->dir);
-
-  printf("%d passed, %d failed\n", t->pass, t->fail);
-  int rc = t->fail ? 1 : 0;
+  int rc = check_summary();
   free(t);
   return rc;
 }

@@ -1,16 +1,17 @@
-#define _XOPEN_SOURCE 700
 /* EPW reader (src/material/epw.c) on real EPW 5.3 output: sizes, Fermi level, DOS, lambda and
  * omega_log against what EPW printed; the stream (>= 5.8) container written from the same
  * numbers reads back identically; a sequential folder written back is the same bytes;
  * truncated, empty, foreign and byte-swapped files are clear errors.
- * The reduced Pb set is the repository's fixture (tests/data/pb-epw, with EPW's numbers in
- * its reference.txt) and is always tested. The MgB2 sets are read from the shared data folder
- * ($AGAPE_SHARED_DATA, else ../shared/data beside the checkout) and are skipped, with a SKIP
- * line each, when it is absent. */
+ *   test_epw          the repository's fixtures, each with EPW's numbers in its reference.txt:
+ *                     the reduced Pb set (tests/data/pb-epw) and EPW's tiny MgB2 run cut to a
+ *                     2 eV window (tests/data/mgb2-tiny-epw); and the damaged copies
+ *   test_epw shared   the uncut MgB2 sets of the shared data folder ($AGAPE_SHARED_DATA, else
+ *                     ../shared/data beside the checkout): tiny and k12q3. Exits 77 (ctest:
+ *                     skipped), naming the folder, when they are absent. */
+#include "check.h" /* first: it sets the POSIX level */
 #include "agape/epw.h"
 #include "agape/eliash.h"
 #include "agape/material.h"
-#include "check.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,7 @@
 /* what EPW printed in epw1.out of each set */
 typedef struct {
   const char *dir; /* relative to its data folder */
-  int fixture;     /* 1: tests/data (numbers from its reference.txt), 0: shared folder */
+  int fixture;     /* 1: tests/data (numbers from the reference.txt beside it), 0: shared folder */
   double eps_cm;   /* eps_acustic of the run */
   double degaussq_meV;
   int nkfs, nbnd_window, totq, nqtotf, nmodes, ns;
@@ -37,7 +38,8 @@ typedef struct {
 } epw_ref;
 
 static epw_ref refs[] = {
-  {"pb-epw/pb.ephmat", 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, /* from reference.txt */
+  {"pb-epw/pb.ephmat", 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},        /* from reference.txt */
+  {"mgb2-tiny-epw/MgB2.ephmat", 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, /* from reference.txt */
   {"mgb2-epw/tiny/MgB2.ephmat", 0, 5, 0.5, 28, 5, 216, 216, 9, 140, 7.6644979691, 0.91348913296, 0.8716117, 0.8715637,
    61.479121, 26.420632, 0.16},
   {"mgb2-epw/k12q3/MgB2.ephmat", 0, 2, 0.5, 201, 2, 1727, 1728, 9, 238, 7.4760713694, 0.34734697217, 0.6633858,
@@ -146,35 +148,40 @@ static void moments(const agape_epw *e, double degaussq, double *lam, double *wl
   free(f);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+  const int shared_mode = argc > 1 && strcmp(argv[1], "shared") == 0;
   char shared[1024], refpath[2048];
   const char *env = getenv("AGAPE_SHARED_DATA"); /* override of the folder beside the checkout */
   snprintf(shared, sizeof shared, "%s", env && env[0] ? env : AGAPE_SHARED_DATA);
-  struct stat sb;
-  int have_shared = stat(shared, &sb) == 0 && S_ISDIR(sb.st_mode), skipped = 0;
-  printf("fixture: %s/pb-epw\nshared data: %s (%s)\n", AGAPE_TEST_DATA, shared, have_shared ? "present" : "absent");
-  snprintf(refpath, sizeof refpath, "%s/pb-epw/reference.txt", AGAPE_TEST_DATA);
-  int refbad = load_reference(refpath, &refs[0]);
-  check(!refbad, "pb-epw: EPW's numbers read from %s", refpath);
-  if (refbad) return check_summary();
-  char tmpl[] = "/tmp/agape_test_epw_XXXXXX";
-  const char *tmp = mkdtemp(tmpl);
-  if (!tmp) {
-    perror("mkdtemp");
-    return 1;
+  if (shared_mode) {
+    for (size_t r = 0; r < sizeof refs / sizeof refs[0]; r++) {
+      char d[2048];
+      snprintf(d, sizeof d, "%s/%s/egnv", shared, refs[r].dir);
+      if (!refs[r].fixture && access(d, R_OK) != 0) {
+        printf("SKIPPED: the shared EPW data set %s/%s is absent (set AGAPE_SHARED_DATA to the shared data folder)\n",
+               shared, refs[r].dir);
+        return 77;
+      }
+    }
+    printf("shared data: %s\n", shared);
+  } else {
+    printf("fixtures: %s\n", AGAPE_TEST_DATA);
+    for (size_t r = 0; r < sizeof refs / sizeof refs[0]; r++) {
+      if (!refs[r].fixture) continue;
+      snprintf(refpath, sizeof refpath, "%s/%s", AGAPE_TEST_DATA, refs[r].dir);
+      *strrchr(refpath, '/') = '\0';
+      strcat(refpath, "/reference.txt");
+      if (!check(!load_reference(refpath, &refs[r]), "%s: EPW's numbers read from %s", refs[r].dir, refpath))
+        return check_summary();
+    }
   }
+  const char *tmp = check_tmpdir("epw");
 
   for (size_t r = 0; r < sizeof refs / sizeof refs[0]; r++) {
     const epw_ref *ref = &refs[r];
     char dir[2048];
-    if (!ref->fixture && !have_shared) {
-      printf("SKIP: %s: the shared EPW data folder %s is absent (set AGAPE_SHARED_DATA to it); "
-             "its checks are not run\n",
-             ref->dir, shared);
-      skipped++;
-      continue;
-    }
+    if (ref->fixture == shared_mode) continue;
     snprintf(dir, sizeof dir, "%s/%s", ref->fixture ? AGAPE_TEST_DATA : shared, ref->dir);
     agape_epw e;
     agape_err err = agape_epw_read(dir, ref->eps_cm, &e);
@@ -246,6 +253,7 @@ int main(void)
     agape_epw_destroy(&e);
   }
 
+  if (shared_mode) return check_summary();
   /* damaged folders (from the Pb fixture): each must be a clear error, never a crash */
   char pb[2048];
   snprintf(pb, sizeof pb, "%s/pb-epw/pb.ephmat", AGAPE_TEST_DATA);
@@ -314,10 +322,5 @@ int main(void)
     }
     check(agape_epw_read(d, 2, &e) == AGAPE_ERR_FORMAT, "foreign egnv: format error");
   }
-  char cmd[256];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
-  if (system(cmd) != 0) printf("note: could not remove %s\n", tmp);
-  if (skipped)
-    printf("SKIP: %d MgB2 data set(s) not tested: the shared EPW data folder %s is absent\n", skipped, shared);
   return check_summary();
 }

@@ -1,17 +1,18 @@
 /* test_kernels.c - unit tests of the SCDFT pair kernels (kernels/kern_ref.c, kern_mats.c,
- * kern_tab.c) against physics.md §1.2-1.4 and §6.1c.
+ * kern_tab.c) against docs/theory.md §3.1-3.4 and §10.3.
  *
  * Place in the data flow: ctest label "unit"; exercises kernels/ only (no MPI, no files).
  * Prints one line per check and a final "N passed, M failed"; exit status 1 on any failure.
  *
  * Independent yardsticks used here (all written in this file, long double):
- *   - the printed closed forms: 𝒦^LMG tanh form (§1.2), the I form of §1.2, the J~ form and the
- *     SCTK closed form of 𝒵^LMG (§1.3), the s1 s2 s3 J2 form of 𝒦^SPG (§1.4), and 𝒵^{∂I} as the
+ *   - the printed closed forms: 𝒦^LMG tanh form (docs/theory.md §3.1), the I form of docs/theory.md §3.1, the J~ form and the
+ *     SCTK closed form of 𝒵^LMG (docs/theory.md §3.2), the s1 s2 s3 J2 form of 𝒦^SPG (docs/theory.md §3.3), and 𝒵^{∂I} as the
  *     numerical xi-derivative of the printed I form;
- *   - the printed removable-singularity limits of §1.2 and §1.3;
+ *   - the printed removable-singularity limits of docs/theory.md §3.1 and docs/theory.md §3.2;
  *   - the Matsubara double sums of kern_mats.c, with a Richardson tail estimate.
  * Tolerances are derived in the comment of each section.
  */
+#include "check.h" /* first: it sets the POSIX level */
 #include "agape/kernels.h"
 
 #include <float.h>
@@ -24,7 +25,6 @@
 
 typedef long double ldbl;
 
-#include "check.h"
 
 static double rel(double a, double b) { return fabs(a - b) / fabs(b); }
 
@@ -38,7 +38,7 @@ static ldbl f_l(ldbl b, ldbl e) /* Fermi, relative-accurate */
 }
 static ldbl n_l(ldbl b, ldbl w) { return 1 / expm1l(b * w); } /* Bose */
 
-/* 𝒦^LMG, tanh closed form of §1.2 (general branch; bad on the singular lines). */
+/* 𝒦^LMG, tanh closed form of docs/theory.md §3.1 (general branch; bad on the singular lines). */
 static ldbl lmgK_printed(ldbl b, ldbl xi, ldbl xip, ldbl om)
 {
   ldbl x = b * fabsl(xi), y = b * fabsl(xip), z = b * om, tx = T_l(x), ty = T_l(y), tz = T_l(z);
@@ -47,7 +47,7 @@ static ldbl lmgK_printed(ldbl b, ldbl xi, ldbl xip, ldbl om)
      ((1 - tx * ty) * tz - tx + ty) / (-x + y + z) - ((1 + tx * ty) * tz - tx - ty) / (-x - y + z));
 }
 
-/* The same with the replacements of §1.2 on the lines x - y + z = 0 (or y - x + z = 0 by
+/* The same with the replacements of docs/theory.md §3.1 on the lines x - y + z = 0 (or y - x + z = 0 by
  * symmetry) and x + y - z = 0. */
 static ldbl lmgK_line(ldbl b, ldbl xi, ldbl xip, ldbl om, int line)
 {
@@ -67,7 +67,7 @@ static ldbl lmgK_line(ldbl b, ldbl xi, ldbl xip, ldbl om, int line)
   return b / (2 * tx * ty * tz) * (t1 + t2 + t3 + t4);
 }
 
-/* §1.2 limits of 𝒦~ at x = 0 (times beta). */
+/* docs/theory.md §3.1 limits of 𝒦~ at x = 0 (times beta). */
 static ldbl lmgK_x0(ldbl b, ldbl xip, ldbl om)
 {
   ldbl y = b * fabsl(xip), z = b * om, ty = T_l(y), tz = T_l(z);
@@ -82,7 +82,7 @@ static ldbl lmgK_x0_yz(ldbl b, ldbl om)
   return b * (-(1 + tz * tz - 2 * tz / z) / (2 * z * tz * tz));
 }
 
-/* printed I(xi, xi', Omega) of §1.2, direct (moderate beta*energies only); *mag receives the
+/* printed I(xi, xi', Omega) of docs/theory.md §3.1, direct (moderate beta*energies only); *mag receives the
  * sum of the moduli of its four terms (its rounding error is a few eps_ld times that). */
 static ldbl I_terms(ldbl b, ldbl xi, ldbl xip, ldbl om, ldbl *mag)
 {
@@ -102,7 +102,7 @@ static ldbl lmgK_from_I(ldbl b, ldbl xi, ldbl xip, ldbl om, double *relerr)
   return 2 / (T_l(b * xi) * T_l(b * xip)) * d;
 }
 
-/* 𝒵^LMG from the printed J~ form of §1.3 (LMG Eqs. 79-81 with the minus), direct. */
+/* 𝒵^LMG from the printed J~ form of docs/theory.md §3.2 (LMG Eqs. 79-81 with the minus), direct. */
 static ldbl Jt_printed(ldbl b, ldbl xi, ldbl xip, ldbl om)
 {
   ldbl a = xi - om, e = xi - xip - om;
@@ -115,7 +115,7 @@ static ldbl lmgZ_printedJ(ldbl b, ldbl xi, ldbl xip, ldbl om)
   return (J1 + J2) / T_l(b * xi);
 }
 
-/* 𝒵^LMG, SCTK closed form of §1.3 (general branch). */
+/* 𝒵^LMG, SCTK closed form of docs/theory.md §3.2 (general branch). */
 static ldbl lmgZ_sctk(ldbl b, ldbl xi, ldbl xip, ldbl om)
 {
   ldbl x = b * fabsl(xi), y = b * fabsl(xip), z = b * om, tx = T_l(x), ty = T_l(y), tz = T_l(z);
@@ -128,7 +128,7 @@ static ldbl lmgZ_sctk(ldbl b, ldbl xi, ldbl xip, ldbl om)
      (tx * tz - 1) * (0.5L * (tmx * tmx - 1) + (tmx - ty) * mm) * mm);
 }
 
-/* §1.3 limits of 𝒵^LMG (times beta^2): x -> 0; x -> 0 with y = z; y -> 0. */
+/* docs/theory.md §3.2 limits of 𝒵^LMG (times beta^2): x -> 0; x -> 0 with y = z; y -> 0. */
 static ldbl lmgZ_x0(ldbl b, ldbl xip, ldbl om)
 {
   ldbl y = b * fabsl(xip), z = b * om, ty = T_l(y), tz = T_l(z), pp = 1 / (y + z), pm = 1 / (z - y);
@@ -179,7 +179,7 @@ static ldbl fdd2(ldbl b, ldbl a, ldbl c, ldbl d)
   return (fdd1(b, v[1], v[2]) - fdd1(b, v[0], v[1])) / (v[2] - v[0]);
 }
 
-/* 𝒦^SPG, printed s1 s2 s3 J2 form of §1.4. */
+/* 𝒦^SPG, printed s1 s2 s3 J2 form of docs/theory.md §3.3. */
 static ldbl spgK_printed(ldbl b, ldbl xi, ldbl xip, ldbl om, ldbl g1, ldbl g2)
 {
   ldbl s = 0;
@@ -252,10 +252,10 @@ static void test_matsubara(void)
             "%-14s beta=%g (%g,%g,%g): closed %.12f, sum(3000) rel diff %.2e, Richardson %.2e "
             "(tail %.1e, order ratio %.2f)",
             name, P[i].b, P[i].xi, P[i].xip, P[i].om, cf, e_raw, e_rich, tail, order);
-      /* §6.1c printed values, 9 decimals: |diff| <= half a unit of the last digit */
+      /* docs/theory.md §10.3 printed values, 9 decimals: |diff| <= half a unit of the last digit */
       double pv = k == 0 ? P[i].pK : k == 1 ? P[i].pS : k == 3 ? P[i].pZ : NAN;
       if (!isnan(pv))
-        check(fabs(cf - pv) <= 0.5e-9 + 1e-15, "%-14s (%g,%g): %.10f matches physics.md §6.1c %.9f", name, P[i].xi,
+        check(fabs(cf - pv) <= 0.5e-9 + 1e-15, "%-14s (%g,%g): %.10f matches docs/theory.md §10.3 %.9f", name, P[i].xi,
               P[i].xip, cf, pv);
     }
   }
@@ -308,7 +308,7 @@ static void test_lmgZ(void)
 
   /* Z(xi -> 0)/lambda for an Einstein mode and constant N: Z = -Omega int_0^inf dxi' 𝒵.
    * Simpson on xi' = Omega t/(1-t), 4000 intervals (the integrand varies on t ~ 1/(beta
-   * Omega) >= 0.025 = 100 intervals: Simpson error ~1e-8).  physics.md §1.3: J form ~0.8-0.95 lambda,
+   * Omega) >= 0.025 = 100 intervals: Simpson error ~1e-8).  docs/theory.md §3.3: J form ~0.8-0.95 lambda,
    * dI form ~1.8-1.9 lambda at beta Omega = 10-40 (approximate statements, checked loosely
    * against the ranges 0.8-0.96 and 1.8-1.96; the exact values are printed). */
   for (int dI = 0; dI < 2; dI++)
@@ -339,12 +339,12 @@ static void test_zero_T(void)
   const kern_spg_gammas g388 = {1.33, 3.88, 1.33}, g = {1.33, 3.8, 1.33};
   double k = kref_lmg_K(60, 0.3, 0.7, 0.5), k0 = kref_lmg_K(INFINITY, 0.3, 0.7, 0.5);
   check(fabs(k - (-1.33333332)) <= 0.5e-8 && rel(k0, -2 / 1.5) <= 2 * DBL_EPSILON,
-        "K^LMG beta=60 (0.3,0.7,0.5) = %.10f (physics.md -1.33333332); T=0 branch %.10f = -2/1.5", k, k0);
+        "K^LMG beta=60 (0.3,0.7,0.5) = %.10f (docs/theory.md §10.3: -1.33333332); T=0 branch %.10f = -2/1.5", k, k0);
   double s = kref_spg_K(60, 0.3, 0.7, 0.5, g388), s0 = kref_spg_K(INFINITY, 0.3, 0.7, 0.5, g388);
   double W = 0.5, g1 = 1.33, g2 = 3.88, a = 0.3, bb = 0.7;
   double sf = -2 * g1 * g2 * W * (a + bb + (1 + g2) * W) / ((a + bb + W) * (bb + g2 * W) * (a + (1 + g2) * W));
   check(fabs(s - (-1.63604805)) <= 0.5e-8 && fabs(s0 - (-1.63604807)) <= 0.5e-8 && rel(s0, sf) <= 4 * DBL_EPSILON,
-        "K^SPG(g2=3.88) beta=60 = %.10f (physics.md -1.63604805); T=0 branch %.10f (-1.63604807)", s, s0);
+        "K^SPG(g2=3.88) beta=60 = %.10f (docs/theory.md §10.3: -1.63604805); T=0 branch %.10f (-1.63604807)", s, s0);
   check(rel(kref_spg_K(INFINITY, 0, 0, 0.5, g), -2 * 1.33 / 0.5) <= 4 * DBL_EPSILON &&
           rel(kref_spg_K(INFINITY, 0, 0, 0.5, g), 1.33 * kref_lmg_K(INFINITY, 0, 0, 0.5)) <= 4 * DBL_EPSILON,
         "K^SPG(T=0, xi=xi'=0) = -2 g1/Omega = g1 K^LMG");
@@ -370,8 +370,8 @@ static void test_zero_T(void)
 /* For each singular line, with a distance parameter d (relative), evaluate the reference at
  * d = 0 (exactly on the line, within one rounding of the inputs) and at d = 1e-2 .. 1e-6:
  *  (a) the value on the line is finite and equals an independent yardstick: the printed limit
- *      formula (physics.md) where there is one (tolerance 1e-12: exact formulas, evaluated in
- *      long double), else the Richardson-extrapolated Matsubara sum (tolerance 1e-10, §1);
+ *      formula (docs/theory.md) where there is one (tolerance 1e-12: exact formulas, evaluated in
+ *      long double), else the Richardson-extrapolated Matsubara sum (tolerance 1e-10, docs/theory.md §3.7);
  *  (b) continuity: |K(d) - K(0)| <= 2 s d + 1e-13 |K(0)| with the slope s measured at
  *      d = 1e-2, i.e. convergence at least linear down to rounding;
  *  (c) K(d) agrees with the printed general formula in long double, which loses ~eps_ld/d^m
@@ -591,9 +591,9 @@ static void test_singular(void)
     double S1 = kmats_spg_K(8, RS[i][0], RS[i][1], 0.25, g4, 1500),
            S2 = kmats_spg_K(8, RS[i][0], RS[i][1], 0.25, g4, 3000);
     kern_tab *t = NULL;
-    double xr[1] = {RS[i][0]}, xc[1] = {RS[i][1]}, one[1] = {1}, om = 0.25, out[1] = {NAN};
+    double xr[1] = {RS[i][0]}, xc[1] = {RS[i][1]}, one[1] = {1}, om1 = 0.25, out[1] = {NAN};
     int64_t j0[1] = {0};
-    if (kern_tab_create(KERN_SPG, 8, 1, xr, xc, 1, &om, g4, &t) == 0) {
+    if (kern_tab_create(KERN_SPG, 8, 1, xr, xc, 1, &om1, g4, &t) == 0) {
       kern_K_row(t, 0, 1, j0, one, 1, out);
       kern_tab_destroy(&t);
     }

@@ -4,6 +4,7 @@
  * evaluation written here, background DOS, and the calibration (lambda, rattler fraction,
  * McMillan Tc) on the documented test grid. Prints one line per check and a final
  * "N passed, M failed"; returns non-zero on failure. */
+#include "check.h" /* first: it sets the POSIX level */
 #include "agape/model_xb12.h"
 #include <math.h>
 #include <omp.h>
@@ -13,19 +14,6 @@
 
 #define TWO_PI 6.283185307179586476925
 #define EPS    2.220446049250313e-16
-
-static int npass = 0, nfail = 0;
-
-static void check(int ok, const char *what, const char *fmt, double a, double b)
-{
-  printf("%s  %-58s ", ok ? "PASS" : "FAIL", what);
-  printf(fmt, a, b);
-  printf("\n");
-  if (ok)
-    npass++;
-  else
-    nfail++;
-}
 
 /* deterministic xorshift uniform in [0, 1) */
 static double urand(unsigned long long *s)
@@ -101,7 +89,7 @@ static void test_model(const char *name, double filling, double lam_target, doub
   xb12_model *m = NULL;
   int rc = xb12_create(name, &m);
   snprintf(what, sizeof what, "%s: create", name);
-  check(rc == 0 && m != NULL, what, "rc %.0f %.0f", rc, 0);
+  check(rc == 0 && m != NULL, "%s: xb12_create returns %d", what, rc);
   if (!m) return;
   const int nb = xb12_nbands(m), nm = xb12_nmodes(m), nf = xb12_nfeat(m);
   double lo, hi;
@@ -114,24 +102,24 @@ static void test_model(const char *name, double filling, double lam_target, doub
   double n0 = xb12_dos0(m);
   double cnt = count_electrons(m, 80, 0.0);
   snprintf(what, sizeof what, "%s: electrons below E_F = filling", name);
-  check(fabs(cnt - filling) < 4e-3 && fabs(xb12_filling(m) - filling) < 1e-14, what, "count %.5f target %.1f", cnt,
+  check(fabs(cnt - filling) < 4e-3 && fabs(xb12_filling(m) - filling) < 1e-14, "%s: count %.5f target %.1f", what, cnt,
         filling);
   double cp = count_electrons(m, 80, 0.01), cm = count_electrons(m, 80, -0.01);
   snprintf(what, sizeof what, "%s: count(+-10 meV) brackets filling, slope = 2 N(0)", name);
-  check(cm < filling && cp > filling && fabs((cp - cm) / 0.04 - n0) < 0.05 * n0, what, "dN/dE/2 %.4f, N(0) tetra %.4f",
+  check(cm < filling && cp > filling && fabs((cp - cm) / 0.04 - n0) < 0.05 * n0, "%s: dN/dE/2 %.4f, N(0) tetra %.4f", what,
         (cp - cm) / 0.04, n0);
   snprintf(what, sizeof what, "%s: band range contains E_F", name);
-  check(lo < 0 && hi > 0 && W > 0.8 && W < 1.6, what, "lo %.4f hi %.4f", lo, hi);
+  check(lo < 0 && hi > 0 && W > 0.8 && W < 1.6, "%s: lo %.4f hi %.4f", what, lo, hi);
 
   /* ---- determinism of the creation */
   xb12_model *m2 = NULL;
   xb12_create(name, &m2);
   snprintf(what, sizeof what, "%s: E_F bitwise reproducible", name);
-  check(m2 && xb12_fermi_level(m2) == xb12_fermi_level(m), what, "%.15f %.15f", xb12_fermi_level(m),
+  check(m2 && xb12_fermi_level(m2) == xb12_fermi_level(m), "%s: %.15f %.15f", what, xb12_fermi_level(m),
         m2 ? xb12_fermi_level(m2) : NAN);
   xb12_destroy(&m2);
   snprintf(what, sizeof what, "%s: destroy sets NULL", name);
-  check(m2 == NULL, what, "%.0f%.0f", 0, 0);
+  check(m2 == NULL, "%s", what);
 
   unsigned long long seed = 0x9E3779B97F4A7C15ull;
   /* ---- bands: range, cubic symmetry, periodicity, Hamiltonian, features */
@@ -168,13 +156,13 @@ static void test_model(const char *name, double filling, double lam_target, doub
   }
   const double etol = 64 * EPS * W; /* a few roundings of O(W) sums */
   snprintf(what, sizeof what, "%s: bands within [lo, hi]", name);
-  check(outside == 0, what, "max excess %.2e eV%.0f", outside, 0);
+  check(outside == 0, "%s: max excess %.2e eV", what, outside);
   snprintf(what, sizeof what, "%s: bands invariant under the 48 cubic operations", name);
-  check(err_sym < etol, what, "max dev %.2e eV, tol %.1e", err_sym, etol);
+  check(err_sym < etol, "%s: max dev %.2e eV, tol %.1e", what, err_sym, etol);
   snprintf(what, sizeof what, "%s: bands periodic (k + G)", name);
-  check(err_per < etol, what, "max dev %.2e eV, tol %.1e", err_per, etol);
+  check(err_per < etol, "%s: max dev %.2e eV, tol %.1e", what, err_per, etol);
   snprintf(what, sizeof what, "%s: H u = xi u, |u| = 1, cos/sin features", name);
-  check(err_ham < etol, what, "max residual %.2e, tol %.1e", err_ham, etol);
+  check(err_ham < etol, "%s: max residual %.2e, tol %.1e", what, err_ham, etol);
 
   /* ---- couplings: symmetry, periodicity, twin and independent evaluation */
   enum { NS = 240 };
@@ -255,17 +243,17 @@ static void test_model(const char *name, double filling, double lam_target, doub
    * independent formulas) allow 1e3 x more for eigenvector conditioning. */
   const double gtol = 64 * EPS * gmax;
   snprintf(what, sizeof what, "%s: |g|^2 >= 0", name);
-  check(gmin >= 0, what, "min %.2e eV^2%.0f", gmin, 0);
+  check(gmin >= 0, "%s: min %.2e eV^2", what, gmin);
   snprintf(what, sizeof what, "%s: g2_row == reference twin xb12_g2_ref", name);
-  check(err_twin < gtol, what, "max dev %.2e eV^2, tol %.1e", err_twin, gtol);
+  check(err_twin < gtol, "%s: max dev %.2e eV^2, tol %.1e", what, err_twin, gtol);
   snprintf(what, sizeof what, "%s: twin == independent formulas (docs)", name);
-  check(err_doc < 1e3 * gtol, what, "max dev %.2e eV^2, tol %.1e", err_doc, 1e3 * gtol);
+  check(err_doc < 1e3 * gtol, "%s: max dev %.2e eV^2, tol %.1e", what, err_doc, 1e3 * gtol);
   snprintf(what, sizeof what, "%s: g2 symmetric under (k,n) <-> (k',n')", name);
-  check(err_sw < gtol, what, "max dev %.2e eV^2, tol %.1e", err_sw, gtol);
+  check(err_sw < gtol, "%s: max dev %.2e eV^2, tol %.1e", what, err_sw, gtol);
   snprintf(what, sizeof what, "%s: g2 invariant under the 48 cubic operations", name);
-  check(err_csym < 1e3 * gtol, what, "max dev %.2e eV^2, tol %.1e", err_csym, 1e3 * gtol);
+  check(err_csym < 1e3 * gtol, "%s: max dev %.2e eV^2, tol %.1e", what, err_csym, 1e3 * gtol);
   snprintf(what, sizeof what, "%s: g2 periodic in k and k'", name);
-  check(err_cper < 1e3 * gtol, what, "max dev %.2e eV^2, tol %.1e", err_cper, 1e3 * gtol);
+  check(err_cper < 1e3 * gtol, "%s: max dev %.2e eV^2, tol %.1e", what, err_cper, 1e3 * gtol);
   /* separable form (xb12_sep_*): sum over its entries against g2_row, every pair. A pair
    * sums at most nent terms of size <= gmax: round-off below nent eps gmax. */
   {
@@ -285,7 +273,7 @@ static void test_model(const char *name, double filling, double lam_target, doub
       }
     }
     snprintf(what, sizeof what, "%s: separable form (%d functions, %d entries) == g2_row", name, nfun, nent);
-    check(err_sep < nent * EPS * gmax, what, "max dev %.2e eV^2, tol %.1e", err_sep, nent * EPS * gmax);
+    check(err_sep < nent * EPS * gmax, "%s: max dev %.2e eV^2, tol %.1e", what, err_sep, nent * EPS * gmax);
     free(emode);
     free(er);
     free(erp);
@@ -295,8 +283,8 @@ static void test_model(const char *name, double filling, double lam_target, doub
   /* the acoustic modes must vanish at q = 0 (intra-state pair) */
   xb12_g2_row(m, feat, 5, 1, (const int64_t[]){5}, g2);
   snprintf(what, sizeof what, "%s: acoustic coupling vanishes at q = 0", name);
-  check(fabs(g2[0]) + fabs(g2[1]) + fabs(g2[2]) + fabs(g2[3]) < gtol, what, "%.2e %.0f",
-        fabs(g2[0]) + fabs(g2[1]) + fabs(g2[2]) + fabs(g2[3]), 0);
+  check(fabs(g2[0]) + fabs(g2[1]) + fabs(g2[2]) + fabs(g2[3]) < gtol, "%s: %.2e (tol %.1e)", what,
+        fabs(g2[0]) + fabs(g2[1]) + fabs(g2[2]) + fabs(g2[3]), gtol);
   free(ks);
   free(bs);
   free(feat);
@@ -315,11 +303,11 @@ static void test_model(const char *name, double filling, double lam_target, doub
   for (double x = lo - 0.25; x < lo; x += 0.001) gapsum_lo += xb12_background_dos(m, x);
   for (double x = hi; x < hi + 0.25; x += 0.001) gapsum_hi += xb12_background_dos(m, x);
   snprintf(what, sizeof what, "%s: background DOS zero inside the manifold", name);
-  check(inside == 0 && gapsum_lo == 0 && gapsum_hi == 0, what, "%.2e %.2e", inside, gapsum_lo + gapsum_hi);
+  check(inside == 0 && gapsum_lo == 0 && gapsum_hi == 0, "%s: %.2e %.2e", what, inside, gapsum_lo + gapsum_hi);
   /* remote states per spin: B12^(q-) valence below (16 for Cs, 19 for La) */
   double expect_below = is_cs ? 16.0 : 19.0;
   snprintf(what, sizeof what, "%s: remote valence states per spin", name);
-  check(fabs(nbelow - expect_below) < 1e-3, what, "%.4f (expect %.0f)", nbelow, expect_below);
+  check(fabs(nbelow - expect_below) < 1e-3, "%s: %.4f (expect %.0f)", what, nbelow, expect_below);
   /* the gap of the closed B12 shell: above E_F for CsB12, below for LaB12 */
   int gap_ok;
   if (is_cs)
@@ -327,7 +315,7 @@ static void test_model(const char *name, double filling, double lam_target, doub
   else
     gap_ok = xb12_background_dos(m, lo - 1.4) == 0 && xb12_background_dos(m, lo - 3.0) > 0.5;
   snprintf(what, sizeof what, "%s: closed-shell gap >= 1.4 eV on the expected side", name);
-  check(gap_ok, what, "states above %.3f below %.3f", nabove, nbelow);
+  check(gap_ok, "%s: states above %.3f below %.3f", what, nabove, nbelow);
 
   /* ---- calibration on the documented test grid: ngrid 36 at sigma 0.03 and 0.06 eV,
    * extrapolated to sigma -> 0 like the calibration itself (ngrid 64, sigma 0.02/0.04).
@@ -360,33 +348,31 @@ static void test_model(const char *name, double filling, double lam_target, doub
     int same = d1 == d2;
     for (int b = 0; b < nm; b++) same = same && b1[b] == b2[b];
     snprintf(what, sizeof what, "%s: a2f_grid bitwise independent of thread count", name);
-    check(same, what, "N0 %.15f vs %.15f", d1, d2);
+    check(same, "%s: N0 %.15f vs %.15f", what, d1, d2);
   }
   double wlog_K = exp(lg / lam) * 1e3 * 11.604518;
   double ratt = lr / lam;
   snprintf(what, sizeof what, "%s: N(0) grid (sigma -> 0) vs tetrahedra", name);
-  check(fabs(n0g - n0) < 0.005 * n0, what, "%.5f vs %.5f", n0g, n0);
+  check(fabs(n0g - n0) < 0.005 * n0, "%s: %.5f vs %.5f", what, n0g, n0);
   snprintf(what, sizeof what, "%s: lambda (sigma -> 0) within 0.5%% of target", name);
-  check(fabs(lam - lam_target) < 0.005 * lam_target, what, "%.5f target %.2f", lam, lam_target);
+  check(fabs(lam - lam_target) < 0.005 * lam_target, "%s: %.5f target %.2f", what, lam, lam_target);
   snprintf(what, sizeof what, "%s: lambda at sigma 0.03 eV within 2%% of target", name);
-  check(fabs(lam1 - lam_target) < 0.02 * lam_target, what, "%.5f target %.2f", lam1, lam_target);
+  check(fabs(lam1 - lam_target) < 0.02 * lam_target, "%s: %.5f target %.2f", what, lam1, lam_target);
   snprintf(what, sizeof what, "%s: rattler fraction of lambda", name);
-  check(fabs(ratt - ratt_target) < 0.005, what, "%.4f target %.3f", ratt, ratt_target);
+  check(fabs(ratt - ratt_target) < 0.005, "%s: %.4f target %.3f", what, ratt, ratt_target);
   double tc = tc_mcm(lam, wlog_K, 0.10);
   snprintf(what, sizeof what, "%s: McMillan Tc(mu*=0.1) in the paper's range", name);
-  check(tc > tc_lo && tc < tc_hi, what, "%.2f K (omega_log %.1f K)", tc, wlog_K);
+  check(tc > tc_lo && tc < tc_hi, "%s: %.2f K (omega_log %.1f K)", what, tc, wlog_K);
   xb12_destroy(&m);
 }
 
 int main(void)
 {
   xb12_model *m = NULL;
-  check(xb12_create("NbSe2", &m) == -1 && m == NULL, "unknown model name rejected", "%.0f%.0f", 0, 0);
-  check(xb12_create("csb12", &m) == 0 && m && strcmp(xb12_name(m), "CsB12") == 0, "model name is case-insensitive",
-        "%.0f%.0f", 0, 0);
+  check(xb12_create("NbSe2", &m) == -1 && m == NULL, "unknown model name rejected");
+  check(xb12_create("csb12", &m) == 0 && m && strcmp(xb12_name(m), "CsB12") == 0, "model name is case-insensitive");
   xb12_destroy(&m);
   test_model("CsB12", 5.0, 1.5, 0.04, 70.0, 90.0);
   test_model("LaB12", 1.0, 0.7, 0.25, 8.0, 12.0);
-  printf("%d passed, %d failed\n", npass, nfail);
-  return nfail != 0;
+  return check_summary();
 }

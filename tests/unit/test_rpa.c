@@ -4,6 +4,7 @@
  *      with the plane-wave matrix elements written out (the index pairing of the vertex).
  *   3. The serial screened interaction solves (1 - v chi) W = v.
  *   4. The Thomas-Fermi head average: its large-k_TF limit and a brute-force average. */
+#include "check.h" /* first: it sets the POSIX level */
 #include "agape/rpa.h"
 #include "agape/chi0.h"
 #include <math.h>
@@ -12,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
 
 static const double PI = 3.14159265358979323846;
 

@@ -10,6 +10,7 @@
  * rows and columns) of sum_s' |a 𝒦 v|.  Tolerances: 1e-9 (𝒦) and 1e-8 (𝒵) of that scale.
  * Also: bitwise equal results for 1 and 2 threads and, run on several ranks, equal to what each
  * rank computes alone. */
+#include "check.h" /* first: it sets the POSIX level */
 #include "agape/sepop.h"
 #include "agape/assembly.h"
 #include "agape/units.h"
@@ -18,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "check.h"
 #include <mpi.h>
 
 /* the direct sum for row i: sum_j a(i, j) kern(xi_i, u_j) v_j and the sum of |terms| */

@@ -10,8 +10,8 @@
  *   6. the same temperatures, bit for bit, as ref_search: the driver's search as it was
  *      before the module (src/app/driver.c, tc_search), kept here as a reference twin, on
  *      every curve of 1 and 2 and a steep one (s = 8), so that SCDFT's Tc stays the same. */
+#include "check.h" /* first: it sets the POSIX level */
 #include "agape/tcsearch.h"
-#include "check.h"
 #include <math.h>
 #include <string.h>
 
