@@ -11,13 +11,17 @@
 #include "agape/parallel.h"
 #include "agape/kernels.h"
 
-#define AGAPE_PATH_MAX  1024
-#define AGAPE_MAX_TEMPS 256
+#define AGAPE_PATH_MAX      1024
+#define AGAPE_MAX_TEMPS     256
+#define AGAPE_MAX_MATSUBARA 100000 /* positive Matsubara frequencies of one Eliashberg temperature */
 
 typedef enum { MAT_MODEL = 0, MAT_A2F = 1, MAT_EPW = 2 } agape_mat_source;
 typedef enum { COUL_NONE = 0, COUL_MU = 1, COUL_RPA = 2, COUL_FILE = 3 } agape_coul_mode;
 typedef enum { SOLVER_SCDFT = 0, SOLVER_ELIASHBERG = 1 } agape_solver_method;
 typedef enum { ELI_ISO = 0, ELI_ANISO = 1 } agape_anisotropy; /* [solver] anisotropy */
+/* [solver] z_tail: the normal-state part of Z summed over every Matsubara frequency (exact)
+ * or, as epw.x does, only over those below wscut (epw) */
+typedef enum { ELI_ZTAIL_EXACT = 0, ELI_ZTAIL_EPW = 1 } agape_ztail;
 
 /* How the pair kernels are evaluated (kernels.h): exact closed forms for every pair, or
  * exact on a column-energy grid and interpolated per pair; auto interpolates from
@@ -64,6 +68,7 @@ typedef struct {
   int kernel_eval;               /* agape_kernel_eval: auto | exact | interpolate | separable (default auto) */
 
   agape_anisotropy anisotropy; /* eliashberg: iso (Fermi-surface averaged) | aniso (default aniso) */
+  agape_ztail z_tail;          /* eliashberg: exact (default) | epw (truncated at wscut, as epw.x) */
   double mustar;               /* eliashberg: Morel-Anderson mu* at the cut-off wscut (default 0.1) */
   double wscut_meV;            /* eliashberg: Matsubara cut-off, meV (default 500) */
 

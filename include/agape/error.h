@@ -6,6 +6,8 @@
 
 typedef enum {
   AGAPE_OK = 0,
+  AGAPE_UNCONVERGED,  /* finished and wrote every result, but some temperature did not converge
+                           within max_iter (results.h5 /gap/converged marks it) */
   AGAPE_STOPPED,      /* stopped on request (SIGTERM/SIGUSR1) after writing a checkpoint;
                            below the errors, so that agreement prefers a real error */
   AGAPE_ERR_USAGE,    /* bad command line */
@@ -24,5 +26,7 @@ const char *agape_strerror(agape_err e);
 
 /* Print "agape: error: <message>" to stderr (printf-style); returns e for chaining. */
 agape_err agape_error(agape_err e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print "agape: warning: <message>" to stderr (printf-style). */
+void agape_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -10,11 +10,12 @@
 /* Short descriptions, indexed by agape_err; keep in the order of the enum. */
 static const char *const agape_err_messages[AGAPE_ERR_COUNT] = {
   [AGAPE_OK] = "success",
+  [AGAPE_UNCONVERGED] = "finished, but some temperature did not converge (see /gap/converged in results.h5)",
   [AGAPE_STOPPED] = "stopped by a signal (checkpoint written; continue with --restart)",
   [AGAPE_ERR_USAGE] = "bad command line",
   [AGAPE_ERR_DECK] = "bad input deck",
   [AGAPE_ERR_IO] = "input/output error",
-  [AGAPE_ERR_FORMAT] = "bad data file format",
+  [AGAPE_ERR_FORMAT] = "a data file cannot be used (see the message above)",
   [AGAPE_ERR_NOMEM] = "out of memory",
   [AGAPE_ERR_NUMERIC] = "numerical failure",
   [AGAPE_ERR_MPI] = "MPI or BLACS failure",
@@ -35,21 +36,16 @@ const char *agape_strerror(agape_err e)
  *   e   [in] the error code, returned unchanged so that callers can write
  *            `return agape_error(AGAPE_ERR_IO, "...", ...);`
  *   fmt [in] printf-style format of the message (no trailing newline needed). */
-agape_err agape_error(agape_err e, const char *fmt, ...)
+/* "agape: <kind>: <message>\n" to stderr in one write. */
+static void say(const char *prefix, const char *fmt, va_list ap)
 {
   char line[2048];
-  const char *prefix = "agape: error: ";
   size_t np = strlen(prefix);
   memcpy(line, prefix, np);
-
-  va_list ap;
-  va_start(ap, fmt);
   int n = vsnprintf(line + np, sizeof line - np - 1, fmt, ap);
-  va_end(ap);
-
   if (n < 0) {
-    fprintf(stderr, "%s(unprintable message: %s)\n", prefix, agape_strerror(e));
-    return e;
+    fprintf(stderr, "%s(unprintable message)\n", prefix);
+    return;
   }
   size_t len = np + (size_t)n;
   if (len > sizeof line - 2) { /* truncated: mark it */
@@ -60,5 +56,21 @@ agape_err agape_error(agape_err e, const char *fmt, ...)
   line[len] = '\0';
   fputs(line, stderr);
   fflush(stderr);
+}
+
+agape_err agape_error(agape_err e, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  say("agape: error: ", fmt, ap);
+  va_end(ap);
   return e;
+}
+
+void agape_warning(const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  say("agape: warning: ", fmt, ap);
+  va_end(ap);
 }

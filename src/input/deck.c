@@ -29,12 +29,15 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <ini.h>
 
 #include "agape/deck.h"
 #include "agape/error.h"
 #include "agape/kernels.h"
+#include "agape/units.h"
 
 /* ---- the key table ---------------------------------------------------------------- */
 
@@ -85,6 +88,8 @@ static const char *const deck_method_names[] = {"scdft", "eliashberg", NULL};
 static const int deck_method_vals[] = {SOLVER_SCDFT, SOLVER_ELIASHBERG};
 static const char *const deck_aniso_names[] = {"iso", "aniso", NULL};
 static const int deck_aniso_vals[] = {ELI_ISO, ELI_ANISO};
+static const char *const deck_ztail_names[] = {"exact", "epw", NULL};
+static const int deck_ztail_vals[] = {ELI_ZTAIL_EXACT, ELI_ZTAIL_EPW};
 static const char *const deck_func_names[] = {"spg", "lmg", NULL};
 static const int deck_func_vals[] = {KERN_SPG, KERN_LMG};
 static const char *const deck_keval_names[] = {"auto", "exact", "interpolate", "separable", NULL};
@@ -130,7 +135,7 @@ static const deck_key deck_keys[] = {
    ""},
   PATH(SEC_MATERIAL, "a2f_file", a2f_file),
   REAL(SEC_MATERIAL, "dos_per_eV_spin", dos_per_eV_spin, 0, 1, NOHI, 0, "states/eV/spin/cell"),
-  INT(SEC_MATERIAL, "a2f_bins", a2f_bins, 4, INT_MAX, ""),
+  INT(SEC_MATERIAL, "a2f_bins", a2f_bins, 4, 100000, ""),
   PATH(SEC_MATERIAL, "epw_dir", epw_dir),
   REAL(SEC_MATERIAL, "eps_acustic_cm", eps_acustic_cm, NOLO, 0, NOHI, 0, "1/cm"),
   REAL(SEC_MATERIAL, "degaussq_meV", degaussq_meV, 0, 1, NOHI, 0, "meV"),
@@ -160,15 +165,16 @@ static const deck_key deck_keys[] = {
   REAL(SEC_SOLVER, "tc_tol", tc_tol, 0, 1, NOHI, 0, "(relative)"),
   ENUM(SEC_SOLVER, "kernel_eval", kernel_eval, deck_keval_names, deck_keval_vals),
   ENUM(SEC_SOLVER, "anisotropy", anisotropy, deck_aniso_names, deck_aniso_vals),
+  ENUM(SEC_SOLVER, "z_tail", z_tail, deck_ztail_names, deck_ztail_vals),
   REAL(SEC_SOLVER, "mustar", mustar, 0, 0, NOHI, 0, ""),
-  REAL(SEC_SOLVER, "wscut_meV", wscut_meV, 0, 1, NOHI, 0, "meV"),
+  REAL(SEC_SOLVER, "wscut_meV", wscut_meV, 0, 1, 1e5, 0, "meV"),
 
   {SEC_TEMPERATURES, "list", KT_TEMPS, F(temps), 0, 0, NOHI, 0, 0, NULL, NULL, "K"},
   BOOL(SEC_TEMPERATURES, "tc_search", tc_search),
 
   INT64(SEC_SAMPLING, "npoints", npoints, 1, NOHI, "states"),
   {SEC_SAMPLING, "seed", KT_UINT64, F(seed), 0, NOLO, NOHI, 0, 0, NULL, NULL, ""},
-  REAL(SEC_SAMPLING, "energy_window_eV", energy_window_eV, 0, 1, NOHI, 0, "eV"),
+  REAL(SEC_SAMPLING, "energy_window_eV", energy_window_eV, 0, 1, 1000, 0, "eV"),
   REAL(SEC_SAMPLING, "grid_min_meV", grid_min_meV, 0, 1, NOHI, 0, "meV"),
   REAL(SEC_SAMPLING, "grid_ratio", grid_ratio, 1, 1, NOHI, 0, ""),
   INT(SEC_SAMPLING, "grid_order", grid_order, 1, 16, "points/panel"),
@@ -177,7 +183,7 @@ static const deck_key deck_keys[] = {
   REAL(SEC_SAMPLING, "fs_smearing_meV", fs_smearing_meV, 0, 1, NOHI, 0, "meV"),
 
   PATH(SEC_OUTPUT, "file", output_file),
-  INT(SEC_OUTPUT, "histogram_bins", histogram_bins, 2, INT_MAX, ""),
+  INT(SEC_OUTPUT, "histogram_bins", histogram_bins, 2, 100000, ""),
   BOOL(SEC_OUTPUT, "plot", plot),
   REAL(SEC_OUTPUT, "checkpoint_interval_s", checkpoint_interval_s, 0, 0, NOHI, 0, "s"),
 };
@@ -604,6 +610,10 @@ static void deck_classify_line(deck_ctx *c, const char *buf)
     c->prev_key = 0;
     char name[64], ex[160];
     deck_trim_copy(t + 1, (size_t)(e - t - 1), name, sizeof name);
+    const char *after = e + 1;
+    while (*after && isspace((unsigned char)*after)) after++;
+    if (*after && *after != ';' && *after != '#')
+      deck_err(c, c->lineno, "[%s]: text after the section header (put each 'key = value' on a line of its own)", name);
     if (deck_find_section(name) < 0) {
       size_t used = 0;
       for (int s = 0; s < SEC_COUNT; s++)
@@ -697,6 +707,65 @@ static int deck_handler(void *user, const char *section, const char *name, const
 }
 
 /* ---- checks across keys ------------------------------------------------------------ */
+
+/* 1 if key is one of the n names of list */
+static int deck_in_list(const char *key, const char *const *list, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (!strcmp(key, list[i])) return 1;
+  return 0;
+}
+
+/* Whether key k takes part in the run the deck describes (p: the parsed values); why: the
+ * condition it needs, for the message when it is given but does not apply. Keys that always
+ * apply return 1. */
+static int deck_applies(const deck_key *k, const agape_params *p, const char **why)
+{
+  const char *key = k->key;
+  const int scdft = p->method == SOLVER_SCDFT, eli = p->method == SOLVER_ELIASHBERG;
+  const int model = p->source == MAT_MODEL, bcs = model && strcasecmp(p->name, "bcs") == 0;
+  static const char *const sw[] = {"bcs_nv", "bcs_omega_D_meV"};
+  static const char *const mc[] = {"npoints", "seed", "mc_floor", "mc_eps_meV", "fs_smearing_meV"};
+  static const char *const grid[] = {"energy_window_eV", "grid_min_meV", "grid_ratio", "grid_order"};
+  static const char *const rpa[] = {"rpa_kgrid",         "rpa_gcut_invA",    "rpa_local_fields",
+                                    "rpa_temperature_K", "rpa_smearing_meV", "orbital_radius_A"};
+#define IS(list) deck_in_list(key, list, sizeof list / sizeof list[0])
+  *why = "";
+  switch (k->sec) {
+  case SEC_MATERIAL:
+    if (!strcmp(key, "name")) return *why = "source = model", model;
+    if (!strcmp(key, "a2f_file") || !strcmp(key, "dos_per_eV_spin")) return *why = "source = a2f", p->source == MAT_A2F;
+    if (!strcmp(key, "a2f_bins"))
+      return *why = "source = a2f, or source = epw with method = scdft",
+             p->source == MAT_A2F || (p->source == MAT_EPW && scdft);
+    if (!strcmp(key, "epw_dir") || !strcmp(key, "eps_acustic_cm") || !strcmp(key, "degaussq_meV") ||
+        !strcmp(key, "nqstep"))
+      return *why = "source = epw", p->source == MAT_EPW;
+    if (IS(sw)) return *why = "source = model with name = bcs", bcs;
+    return 1;
+  case SEC_COULOMB:
+    if (!scdft) return *why = "method = scdft (Eliashberg takes [solver] mustar)", 0;
+    if (!strcmp(key, "mu")) return *why = "mode = mu", p->coulomb == COUL_MU;
+    if (IS(rpa)) return *why = "mode = rpa", p->coulomb == COUL_RPA;
+    if (!strcmp(key, "w_file")) return *why = "mode = file", p->coulomb == COUL_FILE;
+    return 1;
+  case SEC_SOLVER:
+    if (!strcmp(key, "functional") || !strcmp(key, "kernel_eval")) return *why = "method = scdft", scdft;
+    if (!strncmp(key, "gamma", 5))
+      return *why = "method = scdft with functional = spg", scdft && p->functional == KERN_SPG;
+    if (!strcmp(key, "anisotropy") || !strcmp(key, "mustar") || !strcmp(key, "wscut_meV") || !strcmp(key, "z_tail"))
+      return *why = "method = eliashberg", eli;
+    return 1;
+  case SEC_SAMPLING:
+    if (IS(mc))
+      return *why = "Monte-Carlo states (method = scdft, source = model with CsB12 or LaB12)", scdft && model && !bcs;
+    if (IS(grid)) return *why = "method = scdft", scdft;
+    return 1;
+  default: return 1;
+  }
+#undef IS
+}
+
 
 /* Resolve a file (or, for want_dir, a folder) against the deck's folder, make it absolute and
  * check that it is a readable regular file (a folder); on success field holds the absolute path.
@@ -823,6 +892,21 @@ static void deck_check(deck_ctx *c)
     deck_err(c, 0,
              "[temperatures] list: missing; with tc_search = no there is nothing to do "
              "(expected a temperature list, or tc_search = yes)");
+  /* Eliashberg on the imaginary axis: (2n+1) pi k_B T <= wscut, so T -> 0 needs ever more
+   * frequencies; every temperature must be positive and its count within AGAPE_MAX_MATSUBARA */
+  if (p->method == SOLVER_ELIASHBERG)
+    for (int i = 0; i < p->ntemps; i++) {
+      double nw = 0.5 * (p->wscut_meV * 1e-3 / (AGAPE_PI * AGAPE_K_B * p->temps[i]) - 1.0) + 1;
+      if (p->temps[i] > 0 && nw <= AGAPE_MAX_MATSUBARA) continue;
+      char a[40], b[40];
+      double tmin = p->wscut_meV * 1e-3 / (AGAPE_PI * AGAPE_K_B * (2.0 * AGAPE_MAX_MATSUBARA - 1));
+      deck_err(c, c->seen[k_list],
+               "[temperatures] list: T = %s K with [solver] wscut_meV = %s needs %.3g Matsubara frequencies; "
+               "Eliashberg on the imaginary axis has no T = 0 (expected T >= %.3g K, at most %d frequencies)",
+               deck_fmt_real(p->temps[i], a, sizeof a), deck_fmt_real(p->wscut_meV, b, sizeof b),
+               p->temps[i] > 0 ? nw : INFINITY, tmin, AGAPE_MAX_MATSUBARA);
+      break;
+    }
   if (p->grid_min_meV * 1e-3 >= p->energy_window_eV) {
     int line = c->seen[k_gmin] ? c->seen[k_gmin] : c->seen[k_win];
     char a[40], b[40];
@@ -897,10 +981,32 @@ void agape_params_defaults(agape_params *p)
 /* Read the whole file at path into a NUL-terminated malloc'd buffer.
  *   path [in];  text [out] buffer;  len [out] bytes (without the NUL)
  * Returns AGAPE_OK, AGAPE_ERR_IO (message printed) or AGAPE_ERR_NOMEM. */
+#define DECK_MAX_BYTES (1 << 20) /* an input deck is a few kB; a larger file is not one */
+
 static agape_err deck_slurp(const char *path, char **text, size_t *len)
 {
-  FILE *f = fopen(path, "rb");
-  if (f == NULL) return agape_error(AGAPE_ERR_IO, "%s: cannot open input deck: %s", path, strerror(errno));
+  /* opened without blocking (a FIFO without a writer would wait forever), then refused
+   * unless it is a regular file of a deck's size */
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return agape_error(AGAPE_ERR_IO, "%s: cannot open input deck: %s", path, strerror(errno));
+  struct stat sb;
+  if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    close(fd);
+    return agape_error(AGAPE_ERR_IO,
+                       "%s: not a regular file (a directory, FIFO or device); expected the input deck, "
+                       "a text file",
+                       path);
+  }
+  if (sb.st_size > DECK_MAX_BYTES) {
+    close(fd);
+    return agape_error(AGAPE_ERR_IO, "%s: %lld bytes, more than an input deck holds (at most %d)", path,
+                       (long long)sb.st_size, DECK_MAX_BYTES);
+  }
+  FILE *f = fdopen(fd, "rb");
+  if (f == NULL) {
+    close(fd);
+    return agape_error(AGAPE_ERR_IO, "%s: cannot open input deck: %s", path, strerror(errno));
+  }
   size_t cap = 4096, n = 0;
   char *buf = malloc(cap);
   agape_err err = AGAPE_OK;
@@ -976,6 +1082,18 @@ agape_err agape_deck_read(const char *path, agape_params *p)
     if (rc != 0 && c->nerr == 0) /* inih saw a problem our reader did not: report it */
       deck_err(c, rc > 0 ? rc : 0, "cannot parse this line");
     deck_check(c);
+    int nkeys = 0;
+    for (size_t i = 0; i < DECK_NKEYS; i++) nkeys += c->seen[i] != 0;
+    if (nkeys == 0 && c->nerr == 0)
+      deck_err(c, 0,
+               "no 'key = value' line: an empty deck would run every default (expected at least "
+               "[material] source)");
+    for (size_t i = 0; i < DECK_NKEYS && c->nerr == 0; i++) {
+      const char *why;
+      if (c->seen[i] && !deck_applies(&deck_keys[i], p, &why))
+        agape_warning("%s:%d: [%s] %s does not apply to this run (it needs %s): ignored", path, c->seen[i],
+                      deck_section_names[deck_keys[i].sec], deck_keys[i].key, why);
+    }
   }
 
   if (c->nerr > 0) {
@@ -1076,6 +1194,8 @@ void agape_params_print(const agape_params *p, FILE *f)
   char *buf = val ? val : small; /* a long temperature list is shortened if malloc fails */
   for (size_t i = 0; i < DECK_NKEYS; i++) {
     const deck_key *k = &deck_keys[i];
+    const char *why;
+    if (!deck_applies(k, p, &why)) continue; /* only the keys of this run */
     snprintf(name, sizeof name, "%s.%s", deck_section_names[k->sec], k->key);
     deck_format_value(k, p, buf, cap);
     int has_unit = k->unit[0] != '\0' && strcmp(buf, "(none)") != 0;

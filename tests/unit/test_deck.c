@@ -173,10 +173,9 @@ static void test_defaults(tstate *t)
   agape_params q;
   agape_err e = read_captured(t, path, &q);
   agape_params_defaults(&p);
-  int same = e == AGAPE_OK && q.deck_text && strcmp(q.deck_text, text) == 0 && strcmp(q.deck_path, path) == 0 &&
-    q.tc_search == 1 && q.ntemps == 0 && q.npoints == p.npoints && q.functional == p.functional &&
-    strcmp(q.output_file, p.output_file) == 0 && t->err[0] == '\0';
-  check(same, "a deck of comments parses to the defaults (tc_search = yes, no list)");
+  /* a deck without any key would run every default (the 50,000-state CsB12 job): refused */
+  check(e == AGAPE_ERR_DECK && strstr(t->err, "no 'key = value' line") && q.deck_text == NULL,
+        "a deck of comments only is refused: %s", t->err);
   agape_params_free(&q);
   check(q.deck_text == NULL, "agape_params_free clears deck_text");
 }
@@ -235,7 +234,12 @@ static void test_full_deck(tstate *t)
   write_file(t, "full.ini", deck, path, sizeof path);
   agape_params p;
   agape_err e = read_captured(t, path, &p);
-  check(e == AGAPE_OK && t->err[0] == '\0', "full deck parses without messages");
+  /* every key is accepted; those this run (source = a2f, method = scdft) does not use are
+   * reported as warnings, each with its line, and no error */
+  check(e == AGAPE_OK && !strstr(t->err, "error") && strstr(t->err, "full.ini:7: [material] name does not apply") &&
+          strstr(t->err, "full.ini:8: [material] bcs_nv does not apply") &&
+          strstr(t->err, "[sampling] npoints does not apply") && strstr(t->err, "(it needs source = model"),
+        "full deck parses; the keys that do not apply are warned with their line: %.300s", t->err);
   if (e != AGAPE_OK) {
     printf("       stderr: %s", t->err);
     return;
@@ -284,10 +288,15 @@ static void test_full_deck(tstate *t)
     lines++;
     s = eol + 1;
   }
-  check(aligned && lines == 50, "agape_params_print: %d lines, all '=' aligned", lines);
+  /* only the keys of this run: the a2f source with SCDFT shows a2f_file and the energy grid,
+   * not the model's name, the square well or the Monte-Carlo keys */
+  check(aligned && lines > 20 && strstr(buf, "material.a2f_file") && strstr(buf, "sampling.grid_order") &&
+          !strstr(buf, "material.name") && !strstr(buf, "material.bcs_nv") && !strstr(buf, "sampling.npoints") &&
+          !strstr(buf, "sampling.seed") && !strstr(buf, "solver.mustar"),
+        "agape_params_print: %d lines, all '=' aligned, only the keys of this run", lines);
   check(strstr(buf, "  sampling.energy_window_eV") && strstr(buf, "= 2 eV\n") &&
           strstr(buf, "= 1 2.5 5 10 20 40 K\n") && strstr(buf, "= 0.001 meV\n") && strstr(buf, "solver.functional") &&
-          strstr(buf, "= lmg\n") && strstr(buf, "= 18446744073709551615\n"),
+          strstr(buf, "= lmg\n") && strstr(buf, "= 0.75 states/eV/spin/cell\n"),
         "agape_params_print: values with units");
   free(buf);
 
@@ -490,8 +499,9 @@ static void test_bad_decks(tstate *t)
   const char *l5 = strstr(t->err, ":5: [solver] foo");
   const char *l7 = strstr(t->err, ":7: [sampling] npoints");
   const char *mu = strstr(t->err, ": [coulomb] mu: missing");
-  int ok = check(e == AGAPE_ERR_DECK && count_errors(t->err) == 4 && l4 && l5 && l7 && mu && l4 < l5 && l5 < l7 && l7 < mu,
-        "four problems in one deck: four messages sorted by line, missing key last");
+  int ok =
+    check(e == AGAPE_ERR_DECK && count_errors(t->err) == 4 && l4 && l5 && l7 && mu && l4 < l5 && l5 < l7 && l7 < mu,
+          "four problems in one deck: four messages sorted by line, missing key last");
   if (!ok) printf("       stderr: %s", t->err);
 }
 
