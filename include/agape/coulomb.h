@@ -25,6 +25,8 @@
 
 #define AGAPE_COUL_NE 48
 
+#define AGAPE_W_MAX_EV 1000.0 /* plausibility bound of |W(xi, xi')| read from a file, eV */
+
 typedef struct {
   int mode;  /* agape_coul_mode */
   double mu; /* N(0) W, dimensionless (mode mu: the deck's value) */

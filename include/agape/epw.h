@@ -24,7 +24,11 @@
 #include "agape/frmsf.h"
 
 #define AGAPE_EPW_G2_EV2 (AGAPE_RY_EV * AGAPE_RY_EV) /* Ry^2 -> eV^2 */
-#define AGAPE_EPW_PATH   1100                        /* room for a deck path (AGAPE_PATH_MAX) plus a file name */
+/* Plausibility bounds of EPW data: N(E_F) per spin (states/eV/cell) and the coupling |g|^2
+ * (Ry^2; EPW stores |g|^2/(2 omega); real couplings are below 1e-2 Ry^2, about 2 eV^2) */
+#define AGAPE_EPW_DOS_MAX    1000.0
+#define AGAPE_EPW_G2_MAX_RY2 1.0
+#define AGAPE_EPW_PATH       1100 /* room for a deck path (AGAPE_PATH_MAX) plus a file name */
 
 typedef enum { AGAPE_EPW_SEQUENTIAL = 0, AGAPE_EPW_STREAM = 1 } agape_epw_format;
 

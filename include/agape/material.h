@@ -141,9 +141,21 @@ void agape_material_destroy(agape_material *m);
 /* DOS carried by the isotropic energy grid at energy xi (states/eV/spin/cell). */
 double agape_material_grid_dos(const agape_material *m, double xi);
 
-/* Read a two-column alpha^2F file (omega in meV, alpha^2F); '#' lines, blank lines and
- * non-numeric header/footer lines are skipped. Returns arrays (malloc'd) in meV. */
-agape_err agape_a2f_read(const char *path, int *npts, double **omega_meV, double **a2f);
+/* Plausibility bounds of alpha^2F data: a nonzero alpha^2F only between these frequencies
+ * (meV), and lambda at most AGAPE_A2F_LAMBDA_MAX (a narrow peak may be tall: alpha^2F itself
+ * is not bounded) */
+#define AGAPE_A2F_OMEGA_MIN_MEV 1e-3
+#define AGAPE_A2F_OMEGA_MAX_MEV 1000.0
+#define AGAPE_A2F_LAMBDA_MAX    1000.0
+
+/* Read an alpha^2F file: two columns (omega in meV, alpha^2F), or a format its header names:
+ * Quantum ESPRESSO's a2F.dos<N> (omega in Ry, total alpha^2F in column 2), EPW's prefix.a2f
+ * (column 2: the first phonon smearing) or prefix.a2f_iso. '#' lines, blank lines and
+ * non-numeric header/footer lines are skipped; a header naming another frequency unit, extra
+ * columns in a two-column file, text after the numbers and implausible values are refused
+ * with the file and line. Returns arrays (malloc'd) in meV and, if format is not NULL, a
+ * description of the format read. */
+agape_err agape_a2f_read(const char *path, int *npts, double **omega_meV, double **a2f, const char **format);
 
 /* lambda = 2 int a2f/omega and omega_log = exp[(2/lambda) int ln(omega) a2f/omega]
  * of piecewise-linear data (trapezoid rule); omega_log in the unit of omega. */

@@ -40,6 +40,9 @@ void agape_par_finalize(agape_par *par);
 /* Abort every rank (last resort, after collective agreement is impossible). */
 void agape_par_abort(const agape_par *par, int code);
 
+/* Physical memory of this node, bytes (0 if unknown): the bound for sizes computed from input. */
+double agape_node_memory(void);
+
 /* Collective error agreement: returns the largest error code seen on any rank. */
 agape_err agape_par_agree(const agape_par *par, agape_err local);
 /* Sum a replicated vector over ranks, result identical on every rank (reduce + bcast). */

@@ -29,6 +29,11 @@ typedef struct {
   double dos0; /* sum_s fsw_s: N(0) seen by the sample, states/eV/spin/cell */
 } agape_states;
 
+/* Whether the states of the deck fit in this node's memory (each rank holds all of them),
+ * before anything is allocated: AGAPE_ERR_DECK with a message on rank 0 naming the key and
+ * the bytes needed, else AGAPE_OK. Every rank returns the same. */
+agape_err agape_states_check(const agape_params *p, const agape_material *m, int rank);
+
 agape_err agape_states_create(const agape_params *p, const agape_material *m, agape_states *st);
 void agape_states_destroy(agape_states *st);
 

@@ -7,7 +7,7 @@ set -euo pipefail
 
 PREFIX=MgB2
 CASE=tiny
-WORKDIR=./mgb2-epw-run
+WORKDIR=   # default: mgb2-epw-run beside this script, where the decks look for it
 NP=2
 NICE=10
 FORCE=0
@@ -26,7 +26,7 @@ Runs the Quantum ESPRESSO 6.7 / EPW 5.3 chain for MgB2 and writes EPW's Eliashbe
   --case k12q3   scf 12^3 k -> ph 3^3 q -> collect -> nscf 6^3 k -> epw1
                  (fine 24^3 k / 12^3 q, fsthick 0.4 eV; much longer: a reference
                  run took ph 592 s + epw1 200 s on 2 cores)
-  --workdir DIR  where to run (default ./mgb2-epw-run); pseudopotentials go to DIR/pp/,
+  --workdir DIR  where to run (default mgb2-epw-run beside this script, where the decks look); pseudopotentials go to DIR/pp/,
                  the run itself to DIR/CASE/
   --np N         MPI ranks, each program runs as 'mpirun -np N <code>.x -npool N' (default 2)
   --nice LEVEL   run the heavy programs under 'nice -n LEVEL' (default 10; 0 = no nice)
@@ -67,6 +67,7 @@ case "$CASE" in tiny|k12q3) ;; *) die "--case must be tiny or k12q3 (got '$CASE'
 [[ "$NICE" =~ ^[0-9]+$ ]] || die "--nice must be a non-negative integer (got '$NICE')"
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+WORKDIR=${WORKDIR:-$SCRIPT_DIR/mgb2-epw-run}
 INPUT_DIR=$SCRIPT_DIR/$CASE
 [[ -d "$INPUT_DIR" ]] || die "input folder $INPUT_DIR not found"
 

@@ -1,6 +1,7 @@
 /* MPI and BLACS wrappers (see include/agape/parallel.h). Every MPI call of AGAPE's
  * driver-level code goes through this file. */
 #include "agape/parallel.h"
+#include <unistd.h>
 #include <complex.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,12 @@ double agape_par_min(const agape_par *par, double x)
   double g;
   MPI_Allreduce(&x, &g, 1, MPI_DOUBLE, MPI_MIN, par->comm);
   return g;
+}
+
+double agape_node_memory(void)
+{
+  long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+  return pages > 0 && size > 0 ? (double)pages * (double)size : 0.0;
 }
 
 double agape_par_wtime(void) { return MPI_Wtime(); }

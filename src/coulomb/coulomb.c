@@ -100,9 +100,11 @@ static agape_err w_file_load(const agape_par *par, const char *path, agape_coulo
           err = agape_error(AGAPE_ERR_IO, "%s: /xi[%lld] = %g: the energies must be finite and increasing (eV)", path,
                             (long long)i, xi[i]);
       for (int64_t q = 0; q < ne * ne && !err; q++)
-        if (!isfinite(w[q]))
-          err = agape_error(AGAPE_ERR_IO, "%s: /w has a non-finite entry at (%lld, %lld)", path, (long long)(q / ne),
-                            (long long)(q % ne));
+        if (!isfinite(w[q]) || fabs(w[q]) > AGAPE_W_MAX_EV)
+          err = agape_error(AGAPE_ERR_IO,
+                            "%s: /w(%lld, %lld) = %g eV: a screened Coulomb interaction between states lies within "
+                            "+-%g eV (is the unit eV?)",
+                            path, (long long)(q / ne), (long long)(q % ne), w[q], AGAPE_W_MAX_EV);
     }
     if (f >= 0) H5Fclose(f);
     H5Eset_auto2(H5E_DEFAULT, of, od);

@@ -272,6 +272,13 @@ static agape_err read_egnv(const char *dir, agape_epw *e)
   e->dosef = v[2] / AGAPE_RY_EV;
   e->degaussw = v[3] * AGAPE_RY_EV;
   e->fsthick = v[4] * AGAPE_RY_EV;
+  if (!(e->dosef > 0 && e->dosef <= AGAPE_EPW_DOS_MAX)) {
+    err = agape_error(AGAPE_ERR_FORMAT,
+                      "%s: N(E_F) = %g states/eV/spin/cell (dosef in the header): a material's density of states at "
+                      "E_F lies in (0, %g]",
+                      path, e->dosef, AGAPE_EPW_DOS_MAX);
+    goto done;
+  }
   e->wkfs = malloc(sizeof(double) * e->nkfs);
   e->xkfs = malloc(sizeof(double) * 3 * e->nkfs);
   e->ekfs = malloc(sizeof(double) * (size_t)e->nkfs * nb);
@@ -774,6 +781,14 @@ static agape_err ephmat_values(const char *dir, int single, agape_epw *e)
                                   "%s: coupling of q point %d, k point %d, mode %d is %g "
                                   "(|g|^2 must be finite and >= 0)",
                                   path, iq + 1, ik + 1, m + 1, g);
+                break;
+              }
+              /* EPW stores |g|^2 / (2 omega) (Ry): the coupling itself, 2 omega times it, is bounded */
+              if (w > e->eps_acustic && g * 2 * (w / AGAPE_RY_EV) > AGAPE_EPW_G2_MAX_RY2) {
+                err = agape_error(AGAPE_ERR_FORMAT,
+                                  "%s: coupling of q point %d, k point %d, mode %d: |g|^2 = %g Ry^2 (the stored %g "
+                                  "times 2 omega); electron-phonon couplings lie below %g Ry^2",
+                                  path, iq + 1, ik + 1, m + 1, g * 2 * (w / AGAPE_RY_EV), g, AGAPE_EPW_G2_MAX_RY2);
                 break;
               }
               if (w > e->eps_acustic) {

@@ -2,6 +2,7 @@
  * every stage makes through the interface, and the alpha^2F helpers the sources share. */
 #include "agape/material.h"
 #include "sources.h"
+#include "agape/units.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,11 +11,42 @@
 #include <errno.h>
 #include <ctype.h>
 
-agape_err agape_a2f_read(const char *path, int *npts, double **omega_meV, double **a2f)
+/* The alpha^2F file formats people have, told apart by the header lines before the data. */
+typedef enum {
+  A2F_PLAIN = 0, /* two columns: omega in meV, alpha^2F (AGAPE's own) */
+  A2F_QE,        /* Quantum ESPRESSO a2F.dos<N>: omega in Ry, alpha^2F total, then per mode */
+  A2F_EPW,       /* EPW prefix.a2f: omega in meV, alpha^2F for several phonon smearings, then lambda(omega) */
+  A2F_EPW_ISO    /* EPW prefix.a2f_iso: omega in meV, alpha^2F (then per mode in newer versions) */
+} a2f_format;
+
+static const char *const a2f_format_names[] = {
+  "two columns (omega in meV, alpha^2F)",
+  "Quantum ESPRESSO a2F.dos (omega in Ry, converted to meV; column 2, the total alpha^2F)",
+  "EPW .a2f (omega in meV; column 2, alpha^2F of the first phonon smearing)",
+  "EPW .a2f_iso (omega in meV; column 2, alpha^2F)"};
+
+/* The format of a header line (lowercase copy in low), or -1 if it tells nothing; sets
+ * *foreign when it names a frequency unit AGAPE does not read. */
+static int a2f_header_format(const char *line, int *foreign)
+{
+  char low[512];
+  size_t n = 0;
+  for (; line[n] && n < sizeof low - 1; n++) low[n] = (char)tolower((unsigned char)line[n]);
+  low[n] = '\0';
+  if (strstr(low, "rydberg") || strstr(low, "[ry]") || strstr(low, "(ry)")) return A2F_QE;
+  if (strstr(low, "w[mev]") && strstr(low, "smearing")) return A2F_EPW;
+  if (strstr(low, "w[mev]")) return A2F_EPW_ISO;
+  if (strstr(low, "thz") || strstr(low, "cm-1") || strstr(low, "cm^-1") || strstr(low, "[ev]") || strstr(low, "(ev)") ||
+      strstr(low, "hartree") || strstr(low, "kelvin"))
+    *foreign = 1;
+  return -1;
+}
+
+agape_err agape_a2f_read(const char *path, int *npts, double **omega_meV, double **a2f, const char **format)
 {
   FILE *f = fopen(path, "r");
   if (!f) return agape_error(AGAPE_ERR_IO, "%s: cannot open alpha^2F file: %s", path, strerror(errno));
-  int cap = 256, n = 0, lineno = 0, seen_data = 0, ended = 0;
+  int cap = 256, n = 0, lineno = 0, seen_data = 0, ended = 0, fmt = A2F_PLAIN, foreign = 0;
   double *w = malloc(sizeof(double) * cap), *a = malloc(sizeof(double) * cap);
   char line[4096];
   agape_err err = AGAPE_OK;
@@ -26,24 +58,74 @@ agape_err agape_a2f_read(const char *path, int *npts, double **omega_meV, double
     lineno++;
     char *s = line;
     while (isspace((unsigned char)*s)) s++;
-    if (*s == '\0' || *s == '#') continue;
+    if (*s == '\0') continue;
+    if (*s == '#') {
+      if (!seen_data) {
+        int h = a2f_header_format(s, &foreign);
+        if (h >= 0) fmt = h;
+      }
+      continue;
+    }
     char *e1, *e2;
     double x = strtod(s, &e1);
     if (e1 == s) { /* a text line: header before the data or footer after it */
-      if (seen_data) ended = 1;
+      if (!seen_data) {
+        int h = a2f_header_format(s, &foreign);
+        if (h >= 0) fmt = h;
+      } else
+        ended = 1;
       continue;
+    }
+    if (!seen_data && foreign && fmt == A2F_PLAIN) {
+      err = agape_error(AGAPE_ERR_FORMAT,
+                        "%s: the header names a frequency unit AGAPE does not read; expected omega in meV "
+                        "(two columns), a Quantum ESPRESSO a2F.dos file (Ry) or an EPW .a2f/.a2f_iso file",
+                        path);
+      goto done;
     }
     double y = strtod(e1, &e2);
     if (e2 == e1 || !isfinite(x) || !isfinite(y)) {
-      err = agape_error(AGAPE_ERR_FORMAT, "%s:%d: expected two numbers (omega in meV, alpha^2F)", path, lineno);
+      err = agape_error(AGAPE_ERR_FORMAT, "%s:%d: expected numbers (omega, alpha^2F)", path, lineno);
+      goto done;
+    }
+    /* the rest of the line: more numbers only where the format has more columns */
+    char *r = e2;
+    int extra = 0;
+    for (;;) {
+      while (isspace((unsigned char)*r)) r++;
+      if (*r == '\0' || *r == '#') break;
+      char *e3;
+      (void)strtod(r, &e3);
+      if (e3 == r) {
+        int len = (int)strcspn(r, "\r\n");
+        err = agape_error(AGAPE_ERR_FORMAT, "%s:%d: unexpected text after the numbers: \"%.*s\"", path, lineno,
+                          len < 40 ? len : 40, r);
+        goto done;
+      }
+      r = e3;
+      extra++;
+    }
+    if (extra > 0 && fmt == A2F_PLAIN) {
+      err = agape_error(AGAPE_ERR_FORMAT,
+                        "%s:%d: %d columns, expected 2 (omega in meV, alpha^2F); a file with more columns is read "
+                        "only when its header says what they are (Quantum ESPRESSO a2F.dos, EPW .a2f)",
+                        path, lineno, 2 + extra);
       goto done;
     }
     if (ended) {
       err = agape_error(AGAPE_ERR_FORMAT, "%s:%d: data after a text line inside the table", path, lineno);
       goto done;
     }
+    if (fmt == A2F_QE) x *= AGAPE_RY_EV * 1e3; /* Ry -> meV */
     if (x < 0 || y < 0) {
       err = agape_error(AGAPE_ERR_FORMAT, "%s:%d: omega and alpha^2F must be >= 0 (got %g %g)", path, lineno, x, y);
+      goto done;
+    }
+    if (y > 0 && (x < AGAPE_A2F_OMEGA_MIN_MEV || x > AGAPE_A2F_OMEGA_MAX_MEV)) {
+      err = agape_error(AGAPE_ERR_FORMAT,
+                        "%s:%d: alpha^2F = %g at omega = %g meV: phonon frequencies lie between %g and %g meV "
+                        "(is the unit right?)",
+                        path, lineno, y, x, AGAPE_A2F_OMEGA_MIN_MEV, AGAPE_A2F_OMEGA_MAX_MEV);
       goto done;
     }
     if (n > 0 && x <= w[n - 1]) {
@@ -76,6 +158,7 @@ done:
   *npts = n;
   *omega_meV = w;
   *a2f = a;
+  if (format) *format = a2f_format_names[fmt];
   return AGAPE_OK;
 }
 

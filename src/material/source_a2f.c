@@ -54,15 +54,22 @@ static agape_err rebin_a2f(int npts, const double *w, const double *a, int nb, a
 
 agape_err agape_source_a2f_create(const agape_par *par, const agape_params *p, double t0, agape_material *m)
 {
-  (void)par;
   (void)t0;
   snprintf(m->name, sizeof m->name, "a2f");
   int n = 0;
   double *w = NULL, *a = NULL;
-  agape_err err = agape_a2f_read(p->a2f_file, &n, &w, &a);
+  const char *fmt = NULL;
+  agape_err err = agape_a2f_read(p->a2f_file, &n, &w, &a, &fmt);
   if (err) return err;
+  if (par->rank == 0) printf("agape: alpha^2F file %s: %d points, %s\n", p->a2f_file, n, fmt), fflush(stdout);
   double lam, wlog;
   agape_a2f_moments(n, w, a, &lam, &wlog);
+  if (!(lam <= AGAPE_A2F_LAMBDA_MAX)) {
+    free(w);
+    free(a);
+    return agape_error(AGAPE_ERR_FORMAT, "%s: lambda = 2 int alpha^2F/omega = %g: not a material's (at most %g)",
+                       p->a2f_file, lam, AGAPE_A2F_LAMBDA_MAX);
+  }
   m->lambda = lam;
   m->omega_log = wlog * 1e-3;
   m->dos0 = p->dos_per_eV_spin;

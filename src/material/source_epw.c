@@ -308,17 +308,20 @@ agape_err agape_source_epw_create(const agape_par *par, const agape_params *p, d
            e->ef, e->dosef, e->fsthick, e->degaussw, e->ns, (long long)e->nnz, agape_par_wtime() - t0);
     fflush(stdout);
   }
-  if (p->method == SOLVER_SCDFT && (e->nqf[0] != e->nkf[0] || e->nqf[1] != e->nkf[1] || e->nqf[2] != e->nkf[2]))
+  if (p->method == SOLVER_SCDFT && (e->nqf[0] != e->nkf[0] || e->nqf[1] != e->nkf[1] || e->nqf[2] != e->nkf[2])) {
     /* with a coarser q mesh, k couples only to the k + q of its own class of the k mesh: the
      * classes are independent but for the Coulomb term, which is lowest when their gaps
-     * alternate in sign; the FS-only Eliashberg equations (with their smearing) are spared */
-    return agape_error(AGAPE_ERR_DECK,
+     * alternate in sign; the FS-only Eliashberg equations (with their smearing) are spared.
+     * Every rank sees it; rank 0 says it. */
+    if (par->rank != 0) return AGAPE_ERR_FORMAT;
+    return agape_error(AGAPE_ERR_FORMAT,
                        "%s: [solver] method = scdft needs EPW's fine q mesh equal to its fine k "
                        "mesh (here k %d x %d x %d, q %d x %d x %d): with a coarser q mesh the k points couple only "
                        "within %d classes (expected nqf1..3 = nkf1..3 in the EPW run, or method = eliashberg)",
                        p->epw_dir, e->nkf[0], e->nkf[1], e->nkf[2], e->nqf[0], e->nqf[1], e->nqf[2],
                        (e->nkf[0] / (e->nqf[0] ? e->nqf[0] : 1)) * (e->nkf[1] / (e->nqf[1] ? e->nqf[1] : 1)) *
                          (e->nkf[2] / (e->nqf[2] ? e->nqf[2] : 1)));
+  }
   if ((err = epw_lines(p, e, m))) return err;
   /* the states and their couplings, for both theories */
   d->k = malloc(sizeof(double) * 3 * (size_t)(e->ns > 0 ? e->ns : 1));

@@ -177,6 +177,25 @@ static agape_err fs_weights(const agape_params *p, int own, agape_states *st)
   return dsum > 0 ? AGAPE_OK : agape_error(AGAPE_ERR_NUMERIC, "no states at the Fermi level (N(0) = 0)");
 }
 
+agape_err agape_states_check(const agape_params *p, const agape_material *m, int rank)
+{
+  const int64_t nmc = m->own_states ? m->own_count(m) : m->bands ? p->npoints : 0;
+  /* xi, w, fsw of every state; k, band and the source's features of the states with k; the
+   * energy grid is a few thousand states at most (agape_log_grid's capacity) */
+  const double per_state = 3 * 8.0, per_mc = 3 * 8.0 + 4.0 + 8.0 * m->nfeat;
+  const double need = ((double)nmc + 40000) * per_state + (double)nmc * per_mc, have = agape_node_memory();
+  if (!(have > 0) || need <= 0.5 * have) return AGAPE_OK;
+  if (rank == 0 && m->own_states)
+    agape_error(AGAPE_ERR_DECK, "material %s: its %lld states need %.3g GB, more than half of this node's %.3g GB",
+                m->name, (long long)nmc, need / 1e9, have / 1e9);
+  else if (rank == 0)
+    agape_error(AGAPE_ERR_DECK,
+                "[sampling] npoints = %lld: the states alone need %.3g GB, more than half of this node's %.3g GB of "
+                "memory (each rank holds every state); lower npoints",
+                (long long)nmc, need / 1e9, have / 1e9);
+  return AGAPE_ERR_DECK;
+}
+
 agape_err agape_states_create(const agape_params *p, const agape_material *m, agape_states *st)
 {
   memset(st, 0, sizeof *st);
@@ -207,6 +226,7 @@ agape_err agape_states_create(const agape_params *p, const agape_material *m, ag
   /* the source's own states, else Monte-Carlo states of its bands, else none */
   const int own = m->own_states != NULL;
   int64_t nmc = own ? m->own_count(m) : m->bands ? p->npoints : 0;
+
   st->n_mc = nmc;
   st->n = nmc + npos + nneg;
   int64_t n = st->n;
