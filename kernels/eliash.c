@@ -13,6 +13,15 @@ extern void dsyevr_(const char *jobz, const char *range, const char *uplo, const
 
 int eli_nsiw(double wscut, double T) { return (int)(0.5 * (wscut / (AGAPE_PI * T) - 1.0)) + 1; }
 
+void eli_normal_sum_cut(int n, const double *lam, double *out)
+{
+  for (int i = 0; i < n; i++) {
+    double s = 0;
+    for (int j = 0; j < n; j++) s += lam[abs(i - j)] - lam[i + j + 1];
+    out[i] = s;
+  }
+}
+
 void eli_lambda_d(int nph, const double *om, const double *a, double T, int nd, double *lam)
 {
   for (int d = 0; d < nd; d++) {

@@ -25,6 +25,9 @@ void eli_lambda_d(int nph, const double *om, const double *a, double T, int nd, 
 /* sum_{n'>=0} K-(n, n') for n = 0..n-1: lambda(0) + 2 sum_{k=1..n} lambda(k). lam has >= n
  * entries; out [n]. */
 void eli_normal_sum(int n, const double *lam, double *out);
+/* The same sum cut at the n frequencies below the cutoff, as epw.x forms Z:
+ * out[i] = sum_{j<n} [lambda(|i-j|) - lambda(i+j+1)]. lam has >= 2n entries; out [n]. */
+void eli_normal_sum_cut(int n, const double *lam, double *out);
 
 /* One evaluation of the isotropic Eliashberg map (docs/theory.md §8.1):
  *   Z_n     = 1 + [nsum_n - sum_{n'} K-(n,n') (1 - w'/sqrt(w'^2 + D'^2))] / (2n+1)

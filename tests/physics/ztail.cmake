@@ -1,0 +1,1 @@
+agape_py_test(physics_eliashberg_ztail ${CMAKE_CURRENT_LIST_DIR}/test_eliashberg_ztail.py physics)
