@@ -6,6 +6,8 @@
 
 /* Exit status of `agape run` stopped by SIGTERM/SIGUSR1 after writing its checkpoint. */
 #define AGAPE_EXIT_STOPPED 3
+/* Exit status of `agape run` that finished, but with a temperature that did not converge. */
+#define AGAPE_EXIT_UNCONVERGED 4
 
 /* Run the deck at path. Collective; returns the same code on every rank (AGAPE_STOPPED
  * after a stop request and its checkpoint).

@@ -39,4 +39,12 @@ static inline double agape_fs_average(int64_t n, const double *wa, const double 
   return b > 0 ? a / b : 0;
 }
 
+/* 1 if all n values of x are finite (no NaN, no Inf). */
+static inline int agape_all_finite(int64_t n, const double *x)
+{
+  for (int64_t i = 0; i < n; i++)
+    if (!isfinite(x[i])) return 0;
+  return 1;
+}
+
 #endif

@@ -67,6 +67,7 @@ typedef struct {
   double tc_mcmillan_mustar; /* the same with f1 = f2 = 1 (EPW's printed estimate), K */
   /* provenance */
   const agape_params *params;
+  const char *material; /* the material's name (CsB12, bcs, a2f, the EPW prefix) */
   int nranks, nthreads;
   double wall_seconds;
 } agape_results;
@@ -98,9 +99,11 @@ int agape_path_tmpname(char *out, size_t cap, const char *path);
 /* Finish a text file written under a temporary name: close f, and rename tmp to path when
  * every write succeeded; otherwise remove tmp. Returns AGAPE_ERR_IO naming path on failure. */
 agape_err agape_text_commit(FILE *f, const char *tmp, const char *path);
-/* Create the folder of the results file path (mkdir -p) and check that it is writable;
- * called at start-up so that a bad [output] file fails before any work. Rank 0. */
-agape_err agape_output_prepare(const char *path);
+/* Check the results file p->output_file before any work: it must not exist as anything but a
+ * regular file, must not be an input of the run (the deck, the alpha^2F file, the W file, a
+ * file in the EPW folder), and its folder is created (mkdir -p) and must be writable; this
+ * run's own leftovers there are removed. Rank 0. */
+agape_err agape_output_prepare(const agape_params *p);
 
 /* Gap histogram on the Fermi surface (pure numerics, used by output and tests):
  *   n, delta[n] (meV), fsw[n] (Fermi-surface weights >= 0), nbins

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The method pipelines, by [solver] method. */
 static agape_err eliashberg_pipeline(const agape_par *par, const agape_run_info *ri, const agape_material *m)
@@ -56,7 +57,7 @@ static agape_err prolog(const agape_par *par, const char *deck_path, const char 
     err = AGAPE_ERR_NOMEM;
   else if (agape_ckpt_path(p->output_file, ri->ckpath, sizeof ri->ckpath) != 0)
     err = agape_error(AGAPE_ERR_DECK, "[output] file: %s is too long for its checkpoint name", p->output_file);
-  if (!err && par->rank == 0) err = agape_output_prepare(p->output_file);
+  if (!err && par->rank == 0) err = agape_output_prepare(p);
   if (!err && restart)
     err = agape_ckpt_find(par, ri->ckpath, *fingerprint, &ri->ckfound, ri->ckused, sizeof ri->ckused);
   return agape_par_agree(par, err);
@@ -96,6 +97,15 @@ agape_err agape_run(const agape_par *par, const char *deck_path, const char *out
   if (!err) err = agape_material_create(par, &p, ri.t0, &m);
 
   if (!err) err = pipelines[p.method](par, &ri, &m);
+  /* epilog: a complete run needs no checkpoint (a restart of this deck would find nothing to
+   * continue); it is removed so that it cannot be mistaken for work in progress */
+  if ((err == AGAPE_OK || err == AGAPE_UNCONVERGED) && par->rank == 0) {
+    char prev[sizeof ri.ckpath + 8];
+    snprintf(prev, sizeof prev, "%s.prev", ri.ckpath);
+    int gone = unlink(ri.ckpath) == 0;
+    gone |= unlink(prev) == 0;
+    if (gone) printf("agape: the run is complete: removed its checkpoint %s\n", ri.ckpath);
+  }
 
   agape_material_destroy(&m);
   free(fingerprint);

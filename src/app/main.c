@@ -27,8 +27,10 @@ static void usage(FILE *f)
           "and gap_histogram.png beside it; results.checkpoint.h5 (and .prev) for --restart,\n"
           "written every [output] checkpoint_interval_s, after each temperature and on SIGTERM or\n"
           "SIGUSR1 (then AGAPE stops at the next safe point).\n"
-          "Exit status: 0 success; 3 stopped by SIGTERM/SIGUSR1 after writing a checkpoint\n"
-          "(continue with --restart); 2 bad command line; 1 any other error.\n",
+          "Exit status: 0 success; 4 finished, but some temperature did not converge within\n"
+          "max_iter (every result is written; /gap/converged in results.h5 marks them); 3 stopped\n"
+          "by SIGTERM/SIGUSR1 after writing a checkpoint (continue with --restart); 2 bad command\n"
+          "line; 1 any other error.\n",
           AGAPE_VERSION_STRING);
 }
 
@@ -71,7 +73,10 @@ int main(int argc, char **argv)
   }
   agape_stop_install(par.rank);
   agape_err err = agape_run(&par, argv[2], output, restart);
-  if (err && err != AGAPE_STOPPED && par.rank == 0) fprintf(stderr, "agape: stopped: %s\n", agape_strerror(err));
+  if (err == AGAPE_UNCONVERGED && par.rank == 0)
+    fprintf(stderr, "agape: warning: %s\n", agape_strerror(err));
+  else if (err && err != AGAPE_STOPPED && par.rank == 0)
+    fprintf(stderr, "agape: stopped: %s\n", agape_strerror(err));
   agape_par_finalize(&par);
-  return err == AGAPE_STOPPED ? AGAPE_EXIT_STOPPED : err ? 1 : 0;
+  return err == AGAPE_STOPPED ? AGAPE_EXIT_STOPPED : err == AGAPE_UNCONVERGED ? AGAPE_EXIT_UNCONVERGED : err ? 1 : 0;
 }

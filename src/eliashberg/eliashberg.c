@@ -102,7 +102,10 @@ static agape_err eli_at_T(eli_ctx *c, double TK)
     if ((err = eli_alloc(&c->lam, 2 * (size_t)N)) || (err = eli_alloc(&c->nsum, N)) || (err = eli_alloc(&c->zlin, N)))
       return err;
     eli_lambda_d(c->m->nmodes, c->m->omega, c->m->a2f_w, c->T, 2 * N, c->lam);
-    eli_normal_sum(N, c->lam, c->nsum);
+    if (c->p->z_tail == ELI_ZTAIL_EPW)
+      eli_normal_sum_cut(N, c->lam, c->nsum);
+    else
+      eli_normal_sum(N, c->lam, c->nsum);
     for (int n = 0; n < N; n++) c->zlin[n] = 1 + c->nsum[n] / (2 * n + 1);
     return AGAPE_OK;
   }
@@ -112,8 +115,14 @@ static agape_err eli_at_T(eli_ctx *c, double TK)
       (err = eli_alloc(&c->zlin, (size_t)c->ns * N)))
     return err;
   memset(c->L, 0, sizeof(double) * 2 * (size_t)N * ld);
+  const int cut = c->p->z_tail == ELI_ZTAIL_EPW;
   double *wd2 = malloc(sizeof(double) * 2 * N), wq = e->wq;
-  if (!wd2) return AGAPE_ERR_NOMEM;
+  double *rsum = cut ? malloc(sizeof(double) * 2 * (size_t)N * (size_t)(c->mloc > 0 ? c->mloc : 1)) : NULL;
+  if (!wd2 || (cut && !rsum)) {
+    free(wd2);
+    free(rsum);
+    return AGAPE_ERR_NOMEM;
+  }
   for (int d = 0; d < 2 * N; d++) wd2[d] = pow(2 * AGAPE_PI * c->T * d, 2);
 /* lambda_{ss'}(d) = sum over the row's entries with column s' of 2 wq w0g' g2 om/(om^2 + w_d^2) */
 #pragma omp parallel for schedule(dynamic, 1)
@@ -125,17 +134,31 @@ static agape_err eli_at_T(eli_ctx *c, double TK)
       double *Lp = c->L + (size_t)li * c->ns + t;
       for (int d = 0; d < 2 * N; d++) Lp[(size_t)d * ld] += cj / (om * om + wd2[d]);
     }
-    /* normal sums: sum_s' [lambda(0) + 2 sum_{k=1..n} lambda(k)] */
-    double acc = 0;
+    /* normal sums: sum_s' [lambda(0) + 2 sum_{k=1..n} lambda(k)] (exact tail), or cut at the
+     * N frequencies below wscut as epw.x does: sum_s' sum_{j<N} [lambda(|n-j|) - lambda(n+j+1)] */
+    double acc = 0, *rs = cut ? rsum + (size_t)li * 2 * N : NULL;
+    for (int d = 0; rs && d < 2 * N; d++) {
+      double r = 0;
+      const double *Lr = c->L + (size_t)d * ld + (size_t)li * c->ns;
+      for (int t = 0; t < c->ns; t++) r += Lr[t];
+      rs[d] = r;
+    }
     for (int n = 0; n < N; n++) {
-      double rs = 0;
+      if (rs) {
+        double sum = 0;
+        for (int j = 0; j < N; j++) sum += rs[abs(n - j)] - rs[n + j + 1];
+        c->nsum[(size_t)li * N + n] = sum;
+        continue;
+      }
+      double r = 0;
       const double *Lr = c->L + (size_t)n * ld + (size_t)li * c->ns;
-      for (int t = 0; t < c->ns; t++) rs += Lr[t];
-      acc += n == 0 ? rs : 2 * rs;
+      for (int t = 0; t < c->ns; t++) r += Lr[t];
+      acc += n == 0 ? r : 2 * r;
       c->nsum[(size_t)li * N + n] = acc;
     }
   }
   free(wd2);
+  free(rsum);
   for (int64_t li = 0; li < c->mloc; li++)
     for (int n = 0; n < N; n++) c->zlin[(size_t)(c->lo + li) * N + n] = 1 + c->nsum[(size_t)li * N + n] / (2 * n + 1);
   agape_par_allgather_rows(c->par, c->zlin, c->ns, N);
@@ -833,6 +856,19 @@ static agape_err eli_run_temps(eli_ctx *c, eli_run *R)
       err = eli_solve(c, R->tc, R->cur, R->zc, &R->iters[it], &R->conv[it], it == it0 && c->ck.rx != NULL);
     c->t_solve += agape_par_wtime() - ts;
     if (err) break;
+    if (!agape_all_finite((int64_t)c->ns * N, R->cur) || !agape_all_finite((int64_t)c->ns * N, R->zc)) {
+      if (par->rank == 0)
+        agape_error(AGAPE_ERR_NUMERIC,
+                    "Eliashberg at T = %g K: Delta or Z is not a number (NaN or Inf) after %d "
+                    "iterations; nothing of it is written",
+                    TK, R->iters[it]);
+      err = AGAPE_ERR_NUMERIC;
+      break;
+    }
+    /* the sign convention: Delta and -Delta solve the same equations; the one whose
+     * Fermi-surface average at the first Matsubara frequency is positive is reported */
+    if (fs_avg(c, R->cur, N, 0) < 0)
+      for (size_t q = 0; q < (size_t)c->ns * N; q++) R->cur[q] = -R->cur[q];
     R->nw[it] = N;
     for (int s = 0; s < c->ns; s++) {
       R->delta[(size_t)it * c->ns + s] = R->cur[(size_t)s * N] * 1e3;
@@ -881,7 +917,7 @@ static agape_err eli_run_write(eli_ctx *c, eli_run *R)
   agape_err err = AGAPE_OK;
   /* output (rank 0) */
   const double r_wall = agape_par_wtime() - t0;
-  agape_results res = {.eliashberg = 1};
+  agape_results res = {.eliashberg = 1, .material = m->prefix};
   agape_results_set_tc(&res, par->rank, p, p->tc_search ? R->tc : NAN, R->dfs, R->nh, R->hT, R->hr);
   if (par->rank == 0) {
     const agape_fs_pairs *e = m->pairs;
@@ -979,6 +1015,8 @@ agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p, cons
     err = eli_tc(c, R->tc_ad > 0 ? R->tc_ad : R->tc_mcm, &R->v, &R->vN, &R->tc, &R->nh, R->hT, R->hr, ELI_HIST_CAP);
   if (!err) err = eli_run_temps(c, R);
   if (!err) err = eli_run_write(c, R);
+  for (int it = 0; !err && it < R->nt; it++)
+    if (!R->conv[it]) err = AGAPE_UNCONVERGED; /* everything is written; the exit status says so */
   if (err == AGAPE_STOPPED && par->rank == 0 && c->ck.run) {
     /* every rank agreed to stop at a safe point and its checkpoint is written */
     const agape_ckpt_run *k = c->ck.run;

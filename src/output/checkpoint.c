@@ -3,10 +3,13 @@
 #define _POSIX_C_SOURCE 200809L
 #include "agape/checkpoint.h"
 #include "agape/version.h"
+#include "agape/h5mem.h"
+#include "agape/output.h"
 #include "agape/deck.h"
 #include <hdf5.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,9 +59,10 @@ static int ck_put_str(hid_t f, const char *name, const char *v)
 }
 
 static int ck_write_file(const char *tmp, const char *fingerprint, const char *reason, int nitems,
-                         const agape_ckpt_item *items)
+                         const agape_ckpt_item *items, char *why, size_t cap)
 {
-  hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  hid_t f = agape_h5mem_create(tmp);
+  snprintf(why, cap, "HDF5 file in memory");
   if (f < 0) return -1;
   char when[64];
   time_t now = time(NULL);
@@ -76,32 +80,31 @@ static int ck_write_file(const char *tmp, const char *fingerprint, const char *r
   }
   /* the marker that the file is complete, last */
   rc |= ck_put_str(f, "complete", "yes");
-  if (H5Fclose(f) < 0) rc = -1;
-  if (rc) return -1;
-  /* on disk before the rename makes it the checkpoint */
-  int fd = open(tmp, O_RDONLY);
-  if (fd < 0) return -1;
-  rc = fsync(fd);
-  close(fd);
-  return rc == 0 ? 0 : -1;
+  if (rc) {
+    H5Fclose(f);
+    return -1;
+  }
+  return agape_h5mem_write(f, tmp, why, cap); /* fsync'd: on disk before the rename makes it the checkpoint */
 }
 
 agape_err agape_ckpt_write_items(const agape_par *par, const char *path, const char *fingerprint, const char *reason,
                                  int nitems, const agape_ckpt_item *items)
 {
   if (par->rank != 0) return AGAPE_OK;
-  char tmp[AGAPE_PATH_MAX + 32], prev[AGAPE_PATH_MAX + 8];
-  snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+  char tmp[AGAPE_PATH_MAX + 128], prev[AGAPE_PATH_MAX + 8];
+  char why[256];
+  if (agape_path_tmpname(tmp, sizeof tmp, path) != 0)
+    return agape_error(AGAPE_ERR_IO, "checkpoint %s: path too long for its temporary name", path);
   snprintf(prev, sizeof prev, "%s.prev", path);
   H5E_auto2_t of;
   void *od;
   H5Eget_auto2(H5E_DEFAULT, &of, &od);
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-  int wrc = ck_write_file(tmp, fingerprint, reason, nitems, items);
+  int wrc = ck_write_file(tmp, fingerprint, reason, nitems, items, why, sizeof why);
   H5Eset_auto2(H5E_DEFAULT, of, od);
   if (wrc != 0) {
     unlink(tmp);
-    return agape_error(AGAPE_ERR_IO, "checkpoint %s: cannot write %s (disk full or folder not writable?)", path, tmp);
+    return agape_error(AGAPE_ERR_IO, "checkpoint %s: cannot write %s: %s", path, tmp, why);
   }
   if (rename(path, prev) != 0 && errno != ENOENT) {
     unlink(tmp);
@@ -292,6 +295,16 @@ agape_err agape_ckpt_read_items(const agape_par *par, const char *used, int nite
       if (ck_get(f, it->name, it->type == AGAPE_CKPT_I32 ? H5T_NATIVE_INT : H5T_NATIVE_DOUBLE, count, it->data))
         err = agape_error(AGAPE_ERR_FORMAT, "checkpoint %s: '%s' is missing or has another size than this run's (%llu)",
                           used, it->name, (unsigned long long)count);
+      /* the finished results it holds must be numbers: a checkpoint that recorded NaN or Inf
+       * gaps (a failed solve) is not continued from */
+      else if (it->type == AGAPE_CKPT_F64 &&
+               (!strcmp(it->name, "delta") || !strcmp(it->name, "z") || !strcmp(it->name, "delta_fs")))
+        for (hsize_t q = 0; q < count && !err; q++)
+          if (!isfinite(((const double *)it->data)[q]))
+            err = agape_error(AGAPE_ERR_FORMAT,
+                              "checkpoint %s: '%s' holds a value that is not a number (NaN or Inf); "
+                              "remove it to start again",
+                              used, it->name);
     }
     if (f >= 0) H5Fclose(f);
     H5Eset_auto2(H5E_DEFAULT, of, od);

@@ -11,6 +11,7 @@
 #include "agape/units.h"
 #include "agape/stop.h"
 #include "agape/version.h"
+#include "agape/h5mem.h"
 #include <hdf5.h>
 #include <errno.h>
 #include <math.h>
@@ -157,9 +158,21 @@ static int out_join(char *out, size_t cap, const char *dir, const char *name)
   return (len < 0 || (size_t)len >= cap) ? -1 : 0;
 }
 
+/* This host's name as it goes into temporary names: [A-Za-z0-9-] only (dots become '-', so
+ * that the pid after the last dot can be found again). */
+static void out_host(char *h, size_t cap)
+{
+  if (gethostname(h, cap) != 0) snprintf(h, cap, "host");
+  h[cap - 1] = '\0';
+  for (char *c = h; *c; c++)
+    if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '-')) *c = '-';
+}
+
 int agape_path_tmpname(char *out, size_t cap, const char *path)
 {
-  int len = snprintf(out, cap, "%s.tmp.%ld", path, (long)getpid());
+  char host[64];
+  out_host(host, sizeof host);
+  int len = snprintf(out, cap, "%s.tmp.%s.%ld", path, host, (long)getpid());
   return (len < 0 || (size_t)len >= cap) ? -1 : 0;
 }
 
@@ -350,6 +363,9 @@ static int out_h5_run(out_ctx *ctx, hid_t file, const agape_results *r)
   if ((g = out_group(ctx, file, "run", "provenance: input deck, build and run environment")) < 0) goto done;
   if (out_str_dset(ctx, g, "deck", p->deck_text, "1", "full text of the input deck") < 0) goto done;
   if (out_str_dset(ctx, g, "deck_path", p->deck_path, "1", "path of the input deck as given") < 0) goto done;
+  if (out_str_dset(ctx, g, "material", r->material ? r->material : "", "1",
+                   "the material: the built-in model's name, bcs, a2f, or the EPW prefix") < 0)
+    goto done;
   if (out_str_dset(ctx, g, "version", AGAPE_VERSION_STRING, "1", "AGAPE version") < 0) goto done;
   if (out_str_dset(ctx, g, "git_hash", AGAPE_GIT_HASH, "1", "git commit of the build") < 0) goto done;
   if (out_i32(ctx, g, "ranks", 0, NULL, &r->nranks, "1", "MPI ranks") < 0) goto done;
@@ -578,6 +594,7 @@ static int out_h5_coulomb(out_ctx *ctx, hid_t file, const agape_results *r)
 {
   int rc = -1;
   hid_t g = -1;
+  if (r->eliashberg) return 0; /* Eliashberg takes mu* (/gap/mustar), not a Coulomb kernel */
   if ((g = out_group(ctx, file, "coulomb", "Coulomb interaction")) < 0) goto done;
   if (out_scalar(ctx, g, "mu", r->mu, "1", "mu = N(0) W (0 when Coulomb is off)") < 0) goto done;
   if (r->coulomb && r->coulomb->mode == COUL_RPA) {
@@ -628,16 +645,10 @@ static int out_write_h5(const char *path, const agape_results *r, int nbins, con
                         out_ctx *ctx)
 {
   int rc = -1, iv;
-  hid_t fapl = -1, file = -1;
+  hid_t file = -1;
 
-  /* serial sec2 driver on rank 0; file locks are used but not required (Lustre/NFS
-   * mounts without flock otherwise make H5Fcreate fail) */
-  snprintf(ctx->what, sizeof ctx->what, "file creation");
-  if ((fapl = H5Pcreate(H5P_FILE_ACCESS)) < 0 || H5Pset_fapl_sec2(fapl) < 0) goto done;
-#if H5_VERSION_GE(1, 10, 7)
-  if (H5Pset_file_locking(fapl, 1, 1) < 0) goto done;
-#endif
-  if ((file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl)) < 0) goto done;
+  snprintf(ctx->what, sizeof ctx->what, "file creation (in memory)");
+  if ((file = agape_h5mem_create(path)) < 0) goto done;
 
   /* --- root attributes --------------------------------------------------------------- */
   iv = AGAPE_FORMAT_VERSION;
@@ -652,12 +663,10 @@ static int out_write_h5(const char *path, const agape_results *r, int nbins, con
       out_h5_states(ctx, file, r) < 0 || out_h5_coupling(ctx, file, r) < 0 || out_h5_coulomb(ctx, file, r) < 0)
     goto done;
 
-  snprintf(ctx->what, sizeof ctx->what, "file (flush/close)");
-  if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) goto done;
-  rc = 0;
+  rc = agape_h5mem_write(file, path, ctx->what, sizeof ctx->what);
+  file = -1;
 done:
-  if (file >= 0 && H5Fclose(file) < 0) rc = -1;
-  if (fapl >= 0) H5Pclose(fapl);
+  if (file >= 0) H5Fclose(file);
   return rc;
 }
 
@@ -674,7 +683,7 @@ static int out_write_txt(const char *tmp, const char *src, const agape_results *
   FILE *f = fopen(tmp, "w");
   if (!f) return -1;
   fprintf(f, "# AGAPE %s: gap distribution on the Fermi surface (results: %s)\n", AGAPE_VERSION_STRING, src);
-  if (r->params->name[0]) fprintf(f, "# material: %s\n", r->params->name);
+  if (r->material && r->material[0]) fprintf(f, "# material: %s\n", r->material);
   if (isfinite(r->tc)) fprintf(f, "# Tc = %.6g K\n", r->tc);
   fprintf(f, "# %d temperatures [K]:", r->ntemps);
   for (int it = 0; it < r->ntemps; it++) fprintf(f, " %.6g", r->temps[it]);
@@ -837,26 +846,42 @@ static const char *out_missing(const agape_results *r)
  * AGAPE_ERR_NOMEM or AGAPE_ERR_INTERNAL (missing arrays). A failing plot is a warning. */
 /* Remove "<stem>...tmp.<pid>" files in dir left by a writer that was killed (pid not a
  * live process here): stem is the results file's name without ".h5", or the histogram's. */
+/* Remove this run's own leftovers in dir: temporaries <name>.tmp.<host>.<pid> of its output
+ * files (the results file, its checkpoint, the histogram files, the FermiSurfer files)
+ * written on this host by a process that no longer exists. A temporary of another output
+ * name, of another host (a job on another node of a shared file system) or of a live process
+ * is left alone. */
 static void out_remove_stale(const char *dir, const char *path)
 {
   const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-  char stem[256];
-  snprintf(stem, sizeof stem, "%s", base);
-  size_t sl = strlen(stem);
-  if (sl > 3 && strcmp(stem + sl - 3, ".h5") == 0) stem[sl -= 3] = '\0';
+  char ckbase[AGAPE_PATH_MAX + 16], host[64];
+  snprintf(ckbase, sizeof ckbase, "%s", base);
+  size_t bl = strlen(ckbase);
+  if (bl > 3 && strcmp(ckbase + bl - 3, ".h5") == 0) ckbase[bl - 3] = '\0';
+  strncat(ckbase, ".checkpoint.h5", sizeof ckbase - strlen(ckbase) - 1);
+  out_host(host, sizeof host);
   DIR *dd = opendir(dir);
   if (!dd) return;
   struct dirent *e;
   while ((e = readdir(dd))) {
     const char *t = strstr(e->d_name, ".tmp.");
-    if (!t || (strncmp(e->d_name, stem, sl) != 0 && strncmp(e->d_name, OUT_HIST_TXT, strlen(OUT_HIST_TXT)) != 0))
-      continue;
+    if (!t) continue;
+    size_t pl = (size_t)(t - e->d_name);
+    char prefix[AGAPE_PATH_MAX + 16];
+    if (pl >= sizeof prefix) continue;
+    memcpy(prefix, e->d_name, pl);
+    prefix[pl] = '\0';
+    int own = !strcmp(prefix, base) || !strcmp(prefix, ckbase) || !strncmp(prefix, ckbase, strlen(ckbase)) ||
+      !strcmp(prefix, OUT_HIST_TXT) || !strcmp(prefix, OUT_HIST_PNG) ||
+      (!strncmp(prefix, "gap_T", 5) && pl > 6 && !strcmp(prefix + pl - 6, ".frmsf"));
+    const char *hp = t + 5, *dot = strrchr(hp, '.');
+    if (!own || !dot || (size_t)(dot - hp) != strlen(host) || strncmp(hp, host, strlen(host)) != 0) continue;
     char *end;
-    long pid = strtol(t + 5, &end, 10);
+    long pid = strtol(dot + 1, &end, 10);
     if (*end != '\0' || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
     char full[AGAPE_PATH_MAX + 256];
     snprintf(full, sizeof full, "%s/%s", dir, e->d_name);
-    if (unlink(full) == 0) printf("agape: removed %s (left by a killed run)\n", full);
+    if (unlink(full) == 0) printf("agape: removed %s (left by a killed run of this deck on this host)\n", full);
   }
   closedir(dd);
 }
@@ -910,10 +935,45 @@ void agape_results_set_run(agape_results *r, const agape_params *p, int nranks, 
   r->wall_seconds = wall_seconds;
 }
 
-agape_err agape_output_prepare(const char *path)
+/* 1 if the files a and b exist and are the same file (device and inode). */
+static int out_same_file(const char *a, const char *b)
 {
+  struct stat sa, sb;
+  return a[0] && b[0] && stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* 1 if the file path exists and lies in the folder dir (an input folder of the run). */
+static int out_inside(const char *path, const char *dir)
+{
+  char d[AGAPE_PATH_MAX];
+  struct stat sp, sd;
+  if (!dir[0] || stat(path, &sp) != 0 || stat(dir, &sd) != 0 || !S_ISDIR(sd.st_mode)) return 0;
+  if (agape_path_dirname(path, d, sizeof d) != 0) return 0;
+  return out_same_file(d, dir);
+}
+
+agape_err agape_output_prepare(const agape_params *p)
+{
+  const char *path = p->output_file;
   char dir[AGAPE_PATH_MAX];
   if (!path[0]) return agape_error(AGAPE_ERR_IO, "output: empty output file name");
+  struct stat so;
+  if (lstat(path, &so) == 0 && !S_ISREG(so.st_mode))
+    return agape_error(AGAPE_ERR_DECK,
+                       "[output] file = %s: exists and is not a regular file (a directory, link, device or FIFO); "
+                       "AGAPE replaces only its own results files",
+                       path);
+  const char *inputs[] = {p->deck_path, p->a2f_file, p->w_file};
+  const char *what[] = {"the input deck", "[material] a2f_file", "[coulomb] w_file"};
+  for (int i = 0; i < 3; i++)
+    if (out_same_file(path, inputs[i]))
+      return agape_error(AGAPE_ERR_DECK, "[output] file = %s: is %s of this run; it would be replaced by the results",
+                         path, what[i]);
+  if (p->source == MAT_EPW && out_inside(path, p->epw_dir))
+    return agape_error(AGAPE_ERR_DECK,
+                       "[output] file = %s: lies in the EPW folder [material] epw_dir = %s; write the "
+                       "results elsewhere",
+                       path, p->epw_dir);
   (void)agape_path_dirname(path, dir, sizeof dir);
   agape_err err = out_make_dir(path, dir);
   if (err) return err;
@@ -968,7 +1028,7 @@ agape_err agape_output_write(const agape_results *r)
   out_ctx ctx = {{0}};
   tmp_made = 1;
   if (out_write_h5(tmp, r, nbins, hc, hd, &ctx) != 0) {
-    err = agape_error(AGAPE_ERR_IO, "cannot write %s (temporary %s): HDF5 failed at %s", path, tmp, ctx.what);
+    err = agape_error(AGAPE_ERR_IO, "cannot write %s (temporary %s): failed at %s", path, tmp, ctx.what);
     goto done;
   }
   agape_stop_fault("output"); /* fault injection: the file is written, not renamed */

@@ -276,7 +276,8 @@ static agape_err scdft_setup(run_ctx *c)
   const agape_params *p = c->p;
   const agape_material *m = c->m;
   agape_stop_fault("sampling");
-  agape_err err = agape_states_create(p, m, &c->sts);
+  agape_err err = agape_states_check(p, m, par->rank);
+  if (!err) err = agape_states_create(p, m, &c->sts);
   if ((err = agape_par_agree(par, err))) return err;
   const agape_states *st = c->st = &c->sts;
   if (par->rank == 0)
@@ -483,6 +484,19 @@ static agape_err scdft_gaps(run_ctx *c)
     /* the first temperature continues the checkpoint's kernel update if it holds one */
     err = gap_at(c, T, cur, &c->iters[it], &c->conv[it], c->zall + (size_t)it * st->n, it == it0 && c->ck.outer >= 0);
     if (err) break;
+    if (!agape_all_finite(st->n, cur) || !agape_all_finite(st->n, c->zall + (size_t)it * st->n)) {
+      if (par->rank == 0)
+        agape_error(AGAPE_ERR_NUMERIC,
+                    "SCDFT gap at T = %g K: the solution is not a number (NaN or Inf) after %d "
+                    "iterations; nothing of it is written",
+                    T, c->iters[it]);
+      err = AGAPE_ERR_NUMERIC;
+      break;
+    }
+    /* the sign convention: Delta and -Delta solve the same equation; the one whose
+     * Fermi-surface average is positive is reported */
+    if (agape_fs_average(st->n, st->fsw, NULL, cur, 1) < 0)
+      for (int64_t s = 0; s < st->n; s++) cur[s] = -cur[s];
     memcpy(c->delta + (size_t)it * st->n, cur, sizeof(double) * st->n);
     c->dfs[it] = agape_fs_average(st->n, st->fsw, NULL, cur, 1);
     c->ck.ndone = it + 1;
@@ -525,12 +539,12 @@ static agape_err scdft_write(run_ctx *c)
                      .iterations = c->iters,
                      .mu = c->mu,
                      .coulomb = &c->cls,
-                     .tc_mcmillan_mustar01 = c->tc_mcm};
+                     .tc_mcmillan_mustar01 = c->tc_mcm,
+                     .material = m->prefix};
   if (!err) {
     for (int it = 0; it < p->ntemps; it++) dfs_meV[it] = c->dfs[it] * 1e3;
     agape_results_set_tc(&r, par->rank, p, c->tc, dfs_meV, c->nh, c->hT, c->hr);
-    agape_results_set_lines(&r, nm, c->cpl.omega, c->cpl.a2f_w, om, aw, c->cpl.dos0, c->cpl.lambda,
-                            c->cpl.omega_log);
+    agape_results_set_lines(&r, nm, c->cpl.omega, c->cpl.a2f_w, om, aw, c->cpl.dos0, c->cpl.lambda, c->cpl.omega_log);
   }
   const double r_wall = agape_par_wtime() - c->t0;
   agape_results_set_run(&r, p, par->size, par->nthreads, r_wall);
@@ -568,6 +582,8 @@ agape_err agape_scdft_run(const agape_par *par, const agape_run_info *ri, const 
   if (!err) err = scdft_tc(&c);
   if (!err) err = scdft_gaps(&c);
   if (!err) err = scdft_write(&c);
+  for (int it = 0; !err && it < c.p->ntemps; it++)
+    if (!c.conv[it]) err = AGAPE_UNCONVERGED; /* everything is written; the exit status says so */
   if (err == AGAPE_STOPPED && c.delta) {
     /* every rank agreed to stop at a safe point: c.ck is that point's state */
     agape_err werr = agape_par_agree(par, ckpt_save(&c, agape_stop_signame()));

@@ -120,8 +120,8 @@ base = make()
 rc, out, err = go(base)
 REF = results(base)
 c.check(rc == 0 and REF is not None, f"uninterrupted run: exit {rc}, Tc = {REF[1] if REF else 0:.4f} K")
-c.check(os.path.exists(os.path.join(base, "out", "results.checkpoint.h5")),
-        "a checkpoint is written after the temperatures")
+c.check(not os.path.exists(os.path.join(base, "out", "results.checkpoint.h5")) and
+        "removed its checkpoint" in out, "a complete run removes its checkpoint (nothing is left to continue)")
 
 # ---- SIGTERM / SIGUSR1 at chosen moments -------------------------------------------------
 # (site:count[:rank[:signal]]): sampling, Coulomb, the Arnoldi of the Tc search, the kernel

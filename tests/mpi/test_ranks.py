@@ -61,7 +61,11 @@ if (1, 1) in resi and (2, 2) in resi:
 # stored-kernel paths (exact LMG above; interpolated SPG with its kernel updates)
 sdeck = deck.replace("tol = 1e-12\n", "tol = 1e-12\nkernel_eval = separable\n")
 pdeck = sdeck.replace("functional = lmg", "functional = spg")
-qdeck = ideck.replace("functional = lmg", "functional = spg")
+# the SPG kernel updates of a stored (float) kernel stop changing at about 5e-10 of max|Delta|
+# (rebuilds differ by the float rounding of K): their tol is 1e-9 (updates to 1e-8), which keeps
+# the stored-kernel SPG gap within 1e-8 of converged, well inside the 1e-7 comparison below;
+# with 1e-12 the run rightly ends NOT converged (exit 4)
+qdeck = ideck.replace("functional = lmg", "functional = spg").replace("tol = 1e-12", "tol = 1e-9")
 ress = {}
 for name, dk, layouts in (("LMG separable", sdeck, [(1, 1), (2, 1), (4, 1), (2, 2)]),
                           ("SPG separable", pdeck, [(1, 1), (2, 2)]), ("SPG interpolated", qdeck, [(1, 1)])):
