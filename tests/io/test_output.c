@@ -235,8 +235,8 @@ typedef enum { K_F64, K_I32, K_STR } kind;
 
 /* Check that dataset path exists with rank and dims, class and units; if data != NULL,
  * compare its contents bit for bit. */
-static void check_dset(hid_t file, const char *path, int rank, hsize_t d0, hsize_t d1, kind kd,
-                       const char *units, const void *data)
+static void check_dset(hid_t file, const char *path, int rank, hsize_t d0, hsize_t d1, kind kd, const char *units,
+                       const void *data)
 {
   int ok_exist = H5Lexists(file, path, H5P_DEFAULT) > 0;
   if (!ok_exist) {
@@ -403,8 +403,7 @@ static void test_readback(const char *file, const synth *s, int full)
   check_dset(f, "/gap/iterations", 1, nt, 0, K_I32, "1", r->iterations);
   if (n > 4096) {
     hid_t d = H5Dopen2(f, "/gap/delta", H5P_DEFAULT), pl = H5Dget_create_plist(d);
-    check(H5Pget_layout(pl) == H5D_CHUNKED, "/gap/delta is chunked (compressed) for n = %llu",
-          (unsigned long long)n);
+    check(H5Pget_layout(pl) == H5D_CHUNKED, "/gap/delta is chunked (compressed) for n = %llu", (unsigned long long)n);
     H5Pclose(pl);
     H5Dclose(d);
   }
@@ -529,8 +528,7 @@ int main(void)
   snprintf(png, sizeof png, "%s/gap_histogram.png", dir);
   test_readback(file, &s, 1);
   test_text(txt, &s);
-  check(count_entries(dir, ".tmp") == 0 && access(png, F_OK) != 0,
-        "no temporary left behind, no PNG with plot = no");
+  check(count_entries(dir, ".tmp") == 0 && access(png, F_OK) != 0, "no temporary left behind, no PNG with plot = no");
   synth_free(&s);
 
   /* 2: large n (chunked), no Tc search, isotropic (k, band NULL), nested missing folders */

@@ -65,7 +65,8 @@ int main(int argc, char **argv)
   double kk = -m.dos0 * K[i0 * d.nloc + i0]; /* 1 rank: local = global */
   /* exact for these states is lam2; float storage: 6e-8 relative */
   check_rel(kk, lam2, 1e-6, "-N(0) K^ph(xi0, xi0) at T = 0 (float storage)");
-  check_rel(lam2, m.lambda, 4 * fabs(st.xi[i0]) / wmin + 1e-4, "... which is lambda up to 2|xi0|/omega and the rebinning");
+  check_rel(lam2, m.lambda, 4 * fabs(st.xi[i0]) / wmin + 1e-4,
+            "... which is lambda up to 2|xi0|/omega and the rebinning");
   /* Z(0) -> lambda * (1 - O(omega/E)); with E = 20 eV and omega <= 40 meV: 1e-2 bound */
   check_rel(z[i0], m.lambda, 1e-2, "Z(xi -> 0) at T = 0 equals lambda (LMG J form)");
   free(K);

@@ -67,7 +67,8 @@ int main(int argc, char **argv)
     mx = fmax(mx, fabs(ref));
   }
   check(err == AGAPE_OK && mx > 0, "linear table accepted, a non-zero reference (max %.3e)", mx);
-  check_le(worst, 1e-13 * mx, "linear table vs the direct double sum (flat beyond the axis): max |difference| <= 1e-13 max |ref|");
+  check_le(worst, 1e-13 * mx,
+           "linear table vs the direct double sum (flat beyond the axis): max |difference| <= 1e-13 max |ref|");
   agape_op_free(&a);
   agape_op_free(&b);
   agape_dist_destroy(&d);

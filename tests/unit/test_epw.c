@@ -38,7 +38,7 @@ typedef struct {
 } epw_ref;
 
 static epw_ref refs[] = {
-  {"pb-epw/pb.ephmat", 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},        /* from reference.txt */
+  {"pb-epw/pb.ephmat", 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},          /* from reference.txt */
   {"mgb2-tiny-epw/MgB2.ephmat", 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, /* from reference.txt */
   {"mgb2-epw/tiny/MgB2.ephmat", 0, 5, 0.5, 28, 5, 216, 216, 9, 140, 7.6644979691, 0.91348913296, 0.8716117, 0.8715637,
    61.479121, 26.420632, 0.16},

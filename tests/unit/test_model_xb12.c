@@ -106,8 +106,8 @@ static void test_model(const char *name, double filling, double lam_target, doub
         filling);
   double cp = count_electrons(m, 80, 0.01), cm = count_electrons(m, 80, -0.01);
   snprintf(what, sizeof what, "%s: count(+-10 meV) brackets filling, slope = 2 N(0)", name);
-  check(cm < filling && cp > filling && fabs((cp - cm) / 0.04 - n0) < 0.05 * n0, "%s: dN/dE/2 %.4f, N(0) tetra %.4f", what,
-        (cp - cm) / 0.04, n0);
+  check(cm < filling && cp > filling && fabs((cp - cm) / 0.04 - n0) < 0.05 * n0, "%s: dN/dE/2 %.4f, N(0) tetra %.4f",
+        what, (cp - cm) / 0.04, n0);
   snprintf(what, sizeof what, "%s: band range contains E_F", name);
   check(lo < 0 && hi > 0 && W > 0.8 && W < 1.6, "%s: lo %.4f hi %.4f", what, lo, hi);
 
