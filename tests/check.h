@@ -70,7 +70,7 @@ __attribute__((format(printf, 3, 4), unused)) static int check_int(long long got
 }
 
 __attribute__((format(printf, 4, 5), unused)) static int check_rel(double got, double want, double rtol,
-                                                                     const char *fmt, ...)
+                                                                   const char *fmt, ...)
 {
   double err = fabs(got - want) / fabs(want);
   int ok = fabs(got - want) <= rtol * fabs(want); /* false for NaN */
@@ -84,7 +84,7 @@ __attribute__((format(printf, 4, 5), unused)) static int check_rel(double got, d
 }
 
 __attribute__((format(printf, 4, 5), unused)) static int check_abs(double got, double want, double atol,
-                                                                     const char *fmt, ...)
+                                                                   const char *fmt, ...)
 {
   double err = fabs(got - want);
   int ok = err <= atol;
