@@ -18,13 +18,19 @@ up)
          --log-file="$D/log/munged.log" --seed-file="$D/munge/seed"
   for i in $(seq 50); do [ -S "$sock" ] && [ -s "$D/munge/pid" ] && break; sleep 0.1; done
   echo "munged $(cat "$D/munge/pid")" >> "$D/pids"
+  # two free TCP ports (unless given): another cluster on the machine (a second test suite, a
+  # site's own Slurm) keeps its 6817/6818
+  free_port() { /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("", 0)); print(s.getsockname()[1])'; }
+  SLURMCTLD_PORT=${SLURMCTLD_PORT:-$(free_port)}
+  SLURMD_PORT=${SLURMD_PORT:-$(free_port)}
+  while [ "$SLURMD_PORT" = "$SLURMCTLD_PORT" ]; do SLURMD_PORT=$(free_port); done
   cat > "$D/slurm.conf" <<CONF
 ClusterName=agapetest
 SlurmctldHost=$host
 SlurmUser=root
 SlurmdUser=root
-SlurmctldPort=${SLURMCTLD_PORT:-6817}
-SlurmdPort=${SLURMD_PORT:-6818}
+SlurmctldPort=$SLURMCTLD_PORT
+SlurmdPort=$SLURMD_PORT
 AuthType=auth/munge
 CredType=cred/munge
 AuthInfo=socket=$sock
