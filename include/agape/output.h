@@ -83,6 +83,11 @@ void agape_results_set_tc(agape_results *r, int rank, const agape_params *p, dou
                           const double *hT, const double *hr);
 void agape_results_set_lines(agape_results *r, int nmodes, const double *omega_eV, const double *a2f_eV, double *om_meV,
                              double *aw_meV, double dos0, double lambda, double omega_log_eV);
+/* After rank 0 wrote a run's results: err agreed over the ranks and, when a stop request
+ * arrived meanwhile, the note that the results are complete (the run is not stopped).
+ * Collective. */
+agape_err agape_output_agree(const agape_par *par, agape_err err);
+
 void agape_results_set_run(agape_results *r, const agape_params *p, int nranks, int nthreads, double wall_seconds);
 
 /* Write results.h5 (params->output_file), the histogram text files and, when

@@ -990,9 +990,7 @@ static agape_err eli_run_write(eli_ctx *c, eli_run *R)
     free(om);
     free(aw);
   }
-  err = agape_par_agree(par, err);
-  if (!err && par->rank == 0 && agape_stop_pending())
-    printf("agape: %s received while the results were written: they are complete\n", agape_stop_signame());
+  err = agape_output_agree(par, err);
   if (!err && par->rank == 0) {
     double total = agape_par_wtime() - t0;
     printf("agape: phase times (s): material %.3f  setup %.3f  kernel_build %.3f  tc_search %.3f  solve %.3f  "

@@ -927,6 +927,14 @@ void agape_results_set_lines(agape_results *r, int nmodes, const double *omega_e
   r->omega_log_meV = omega_log_eV * 1e3;
 }
 
+agape_err agape_output_agree(const agape_par *par, agape_err err)
+{
+  err = agape_par_agree(par, err);
+  if (!err && par->rank == 0 && agape_stop_pending())
+    printf("agape: %s received while the results were written: they are complete\n", agape_stop_signame());
+  return err;
+}
+
 void agape_results_set_run(agape_results *r, const agape_params *p, int nranks, int nthreads, double wall_seconds)
 {
   r->params = p;

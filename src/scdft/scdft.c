@@ -559,9 +559,7 @@ static agape_err scdft_write(run_ctx *c)
   free(dfs_meV);
   free(om);
   free(aw);
-  err = agape_par_agree(par, err);
-  if (!err && par->rank == 0 && agape_stop_pending())
-    printf("agape: %s received while the results were written: they are complete\n", agape_stop_signame());
+  err = agape_output_agree(par, err);
   if (!err && par->rank == 0) {
     double total = agape_par_wtime() - c->t0;
     printf("agape: phase times (s): sampling %.3f  couplings+coulomb %.3f  kernel_build %.3f  solve %.3f  "
