@@ -424,7 +424,10 @@ static agape_err scdft_tc(run_ctx *c)
   tcs_opts to = {.T_guess = c->guess, .tol = p->tc_tol, .T_floor = 1e-3, .T_ceil = INFINITY};
   tcs_result tr = {.T = c->hT, .rho = c->hr, .cap = 64};
   agape_err err = tcs_search(&to, tc_rho, &cb, &tr);
-  if (!err && tr.status == TCS_NO_BRACKET) err = agape_error(AGAPE_ERR_NUMERIC, "%s", tr.msg);
+  if (!err && tr.status == TCS_NO_BRACKET) { /* every rank has the same history; rank 0 says it */
+    if (c->par->rank == 0) agape_error(AGAPE_ERR_NUMERIC, "%s", tr.msg);
+    err = AGAPE_ERR_NUMERIC;
+  }
   c->tc = tr.tc;
   c->nh = tr.nh;
   if (!err && c->par->rank == 0)
