@@ -32,7 +32,6 @@ typedef struct {
   const double *k;          /* [ns*3] crystal coordinates */
   const int *band;          /* [ns] band index */
   double fs_width;          /* width of the delta in fsd, eV */
-  double dos;               /* N(E_F) the source normalises with, states/eV/spin/cell */
   const int64_t *row_ptr;   /* [ns+1] CSR rows of the couplings */
   const int32_t *col;       /* [nnz] column state s' */
   const int32_t *line;      /* [nnz] phonon line (into omega_line) */

@@ -90,6 +90,16 @@ static agape_err eli_aniso_setup(eli_ctx *c)
   return AGAPE_OK;
 }
 
+/* The normal-state sums of Z, out[n] (n < N), from lambda(d) (d < 2N): to infinity exactly,
+ * or cut at the N frequencies below wscut as epw.x does ([solver] z_tail). */
+static void eli_nsum(const eli_ctx *c, int N, const double *lam, double *out)
+{
+  if (c->p->z_tail == ELI_ZTAIL_EPW)
+    eli_normal_sum_cut(N, lam, out);
+  else
+    eli_normal_sum(N, lam, out);
+}
+
 /* Kernels at temperature T (K): Matsubara count, lambda(d), normal sums, Z of the normal state. */
 static agape_err eli_at_T(eli_ctx *c, double TK)
 {
@@ -102,10 +112,7 @@ static agape_err eli_at_T(eli_ctx *c, double TK)
     if ((err = eli_alloc(&c->lam, 2 * (size_t)N)) || (err = eli_alloc(&c->nsum, N)) || (err = eli_alloc(&c->zlin, N)))
       return err;
     eli_lambda_d(c->m->nmodes, c->m->omega, c->m->a2f_w, c->T, 2 * N, c->lam);
-    if (c->p->z_tail == ELI_ZTAIL_EPW)
-      eli_normal_sum_cut(N, c->lam, c->nsum);
-    else
-      eli_normal_sum(N, c->lam, c->nsum);
+    eli_nsum(c, N, c->lam, c->nsum);
     for (int n = 0; n < N; n++) c->zlin[n] = 1 + c->nsum[n] / (2 * n + 1);
     return AGAPE_OK;
   }
@@ -115,10 +122,11 @@ static agape_err eli_at_T(eli_ctx *c, double TK)
       (err = eli_alloc(&c->zlin, (size_t)c->ns * N)))
     return err;
   memset(c->L, 0, sizeof(double) * 2 * (size_t)N * ld);
-  const int cut = c->p->z_tail == ELI_ZTAIL_EPW;
+  /* the cut sums need lambda(d) up to d = 2N - 1, the exact ones up to N - 1 */
+  const int nd = c->p->z_tail == ELI_ZTAIL_EPW ? 2 * N : N;
   double *wd2 = malloc(sizeof(double) * 2 * N), wq = e->wq;
-  double *rsum = cut ? malloc(sizeof(double) * 2 * (size_t)N * (size_t)(c->mloc > 0 ? c->mloc : 1)) : NULL;
-  if (!wd2 || (cut && !rsum)) {
+  double *rsum = malloc(sizeof(double) * (size_t)nd * (size_t)(c->mloc > 0 ? c->mloc : 1));
+  if (!wd2 || !rsum) {
     free(wd2);
     free(rsum);
     return AGAPE_ERR_NOMEM;
@@ -134,28 +142,15 @@ static agape_err eli_at_T(eli_ctx *c, double TK)
       double *Lp = c->L + (size_t)li * c->ns + t;
       for (int d = 0; d < 2 * N; d++) Lp[(size_t)d * ld] += cj / (om * om + wd2[d]);
     }
-    /* normal sums: sum_s' [lambda(0) + 2 sum_{k=1..n} lambda(k)] (exact tail), or cut at the
-     * N frequencies below wscut as epw.x does: sum_s' sum_{j<N} [lambda(|n-j|) - lambda(n+j+1)] */
-    double acc = 0, *rs = cut ? rsum + (size_t)li * 2 * N : NULL;
-    for (int d = 0; rs && d < 2 * N; d++) {
+    /* normal sums of the row: those of its lambda summed over the columns s' */
+    double *rs = rsum + (size_t)li * nd;
+    for (int d = 0; d < nd; d++) {
       double r = 0;
       const double *Lr = c->L + (size_t)d * ld + (size_t)li * c->ns;
       for (int t = 0; t < c->ns; t++) r += Lr[t];
       rs[d] = r;
     }
-    for (int n = 0; n < N; n++) {
-      if (rs) {
-        double sum = 0;
-        for (int j = 0; j < N; j++) sum += rs[abs(n - j)] - rs[n + j + 1];
-        c->nsum[(size_t)li * N + n] = sum;
-        continue;
-      }
-      double r = 0;
-      const double *Lr = c->L + (size_t)n * ld + (size_t)li * c->ns;
-      for (int t = 0; t < c->ns; t++) r += Lr[t];
-      acc += n == 0 ? r : 2 * r;
-      c->nsum[(size_t)li * N + n] = acc;
-    }
+    eli_nsum(c, N, rs, c->nsum + (size_t)li * N);
   }
   free(wd2);
   free(rsum);

@@ -159,7 +159,7 @@ static void epw_own_states(const agape_material *m, double *xi, double *w, doubl
   for (int64_t i = 0; i < e->ns; i++) {
     xi[i] = e->s_xi[i] != 0 ? e->s_xi[i] : 1e-12;
     w[i] = e->s_wk[i];
-    memcpy(k + 3 * i, e->xkfs + 3 * e->s_k[i], sizeof(double) * 3);
+    memcpy(k + 3 * i, SRC(m)->k + 3 * i, sizeof(double) * 3);
     band[i] = e->s_band[i];
     fsd[i] = e->s_w0g[i]; /* EPW's own delta (degaussw) */
   }
@@ -227,7 +227,6 @@ static agape_err epw_lines(const agape_params *p, const agape_epw *e, agape_mate
       m->a2f_w[e->ph[j]] += ws * e->s_w0g[e->col[j]] * e->g2[j];
   }
   m->nmodes = 0;
-  m->lambda_lines = 0;
   double wmax = 0;
   for (int q = 0; q < nph; q++)
     if (e->wf[q] > wmax) wmax = e->wf[q];
@@ -337,7 +336,6 @@ agape_err agape_source_epw_create(const agape_par *par, const agape_params *p, d
                               .k = d->k,
                               .band = e->s_band,
                               .fs_width = e->degaussw,
-                              .dos = e->dosef,
                               .row_ptr = e->row_ptr,
                               .col = e->col,
                               .line = e->ph,

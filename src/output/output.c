@@ -12,6 +12,7 @@
 #include "agape/stop.h"
 #include "agape/version.h"
 #include "agape/h5mem.h"
+#include "agape/checkpoint.h"
 #include <hdf5.h>
 #include <errno.h>
 #include <math.h>
@@ -854,11 +855,9 @@ static const char *out_missing(const agape_results *r)
 static void out_remove_stale(const char *dir, const char *path)
 {
   const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-  char ckbase[AGAPE_PATH_MAX + 16], host[64];
-  snprintf(ckbase, sizeof ckbase, "%s", base);
-  size_t bl = strlen(ckbase);
-  if (bl > 3 && strcmp(ckbase + bl - 3, ".h5") == 0) ckbase[bl - 3] = '\0';
-  strncat(ckbase, ".checkpoint.h5", sizeof ckbase - strlen(ckbase) - 1);
+  char ckpath[AGAPE_PATH_MAX + 32], host[64];
+  if (agape_ckpt_path(path, ckpath, sizeof ckpath) != 0) return;
+  const char *ckbase = strrchr(ckpath, '/') ? strrchr(ckpath, '/') + 1 : ckpath; /* its checkpoint (and .prev) */
   out_host(host, sizeof host);
   DIR *dd = opendir(dir);
   if (!dd) return;
@@ -871,9 +870,8 @@ static void out_remove_stale(const char *dir, const char *path)
     if (pl >= sizeof prefix) continue;
     memcpy(prefix, e->d_name, pl);
     prefix[pl] = '\0';
-    int own = !strcmp(prefix, base) || !strcmp(prefix, ckbase) || !strncmp(prefix, ckbase, strlen(ckbase)) ||
-      !strcmp(prefix, OUT_HIST_TXT) || !strcmp(prefix, OUT_HIST_PNG) ||
-      (!strncmp(prefix, "gap_T", 5) && pl > 6 && !strcmp(prefix + pl - 6, ".frmsf"));
+    int own = !strcmp(prefix, base) || !strncmp(prefix, ckbase, strlen(ckbase)) || !strcmp(prefix, OUT_HIST_TXT) ||
+      !strcmp(prefix, OUT_HIST_PNG) || (!strncmp(prefix, "gap_T", 5) && pl > 6 && !strcmp(prefix + pl - 6, ".frmsf"));
     const char *hp = t + 5, *dot = strrchr(hp, '.');
     if (!own || !dot || (size_t)(dot - hp) != strlen(host) || strncmp(hp, host, strlen(host)) != 0) continue;
     char *end;

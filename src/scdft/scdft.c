@@ -32,6 +32,7 @@ typedef struct {
   double coul;
   double *xcol;              /* [n] scratch column energies (SPG) */
   int interp;                /* column-interpolated kernels (kernels.h) */
+  int use_sep;               /* the separable operator (made by scdft_couple) instead of K */
   agape_sep *sep;            /* the separable phonon operator (sepop.h) instead of K, or NULL */
   const agape_coulomb *ctab; /* mode rpa: energy-resolved W(xi, xi'), else NULL */
   double t0;
@@ -297,7 +298,7 @@ static agape_err scdft_setup(run_ctx *c)
     err = AGAPE_ERR_DECK;
   }
   c->interp = p->kernel_eval == KEVAL_INTERP || (p->kernel_eval == KEVAL_AUTO && st->n >= AGAPE_INTERP_MIN_STATES);
-  c->interp |= use_sep << 1; /* bit 1: the separable operator is made by scdft_couple */
+  c->use_sep = use_sep;
   if (!err) err = agape_dist_create(par, st->n, KBLOCK, &c->dist);
   c->d = &c->dist;
   if (!err) {
@@ -380,9 +381,7 @@ static agape_err scdft_couple(run_ctx *c)
   const int ctable = p->coulomb == COUL_RPA || p->coulomb == COUL_FILE;
   c->coul = ctable ? 0.0 : c->mu / c->cpl.dos0;
   c->ctab = ctable ? &c->cls : NULL;
-  const int use_sep = c->interp >> 1;
-  c->interp &= 1;
-  if (use_sep) {
+  if (c->use_sep) {
     if ((err = agape_sep_create(par, st, m, &c->cpl, &c->sep))) return err;
     if (par->rank == 0)
       printf("agape: separable phonon operator: %d functions of a state, no N x N kernel (kernel_eval = %s)\n",
