@@ -22,6 +22,10 @@ typedef enum { ELI_ISO = 0, ELI_ANISO = 1 } agape_anisotropy; /* [solver] anisot
 /* [solver] z_tail: the normal-state part of Z summed over every Matsubara frequency (exact)
  * or, as epw.x does, only over those below wscut (epw) */
 typedef enum { ELI_ZTAIL_EXACT = 0, ELI_ZTAIL_EPW = 1 } agape_ztail;
+/* [sampling] states of an EPW source: Monte-Carlo states of its interpolated bands, or EPW's
+ * own window states as they are; auto: montecarlo for method = scdft, window for eliashberg
+ * (resolved when the deck is read, so the parameters never hold auto afterwards) */
+typedef enum { STATES_AUTO = 0, STATES_MONTECARLO = 1, STATES_WINDOW = 2 } agape_states_kind;
 
 /* How the pair kernels are evaluated (kernels.h): exact closed forms for every pair, or
  * exact on a column-energy grid and interpolated per pair; auto interpolates from
@@ -78,15 +82,16 @@ typedef struct {
   int tc_search;                 /* yes | no (default yes) */
 
   /* [sampling] */
-  int64_t npoints;         /* Monte-Carlo states (default 50000) */
-  uint64_t seed;           /* default 1 */
-  double energy_window_eV; /* states and energy grid span [-E, E] around E_F (default 5) */
-  double grid_min_meV;     /* smallest |xi| of the isotropic energy grid, meV (default 0.01) */
-  double grid_ratio;       /* panel growth ratio of the log energy grid (default 1.4) */
-  int grid_order;          /* Gauss-Legendre points per panel (default 6) */
-  double mc_floor;         /* uniform fraction alpha of the MC density (default 0.1) */
-  double mc_eps_meV;       /* epsilon_0 of the MC density 1/(|xi|+eps0), meV (default 5) */
-  double fs_smearing_meV;  /* Gaussian width of delta(xi) for Fermi-surface averages, meV (default 10) */
+  agape_states_kind states; /* source = epw: montecarlo | window (default: montecarlo for scdft) */
+  int64_t npoints;          /* Monte-Carlo states (default 50000) */
+  uint64_t seed;            /* default 1 */
+  double energy_window_eV;  /* states and energy grid span [-E, E] around E_F (default 5) */
+  double grid_min_meV;      /* smallest |xi| of the isotropic energy grid, meV (default 0.01) */
+  double grid_ratio;        /* panel growth ratio of the log energy grid (default 1.4) */
+  int grid_order;           /* Gauss-Legendre points per panel (default 6) */
+  double mc_floor;          /* uniform fraction alpha of the MC density (default 0.1) */
+  double mc_eps_meV;        /* epsilon_0 of the MC density 1/(|xi|+eps0), meV (default 5) */
+  double fs_smearing_meV;   /* Gaussian width of delta(xi) for Fermi-surface averages, meV (default 10) */
 
   /* [output] */
   char output_file[AGAPE_PATH_MAX]; /* results file (default results.h5) */

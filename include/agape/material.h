@@ -71,6 +71,9 @@ struct agape_material {
   int nbands;
   /* xi[nbands] (eV from E_F) at k (crystal coordinates) */
   void (*bands)(const agape_material *m, const double k[3], double *xi);
+  /* > 0: Monte-Carlo states only with |xi| < mc_window (eV; the data end there, the energy
+   * grid carries the rest); 0: every state the bands hold */
+  double mc_window;
 
   /* --- the source's own states (optional; instead of Monte-Carlo states) -------------- */
   /* how many; then xi (eV, never exactly 0), weight per spin, k[3*i], band and the
@@ -84,8 +87,9 @@ struct agape_material {
   void (*features)(const agape_material *m, const double k[3], int band, double *feat);
   /* per-thread scratch the couplings of one row need, in doubles (n_st: states with k) */
   size_t (*pair_scratch)(const agape_material *m, int64_t n_st);
-  /* prepare (begin = 1) and release (begin = 0) the scratch for row state i */
-  void (*pair_row)(const agape_material *m, int64_t i, double *scratch, int begin);
+  /* prepare (begin = 1) and release (begin = 0) the scratch for row state i; feat: [n_st*nfeat]
+   * the states' features */
+  void (*pair_row)(const agape_material *m, const double *feat, int64_t i, double *scratch, int begin);
   /* A[b*lda + c] (eV^2) = |g_b|^2 between row state i and the states j[0..nc) (increasing,
    * all with k), on the nodes b; feat: [n_st*nfeat] the states' features; tmp: nmodes*nc doubles */
   void (*pair_couplings)(const agape_material *m, const double *feat, int64_t i, int nc, const int64_t *j, double *A,

@@ -25,8 +25,10 @@ typedef struct {
   int *band;    /* [n] band index, -1 for grid states; NULL if n_mc == 0 */
   double *feat; /* [n_mc*nfeat] the source's per-state features of the MC states (NULL if none) */
   int nfeat;
-  double *fsw; /* [n] Fermi-surface weight w_s delta(xi_s), 1/eV */
-  double dos0; /* sum_s fsw_s: N(0) seen by the sample, states/eV/spin/cell */
+  double *fsw;     /* [n] Fermi-surface weight w_s delta(xi_s), 1/eV */
+  double dos0;     /* sum_s fsw_s: N(0) seen by the sample, states/eV/spin/cell */
+  int64_t n_draws; /* Monte-Carlo draws made (> n_mc when draws outside the source's window were
+                      drawn again), 0 for a source's own states */
 } agape_states;
 
 /* Whether the states of the deck fit in this node's memory (each rank holds all of them),
@@ -43,7 +45,9 @@ void agape_states_destroy(agape_states *st);
 int agape_log_grid(double a, double b, double x0, double r, int order, int nbreak, const double *breaks, int cap,
                    double *x, double *wt);
 
-/* The i-th 4-tuple of uniform [0,1) numbers of the stream keyed by seed (Philox4x64-10). */
+/* The i-th 4-tuple of uniform [0,1) numbers of the stream keyed by seed (Philox4x64-10);
+ * _at: the a-th of index i (attempt a; a = 0 is agape_rng_uniform4). */
 void agape_rng_uniform4(uint64_t seed, uint64_t i, double u[4]);
+void agape_rng_uniform4_at(uint64_t seed, uint64_t i, uint64_t a, double u[4]);
 
 #endif

@@ -90,6 +90,8 @@ static const char *const deck_aniso_names[] = {"iso", "aniso", NULL};
 static const int deck_aniso_vals[] = {ELI_ISO, ELI_ANISO};
 static const char *const deck_ztail_names[] = {"exact", "epw", NULL};
 static const int deck_ztail_vals[] = {ELI_ZTAIL_EXACT, ELI_ZTAIL_EPW};
+static const char *const deck_states_names[] = {"auto", "montecarlo", "window", NULL};
+static const int deck_states_vals[] = {STATES_AUTO, STATES_MONTECARLO, STATES_WINDOW};
 static const char *const deck_func_names[] = {"spg", "lmg", NULL};
 static const int deck_func_vals[] = {KERN_SPG, KERN_LMG};
 static const char *const deck_keval_names[] = {"auto", "exact", "interpolate", "separable", NULL};
@@ -172,6 +174,7 @@ static const deck_key deck_keys[] = {
   {SEC_TEMPERATURES, "list", KT_TEMPS, F(temps), 0, 0, NOHI, 0, 0, NULL, NULL, "K"},
   BOOL(SEC_TEMPERATURES, "tc_search", tc_search),
 
+  ENUM(SEC_SAMPLING, "states", states, deck_states_names, deck_states_vals),
   INT64(SEC_SAMPLING, "npoints", npoints, 1, NOHI, "states"),
   {SEC_SAMPLING, "seed", KT_UINT64, F(seed), 0, NOLO, NOHI, 0, 0, NULL, NULL, ""},
   REAL(SEC_SAMPLING, "energy_window_eV", energy_window_eV, 0, 1, 1000, 0, "eV"),
@@ -757,8 +760,11 @@ static int deck_applies(const deck_key *k, const agape_params *p, const char **w
       return *why = "method = eliashberg", eli;
     return 1;
   case SEC_SAMPLING:
+    if (!strcmp(key, "states")) return *why = "source = epw", p->source == MAT_EPW;
     if (IS(mc))
-      return *why = "Monte-Carlo states (method = scdft, source = model with CsB12 or LaB12)", scdft && model && !bcs;
+      return *why = "Monte-Carlo states (method = scdft with source = model and CsB12 or LaB12, or source = epw "
+                    "with states = montecarlo)",
+             (scdft && model && !bcs) || (p->source == MAT_EPW && p->states == STATES_MONTECARLO);
     if (IS(grid)) return *why = "method = scdft", scdft;
     return 1;
   default: return 1;
@@ -837,6 +843,13 @@ static void deck_check(deck_ctx *c)
   int k_epw = deck_find_key(SEC_MATERIAL, "epw_dir");
   int k_mu = deck_find_key(SEC_COULOMB, "mu");
   int k_list = deck_find_key(SEC_TEMPERATURES, "list");
+  int k_states = deck_find_key(SEC_SAMPLING, "states");
+  if (p->states == STATES_AUTO)
+    p->states = p->source == MAT_EPW && p->method == SOLVER_SCDFT ? STATES_MONTECARLO : STATES_WINDOW;
+  if (p->source == MAT_EPW && p->method == SOLVER_ELIASHBERG && p->states == STATES_MONTECARLO)
+    deck_err(c, c->seen[k_states],
+             "[sampling] states: the Eliashberg solver takes EPW's window states (expected states = window, or "
+             "method = scdft for Monte-Carlo states)");
   int k_gmin = deck_find_key(SEC_SAMPLING, "grid_min_meV");
   int k_win = deck_find_key(SEC_SAMPLING, "energy_window_eV");
 
@@ -960,6 +973,7 @@ void agape_params_defaults(agape_params *p)
   p->ntemps = 0;
   p->tc_search = 1;
 
+  p->states = STATES_AUTO;
   p->npoints = 50000;
   p->seed = 1;
   p->energy_window_eV = 5.0;

@@ -8,6 +8,7 @@
 #include "agape/material.h"
 #include "sources.h"
 #include "agape/epw.h"
+#include "agape/epw_mesh.h"
 #include "agape/eliash.h"
 #include "agape/frmsf.h"
 #include "agape/output.h"
@@ -31,6 +32,10 @@ typedef struct {
   double *ph_share;
   agape_fs_pairs pairs; /* anisotropic Eliashberg: the states and couplings as EPW has them */
   double *k;            /* [ns*3] crystal coordinates of the window states */
+  /* Monte-Carlo states ([sampling] states = montecarlo): the data on the full meshes */
+  int mc;
+  agape_epw_mesh mesh;
+  double node_lo, node_h; /* frequency nodes omega_b = node_lo + b node_h, eV */
 } epw_src;
 
 #define SRC(m) ((epw_src *)(m)->data)
@@ -56,6 +61,8 @@ static agape_err epw_nodes(const agape_epw *e, int nb, agape_material *m, epw_sr
   if (!m->omega || !m->a2f_w || !d->ph_node || !d->ph_share) return AGAPE_ERR_NOMEM;
   m->nmodes = nb;
   for (int b = 0; b < nb; b++) m->omega[b] = b + 1 < nb ? lo + b * h : hi;
+  d->node_lo = lo;
+  d->node_h = h;
   for (int q = 0; q < nph; q++) {
     double w = e->wf[q];
     if (!(w > e->eps_acustic)) {
@@ -101,8 +108,9 @@ static size_t epw_pair_scratch(const agape_material *m, int64_t n_st)
  * K_ss' = sum over the phonons (q, nu) with rep(k+q) = s' of w_q |g|^2 / w_s' (eV^2) on the
  * two frequency nodes of each phonon, so that sum_s' w_s' K_ss' is EPW's sum over q with weight
  * w_q. end: clear those entries again. */
-static void epw_pair_row(const agape_material *m, int64_t i, double *erow, int begin)
+static void epw_pair_row(const agape_material *m, const double *feat, int64_t i, double *erow, int begin)
 {
+  (void)feat;
   const epw_src *d = SRC(m);
   const agape_epw *e = &d->e;
   const int nm = m->nmodes;
@@ -197,11 +205,215 @@ static agape_err epw_write_frmsf(const agape_material *m, const char *results_pa
                                ld);
 }
 
+/* ---- Monte-Carlo states: bands and couplings interpolated from EPW's meshes ------------- */
+
+#define EPW_MC_NFEAT    4   /* a state's features: k (3 crystal coordinates) and its band */
+#define EPW_MC_MAXMODES 768 /* phonon modes (3 x 256 atoms) */
+
+static void epw_mc_bands(const agape_material *m, const double k[3], double *xi)
+{
+  agape_epw_mesh_bands(&SRC(m)->mesh, k, xi);
+}
+
+static void epw_mc_bands_ctx(const void *ctx, const double k[3], double *xi) { agape_epw_mesh_bands(ctx, k, xi); }
+
+static void epw_mc_features(const agape_material *m, const double k[3], int band, double *feat)
+{
+  (void)m;
+  feat[0] = k[0], feat[1] = k[1], feat[2] = k[2], feat[3] = band;
+}
+
+static size_t epw_mc_scratch(const agape_material *m, int64_t n_st)
+{
+  (void)n_st;
+  return agape_epw_mesh_row_size(&SRC(m)->mesh);
+}
+
+/* begin: the row state's couplings towards every q-mesh point (epw_mesh.h); end: nothing */
+static void epw_mc_row(const agape_material *m, const double *feat, int64_t i, double *row, int begin)
+{
+  if (!begin) return;
+  const double *f = feat + (size_t)i * EPW_MC_NFEAT;
+  agape_epw_mesh_row(&SRC(m)->mesh, &SRC(m)->e, f, (int)f[3], row);
+}
+
+/* add a coupling c (eV^2) of a phonon of frequency w (eV) to the node column r (stride lda):
+ * between its two neighbouring nodes so that c and c/w are kept; below the first node (or
+ * above the last) on that node with c w_b / w, which keeps c/w (lambda) */
+static void epw_mc_node_add(const agape_material *m, const epw_src *d, double w, double c, double *r, int lda)
+{
+  const int nb = m->nmodes;
+  if (nb == 1 || w <= m->omega[0] || w >= m->omega[nb - 1]) {
+    int b = nb == 1 || w <= m->omega[0] ? 0 : nb - 1;
+    r[(size_t)b * lda] += c * m->omega[b] / w;
+    return;
+  }
+  int b = (int)((w - d->node_lo) / d->node_h);
+  if (b > nb - 2) b = nb - 2;
+  if (b < 0) b = 0;
+  double f = (1 / w - 1 / m->omega[b + 1]) / (1 / m->omega[b] - 1 / m->omega[b + 1]);
+  f = fmin(1.0, fmax(0.0, f));
+  r[(size_t)b * lda] += c * f;
+  r[(size_t)(b + 1) * lda] += c * (1 - f);
+}
+
+/* one pair: its couplings on the nodes (column c of A, stride lda) */
+static void epw_mc_pair(const agape_material *m, const epw_src *d, const double *fi, const double *fj,
+                        const double *row, double *A, int lda)
+{
+  double g2[EPW_MC_MAXMODES], om[EPW_MC_MAXMODES];
+  if (agape_epw_mesh_pair(&d->mesh, row, fi, fj, (int)fj[3], g2, om) > 0)
+    for (int nu = 0; nu < d->mesh.nm; nu++)
+      if (om[nu] > d->e.eps_acustic && g2[nu] > 0) epw_mc_node_add(m, d, om[nu], g2[nu] * AGAPE_EPW_G2_EV2, A, lda);
+}
+
+static void epw_mc_couplings(const agape_material *m, const double *feat, int64_t i, int nc, const int64_t *j,
+                             double *A, int lda, double *tmp, const double *row)
+{
+  (void)tmp;
+  const epw_src *d = SRC(m);
+  const double *fi = feat + (size_t)i * EPW_MC_NFEAT;
+  for (int c = 0; c < nc; c++) {
+    for (int b = 0; b < m->nmodes; b++) A[(size_t)b * lda + c] = 0;
+    epw_mc_pair(m, d, fi, feat + (size_t)j[c] * EPW_MC_NFEAT, row, A + c, lda);
+  }
+}
+
+/* acc_b = sum_ss' fsw_s fsw_s' A_ss'b over the states with a Fermi-surface weight: each row
+ * summed by one thread in column order, the rows added in order (the same bits for any
+ * thread count; every rank computes the same) */
+static agape_err epw_mc_fs_weights(const agape_material *m, int64_t n_st, const double *feat, const double *fsw,
+                                   double *acc)
+{
+  const epw_src *d = SRC(m);
+  const int nb = m->nmodes;
+  int64_t nf = 0;
+  int64_t *fs = malloc(sizeof(int64_t) * (size_t)(n_st > 0 ? n_st : 1));
+  double *racc = fs ? malloc(sizeof(double) * (size_t)(n_st > 0 ? n_st : 1) * nb) : NULL;
+  if (!racc) {
+    free(fs);
+    return AGAPE_ERR_NOMEM;
+  }
+  for (int64_t i = 0; i < n_st; i++)
+    if (fsw[i] != 0) fs[nf++] = i;
+  const size_t rs = agape_epw_mesh_row_size(&d->mesh);
+  int fail = 0;
+#pragma omp parallel reduction(| : fail)
+  {
+    double *row = malloc(sizeof(double) * rs), *col = malloc(sizeof(double) * nb);
+    if (!row || !col)
+      fail = 1;
+    else {
+#pragma omp for schedule(dynamic, 4)
+      for (int64_t a = 0; a < nf; a++) {
+        const int64_t i = fs[a];
+        const double *fi = feat + (size_t)i * EPW_MC_NFEAT;
+        agape_epw_mesh_row(&d->mesh, &d->e, fi, (int)fi[3], row);
+        double *r = racc + (size_t)a * nb;
+        for (int b = 0; b < nb; b++) r[b] = 0;
+        for (int64_t c = 0; c < nf; c++) {
+          for (int b = 0; b < nb; b++) col[b] = 0;
+          epw_mc_pair(m, d, fi, feat + (size_t)fs[c] * EPW_MC_NFEAT, row, col, 1);
+          for (int b = 0; b < nb; b++) r[b] += fsw[fs[c]] * col[b];
+        }
+        for (int b = 0; b < nb; b++) r[b] *= fsw[i];
+      }
+    }
+    free(row);
+    free(col);
+  }
+  for (int b = 0; b < nb; b++) acc[b] = 0;
+  for (int64_t a = 0; a < nf && !fail; a++)
+    for (int b = 0; b < nb; b++) acc[b] += racc[(size_t)a * nb + b];
+  free(fs);
+  free(racc);
+  return fail ? AGAPE_ERR_NOMEM : AGAPE_OK;
+}
+
+static agape_err epw_mc_write_frmsf(const agape_material *m, const char *results_path, int64_t n, const double *k,
+                                    const int *band, const double *xi, double sigma, int ntemps, const double *temps,
+                                    const double *delta_meV, int64_t ld)
+{
+  const epw_src *d = SRC(m);
+  static const double unit[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
+  int ng = 2 * d->mesh.nk[0];
+  for (int a = 1; a < 3; a++) ng = ng > 2 * d->mesh.nk[a] ? ng : 2 * d->mesh.nk[a];
+  if (ng < AGAPE_FRMSF_MODEL_GRID) ng = AGAPE_FRMSF_MODEL_GRID;
+  return agape_frmsf_write_bands(results_path, ng, d->mesh.nb, d->have_bvec ? d->bvec : unit, epw_mc_bands_ctx,
+                                 &d->mesh, n, k, band, xi, sigma, ntemps, temps, delta_meV, ld);
+}
+
+/* The Monte-Carlo form of the source: the crystal of crystal.fmt (read by rank 0), the
+ * meshes (every rank builds the same), and the members the sampling and assembly call. */
+static agape_err epw_mc_setup(const agape_par *par, const agape_params *p, agape_material *m, epw_src *d)
+{
+  agape_epw_crystal cr;
+  agape_err err = AGAPE_OK;
+  int32_t nat = 0;
+  if (par->rank == 0) {
+    err = agape_epw_crystal_read(p->epw_dir, &cr);
+    if (err == AGAPE_ERR_IO)
+      err = agape_error(AGAPE_ERR_FORMAT,
+                        "%s: no crystal.fmt beside or inside the folder: Monte-Carlo states need the crystal's "
+                        "symmetry to unfold EPW's irreducible k points (EPW writes crystal.fmt in its run folder; or "
+                        "[sampling] states = window)",
+                        p->epw_dir);
+    nat = err ? 0 : cr.nat;
+  }
+  if ((err = agape_par_agree(par, err))) return err;
+  agape_par_bcast(par, &nat, sizeof nat);
+  if (par->rank != 0) {
+    memset(&cr, 0, sizeof cr);
+    cr.nat = nat;
+    cr.frac = malloc(sizeof(double) * 3 * nat);
+    cr.ityp = malloc(sizeof(int) * nat);
+    if (!cr.frac || !cr.ityp) err = AGAPE_ERR_NOMEM;
+  }
+  if ((err = agape_par_agree(par, err))) {
+    agape_epw_crystal_destroy(&cr);
+    return err;
+  }
+  agape_par_bcast(par, &cr.alat, sizeof cr.alat);
+  agape_par_bcast(par, cr.at, sizeof cr.at);
+  agape_par_bcast(par, cr.bg, sizeof cr.bg);
+  agape_par_bcast(par, cr.frac, sizeof(double) * 3 * nat);
+  agape_par_bcast(par, cr.ityp, sizeof(int) * nat);
+  agape_par_bcast(par, cr.path, sizeof cr.path);
+  if (d->e.nmodes > EPW_MC_MAXMODES)
+    err = agape_error(AGAPE_ERR_FORMAT, "%s: %d phonon modes, more than %d", p->epw_dir, d->e.nmodes, EPW_MC_MAXMODES);
+  /* rank 0 builds the meshes first (its errors are the messages), then the others, which
+   * build the same from the same data */
+  if (!err && par->rank == 0) err = agape_epw_mesh_create(&d->e, &cr, &d->mesh);
+  if (!(err = agape_par_agree(par, err)) && par->rank != 0) err = agape_epw_mesh_create(&d->e, &cr, &d->mesh);
+  err = agape_par_agree(par, err);
+  if (!err && par->rank == 0) {
+    printf("agape: %s: %d symmetry operations (with time reversal) unfold EPW's %d irreducible Fermi-shell k onto the "
+           "%d x %d x %d mesh\n",
+           cr.path, d->mesh.nop, d->e.nkfs, d->mesh.nk[0], d->mesh.nk[1], d->mesh.nk[2]);
+    fflush(stdout);
+  }
+  agape_epw_crystal_destroy(&cr);
+  if (err) return err;
+  d->mc = 1;
+  m->nbands = d->mesh.nb;
+  m->bands = epw_mc_bands;
+  m->mc_window = d->e.fsthick;
+  m->nfeat = EPW_MC_NFEAT;
+  m->features = epw_mc_features;
+  m->pair_scratch = epw_mc_scratch;
+  m->pair_row = epw_mc_row;
+  m->pair_couplings = epw_mc_couplings;
+  m->fs_weights = epw_mc_fs_weights;
+  m->write_frmsf = epw_mc_write_frmsf;
+  return AGAPE_OK;
+}
+
 static void epw_destroy(agape_material *m)
 {
   epw_src *d = m->data;
   if (!d) return;
   agape_epw_destroy(&d->e);
+  agape_epw_mesh_destroy(&d->mesh);
   free(d->ph_node);
   free(d->ph_share);
   free(d->k);
@@ -307,19 +519,23 @@ agape_err agape_source_epw_create(const agape_par *par, const agape_params *p, d
            e->ef, e->dosef, e->fsthick, e->degaussw, e->ns, (long long)e->nnz, agape_par_wtime() - t0);
     fflush(stdout);
   }
-  if (p->method == SOLVER_SCDFT && (e->nqf[0] != e->nkf[0] || e->nqf[1] != e->nkf[1] || e->nqf[2] != e->nkf[2])) {
+  const int mc = p->states == STATES_MONTECARLO;
+  if (p->method == SOLVER_SCDFT && !mc &&
+      (e->nqf[0] != e->nkf[0] || e->nqf[1] != e->nkf[1] || e->nqf[2] != e->nkf[2])) {
     /* with a coarser q mesh, k couples only to the k + q of its own class of the k mesh: the
      * classes are independent but for the Coulomb term, which is lowest when their gaps
      * alternate in sign; the FS-only Eliashberg equations (with their smearing) are spared.
      * Every rank sees it; rank 0 says it. */
     if (par->rank != 0) return AGAPE_ERR_FORMAT;
-    return agape_error(AGAPE_ERR_FORMAT,
-                       "%s: [solver] method = scdft needs EPW's fine q mesh equal to its fine k "
-                       "mesh (here k %d x %d x %d, q %d x %d x %d): with a coarser q mesh the k points couple only "
-                       "within %d classes (expected nqf1..3 = nkf1..3 in the EPW run, or method = eliashberg)",
-                       p->epw_dir, e->nkf[0], e->nkf[1], e->nkf[2], e->nqf[0], e->nqf[1], e->nqf[2],
-                       (e->nkf[0] / (e->nqf[0] ? e->nqf[0] : 1)) * (e->nkf[1] / (e->nqf[1] ? e->nqf[1] : 1)) *
-                         (e->nkf[2] / (e->nqf[2] ? e->nqf[2] : 1)));
+    return agape_error(
+      AGAPE_ERR_FORMAT,
+      "%s: [solver] method = scdft needs EPW's fine q mesh equal to its fine k "
+      "mesh for EPW's window states (here k %d x %d x %d, q %d x %d x %d): with a coarser q mesh the k "
+      "points couple only within %d classes (expected [sampling] states = montecarlo, which "
+      "interpolates the couplings, or nqf1..3 = nkf1..3 in the EPW run)",
+      p->epw_dir, e->nkf[0], e->nkf[1], e->nkf[2], e->nqf[0], e->nqf[1], e->nqf[2],
+      (e->nkf[0] / (e->nqf[0] ? e->nqf[0] : 1)) * (e->nkf[1] / (e->nqf[1] ? e->nqf[1] : 1)) *
+        (e->nkf[2] / (e->nqf[2] ? e->nqf[2] : 1)));
   }
   if ((err = epw_lines(p, e, m))) return err;
   /* the states and their couplings, for both theories */
@@ -347,11 +563,17 @@ agape_err agape_source_epw_create(const agape_par *par, const agape_params *p, d
   m->mustar_row = epw_mustar_row;
   if (p->method != SOLVER_SCDFT) return AGAPE_OK;
   /* SCDFT: the couplings on frequency nodes; the energy grid carries the rest of the window */
+  if ((err = epw_nodes(e, p->a2f_bins, m, d))) return err;
+  if (mc) { /* Monte-Carlo states of the interpolated bands instead of the window states */
+    m->own_count = NULL;
+    m->own_states = NULL;
+    return epw_mc_setup(par, p, m, d);
+  }
   m->pair_scratch = epw_pair_scratch;
   m->pair_row = epw_pair_row;
   m->pair_couplings = epw_pair_couplings;
   m->fs_weights = epw_fs_weights;
-  return epw_nodes(e, p->a2f_bins, m, d);
+  return AGAPE_OK;
 }
 
 

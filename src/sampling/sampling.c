@@ -7,13 +7,15 @@
 #include <Random123/philox.h>
 #include "agape/units.h"
 
-void agape_rng_uniform4(uint64_t seed, uint64_t i, double u[4])
+void agape_rng_uniform4_at(uint64_t seed, uint64_t i, uint64_t a, double u[4])
 {
-  philox4x64_ctr_t c = {{i, 0x41474150u /* "AGAP" */, 0, 0}};
+  philox4x64_ctr_t c = {{i, 0x41474150u /* "AGAP" */, a, 0}};
   philox4x64_key_t k = {{seed, 0x5343444654ull}};
   philox4x64_ctr_t r = philox4x64(c, k);
   for (int j = 0; j < 4; j++) u[j] = (double)(r.v[j] >> 11) * 0x1.0p-53;
 }
+
+void agape_rng_uniform4(uint64_t seed, uint64_t i, double u[4]) { agape_rng_uniform4_at(seed, i, 0, u); }
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -60,7 +62,9 @@ typedef struct {
 } mc_table;
 
 /* Density over (band, cell): alpha uniform floor + (1-alpha) 1/(|xi_center| + eps0),
- * normalised over the whole table. */
+ * normalised over the whole table. With a window W (m->mc_window > 0) the second part only
+ * where the band's values at the cell's centre and corners reach into (-W, W); the floor
+ * keeps every cell possible, so the draw stays unbiased where the bands bend inside a cell. */
 static agape_err mc_table_build(const agape_material *m, double alpha, double eps0, mc_table *t)
 {
   int nb = m->nbands;
@@ -75,11 +79,19 @@ static agape_err mc_table_build(const agape_material *m, double alpha, double ep
   for (int64_t c = 0; c < nc; c++) {
     double k[3] = {((c / (MC_CELLS * MC_CELLS)) + 0.5) / MC_CELLS, (((c / MC_CELLS) % MC_CELLS) + 0.5) / MC_CELLS,
                    ((c % MC_CELLS) + 0.5) / MC_CELLS};
-    double xi[64];
+    double xi[64], lo[64], hi[64];
     m->bands(m, k, xi);
+    for (int b = 0; b < nb; b++) lo[b] = hi[b] = xi[b];
+    if (m->mc_window > 0)
+      for (int v = 0; v < 8; v++) {
+        double kv[3], xv[64];
+        for (int d = 0; d < 3; d++) kv[d] = k[d] + (((v >> d) & 1) - 0.5) / MC_CELLS;
+        m->bands(m, kv, xv);
+        for (int b = 0; b < nb; b++) lo[b] = fmin(lo[b], xv[b]), hi[b] = fmax(hi[b], xv[b]);
+      }
     for (int b = 0; b < nb; b++) {
-      double h = 1.0 / (fabs(xi[b]) + eps0);
-      t->prob[b * nc + c] = h;
+      int reach = !(m->mc_window > 0) || (lo[b] < m->mc_window && hi[b] > -m->mc_window);
+      t->prob[b * nc + c] = reach ? 1.0 / (fabs(xi[b]) + eps0) : 0.0;
     }
   }
   /* the normalisation in a fixed serial order: the table (and so every sampled state) is
@@ -112,38 +124,63 @@ static int64_t mc_table_pick(const mc_table *t, double u)
   return lo;
 }
 
-/* The first nmc states: Monte-Carlo draws of the source's bands (k, band, xi, weight 1/(N p) and
- * the source's features); state i from the generator keyed by (seed, i): the same bits for any
- * thread count. */
+#define MC_MAX_ATTEMPTS 100000 /* draws of one state before its window is called empty */
+
+/* The first nmc states: Monte-Carlo draws of the source's bands (k, band, xi, weight and the
+ * source's features); state i from the generator keyed by (seed, i, attempt): the same bits
+ * for any thread count. With a window (m->mc_window > 0) a draw outside it is drawn again
+ * (attempt 1, 2, ...); the weights are 1/(N_a p) with N_a the draws made in all, so that
+ * sum_i w_i f_i estimates the integral of f over the window (docs/theory.md §6.7). */
 static agape_err mc_draw(const agape_params *p, const agape_material *m, int64_t nmc, agape_states *st)
 {
   st->nfeat = m->nfeat;
   st->feat = st->nfeat ? malloc(sizeof(double) * (size_t)nmc * st->nfeat) : NULL;
   if (st->nfeat && !st->feat) return AGAPE_ERR_NOMEM;
   mc_table tab = {0};
-  agape_err err = mc_table_build(m, p->mc_floor, p->mc_eps_meV * 1e-3, &tab);
+  int32_t *att = malloc(sizeof(int32_t) * (size_t)(nmc > 0 ? nmc : 1));
+  agape_err err = att ? mc_table_build(m, p->mc_floor, p->mc_eps_meV * 1e-3, &tab) : AGAPE_ERR_NOMEM;
+  const double W = m->mc_window;
+  int64_t empty = -1;
   if (!err) {
-    const double vcell = 1.0 / (double)tab.ncell;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) reduction(max : empty)
     for (int64_t i = 0; i < nmc; i++) {
-      double u[4];
-      agape_rng_uniform4(p->seed, (uint64_t)i, u);
-      int64_t e = mc_table_pick(&tab, u[0]);
-      int b = (int)(e / tab.ncell);
-      int64_t c = e % tab.ncell;
-      double *k = st->k + 3 * i;
-      k[0] = ((c / (MC_CELLS * MC_CELLS)) + u[1]) / MC_CELLS;
-      k[1] = (((c / MC_CELLS) % MC_CELLS) + u[2]) / MC_CELLS;
-      k[2] = ((c % MC_CELLS) + u[3]) / MC_CELLS;
-      double xi[64];
-      m->bands(m, k, xi);
+      double u[4], xi[64], *k = st->k + 3 * i;
+      int64_t e = 0;
+      int b = 0, a = 0;
+      for (; a < MC_MAX_ATTEMPTS; a++) {
+        agape_rng_uniform4_at(p->seed, (uint64_t)i, (uint64_t)a, u);
+        e = mc_table_pick(&tab, u[0]);
+        b = (int)(e / tab.ncell);
+        int64_t c = e % tab.ncell;
+        k[0] = ((c / (MC_CELLS * MC_CELLS)) + u[1]) / MC_CELLS;
+        k[1] = (((c / MC_CELLS) % MC_CELLS) + u[2]) / MC_CELLS;
+        k[2] = ((c % MC_CELLS) + u[3]) / MC_CELLS;
+        m->bands(m, k, xi);
+        if (!(W > 0) || fabs(xi[b]) < W) break;
+      }
+      if (a == MC_MAX_ATTEMPTS) {
+        empty = i;
+        continue;
+      }
+      att[i] = a + 1;
       st->xi[i] = xi[b] != 0 ? xi[b] : 1e-12;
       st->band[i] = b;
-      /* density of the draw inside the cell: prob/vcell; weight 1/(N p) */
-      st->w[i] = vcell / ((double)nmc * tab.prob[e]);
+      st->w[i] = tab.prob[e]; /* for now: the cell's probability */
       if (st->nfeat) m->features(m, k, b, st->feat + i * st->nfeat);
     }
+    if (empty >= 0)
+      err = agape_error(AGAPE_ERR_FORMAT,
+                        "material %s: %d draws found no state of its bands within %g eV of E_F (state %lld)", m->name,
+                        MC_MAX_ATTEMPTS, W, (long long)empty);
   }
+  if (!err) { /* weights 1/(N_a p) with the draw's density p = prob/vcell; N_a summed in a fixed order */
+    const double vcell = 1.0 / (double)tab.ncell;
+    int64_t na = 0;
+    for (int64_t i = 0; i < nmc; i++) na += att[i];
+    for (int64_t i = 0; i < nmc; i++) st->w[i] = vcell / ((double)na * st->w[i]);
+    st->n_draws = na;
+  }
+  free(att);
   free(tab.cdf);
   free(tab.prob);
   return err;

@@ -193,7 +193,7 @@ agape_err agape_assembly_build(const agape_par *par, const agape_dist *d, const 
         if (e.interp && z) kern_Z_row_modes(e.tn, i, nn, jn, TZ, nn);
         double zi = 0;
         const double *er = erow && i < st->n_mc ? erow : NULL;
-        if (er) m->pair_row(m, i, erow, 1);
+        if (er) m->pair_row(m, st->feat, i, erow, 1);
         for (int64_t lc0 = 0; lc0 < d->nloc; lc0 += CH) {
           int nc = (int)((d->nloc - lc0) < CH ? (d->nloc - lc0) : CH);
           const int64_t *j = d->gcol + lc0;
@@ -213,7 +213,7 @@ agape_err agape_assembly_build(const agape_par *par, const agape_dist *d, const 
           }
         }
         if (z) z[i] = zi;
-        if (er) m->pair_row(m, i, erow, 0);
+        if (er) m->pair_row(m, st->feat, i, erow, 0);
       }
     }
     free(A);

@@ -18,6 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define AGAPE_DOS_AGREE                                                                                                \
+  0.05 /* N(0) of the states and the source's own N(E_F): a larger relative difference is warned */
+
 #define KBLOCK 64 /* block size of the block-cyclic kernel layout */
 
 typedef struct {
@@ -369,6 +372,14 @@ static agape_err scdft_couple(run_ctx *c)
     printf("agape: %s couplings on %d frequency nodes %.3f-%.3f meV (lambda of every pair kept); "
            "N(0) of the states %.6f (%s: %.6f) states/eV/spin/cell\n",
            m->name, m->nmodes, m->omega[0] * 1e3, m->omega[m->nmodes - 1] * 1e3, st->dos0, m->name, m->dos0);
+    if (m->lambda > 0) printf("agape: lambda of the states %.4f (%s: %.4f)\n", c->cpl.lambda, m->name, m->lambda);
+    /* every solver of this run uses the states' N(0) and lambda; a source whose own N(E_F)
+     * differs says so (a coarse grid with a wide smearing, or states that miss E_F) */
+    if (fabs(st->dos0 - m->dos0) > AGAPE_DOS_AGREE * m->dos0)
+      agape_warning("N(0) of the states, %.6f states/eV/spin/cell, differs from the %s data's own N(E_F), %.6f, by "
+                    "%.1f %%: the run uses the states' value (N(0), lambda, mu = N(0) W); see docs/epw.md, "
+                    "\"One normalisation\"",
+                    st->dos0, m->name, m->dos0, 100 * (st->dos0 / m->dos0 - 1));
     fflush(stdout);
   }
   agape_stop_fault("coulomb");

@@ -1,4 +1,5 @@
-"""SCDFT ([solver] method = scdft) on EPW data ([material] source = epw).
+"""SCDFT ([solver] method = scdft) on EPW data ([material] source = epw), on EPW's own window
+states ([sampling] states = window; Monte-Carlo states: test_scdft_epw_mc.py).
 
 1. Constant coupling, flat DOS: EPW files written here from scratch (one band on a 10^3 k
    mesh with no symmetry, every q of the same 10^3 mesh selected, one phonon frequency
@@ -93,6 +94,8 @@ tol = 1e-10
 max_iter = 2000
 tc_tol = 1e-7
 {extra}
+[sampling]
+states = window
 [temperatures]
 list = {temps}
 tc_search = yes

@@ -1,0 +1,155 @@
+"""SCDFT on Monte-Carlo states of EPW data ([sampling] states = montecarlo).
+
+EPW files written here from scratch: one band xi(k) = A (|2 k_x - 1| - 1/2) on an 8^3 k mesh
+(a triangle wave in k_x, so its DOS is flat, 1/A per spin over [-A/2, A/2], and trilinear
+interpolation reproduces it exactly: its kinks lie on mesh planes), every k its own
+representative, the window just wider than the band, one phonon Omega = 50 meV at every q and
+one |g|^2 for every (k, q) with lambda = 2 N(0) |g|^2 / Omega = 1. A simple cubic crystal.fmt.
+
+1. Interpolating a constant coupling gives that constant for every pair: the sample's lambda
+   times N(E_F) / N(0)_sample must be 1 to round-off (1e-10).
+2. The same data with the q mesh halved (nqf = nkf/2 = 4) give the same result: Tc and the
+   gaps equal to 1e-9 of the 8^3 run with the same seed (the interpolated coupling is the
+   same constant; only round-off differs).
+3. The problem is then the isotropic one of an Einstein alpha^2F on a flat DOS, which the a2f
+   path solves on its Gauss-Legendre grid (test_scdft_epw.py, part 1, shows that path
+   agrees with a uniform sampling of the window to 4e-8). What the Monte-Carlo states add
+   is a random quadrature of the window: three seeds give Tc_s, their standard error
+   se = std/sqrt(3) measures it, and |mean - Tc_a2f| must be below 4 se + 1e-5 Tc_a2f (the
+   a2f path's own bound).
+4. The Monte-Carlo states lie inside the window and their weights sum to the window's share
+   of the band (here all of it: 1 within the Monte-Carlo error, 4 se of the seeds)."""
+import os
+import numpy as np
+from agapetest import args, Checks, run, read, rel, workdir
+
+a = args()
+c = Checks()
+RY = 13.605693122994
+A, OMEGA, LAM, EF = 0.5, 0.05, 1.0, 5.0   # eV, eV, -, eV
+N0 = 1.0 / A                                # states/eV/spin
+G2 = LAM * OMEGA / (2 * N0)                 # eV^2
+
+
+def record(f, payload):
+    n = np.array([len(payload)], "<i4").tobytes()
+    f.write(n + payload + n)
+
+
+def write_epw(folder, nk, nq):
+    """The triangle-wave band on an nk^3 k mesh, couplings on an nq^3 q mesh (EPW 5.3 files)."""
+    os.makedirs(folder, exist_ok=True)
+    N, Q = nk ** 3, nq ** 3
+    idx = np.arange(N)
+    ck = np.c_[idx // (nk * nk), (idx // nk) % nk, idx % nk] / nk
+    xi = A * (np.abs(2 * ck[:, 0] - 1) - 0.5)
+    fsthick = A / 2 + 1e-6
+    with open(os.path.join(folder, "egnv"), "wb") as f:
+        record(f, np.array([N, nk, nk, nk, N], "<i4").tobytes())
+        record(f, np.array([1], "<i4").tobytes() +
+               np.array([EF / RY, EF / RY, N0 * RY, 0.02 / RY, fsthick / RY], "<f8").tobytes())
+        for k in range(N):
+            record(f, np.r_[2.0 / N, ck[k]].astype("<f8").tobytes())
+            record(f, np.array([(EF + xi[k]) / RY], "<f8").tobytes())
+    with open(os.path.join(folder, "ikmap"), "wb") as f:
+        record(f, (idx + 1).astype("<i4").tobytes())
+    iq = np.arange(Q)
+    cq = np.c_[iq // (nq * nq), (iq // nq) % nq, iq % nq] / nq
+    with open(os.path.join(folder, "freq"), "wb") as f:
+        record(f, np.array([Q, nq, nq, nq, 1], "<i4").tobytes())
+        for q in range(Q):
+            record(f, cq[q].astype("<f8").tobytes())
+            record(f, np.array([OMEGA / RY], "<f8").tobytes())
+    with open(os.path.join(folder, "selecq.fmt"), "w") as f:
+        f.write(f"{Q}\n{Q}\n" + "".join(f"{q + 1}\n" for q in range(Q)))
+    rec = np.zeros(1, dtype=[("a", "<i4"), ("g", "<f8"), ("b", "<i4")])
+    rec["a"] = rec["b"] = 8
+    rec["g"] = G2 / RY ** 2
+    with open(os.path.join(folder, "ephmat1"), "wb") as f:
+        record(f, np.array([1, N], "<i4").tobytes())
+        np.tile(rec, N * Q).tofile(f)
+    with open(os.path.join(os.path.dirname(folder), "crystal.fmt"), "w") as f:
+        f.write("1\n3\n1.0\n1 0 0 0 1 0 0 0 1\n1 0 0 0 1 0 0 0 1\n1.0 8.0\n0 0 0\n"
+                "100 0 0 0 0 0 0 0 0 0\n1\nF\n")
+
+
+def deck(material, temps, extra=""):
+    return f"""[material]
+{material}
+[coulomb]
+mode = mu
+mu = 0.1
+[solver]
+method = scdft
+functional = lmg
+tol = 1e-10
+max_iter = 2000
+tc_tol = 1e-7
+[sampling]
+{extra}
+[temperatures]
+list = {temps}
+tc_search = yes
+[output]
+file = results.h5
+plot = no
+"""
+
+
+wd = workdir("scdft-epw-mc")
+res = {}
+for nq in (8, 4):
+    write_epw(os.path.join(wd, f"q{nq}", "tri.ephmat"), 8, nq)
+seeds = (1, 2, 3)
+for nq, seed in [(8, s) for s in seeds] + [(4, 1)]:
+    d = os.path.join(wd, f"q{nq}", f"s{seed}")
+    os.makedirs(d)
+    os.symlink(os.path.join(wd, f"q{nq}", "tri.ephmat"), os.path.join(d, "tri.ephmat"))
+    os.symlink(os.path.join(wd, f"q{nq}", "crystal.fmt"), os.path.join(d, "crystal.fmt"))
+    rc, so, se = run(a, deck("source = epw\nepw_dir = tri.ephmat", "20",
+                             f"states = montecarlo\nnpoints = 3000\nseed = {seed}"), ranks=2, workdir=d)
+    if c.check(rc == 0, f"q mesh {nq}^3, seed {seed}: run"):
+        res[(nq, seed)] = read(os.path.join(d, "results.h5"))
+
+# 1. constant coupling
+for key, r in res.items():
+    lam, dos = float(r["coupling/lambda"]), float(r["coupling/dos0"])
+    c.check(abs(lam * N0 / dos - 1) < 1e-10,
+            f"q {key[0]}^3 seed {key[1]}: lambda x N(E_F)/N(0)_sample = {lam * N0 / dos:.12f} (1: every pair "
+            f"carries the constant |g|^2)")
+# 2. halved q mesh
+if (8, 1) in res and (4, 1) in res:
+    t8, t4 = float(res[(8, 1)]["tc"]), float(res[(4, 1)]["tc"])
+    g8, g4 = res[(8, 1)]["gap/delta"], res[(4, 1)]["gap/delta"]
+    dg = np.max(np.abs(g8 - g4)) / np.max(np.abs(g8))
+    c.check(rel(t4, t8) < 1e-9 and dg < 1e-9,
+            f"nqf = nkf/2: Tc {t4:.10f} K against {t8:.10f} K, gaps within {dg:.1e} of the largest")
+# 3. against the a2f path
+h = 0.01
+w = np.array([0.0, 50.0 - h, 50.0, 50.0 + h, 60.0])
+d = os.path.join(wd, "a2f")
+os.makedirs(d)
+np.savetxt(os.path.join(d, "ein.dat"), np.c_[w, np.array([0, 0, 1.0, 0, 0]) * LAM * 50.0 / (2 * h)])
+rc, so, se = run(a, deck(f"source = a2f\na2f_file = ein.dat\ndos_per_eV_spin = {N0}", "20"), ranks=2, workdir=d)
+tcs = [float(res[(8, s)]["tc"]) for s in seeds if (8, s) in res]
+if c.check(rc == 0 and len(tcs) == 3, "a2f path: run"):
+    ta = float(read(os.path.join(d, "results.h5"))["tc"])
+    mean, sem = np.mean(tcs), np.std(tcs, ddof=1) / np.sqrt(3)
+    c.check(abs(mean - ta) <= 4 * sem + 1e-5 * ta,
+            f"Monte-Carlo Tc {mean:.5f} +- {sem:.5f} K (3 seeds: {', '.join(f'{t:.5f}' for t in tcs)}) against "
+            f"the a2f path's {ta:.5f} K: difference {abs(mean - ta):.5f} <= 4 se + 1e-5 Tc")
+# 4. the states
+wsum = []
+for s in seeds:
+    if (8, s) in res:
+        r = res[(8, s)]
+        band = r["states/band"]
+        xi, wt = r["states/xi"][band >= 0], r["states/weight"][band >= 0]
+        c.check(np.all(np.abs(xi) < A / 2 + 1e-6) and np.all(wt > 0),
+                f"seed {s}: {len(xi)} states inside the window, weights > 0")
+        wsum.append(np.sum(wt))
+if len(wsum) == 3:
+    se_w = np.std(wsum, ddof=1) / np.sqrt(3)
+    c.check(abs(np.mean(wsum) - 1) <= 4 * se_w + 1e-12,
+            f"the weights sum to {np.mean(wsum):.5f} +- {se_w:.5f} (the whole band lies in the window: 1)")
+c.close()
