@@ -11,7 +11,7 @@
  *                     bands), star sizes counted from ikmap and checked against EPW's weights
  *                     (star/N = w_k/2); every such entry carries the xi and the gap of the state
  *                     of its irreducible representative and band, every other entry gap 0.
- *                     Without crystal.fmt (the Pb fixture has none): the identity, flagged.
+ *                     Without crystal.fmt (a folder of the test's own): the identity, flagged.
  *   test_frmsf        XB12 model (CsB12, the 6,000 Monte-Carlo states of inputs/CsB12.in):
  *                     the interpolation onto the 32^3 grid of a gap known analytically,
  *                     f(k, n) = 1 + 0.3 n + 0.5 cos(2 pi kx) cos(2 pi ky) + 0.25 sin(2 pi kz) meV,
@@ -96,7 +96,7 @@ static const epw_set sets[] = {
    1,
    5,
    {1.0000000000000344, 0.57735026918960486, 0, 0, 1.1547005383792097, 0, 0, 0, 0.87560352172681510}},
-  {"pb-epw/pb.ephmat", 1, 2, {1, 0, 0, 0, 1, 0, 0, 0, 1}}, /* no crystal.fmt in the fixture: the identity */
+  {"pb-epw/pb.ephmat", 1, 2, {-1, -1, 1, 1, 1, 1, -1, 1, -1}}, /* fcc: bg of its crystal.fmt */
   {"mgb2-epw/tiny/MgB2.ephmat",
    0,
    5,
@@ -220,7 +220,7 @@ static int run_epw(const char *base, int fixture, const char *tmp)
     free(delta);
     agape_epw_destroy(&e);
   }
-  /* a folder without crystal.fmt (the Pb fixture): the identity, and a note */
+  /* a folder without crystal.fmt (the test's temporary folder): the identity, and a note */
   if (fixture) {
     char dir[2048];
     snprintf(dir, sizeof dir, "%s/%s", base, sets[1].dir);
