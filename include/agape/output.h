@@ -39,6 +39,8 @@ typedef struct {
   /* coupling and Coulomb */
   double dos0;          /* N(0), states/eV/spin/cell */
   double lambda;        /* dimensionless */
+  double source_dos0;   /* the source's own N(E_F) and lambda when the states' differ from */
+  double source_lambda; /* them (EPW data with Monte-Carlo states), else 0 */
   double omega_log_meV; /* meV */
   int nmodes;
   const double *omega_meV;      /* nmodes mode frequencies, meV */

@@ -408,29 +408,45 @@ double agape_epw_mesh_pair(const agape_epw_mesh *g, const double *row, const dou
                            double *g2, double *omega)
 {
   const int nb = g->nb, nm = g->nm, ld = nm + 1;
-  double q[3] = {kc[0] - kr[0], kc[1] - kr[1], kc[2] - kr[2]};
-  int64_t idx[8];
-  double w[8];
-  cell_corners(g->nq, q, idx, w);
+  /* the q-mesh cell of q = kc - kr: k in [0, 1) gives q n in (-n, n), so (int)(x + n) - n
+   * is its floor */
+  int i0[3], i1[3];
+  double t[3];
+  for (int a = 0; a < 3; a++) {
+    const int n = g->nq[a];
+    double x = (kc[a] - kr[a]) * n;
+    if (!(x > -n && x < n)) x = fmod(x, (double)n); /* k outside [0, 1): fold */
+    int f = (int)(x + n) - n;
+    t[a] = x - f;
+    f = f < 0 ? f + n : f;
+    i0[a] = f;
+    i1[a] = f + 1 == n ? 0 : f + 1;
+  }
+  const int64_t s1 = g->nq[2], s0 = (int64_t)g->nq[1] * g->nq[2];
   double den = 0, wsel = 0;
   for (int nu = 0; nu < nm; nu++) g2[nu] = omega[nu] = 0;
   for (int c = 0; c < 8; c++) {
-    if (!(w[c] > 0)) continue;
-    const double *rd = row + ((size_t)idx[c] * nb + m) * ld;
-    den += w[c] * rd[nm];
-    for (int nu = 0; nu < nm; nu++) g2[nu] += w[c] * rd[nu];
-    if (g->q_sel[idx[c]] >= 0) {
-      wsel += w[c];
-      for (int nu = 0; nu < nm; nu++) omega[nu] += w[c] * g->q_om[(size_t)idx[c] * nm + nu];
+    const int b0 = c >> 2 & 1, b1 = c >> 1 & 1, b2 = c & 1;
+    const double w = (b0 ? t[0] : 1 - t[0]) * (b1 ? t[1] : 1 - t[1]) * (b2 ? t[2] : 1 - t[2]);
+    if (!(w > 0)) continue;
+    const int64_t d = (b0 ? i1[0] : i0[0]) * s0 + (b1 ? i1[1] : i0[1]) * s1 + (b2 ? i1[2] : i0[2]);
+    const double *rd = row + ((size_t)d * nb + m) * ld;
+    den += w * rd[nm];
+    for (int nu = 0; nu < nm; nu++) g2[nu] += w * rd[nu];
+    if (g->q_sel[d] >= 0) {
+      const double *od = g->q_om + (size_t)d * nm;
+      wsel += w;
+      for (int nu = 0; nu < nm; nu++) omega[nu] += w * od[nu];
     }
   }
   if (!(den > 0) || !(wsel > 0)) {
     for (int nu = 0; nu < nm; nu++) g2[nu] = omega[nu] = 0;
     return 0;
   }
+  const double rden = 1 / den, rsel = 1 / wsel;
   for (int nu = 0; nu < nm; nu++) {
-    g2[nu] /= den;
-    omega[nu] /= wsel;
+    g2[nu] *= rden;
+    omega[nu] *= rsel;
   }
   return den;
 }

@@ -543,6 +543,12 @@ static int out_h5_coupling(out_ctx *ctx, hid_t file, const agape_results *r)
   if (out_scalar(ctx, g, "lambda", r->lambda, "1", "electron-phonon coupling constant") < 0) goto done;
   if (out_scalar(ctx, g, "omega_log", r->omega_log_meV, "meV", "logarithmic average phonon frequency") < 0) goto done;
   if (out_scalar(ctx, g, "dos0", r->dos0, "1/eV", "N(0): density of states at E_F per spin per cell") < 0) goto done;
+  if (r->source_dos0 > 0 &&
+      (out_scalar(ctx, g, "source_dos0", r->source_dos0, "1/eV",
+                  "the material source's own N(E_F) per spin per cell (EPW's), beside dos0 of the states") < 0 ||
+       out_scalar(ctx, g, "source_lambda", r->source_lambda, "1",
+                  "the material source's own lambda (EPW's alpha^2F, below), beside lambda of the states") < 0))
+    goto done;
   d1[0] = (hsize_t)(r->nmodes > 0 ? r->nmodes : 0);
   if (out_f64(ctx, g, "omega", 1, d1, r->omega_meV, "meV", "phonon mode frequencies") < 0) goto done;
   if (out_f64(ctx, g, "a2f_weight", 1, d1, r->a2f, "meV",

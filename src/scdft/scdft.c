@@ -559,6 +559,19 @@ static agape_err scdft_write(run_ctx *c)
     agape_results_set_tc(&r, par->rank, p, c->tc, dfs_meV, c->nh, c->hT, c->hr);
     agape_results_set_lines(&r, nm, c->cpl.omega, c->cpl.a2f_w, om, aw, c->cpl.dos0, c->cpl.lambda, c->cpl.omega_log);
   }
+  /* a source with its own N(E_F) and alpha^2F beside the states' (EPW data, Monte-Carlo states) */
+  double *phd = NULL;
+  if (!err && m->fs_weights && m->dos0 > 0 && m->lambda > 0) {
+    r.source_dos0 = m->dos0;
+    r.source_lambda = m->lambda;
+    if (m->ncurve > 0 && (phd = malloc(sizeof(double) * m->ncurve)) != NULL) {
+      for (int i = 0; i < m->ncurve; i++) phd[i] = m->curve_phdos[i] * 1e-3; /* 1/eV -> 1/meV */
+      r.ncurve = m->ncurve;
+      r.curve_dw_meV = m->curve_dw * 1e3;
+      r.curve_a2f = m->curve_a2f;
+      r.curve_phdos = phd;
+    }
+  }
   const double r_wall = agape_par_wtime() - c->t0;
   agape_results_set_run(&r, p, par->size, par->nthreads, r_wall);
   if (par->rank == 0 && !err) { /* output (rank 0), gaps in meV */
@@ -572,6 +585,7 @@ static agape_err scdft_write(run_ctx *c)
   free(dfs_meV);
   free(om);
   free(aw);
+  free(phd);
   err = agape_output_agree(par, err);
   if (!err && par->rank == 0) {
     double total = agape_par_wtime() - c->t0;
