@@ -34,6 +34,15 @@ typedef enum {
   TCS_NOT_SEARCHED = 3 /* set by the callers when the deck asks for no search (tc = NaN) */
 } tcs_status;
 
+/* The range of both pipelines' searches (docs/design.md, "Tc"): down to TCS_T_FLOOR_K, or to
+ * where the linearised equation would need more than TCS_MATSUBARA_MAX positive Matsubara
+ * frequencies below wscut if that is higher (Eliashberg; SCDFT has no Matsubara axis), so that
+ * one evaluation costs at most about a second (the isotropic eigenproblem is dense in the
+ * frequencies); up to TCS_T_CEIL_K. */
+#define TCS_T_FLOOR_K     1e-3
+#define TCS_T_CEIL_K      5000.0
+#define TCS_MATSUBARA_MAX 2000
+
 typedef struct {
   double T_guess; /* K, the first temperature evaluated (> 0; moved into [T_floor, T_ceil]) */
   double tol;     /* width of the final bracket in ln T (the deck's tc_tol) */
