@@ -61,8 +61,9 @@ if [ $rc -eq 3 ]; then
 fi
 if [ $rc -eq 4 ]; then
   # finished and wrote every result, but some temperature did not converge within max_iter
-  echo "agape job $SLURM_JOB_ID: done $(date -u +%FT%TZ), but some temperature did not converge"\
-       "(/gap/converged in $OUTDIR); results in $OUTDIR" >&2
+  # or the Tc search could not bracket Tc
+  echo "agape job $SLURM_JOB_ID: done $(date -u +%FT%TZ), but something did not converge"\
+       "(/gap/converged, /tc_status in $OUTDIR); results in $OUTDIR" >&2
   exit 4
 fi
 [ $rc -eq 0 ] || { echo "agape job $SLURM_JOB_ID: agape failed (exit $rc), see the log" >&2; exit $rc; }

@@ -7,7 +7,8 @@
 typedef enum {
   AGAPE_OK = 0,
   AGAPE_UNCONVERGED,  /* finished and wrote every result, but some temperature did not converge
-                           within max_iter (results.h5 /gap/converged marks it) */
+                           within max_iter (results.h5 /gap/converged marks it), or the Tc search
+                           could not bracket Tc (/tc_status = no_bracket) */
   AGAPE_STOPPED,      /* stopped on request (SIGTERM/SIGUSR1) after writing a checkpoint;
                            below the errors, so that agreement prefers a real error */
   AGAPE_ERR_USAGE,    /* bad command line */

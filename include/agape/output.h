@@ -9,6 +9,7 @@
 #include "agape/error.h"
 #include "agape/deck.h"
 #include "agape/coulomb.h"
+#include "agape/tcsearch.h"
 
 typedef struct {
   /* states (length n) */
@@ -27,14 +28,23 @@ typedef struct {
   const double *delta_fs_avg; /* ntemps, meV */
   const int *converged;       /* ntemps flags */
   const int *iterations;      /* ntemps */
+  const int *resolved;        /* ntemps: 1 if the states resolve the thermal window (resolution.h), or NULL */
+  double xi_nearest;          /* eV: min |xi| of the states with k (NaN: none) */
 
   /* Tc */
-  double tc;                 /* K, NaN when not searched */
-  double gap_ratio;          /* 2 Delta(T_min) / (k_B Tc), NaN when unavailable */
-  double tc_gap_T;           /* the temperature (K) whose gap entered gap_ratio */
-  int ntc;                   /* Tc-search history length */
-  const double *tc_hist_T;   /* K */
-  const double *tc_hist_rho; /* leading eigenvalue of the linearised operator at tc_hist_T */
+  double tc;                   /* K: Tc (status found), 0 (none), NaN (no_bracket, not searched) */
+  const char *tc_status;       /* "found", "none", "no_bracket", "not_searched" (NULL: "found" when
+                                  tc is a number, else "not_searched") */
+  const char *tc_message;      /* the search's sentence when it found no Tc (NULL or "": none) */
+  double tc_floor, tc_ceil;    /* K: the range of the search (with the history) */
+  int tc_resolved;             /* 1: the states resolve the thermal window at the temperature that
+                                  decided the status (resolution.h) */
+  const int *tc_hist_resolved; /* [ntc] the same at each evaluation, or NULL */
+  double gap_ratio;            /* 2 Delta(T_min) / (k_B Tc), NaN when unavailable */
+  double tc_gap_T;             /* the temperature (K) whose gap entered gap_ratio */
+  int ntc;                     /* Tc-search history length */
+  const double *tc_hist_T;     /* K */
+  const double *tc_hist_rho;   /* leading eigenvalue of the linearised operator at tc_hist_T */
 
   /* coupling and Coulomb */
   double dos0;          /* N(0), states/eV/spin/cell */
@@ -74,15 +84,46 @@ typedef struct {
   double wall_seconds;
 } agape_results;
 
+/* The outcome of a Tc search as both pipelines report it (docs/output.md, "Tc status"). */
+typedef struct {
+  tcs_status status;
+  double tc;              /* K: the crossing (found), 0 (none), NaN (no_bracket, not searched) */
+  double T_floor, T_ceil; /* K: the search's range */
+  int resolved;           /* 1: the states resolve the thermal window at the temperature that decided
+                             the status: Tc (found), the lowest temperature tried (none), the highest
+                             (no_bracket); 1 when not searched */
+  char msg[512];          /* the search's sentence ("" when found or not searched) */
+} agape_tc_outcome;
+
+/* The name of a status in results.h5's /tc_status. */
+const char *agape_tc_status_name(tcs_status s);
+
+/* The outcome of a search r with options o (every rank has the same r and gets the same
+ * outcome), said once on rank 0: status none on stdout ("agape: Tc search: <r->msg>; /tc = 0
+ * (status none), ..."), no_bracket as a warning on stderr, and a found Tc the states do not
+ * resolve as a warning (the found Tc itself is the pipeline's line). xi_near: the resolution energy (eV, NaN: the criterion
+ * does not apply; resolution.h). */
+void agape_tc_outcome_set(agape_tc_outcome *out, int rank, const tcs_opts *o, const tcs_result *r, double xi_near);
+/* The outcome of a run without a search (tc_search = no). */
+void agape_tc_outcome_not_searched(agape_tc_outcome *out);
+
+/* Whether the states with k resolve the thermal window at T (K) with Fermi-surface gap delta
+ * (eV): agape_window_resolved(xi_near, k_B T, delta) (resolution.h). When they do not, rank 0
+ * prints one warning naming what (the Tc search, the gap), T, the nearest |xi| and k_B T in
+ * meV. Returns the flag (1 resolved, 0 not). */
+int agape_resolution_check(int rank, const char *what, double T, double xi_near, double delta);
+
 /* The results every method reports the same way, set in one place:
- *   tc, the Tc search history and the gap ratio 2 Delta_FS(T_min) / (k_B Tc) from the lowest
- *   temperature (NaN when Tc or that gap is not positive; the ratio is printed on rank 0);
+ *   tc (its outcome: status, message, range, resolved), the Tc search history (with each
+ *   evaluation's resolved flag, hres, or NULL) and the gap ratio 2 Delta_FS(T_min) / (k_B Tc)
+ *   from the lowest temperature (NaN when Tc or that gap is not positive; the ratio is
+ *   printed on rank 0);
  *   the phonon lines in meV (omega_eV, a2f_eV of nmodes into om_meV, aw_meV, the caller's
  *   arrays) with N(0) (states/eV/spin/cell), lambda and omega_log (eV);
  *   the run: parameters, ranks, threads and wall time (s).
  * dfs_meV: [ntemps] Fermi-surface gaps (meV) of p->temps (ascending). */
-void agape_results_set_tc(agape_results *r, int rank, const agape_params *p, double tc, const double *dfs_meV, int nh,
-                          const double *hT, const double *hr);
+void agape_results_set_tc(agape_results *r, int rank, const agape_params *p, const agape_tc_outcome *tc,
+                          const double *dfs_meV, int nh, const double *hT, const double *hr, const int *hres);
 void agape_results_set_lines(agape_results *r, int nmodes, const double *omega_eV, const double *a2f_eV, double *om_meV,
                              double *aw_meV, double dos0, double lambda, double omega_log_eV);
 /* After rank 0 wrote a run's results: err agreed over the ranks and, when a stop request

@@ -27,10 +27,12 @@ static void usage(FILE *f)
           "and gap_histogram.png beside it; results.checkpoint.h5 (and .prev) for --restart,\n"
           "written every [output] checkpoint_interval_s, after each temperature and on SIGTERM or\n"
           "SIGUSR1 (then AGAPE stops at the next safe point).\n"
-          "Exit status: 0 success; 4 finished, but some temperature did not converge within\n"
-          "max_iter (every result is written; /gap/converged in results.h5 marks them); 3 stopped\n"
-          "by SIGTERM/SIGUSR1 after writing a checkpoint (continue with --restart); 2 bad command\n"
-          "line; 1 any other error.\n",
+          "Exit status: 0 success (also when the Tc search finds no superconductivity above its\n"
+          "floor: /tc = 0, /tc_status = none); 4 finished and every result is written, but some\n"
+          "temperature did not converge within max_iter (/gap/converged marks them) or Tc could\n"
+          "not be bracketed (/tc = NaN, /tc_status = no_bracket); 3 stopped by SIGTERM/SIGUSR1\n"
+          "after writing a checkpoint (continue with --restart); 2 bad command line; 1 any other\n"
+          "error.\n",
           AGAPE_VERSION_STRING);
 }
 

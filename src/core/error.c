@@ -10,7 +10,8 @@
 /* Short descriptions, indexed by agape_err; keep in the order of the enum. */
 static const char *const agape_err_messages[AGAPE_ERR_COUNT] = {
   [AGAPE_OK] = "success",
-  [AGAPE_UNCONVERGED] = "finished, but some temperature did not converge (see /gap/converged in results.h5)",
+  [AGAPE_UNCONVERGED] = "finished and wrote every result, but something did not converge: a temperature "
+                        "(/gap/converged = 0 in results.h5) or the Tc search (/tc_status = no_bracket)",
   [AGAPE_STOPPED] = "stopped by a signal (checkpoint written; continue with --restart)",
   [AGAPE_ERR_USAGE] = "bad command line",
   [AGAPE_ERR_DECK] = "bad input deck",

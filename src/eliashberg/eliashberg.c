@@ -5,6 +5,7 @@
 #include "agape/arnoldi.h"
 #include "agape/anderson.h"
 #include "agape/tcsearch.h"
+#include "agape/resolution.h"
 #include "agape/checkpoint.h"
 #include "agape/stop.h"
 #include "agape/output.h"
@@ -569,34 +570,32 @@ static agape_err eli_tc_rho(void *ctx, double TK, double *rho)
 }
 
 /* Tc where rho(T) = 1 by the shared search (tcsearch.h) from the guess (K); the history
- * goes to hT, hr (cap entries, *nh of them used). No crossing above the floor (0.05 K, or
- * where the Matsubara count would pass 20,000): Tc = 0; no bracket below 5000 K: an error.
- * Collective. */
+ * goes to hT, hr, hres (cap entries, *nh of them used), the outcome to out (said once on rank
+ * 0). The range is both pipelines' (tcsearch.h): down to 1 mK, or to where the Matsubara count
+ * would pass 2,000 if that is higher; up to 5000 K. No crossing is no error: status none
+ * (Tc = 0) or no_bracket (Tc = NaN). The states' energies enter these Fermi-surface equations
+ * only through delta(xi) (docs/theory.md 8.4), never through a thermal factor: the thermal
+ * window has nothing to resolve (resolution NaN, every flag 1). Collective. */
 static agape_err eli_tc(eli_ctx *c, double guess, double **v, int *vN, double *tc, int *nh, double *hT, double *hr,
-                        int hcap)
+                        int *hres, int hcap, agape_tc_outcome *out)
 {
   tc_cb cb = {c, v, vN};
   const double wscut = c->p->wscut_meV * 1e-3;
   tcs_opts o = {.T_guess = guess > 0.05 ? guess : 1.0,
                 .tol = c->p->tc_tol,
-                .T_floor = fmax(0.05, wscut / (AGAPE_PI * 40001) / AGAPE_K_B),
-                .T_ceil = 5000};
+                .T_floor = fmax(TCS_T_FLOOR_K, wscut / (AGAPE_PI * (2 * TCS_MATSUBARA_MAX + 1)) / AGAPE_K_B),
+                .T_ceil = TCS_T_CEIL_K};
   tcs_result r = {.T = hT, .rho = hr, .cap = hcap};
   agape_err err = tcs_search(&o, eli_tc_rho, &cb, &r);
   *nh = r.nh;
   *tc = r.tc;
   if (err) return err;
-  if (r.status == TCS_NO_BRACKET) {
-    if (c->par->rank == 0) agape_error(AGAPE_ERR_NUMERIC, "%s", r.msg);
-    return AGAPE_ERR_NUMERIC;
-  }
-  if (c->par->rank == 0) {
-    if (r.status == TCS_NONE)
-      printf("agape: Tc search: %s\n", r.msg);
-    else
-      printf("agape: Tc = %.5f K (linearised Eliashberg equation, %d evaluations)\n", *tc, r.neval);
+  for (int i = 0; i < r.nh; i++) hres[i] = agape_window_resolved(NAN, agape_kT(hT[i]), 0);
+  if (r.status == TCS_FOUND && c->par->rank == 0) {
+    printf("agape: Tc = %.5f K (linearised Eliashberg equation, %d evaluations)\n", *tc, r.neval);
     fflush(stdout);
   }
+  agape_tc_outcome_set(out, c->par->rank, &o, &r, NAN);
   return AGAPE_OK;
 }
 
@@ -706,12 +705,15 @@ static double fs_avg(const eli_ctx *c, const double *x, int N, int n)
 typedef struct {
   double t0, t_material, t_setup;       /* start, s; phase times, s */
   double tc, tc_ad, tc_mcm, wlogK, w2K; /* K */
+  agape_tc_outcome tco;                 /* the Tc search's outcome */
   int nh, vN;                           /* Tc search history; eigenvector length */
   double hT[ELI_HIST_CAP], hr[ELI_HIST_CAP];
+  int hres[ELI_HIST_CAP];
   double *v;                          /* the linearised equation's eigenvector */
   int nt, nwmax;                      /* temperatures; most Matsubara frequencies */
   double *delta, *zz, *dm, *zm, *dfs; /* [nt*ns] gaps (meV), Z; [nt*nwmax] FS averages; [nt] */
   int *conv, *iters, *nw;             /* [nt] */
+  int *res;                           /* [nt] the thermal window resolved (always: see eli_tc) */
   double *cur, *zc, *prev;            /* [ns*nwmax] the current and previous solutions */
 } eli_run;
 
@@ -746,6 +748,7 @@ static agape_err eli_run_setup(eli_ctx *c, eli_run *R)
   }
 
   R->tc = NAN;
+  agape_tc_outcome_not_searched(&R->tco);
 
   /* the run's arrays (the finished temperatures are also the checkpoint's) */
   R->nt = p->ntemps;
@@ -762,11 +765,12 @@ static agape_err eli_run_setup(eli_ctx *c, eli_run *R)
   R->conv = calloc(R->nt ? R->nt : 1, sizeof(int));
   R->iters = calloc(R->nt ? R->nt : 1, sizeof(int));
   R->nw = calloc(R->nt ? R->nt : 1, sizeof(int));
+  R->res = calloc(R->nt ? R->nt : 1, sizeof(int));
   R->cur = malloc(sizeof(double) * (size_t)c->ns * R->nwmax);
   R->zc = malloc(sizeof(double) * (size_t)c->ns * R->nwmax);
   R->prev = malloc(sizeof(double) * (size_t)c->ns * R->nwmax);
-  if (!R->delta || !R->zz || !R->dm || !R->zm || !R->dfs || !R->conv || !R->iters || !R->nw || !R->cur || !R->zc ||
-      !R->prev)
+  if (!R->delta || !R->zz || !R->dm || !R->zm || !R->dfs || !R->conv || !R->iters || !R->nw || !R->res || !R->cur ||
+      !R->zc || !R->prev)
     err = AGAPE_ERR_NOMEM;
   if ((err = agape_par_agree(par, err))) return err;
   for (size_t q = 0; q < (size_t)R->nwmax * (R->nt ? R->nt : 1); q++) R->dm[q] = R->zm[q] = NAN;
@@ -810,6 +814,8 @@ static agape_err eli_run_temps(eli_ctx *c, eli_run *R)
   agape_err err = AGAPE_OK;
   /* gaps, from the first temperature a checkpoint has not done */
   const int it0 = c->ck.ndone;
+  for (int it = 0; it < R->nt; it++) /* see eli_tc: nothing to resolve */
+    R->res[it] = agape_resolution_check(par->rank, "gap", p->temps[it], NAN, 0);
   int pN = c->ck.pN;
   double pT = c->ck.pT;
   for (int it = it0; it < R->nt && !err; it++) {
@@ -913,7 +919,7 @@ static agape_err eli_run_write(eli_ctx *c, eli_run *R)
   /* output (rank 0) */
   const double r_wall = agape_par_wtime() - t0;
   agape_results res = {.eliashberg = 1, .material = m->prefix};
-  agape_results_set_tc(&res, par->rank, p, p->tc_search ? R->tc : NAN, R->dfs, R->nh, R->hT, R->hr);
+  agape_results_set_tc(&res, par->rank, p, &R->tco, R->dfs, R->nh, R->hT, R->hr, R->hres);
   if (par->rank == 0) {
     const agape_fs_pairs *e = m->pairs;
     int n = c->ns;
@@ -957,6 +963,8 @@ static agape_err eli_run_write(eli_ctx *c, eli_run *R)
       res.z = R->zz;
       res.converged = R->conv;
       res.iterations = R->iters;
+      res.resolved = R->res;
+      res.xi_nearest = NAN; /* see eli_tc */
       res.tc_mcmillan_mustar01 = agape_tc_mcmillan(m->lambda, R->wlogK, 0.1);
       res.nw_max = R->nwmax;
       res.nw = R->nw;
@@ -1005,11 +1013,13 @@ agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p, cons
   c->ck.run = ckr && ckr->path && ckr->fingerprint ? ckr : NULL;
   agape_err err = eli_run_setup(c, R);
   if (!err && p->tc_search) /* Tc */
-    err = eli_tc(c, R->tc_ad > 0 ? R->tc_ad : R->tc_mcm, &R->v, &R->vN, &R->tc, &R->nh, R->hT, R->hr, ELI_HIST_CAP);
+    err = eli_tc(c, R->tc_ad > 0 ? R->tc_ad : R->tc_mcm, &R->v, &R->vN, &R->tc, &R->nh, R->hT, R->hr, R->hres,
+                 ELI_HIST_CAP, &R->tco);
   if (!err) err = eli_run_temps(c, R);
   if (!err) err = eli_run_write(c, R);
   for (int it = 0; !err && it < R->nt; it++)
     if (!R->conv[it]) err = AGAPE_UNCONVERGED; /* everything is written; the exit status says so */
+  if (!err && R->tco.status == TCS_NO_BRACKET) err = AGAPE_UNCONVERGED; /* likewise a Tc not bracketed */
   if (err == AGAPE_STOPPED && par->rank == 0 && c->ck.run) {
     /* every rank agreed to stop at a safe point and its checkpoint is written */
     const agape_ckpt_run *k = c->ck.run;
@@ -1027,6 +1037,7 @@ agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p, cons
   free(R->conv);
   free(R->iters);
   free(R->nw);
+  free(R->res);
   free(R->cur);
   free(R->zc);
   free(R->prev);

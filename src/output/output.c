@@ -13,6 +13,7 @@
 #include "agape/version.h"
 #include "agape/h5mem.h"
 #include "agape/checkpoint.h"
+#include "agape/resolution.h"
 #include <hdf5.h>
 #include <errno.h>
 #include <math.h>
@@ -395,9 +396,22 @@ static int out_h5_tc(out_ctx *ctx, hid_t file, const agape_results *r)
   hid_t g = -1;
   hsize_t d1[1];
   /* --- Tc ------------------------------------------------------------------------------ */
+  const char *status = r->tc_status ? r->tc_status : isnan(r->tc) ? "not_searched" : "found";
   if (out_scalar(ctx, file, "tc", r->tc, "K",
-                 "critical temperature (leading eigenvalue of the linearised gap equation = 1); "
-                 "NaN when not searched") < 0)
+                 "critical temperature (leading eigenvalue of the linearised gap equation = 1); 0 when that "
+                 "eigenvalue stays below 1 down to the search's floor (/tc_status none); NaN when not bracketed or "
+                 "not searched") < 0)
+    goto done;
+  {
+    hid_t d = H5Dopen2(file, "tc", H5P_DEFAULT);
+    int bad = d < 0 || out_attr_num(ctx, d, "resolved", H5T_NATIVE_INT, H5T_STD_I32LE, &r->tc_resolved) < 0;
+    if (d >= 0) H5Dclose(d);
+    if (bad) goto done;
+  }
+  if (out_str_dset(ctx, file, "tc_status", status, "1",
+                   "outcome of the Tc search: found; none (not superconducting above /tc_search/T_floor, /tc = 0); "
+                   "no_bracket (the eigenvalue stays above 1 up to /tc_search/T_ceil, /tc = NaN, exit status 4); "
+                   "not_searched (tc_search = no)") < 0)
     goto done;
   if (out_scalar(ctx, file, "gap_ratio", r->gap_ratio, "1",
                  "2 Delta_FS(gap_ratio_T) / (k_B Tc); NaN when unavailable") < 0)
@@ -411,6 +425,15 @@ static int out_h5_tc(out_ctx *ctx, hid_t file, const agape_results *r)
     if (out_f64(ctx, g, "T", 1, d1, r->tc_hist_T, "K", "temperatures visited by the Tc search") < 0) goto done;
     if (out_f64(ctx, g, "rho", 1, d1, r->tc_hist_rho, "1", "leading eigenvalue of the linearised gap operator at T") <
         0)
+      goto done;
+    if (r->tc_hist_resolved &&
+        out_i32(ctx, g, "resolved", 1, d1, r->tc_hist_resolved, "1",
+                "1 if the states with k resolve the thermal window at T (docs/theory.md 4.7)") < 0)
+      goto done;
+    if (out_scalar(ctx, g, "T_floor", r->tc_floor, "K", "lowest temperature the search steps down to") < 0) goto done;
+    if (out_scalar(ctx, g, "T_ceil", r->tc_ceil, "K", "highest temperature the search steps up to") < 0) goto done;
+    if (out_str_dset(ctx, g, "message", r->tc_message, "1",
+                     "what the search found when it found no Tc (empty when found)") < 0)
       goto done;
     H5Gclose(g);
     g = -1;
@@ -448,6 +471,12 @@ static int out_h5_gap(out_ctx *ctx, hid_t file, const agape_results *r, int nbin
     goto done;
   if (out_i32(ctx, g, "converged", 1, d1, r->converged, "1", "1 if the solution converged") < 0) goto done;
   if (out_i32(ctx, g, "iterations", 1, d1, r->iterations, "1", "fixed-point iterations used") < 0) goto done;
+  if (r->resolved &&
+      out_i32(ctx, g, "resolved", 1, d1, r->resolved, "1",
+              "1 if the states with k resolve the thermal window of the gap equation at the "
+              "temperature (a state with k within its half width; docs/theory.md 4.7), or nothing to "
+              "resolve") < 0)
+    goto done;
   if (r->eliashberg && r->nw_max > 0) {
     hsize_t dm[2] = {nt, (hsize_t)r->nw_max};
     if (out_f64(ctx, g, "delta_matsubara", 2, dm, r->delta_matsubara, "meV",
@@ -521,6 +550,9 @@ static int out_h5_states(out_ctx *ctx, hid_t file, const agape_results *r)
   }
   if (r->band) {
     if (out_i32(ctx, g, "band", 1, d1, r->band, "1", "band index; -1 for energy-grid states") < 0) goto done;
+    if (out_scalar(ctx, g, "xi_nearest", r->xi_nearest, "eV",
+                   "min |xi| over the states with k: the resolution energy of /gap/resolved") < 0)
+      goto done;
   }
   H5Gclose(g);
   g = -1;
@@ -898,19 +930,93 @@ static agape_err out_make_dir(const char *path, const char *dir)
   return AGAPE_OK;
 }
 
-void agape_results_set_tc(agape_results *r, int rank, const agape_params *p, double tc, const double *dfs_meV, int nh,
-                          const double *hT, const double *hr)
+const char *agape_tc_status_name(tcs_status s)
 {
-  r->tc = tc;
+  switch (s) {
+  case TCS_FOUND: return "found";
+  case TCS_NONE: return "none";
+  case TCS_NO_BRACKET: return "no_bracket";
+  default: return "not_searched";
+  }
+}
+
+int agape_resolution_check(int rank, const char *what, double T, double xi_near, double delta)
+{
+  const double kT = agape_kT(T);
+  const int ok = agape_window_resolved(xi_near, kT, delta);
+  if (!ok && rank == 0) {
+    char gap[64] = "";
+    if (fabs(delta) > 0) snprintf(gap, sizeof gap, ", Delta_FS = %.4g meV", fabs(delta) * 1e3);
+    agape_warning("under-resolved at T = %g K (%s): the state with k nearest E_F is %.4g meV away, outside the "
+                  "thermal window of the gap equation (half width %.4g meV; k_B T = %.4g meV%s)",
+                  T, what, xi_near * 1e3, agape_thermal_window(kT, delta) * 1e3, kT * 1e3, gap);
+    fflush(stderr);
+  }
+  return ok;
+}
+
+void agape_tc_outcome_not_searched(agape_tc_outcome *out)
+{
+  *out = (agape_tc_outcome){.status = TCS_NOT_SEARCHED, .tc = NAN, .T_floor = NAN, .T_ceil = NAN, .resolved = 1};
+}
+
+void agape_tc_outcome_set(agape_tc_outcome *out, int rank, const tcs_opts *o, const tcs_result *r, double xi_near)
+{
+  out->status = r->status;
+  out->tc = r->tc;
+  out->T_floor = o->T_floor;
+  out->T_ceil = o->T_ceil;
+  snprintf(out->msg, sizeof out->msg, "%s", r->msg);
+  /* the temperature that decided the status */
+  const double Td = r->status == TCS_FOUND ? r->tc : r->status == TCS_NONE ? r->T_lo : r->T_hi;
+  out->resolved = agape_window_resolved(xi_near, agape_kT(Td), 0);
+  if (rank != 0) return;
+  const double w = agape_thermal_window(agape_kT(Td), 0) * 1e3;
+  char why[256] = "";
+  if (!out->resolved)
+    snprintf(why, sizeof why,
+             " Under-resolved: the state with k nearest E_F is %.4g meV away, outside the thermal window there "
+             "(half width %.4g meV), so the verdict may come from the sampling (too few states near E_F), not the "
+             "material.",
+             xi_near * 1e3, w);
+  if (r->status == TCS_NONE) {
+    printf("agape: Tc search: %s; /tc = 0 (status none), the deck's temperatures are solved as usual.%s\n", r->msg,
+           why);
+    fflush(stdout);
+  } else if (r->status == TCS_NO_BRACKET) {
+    fflush(stdout);
+    agape_warning("Tc search: %s; /tc = NaN (status no_bracket), the deck's temperatures are solved as usual and "
+                  "the exit status is 4.%s",
+                  r->msg, why);
+  } else if (!out->resolved) {
+    fflush(stdout);
+    agape_warning("Tc = %.4g K is under-resolved: the state with k nearest E_F is %.4g meV away, outside the "
+                  "thermal window at Tc (half width %.4g meV, k_B Tc = %.4g meV); /tc has resolved = 0",
+                  r->tc, xi_near * 1e3, w, agape_kT(r->tc) * 1e3);
+  }
+  fflush(stderr);
+}
+
+void agape_results_set_tc(agape_results *r, int rank, const agape_params *p, const agape_tc_outcome *tc,
+                          const double *dfs_meV, int nh, const double *hT, const double *hr, const int *hres)
+{
+  r->tc = tc->tc;
+  r->tc_status = agape_tc_status_name(tc->status);
+  r->tc_message = tc->msg;
+  r->tc_floor = tc->T_floor;
+  r->tc_ceil = tc->T_ceil;
+  r->tc_resolved = tc->resolved;
+  r->tc_hist_resolved = hres;
   r->ntc = nh;
   r->tc_hist_T = hT;
   r->tc_hist_rho = hr;
+  const double tcv = tc->tc;
   r->gap_ratio = r->tc_gap_T = NAN;
   r->ntemps = p->ntemps;
   r->temps = p->temps;
   r->delta_fs_avg = dfs_meV;
-  if (p->ntemps > 0 && tc > 0 && isfinite(tc) && dfs_meV[0] > 0) {
-    r->gap_ratio = 2 * (dfs_meV[0] * 1e-3) / (AGAPE_K_B * tc);
+  if (p->ntemps > 0 && tcv > 0 && isfinite(tcv) && dfs_meV[0] > 0) {
+    r->gap_ratio = 2 * (dfs_meV[0] * 1e-3) / (AGAPE_K_B * tcv);
     r->tc_gap_T = p->temps[0];
     if (rank == 0) printf("agape: gap ratio 2 Delta(%.2f K) / k_B Tc = %.4f\n", r->tc_gap_T, r->gap_ratio);
   }

@@ -8,6 +8,7 @@
 #include "agape/solve.h"
 #include "agape/anderson.h"
 #include "agape/tcsearch.h"
+#include "agape/resolution.h"
 #include "agape/formulas.h"
 #include "agape/output.h"
 #include "agape/checkpoint.h"
@@ -56,8 +57,12 @@ typedef struct {
   agape_coulomb cls;
   double mu;                /* the Coulomb mu reported */
   double tc, guess, tc_mcm; /* K */
-  int nh;                   /* Tc search history: (T, rho) */
+  agape_tc_outcome tco;     /* the Tc search's outcome */
+  double xi_near;           /* eV: the states' resolution energy (resolution.h; NaN: no states with k) */
+  int nh;                   /* Tc search history: (T, rho, resolved) */
   double hT[64], hr[64];
+  int hres[64];
+  int *res;                                  /* [ntemps] the thermal window resolved at each temperature */
   double *v, *delta, *zall, *dfs, *vj, *din; /* [n] eigenvector; [ntemps*n] gaps, Z; [ntemps]; [n] scratch */
   int *conv, *iters;
   anderson_mix outer_mix;
@@ -170,7 +175,9 @@ typedef struct {
 static agape_err tc_rho(void *ctx, double T, double *rho)
 {
   tc_cb *b = ctx;
-  return rho_at(b->c, T, b->v, rho);
+  agape_err err = rho_at(b->c, T, b->v, rho);
+  if (!err) agape_resolution_check(b->c->par->rank, "Tc search", T, b->c->xi_near, 0);
+  return err;
 }
 
 
@@ -284,6 +291,7 @@ static agape_err scdft_setup(run_ctx *c)
   if (!err) err = agape_states_create(p, m, &c->sts);
   if ((err = agape_par_agree(par, err))) return err;
   const agape_states *st = c->st = &c->sts;
+  c->xi_near = agape_xi_nearest(st->n_mc, st->xi);
   if (par->rank == 0)
     printf("agape: %lld states (%lld Monte-Carlo, %lld energy grid), window +-%.3g eV (%.1f s)\n", (long long)st->n,
            (long long)st->n_mc, (long long)(st->n - st->n_mc), p->energy_window_eV, agape_par_wtime() - c->t0);
@@ -319,10 +327,11 @@ static agape_err scdft_setup(run_ctx *c)
     c->dfs = calloc(nt, sizeof(double));
     c->conv = calloc(nt, sizeof(int));
     c->iters = calloc(nt, sizeof(int));
+    c->res = calloc(nt, sizeof(int));
     c->vj = malloc(sizeof(double) * n);
     c->din = malloc(sizeof(double) * n);
     if ((!c->K && !use_sep) || !c->z || !c->xcol || !c->v || !c->delta || !c->zall || !c->dfs || !c->conv ||
-        !c->iters || !c->vj || !c->din || anderson_init(&c->outer_mix, st->n, 4))
+        !c->iters || !c->res || !c->vj || !c->din || anderson_init(&c->outer_mix, st->n, 4))
       err = agape_error(AGAPE_ERR_NOMEM, "cannot allocate the kernel block (%.3f GB)", gb);
   }
   if ((err = agape_par_agree(par, err))) return err;
@@ -421,6 +430,7 @@ static agape_err scdft_tc(run_ctx *c)
   const double wlog_K = c->cpl.omega_log / AGAPE_K_B;
   c->tc = NAN;
   c->nh = 0;
+  agape_tc_outcome_not_searched(&c->tco);
   for (int64_t s = 0; s < st->n; s++) c->v[s] = st->fsw[s] > 0 ? 1.0 : 0.1;
   if (c->m->tc_estimate)
     c->guess = c->m->tc_estimate(c->m, c->cpl.lambda, c->cpl.omega_log, 0.0);
@@ -431,18 +441,19 @@ static agape_err scdft_tc(run_ctx *c)
   }
   if (!p->tc_search) return AGAPE_OK;
   tc_cb cb = {c, c->v};
-  tcs_opts to = {.T_guess = c->guess, .tol = p->tc_tol, .T_floor = 1e-3, .T_ceil = INFINITY};
+  tcs_opts to = {.T_guess = c->guess, .tol = p->tc_tol, .T_floor = TCS_T_FLOOR_K, .T_ceil = TCS_T_CEIL_K};
   tcs_result tr = {.T = c->hT, .rho = c->hr, .cap = 64};
   agape_err err = tcs_search(&to, tc_rho, &cb, &tr);
-  if (!err && tr.status == TCS_NO_BRACKET) { /* every rank has the same history; rank 0 says it */
-    if (c->par->rank == 0) agape_error(AGAPE_ERR_NUMERIC, "%s", tr.msg);
-    err = AGAPE_ERR_NUMERIC;
-  }
   c->tc = tr.tc;
   c->nh = tr.nh;
-  if (!err && c->par->rank == 0)
+  if (err) return err;
+  /* every rank has the same history: the same outcome, said once (rank 0); a search that
+   * found no Tc is not an error, the temperatures are solved as usual */
+  for (int i = 0; i < c->nh; i++) c->hres[i] = agape_window_resolved(c->xi_near, agape_kT(c->hT[i]), 0);
+  if (tr.status == TCS_FOUND && c->par->rank == 0)
     printf("agape: Tc = %.4f K (linearised gap equation, rho(Tc) = 1)\n", c->tc), fflush(stdout);
-  return err;
+  agape_tc_outcome_set(&c->tco, c->par->rank, &to, &tr, c->xi_near);
+  return AGAPE_OK;
 }
 
 /* The gap at each temperature, lowest first, each from the previous solution. */
@@ -478,6 +489,8 @@ static agape_err scdft_gaps(run_ctx *c)
   double a0 = agape_fs_average(st->n, st->fsw, NULL, cur, 1);
   for (int64_t s = 0; s < st->n; s++) g0[s] = cur[s] *= scale / a0;
   if (it0 > 0) memcpy(cur, c->delta + (size_t)(it0 - 1) * st->n, sizeof(double) * st->n);
+  for (int it = 0; it < it0; it++) /* done before the checkpoint (and said there) */
+    c->res[it] = agape_window_resolved(c->xi_near, agape_kT(p->temps[it]), c->dfs[it]);
   double tloop = agape_par_wtime();
   for (int it = it0; it < p->ntemps && !err; it++) {
     double T = p->temps[it];
@@ -512,6 +525,7 @@ static agape_err scdft_gaps(run_ctx *c)
       for (int64_t s = 0; s < st->n; s++) cur[s] = -cur[s];
     memcpy(c->delta + (size_t)it * st->n, cur, sizeof(double) * st->n);
     c->dfs[it] = agape_fs_average(st->n, st->fsw, NULL, cur, 1);
+    c->res[it] = agape_resolution_check(par->rank, "gap", T, c->xi_near, c->dfs[it]);
     c->ck.ndone = it + 1;
     agape_stop_fault("temperature");
     if (ckpt_save(c, "temperature") && par->rank == 0)
@@ -550,13 +564,15 @@ static agape_err scdft_write(run_ctx *c)
                      .z = c->zall,
                      .converged = c->conv,
                      .iterations = c->iters,
+                     .resolved = c->res,
+                     .xi_nearest = c->xi_near,
                      .mu = c->mu,
                      .coulomb = &c->cls,
                      .tc_mcmillan_mustar01 = c->tc_mcm,
                      .material = m->prefix};
   if (!err) {
     for (int it = 0; it < p->ntemps; it++) dfs_meV[it] = c->dfs[it] * 1e3;
-    agape_results_set_tc(&r, par->rank, p, c->tc, dfs_meV, c->nh, c->hT, c->hr);
+    agape_results_set_tc(&r, par->rank, p, &c->tco, dfs_meV, c->nh, c->hT, c->hr, c->hres);
     agape_results_set_lines(&r, nm, c->cpl.omega, c->cpl.a2f_w, om, aw, c->cpl.dos0, c->cpl.lambda, c->cpl.omega_log);
   }
   /* a source with its own N(E_F) and alpha^2F beside the states' (EPW data, Monte-Carlo states) */
@@ -609,6 +625,7 @@ agape_err agape_scdft_run(const agape_par *par, const agape_run_info *ri, const 
   if (!err) err = scdft_write(&c);
   for (int it = 0; !err && it < c.p->ntemps; it++)
     if (!c.conv[it]) err = AGAPE_UNCONVERGED; /* everything is written; the exit status says so */
+  if (!err && c.tco.status == TCS_NO_BRACKET) err = AGAPE_UNCONVERGED; /* likewise a Tc not bracketed */
   if (err == AGAPE_STOPPED && c.delta) {
     /* every rank agreed to stop at a safe point: c.ck is that point's state */
     agape_err werr = agape_par_agree(par, ckpt_save(&c, agape_stop_signame()));
@@ -635,6 +652,7 @@ agape_err agape_scdft_run(const agape_par *par, const agape_run_info *ri, const 
   free(c.dfs);
   free(c.conv);
   free(c.iters);
+  free(c.res);
   agape_dist_destroy(&c.dist);
   agape_states_destroy(&c.sts);
   agape_coulomb_destroy(&c.cls);

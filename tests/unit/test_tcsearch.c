@@ -2,14 +2,22 @@
  *   1. rho = (T0/T)^s (power law, s = 0.3 and 2), guesses below and above T0: Tc within
  *      tc_tol of T0 in ln T;
  *   2. rho = 1/(1 + a ln(T/T0)) (a BCS-like logarithm, a = 0.25): Tc within tc_tol;
- *   3. rho < 1 at every T (0.3 (1 + T/100)^-1): status TCS_NONE, Tc = 0, a message;
+ *   3. rho < 1 at every T: status TCS_NONE, Tc = 0, a message naming the floor, the last
+ *      temperature tried the floor itself: 0.3 (1 + T/100)^-1; a curve that
+ *      creeps (0.95 (T/T0)^0.01: the secant's 1 % steps alone end 30 steps later far above
+ *      the floor, which was TCS_NO_BRACKET before the full steps); and a curve frozen below 1
+ *      (0.9 at every T, as SCDFT's rho of states farther than a few k_B T from E_F) in few
+ *      evaluations;
+ *      A step past the floor goes to the floor (a Tc between them is found), a guess below
+ *      the floor starts at it, a step past the ceiling goes to it;
  *   4. rho > 1 at every T: TCS_NO_BRACKET, Tc NaN and a message, with and without a
- *      ceiling (the ceiling ends it before 30 steps);
+ *      ceiling (the ceiling ends it before 30 steps; without one, 90 steps);
  *   5. the history records every evaluation in order (up to the caller's capacity), and a
  *      callback error (AGAPE_STOPPED) ends the search and is returned;
  *   6. the same temperatures, bit for bit, as ref_search: the driver's search as it was
  *      before the module (src/app/driver.c, tc_search), kept here as a reference twin, on
- *      every curve of 1 and 2 and a steep one (s = 8), so that SCDFT's Tc stays the same. */
+ *      every curve of 1 and 2 and a steep one (s = 8), so that SCDFT's Tc stays the same; on
+ *      the curve of 3 below 1 everywhere, the same temperatures and then the floor itself. */
 #include "check.h" /* first: it sets the POSIX level */
 #include "agape/tcsearch.h"
 #include <math.h>
@@ -36,6 +44,8 @@ static agape_err rho_of(void *ctx, double T, double *rho)
     break;
   }
   case 2: *rho = 0.3 / (1 + T / 100); break;
+  case 4: *rho = c->a * pow(T / c->T0, c->s); break;
+  case 5: *rho = c->a; break;
   default: *rho = 2.0; break;
   }
   return AGAPE_OK;
@@ -143,13 +153,38 @@ int main(void)
   }
   /* 3 */
   {
-    curve c = {.kind = 2};
-    tcs_opts o = {.T_guess = 5, .tol = tol, .T_floor = 1e-3, .T_ceil = INFINITY};
+    struct {
+      curve c;
+      int maxeval;
+      const char *what;
+    } none[] = {{{.kind = 2}, 64, "0.3 / (1 + T/100)"},
+                {{.kind = 4, .T0 = 5, .s = 0.01, .a = 0.95}, 64, "creeping 0.95 (T/5)^0.01"},
+                {{.kind = 5, .a = 0.9}, 12, "frozen 0.9"}};
+    for (unsigned i = 0; i < sizeof none / sizeof none[0]; i++) {
+      curve c = none[i].c;
+      tcs_opts o = {.T_guess = 5, .tol = tol, .T_floor = 1e-3, .T_ceil = INFINITY};
+      tcs_result r = {.T = hT, .rho = hr, .cap = 64};
+      agape_err err = tcs_search(&o, rho_of, &c, &r);
+      check(err == AGAPE_OK && r.status == TCS_NONE && r.tc == 0 && strstr(r.msg, "floor T_floor = 0.001 K") &&
+              r.T_lo == hT[r.nh - 1] && r.T_lo == 1e-3 && r.T_hi == 5 && r.neval <= none[i].maxeval,
+            "%s < 1 everywhere: TCS_NONE, Tc = 0 after %d evaluations (<= %d), lowest %.3g K: %s", none[i].what,
+            r.neval, none[i].maxeval, r.T_lo, r.msg);
+    }
+  }
+  /* 3b: the range's edges */
+  {
+    curve c = {.kind = 0, .T0 = 1.3e-3, .s = 2};
+    tcs_opts o = {.T_guess = 3.5e-3, .tol = tol, .T_floor = 1e-3, .T_ceil = INFINITY};
     tcs_result r = {.T = hT, .rho = hr, .cap = 64};
     agape_err err = tcs_search(&o, rho_of, &c, &r);
-    check(err == AGAPE_OK && r.status == TCS_NONE && r.tc == 0 && r.msg[0] && hT[r.nh - 1] >= 1e-3,
-          "rho < 1 everywhere: TCS_NONE, Tc = 0 after %d evaluations (lowest %.3g K): %s", r.neval, hT[r.nh - 1],
-          r.msg);
+    check(err == AGAPE_OK && r.status == TCS_FOUND && fabs(log(r.tc / c.T0)) <= tol && hT[1] == 1e-3,
+          "a step past the floor goes to the floor: Tc = %.6g K (T0 = 1.3e-3) found between it and the guess", r.tc);
+    c = (curve){.kind = 0, .T0 = 7.3, .s = 0.3};
+    o = (tcs_opts){.T_guess = 0.5, .tol = tol, .T_floor = 2, .T_ceil = 6};
+    err = tcs_search(&o, rho_of, &c, &r);
+    check(err == AGAPE_OK && r.status == TCS_NO_BRACKET && hT[0] == 2 && r.T_lo == 2 && r.T_hi == 6,
+          "a guess below the floor starts at the floor (%.3g K), a step past the ceiling goes to it (%.3g K)", hT[0],
+          r.T_hi);
   }
   /* 4 */
   {
@@ -157,13 +192,13 @@ int main(void)
     tcs_opts o = {.T_guess = 5, .tol = tol, .T_floor = 1e-3, .T_ceil = INFINITY};
     tcs_result r = {.T = hT, .rho = hr, .cap = 64};
     agape_err err = tcs_search(&o, rho_of, &c, &r);
-    check(err == AGAPE_OK && r.status == TCS_NO_BRACKET && isnan(r.tc) && r.neval == 31 &&
+    check(err == AGAPE_OK && r.status == TCS_NO_BRACKET && isnan(r.tc) && r.neval == 91 &&
             strstr(r.msg, "could not be bracketed"),
           "rho > 1 everywhere: TCS_NO_BRACKET after %d evaluations: %s", r.neval, r.msg);
     c = (curve){.kind = 3};
     o.T_ceil = 5000;
     err = tcs_search(&o, rho_of, &c, &r);
-    check(err == AGAPE_OK && r.status == TCS_NO_BRACKET && isnan(r.tc) && r.neval < 10 && hT[r.nh - 1] <= 5000 &&
+    check(err == AGAPE_OK && r.status == TCS_NO_BRACKET && isnan(r.tc) && r.neval < 10 && hT[r.nh - 1] == 5000 &&
             strstr(r.msg, "above the range"),
           "... with a ceiling of 5000 K: %d evaluations, highest %.4g K: %s", r.neval, hT[r.nh - 1], r.msg);
   }
@@ -195,10 +230,14 @@ int main(void)
       double mT[128], mr[128];
       tcs_result r = {.T = mT, .rho = mr, .cap = 128};
       tcs_search(&o, rho_of, &c2, &r);
-      int same = r.neval == nref && memcmp(&r.tc, &tc_ref, sizeof tc_ref) == 0;
+      /* a curve below 1 everywhere: the driver's search stopped before the floor, this one
+       * evaluates the floor itself last */
+      const int extra = tw[i].kind == 2;
+      int same = r.neval == nref + extra && memcmp(&r.tc, &tc_ref, sizeof tc_ref) == 0;
       for (int k = 0; same && k < nref; k++) same = memcmp(&mT[k], &rT[k], sizeof(double)) == 0;
-      check(same, "curve %u: the same %d temperatures and Tc = %.12g as the driver's search (%d, %.12g)", i, r.neval,
-            r.tc, nref, tc_ref);
+      if (same && extra) same = mT[nref] == 1e-3;
+      check(same, "curve %u: the same %d temperatures%s and Tc = %.12g as the driver's search (%d, %.12g)", i, nref,
+            extra ? " (then the floor)" : "", r.tc, nref, tc_ref);
     }
   }
   return check_summary();
