@@ -529,8 +529,19 @@ agape_err agape_source_epw_create(const agape_par *par, const agape_params *p, d
     fflush(stdout);
   }
   const int mc = p->states == STATES_MONTECARLO;
-  if (p->method == SOLVER_SCDFT && !mc &&
-      (e->nqf[0] != e->nkf[0] || e->nqf[1] != e->nkf[1] || e->nqf[2] != e->nkf[2])) {
+  const int coarse_q = e->nqf[0] != e->nkf[0] || e->nqf[1] != e->nkf[1] || e->nqf[2] != e->nkf[2];
+  if (p->method == SOLVER_ELIASHBERG && p->anisotropy == ELI_ANISO && coarse_q && par->rank == 0)
+    /* the same class structure as for SCDFT (below): the gaps of the classes of the k mesh
+     * are tied together only through EPW's smearing of the Fermi surface */
+    agape_warning("%s: EPW's fine q mesh (%d x %d x %d) is coarser than its fine k mesh (%d x %d x %d): on these "
+                  "window states each k couples only to the k + q of its own class of the k mesh (%d classes), "
+                  "so the anisotropic gaps can split into class families that are not physical (a two-gap "
+                  "structure and a higher Tc than anisotropy = iso on the same data). Compare with anisotropy = "
+                  "iso, or use data with nqf1..3 = nkf1..3 for anisotropic Eliashberg (docs/epw.md)",
+                  p->epw_dir, e->nqf[0], e->nqf[1], e->nqf[2], e->nkf[0], e->nkf[1], e->nkf[2],
+                  (e->nkf[0] / (e->nqf[0] ? e->nqf[0] : 1)) * (e->nkf[1] / (e->nqf[1] ? e->nqf[1] : 1)) *
+                    (e->nkf[2] / (e->nqf[2] ? e->nqf[2] : 1)));
+  if (p->method == SOLVER_SCDFT && !mc && coarse_q) {
     /* with a coarser q mesh, k couples only to the k + q of its own class of the k mesh: the
      * classes are independent but for the Coulomb term, which is lowest when their gaps
      * alternate in sign; the FS-only Eliashberg equations (with their smearing) are spared.

@@ -63,6 +63,8 @@ epw_dir = MgB2.ephmat
 [solver]
 method = scdft
 functional = lmg
+[sampling]
+states = window
 [temperatures]
 list = 5 100
 [output]
