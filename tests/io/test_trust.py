@@ -5,7 +5,7 @@ and runs on 1 and 2 ranks where the ranks could disagree."""
 import os, shutil, signal, stat, subprocess, time
 import numpy as np
 import h5py
-from agapetest import args, Checks, run, test_data, workdir, ENV
+from agapetest import args, Checks, run, test_data, workdir, ENV, sanitizer_report
 
 a = args()
 c = Checks()
@@ -64,6 +64,7 @@ os.mkfifo(fifo)
 t0 = time.time()
 try:
     p = subprocess.run([a.agape, "run", fifo], cwd=wd, env=ENV, capture_output=True, text=True, timeout=30)
+    sanitizer_report(p.stderr, "agape run FIFO")
     c.check(p.returncode != 0 and "not a regular file" in p.stderr and time.time() - t0 < 30,
             f"a FIFO deck: refused at once (exit {p.returncode}, {time.time() - t0:.1f} s)")
 except subprocess.TimeoutExpired:
