@@ -27,8 +27,8 @@ typedef struct {
   int nfeat;
   double *fsw;     /* [n] Fermi-surface weight w_s delta(xi_s), 1/eV */
   double dos0;     /* sum_s fsw_s: N(0) seen by the sample, states/eV/spin/cell */
-  int64_t n_draws; /* Monte-Carlo draws made (> n_mc when draws outside the source's window were
-                      drawn again), 0 for a source's own states */
+  int64_t n_draws; /* Monte-Carlo draws made ([sampling] npoints; more than n_mc when some fell
+                      outside the source's window), 0 for a source's own states */
 } agape_states;
 
 /* Whether the states of the deck fit in this node's memory (each rank holds all of them),
@@ -45,9 +45,7 @@ void agape_states_destroy(agape_states *st);
 int agape_log_grid(double a, double b, double x0, double r, int order, int nbreak, const double *breaks, int cap,
                    double *x, double *wt);
 
-/* The i-th 4-tuple of uniform [0,1) numbers of the stream keyed by seed (Philox4x64-10);
- * _at: the a-th of index i (attempt a; a = 0 is agape_rng_uniform4). */
+/* The i-th 4-tuple of uniform [0,1) numbers of the stream keyed by seed (Philox4x64-10). */
 void agape_rng_uniform4(uint64_t seed, uint64_t i, double u[4]);
-void agape_rng_uniform4_at(uint64_t seed, uint64_t i, uint64_t a, double u[4]);
 
 #endif

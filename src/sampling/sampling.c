@@ -7,15 +7,13 @@
 #include <Random123/philox.h>
 #include "agape/units.h"
 
-void agape_rng_uniform4_at(uint64_t seed, uint64_t i, uint64_t a, double u[4])
+void agape_rng_uniform4(uint64_t seed, uint64_t i, double u[4])
 {
-  philox4x64_ctr_t c = {{i, 0x41474150u /* "AGAP" */, a, 0}};
+  philox4x64_ctr_t c = {{i, 0x41474150u /* "AGAP" */, 0, 0}};
   philox4x64_key_t k = {{seed, 0x5343444654ull}};
   philox4x64_ctr_t r = philox4x64(c, k);
   for (int j = 0; j < 4; j++) u[j] = (double)(r.v[j] >> 11) * 0x1.0p-53;
 }
-
-void agape_rng_uniform4(uint64_t seed, uint64_t i, double u[4]) { agape_rng_uniform4_at(seed, i, 0, u); }
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -53,23 +51,30 @@ int agape_log_grid(double a, double b, double x0, double r, int order, int nbrea
 
 /* ---- Monte-Carlo part: joint (band, cell) table on a uniform grid ---------------------- */
 #define MC_CELLS 64 /* cells per reciprocal axis of the selection grid */
+#define MC_CELLS_WIN                                                                                                   \
+  128 /* the same for a source with a window (interpolated data: steep bands
+                            cross a cell over tens of meV; finer cells put more states near E_F) */
 
 typedef struct {
   int nb;        /* bands */
-  int64_t ncell; /* MC_CELLS^3 */
+  int ncpa;      /* cells per axis */
+  int64_t ncell; /* ncpa^3 */
   double *cdf;   /* [nb*ncell] cumulative probabilities (last = 1) */
   double *prob;  /* [nb*ncell] probabilities */
 } mc_table;
 
 /* Density over (band, cell): alpha uniform floor + (1-alpha) 1/(|xi_center| + eps0),
- * normalised over the whole table. With a window W (m->mc_window > 0) the second part only
- * where the band's values at the cell's centre and corners reach into (-W, W); the floor
- * keeps every cell possible, so the draw stays unbiased where the bands bend inside a cell. */
+ * normalised over the whole table. With a window W (m->mc_window > 0): 1/(d + eps0) with d
+ * the smallest |xi| of the band at the cell's centre and corners (0 if it changes sign there),
+ * and only where those values reach into (-W, W); the floor keeps every cell possible, so the
+ * draw stays unbiased where the bands bend inside a cell. */
 static agape_err mc_table_build(const agape_material *m, double alpha, double eps0, mc_table *t)
 {
   int nb = m->nbands;
   if (nb < 1 || nb > 64) return agape_error(AGAPE_ERR_INTERNAL, "Monte-Carlo sampling: %d bands (1..64)", nb);
-  int64_t nc = (int64_t)MC_CELLS * MC_CELLS * MC_CELLS, tot = nb * nc;
+  const int G = m->mc_window > 0 ? MC_CELLS_WIN : MC_CELLS;
+  int64_t nc = (int64_t)G * G * G, tot = nb * nc;
+  t->ncpa = G;
   t->nb = nb;
   t->ncell = nc;
   t->cdf = malloc(sizeof(double) * tot);
@@ -77,21 +82,28 @@ static agape_err mc_table_build(const agape_material *m, double alpha, double ep
   if (!t->cdf || !t->prob) return AGAPE_ERR_NOMEM;
 #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < nc; c++) {
-    double k[3] = {((c / (MC_CELLS * MC_CELLS)) + 0.5) / MC_CELLS, (((c / MC_CELLS) % MC_CELLS) + 0.5) / MC_CELLS,
-                   ((c % MC_CELLS) + 0.5) / MC_CELLS};
+    double k[3] = {((c / (G * G)) + 0.5) / G, (((c / G) % G) + 0.5) / G, ((c % G) + 0.5) / G};
     double xi[64], lo[64], hi[64];
     m->bands(m, k, xi);
     for (int b = 0; b < nb; b++) lo[b] = hi[b] = xi[b];
     if (m->mc_window > 0)
       for (int v = 0; v < 8; v++) {
         double kv[3], xv[64];
-        for (int d = 0; d < 3; d++) kv[d] = k[d] + (((v >> d) & 1) - 0.5) / MC_CELLS;
+        for (int d = 0; d < 3; d++) kv[d] = k[d] + (((v >> d) & 1) - 0.5) / G;
         m->bands(m, kv, xv);
         for (int b = 0; b < nb; b++) lo[b] = fmin(lo[b], xv[b]), hi[b] = fmax(hi[b], xv[b]);
       }
     for (int b = 0; b < nb; b++) {
-      int reach = !(m->mc_window > 0) || (lo[b] < m->mc_window && hi[b] > -m->mc_window);
-      t->prob[b * nc + c] = reach ? 1.0 / (fabs(xi[b]) + eps0) : 0.0;
+      if (!(m->mc_window > 0)) {
+        t->prob[b * nc + c] = 1.0 / (fabs(xi[b]) + eps0);
+        continue;
+      }
+      /* the cell's distance from E_F: 0 where the band crosses it inside the cell (a steep
+       * band may cross a cell whose centre lies far from E_F: its states would get large
+       * weights and the estimate a large variance) */
+      int reach = lo[b] < m->mc_window && hi[b] > -m->mc_window;
+      double dist = lo[b] <= 0 && hi[b] >= 0 ? 0.0 : fmin(fabs(lo[b]), fabs(hi[b]));
+      t->prob[b * nc + c] = reach ? 1.0 / (dist + eps0) : 0.0;
     }
   }
   /* the normalisation in a fixed serial order: the table (and so every sampled state) is
@@ -124,63 +136,63 @@ static int64_t mc_table_pick(const mc_table *t, double u)
   return lo;
 }
 
-#define MC_MAX_ATTEMPTS 100000 /* draws of one state before its window is called empty */
-
-/* The first nmc states: Monte-Carlo draws of the source's bands (k, band, xi, weight and the
- * source's features); state i from the generator keyed by (seed, i, attempt): the same bits
- * for any thread count. With a window (m->mc_window > 0) a draw outside it is drawn again
- * (attempt 1, 2, ...); the weights are 1/(N_a p) with N_a the draws made in all, so that
- * sum_i w_i f_i estimates the integral of f over the window (docs/theory.md §6.7). */
+/* The first nmc states: Monte-Carlo draws of the source's bands (k, band, xi, weight 1/(N p)
+ * and the source's features); draw i from the generator keyed by (seed, i): the same bits for
+ * any thread count. With a window (m->mc_window > 0) the draws are stratified along the
+ * table (draw i picks from the i-th of nmc equal slices of its cumulative distribution, which
+ * fixes the share of every band and region of the zone up to one state) and only the draws
+ * inside the window are kept, in draw order: st->n_mc becomes their number and
+ * st->n_draws = nmc. Each draw is still distributed with density p, so sum_i w_i f_i with
+ * w = 1/(nmc p) estimates the integral of f over the window (docs/theory.md §6.7). */
 static agape_err mc_draw(const agape_params *p, const agape_material *m, int64_t nmc, agape_states *st)
 {
   st->nfeat = m->nfeat;
   st->feat = st->nfeat ? malloc(sizeof(double) * (size_t)nmc * st->nfeat) : NULL;
   if (st->nfeat && !st->feat) return AGAPE_ERR_NOMEM;
   mc_table tab = {0};
-  int32_t *att = malloc(sizeof(int32_t) * (size_t)(nmc > 0 ? nmc : 1));
-  agape_err err = att ? mc_table_build(m, p->mc_floor, p->mc_eps_meV * 1e-3, &tab) : AGAPE_ERR_NOMEM;
+  char *keep = malloc((size_t)(nmc > 0 ? nmc : 1));
+  agape_err err = keep ? mc_table_build(m, p->mc_floor, p->mc_eps_meV * 1e-3, &tab) : AGAPE_ERR_NOMEM;
   const double W = m->mc_window;
-  int64_t empty = -1;
+  const int strat = W > 0;
   if (!err) {
-#pragma omp parallel for schedule(static) reduction(max : empty)
+#pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < nmc; i++) {
       double u[4], xi[64], *k = st->k + 3 * i;
-      int64_t e = 0;
-      int b = 0, a = 0;
-      for (; a < MC_MAX_ATTEMPTS; a++) {
-        agape_rng_uniform4_at(p->seed, (uint64_t)i, (uint64_t)a, u);
-        e = mc_table_pick(&tab, u[0]);
-        b = (int)(e / tab.ncell);
-        int64_t c = e % tab.ncell;
-        k[0] = ((c / (MC_CELLS * MC_CELLS)) + u[1]) / MC_CELLS;
-        k[1] = (((c / MC_CELLS) % MC_CELLS) + u[2]) / MC_CELLS;
-        k[2] = ((c % MC_CELLS) + u[3]) / MC_CELLS;
-        m->bands(m, k, xi);
-        if (!(W > 0) || fabs(xi[b]) < W) break;
-      }
-      if (a == MC_MAX_ATTEMPTS) {
-        empty = i;
-        continue;
-      }
-      att[i] = a + 1;
+      agape_rng_uniform4(p->seed, (uint64_t)i, u);
+      int64_t e = mc_table_pick(&tab, strat ? ((double)i + u[0]) / (double)nmc : u[0]);
+      int b = (int)(e / tab.ncell);
+      int64_t c = e % tab.ncell;
+      const int G = tab.ncpa;
+      k[0] = ((c / (G * G)) + u[1]) / G;
+      k[1] = (((c / G) % G) + u[2]) / G;
+      k[2] = ((c % G) + u[3]) / G;
+      m->bands(m, k, xi);
+      keep[i] = !strat || fabs(xi[b]) < W;
       st->xi[i] = xi[b] != 0 ? xi[b] : 1e-12;
       st->band[i] = b;
       st->w[i] = tab.prob[e]; /* for now: the cell's probability */
       if (st->nfeat) m->features(m, k, b, st->feat + i * st->nfeat);
     }
-    if (empty >= 0)
-      err = agape_error(AGAPE_ERR_FORMAT,
-                        "material %s: %d draws found no state of its bands within %g eV of E_F (state %lld)", m->name,
-                        MC_MAX_ATTEMPTS, W, (long long)empty);
-  }
-  if (!err) { /* weights 1/(N_a p) with the draw's density p = prob/vcell; N_a summed in a fixed order */
+    /* weights 1/(N p) with the draw's density p = prob/vcell; the kept draws in order */
     const double vcell = 1.0 / (double)tab.ncell;
-    int64_t na = 0;
-    for (int64_t i = 0; i < nmc; i++) na += att[i];
-    for (int64_t i = 0; i < nmc; i++) st->w[i] = vcell / ((double)na * st->w[i]);
-    st->n_draws = na;
+    int64_t n = 0;
+    for (int64_t i = 0; i < nmc; i++) {
+      if (!keep[i]) continue;
+      st->xi[n] = st->xi[i];
+      st->band[n] = st->band[i];
+      st->w[n] = vcell / ((double)nmc * st->w[i]);
+      memmove(st->k + 3 * n, st->k + 3 * i, sizeof(double) * 3);
+      if (st->nfeat) memmove(st->feat + n * st->nfeat, st->feat + i * st->nfeat, sizeof(double) * st->nfeat);
+      n++;
+    }
+    st->n_mc = n;
+    st->n_draws = nmc;
+    if (n == 0)
+      err =
+        agape_error(AGAPE_ERR_FORMAT, "material %s: none of %lld draws found a state of its bands within %g eV of E_F",
+                    m->name, (long long)nmc, W);
   }
-  free(att);
+  free(keep);
   free(tab.cdf);
   free(tab.prob);
   return err;
@@ -285,8 +297,11 @@ agape_err agape_states_create(const agape_params *p, const agape_material *m, ag
   }
   if (own) { /* the source's states as they are (their Fermi-surface delta in fsw for now) */
     m->own_states(m, st->xi, st->w, st->k, st->band, st->fsw);
-  } else if (nmc > 0 && (err = mc_draw(p, m, nmc, st)))
-    goto fail;
+  } else if (nmc > 0) {
+    if ((err = mc_draw(p, m, nmc, st))) goto fail;
+    nmc = st->n_mc; /* the draws inside the source's window */
+    st->n = n = nmc + npos + nneg;
+  }
   for (int i = 0; i < npos; i++) {
     st->xi[nmc + i] = gx[i];
     st->w[nmc + i] = gw[i] * agape_material_grid_dos(m, gx[i]);

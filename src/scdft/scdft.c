@@ -292,9 +292,14 @@ static agape_err scdft_setup(run_ctx *c)
   if ((err = agape_par_agree(par, err))) return err;
   const agape_states *st = c->st = &c->sts;
   c->xi_near = agape_xi_nearest(st->n_mc, st->xi);
-  if (par->rank == 0)
+  if (par->rank == 0) {
     printf("agape: %lld states (%lld Monte-Carlo, %lld energy grid), window +-%.3g eV (%.1f s)\n", (long long)st->n,
            (long long)st->n_mc, (long long)(st->n - st->n_mc), p->energy_window_eV, agape_par_wtime() - c->t0);
+    if (st->n_draws > st->n_mc)
+      printf("agape: %lld of %lld Monte-Carlo draws lie inside the %s data's window +-%.3g eV (the others are not "
+             "kept)\n",
+             (long long)st->n_mc, (long long)st->n_draws, c->m->name, c->m->mc_window);
+  }
   c->t_sampling = agape_par_wtime() - c->t0; /* deck, material and sampling */
   /* the phonon operator: the separable form where the couplings have one (the N x N kernel
    * is then never formed), else the stored kernel block */
