@@ -160,7 +160,7 @@ static const deck_key deck_keys[] = {
   REAL(SEC_SOLVER, "gamma1", gamma1, 0, 1, NOHI, 0, ""),
   REAL(SEC_SOLVER, "gamma2", gamma2, 0, 1, NOHI, 0, ""),
   REAL(SEC_SOLVER, "gamma3", gamma3, 0, 1, NOHI, 0, ""),
-  REAL(SEC_SOLVER, "tol", tol, 0, 1, 1, 1, "(relative)"),
+  REAL(SEC_SOLVER, "tol", tol, 1e-14, 0, 1, 1, "(relative)"), /* below 1e-14: under double round-off */
   INT(SEC_SOLVER, "max_iter", max_iter, 1, INT_MAX, "iterations"),
   REAL(SEC_SOLVER, "mixing", mixing, 0, 1, 1, 0, ""),
   INT(SEC_SOLVER, "anderson_depth", anderson_depth, 0, 50, ""),

@@ -19,6 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* SPG kernel updates whose change has not halved for this many updates, at or below this
+ * relative level, have reached the round-off of the float-stored kernel (docs/design.md) */
+#define SPG_STALL_UPDATES 8
+#define SPG_STALL_MAX     1e-5
 #define AGAPE_DOS_AGREE                                                                                                \
   0.05 /* N(0) of the states and the source's own N(E_F): a larger relative difference is warned */
 
@@ -205,6 +209,8 @@ static agape_err gap_at(run_ctx *c, double T, double *delta, int *iters, int *co
   *iters = 0;
   *conv = 0;
   double change = 0.1; /* last outer change, relative to max|Delta| */
+  double best = INFINITY; /* smallest outer change so far (halved at least once per step) */
+  int since_best = 0;     /* updates since best last fell by half */
   int outer0 = 0;
   if (resume) {
     outer0 = ck->outer;
@@ -263,6 +269,17 @@ static agape_err gap_at(run_ctx *c, double T, double *delta, int *iters, int *co
                 "iterations %.1f s)\n",
                 T, outer + 1, change, tb, it, ts);
     if (!spg || mx == 0 || (dm <= 10 * p->tol * mx && tol_in <= p->tol)) break;
+    /* a change that has stopped falling at a level far below any physical relevance is the
+     * round-off of the float-stored kernel (amplified near Tc): accepted, and said */
+    if (change < best * 0.5) {
+      best = change;
+      since_best = 0;
+    } else if (++since_best >= SPG_STALL_UPDATES && best <= SPG_STALL_MAX && tol_in <= fmax(p->tol, 1e-3 * best)) {
+      R0 printf("agape:   T = %8.3f K  SPG kernel updates stalled at %.1e of max|Delta| (asked: %.1e): the "
+                "round-off of the float-stored kernel; accepted\n",
+                T, best, 10 * p->tol);
+      break;
+    }
     if (outer == 49) {
       *conv = 0;
       break;

@@ -166,6 +166,46 @@ c.check(rc == 4 and conv is not None and not conv.all() and "NOT converged" in o
         f"max_iter exhausted: exit {rc} (4), results written with /gap/converged = {conv}")
 shutil.rmtree(wd, ignore_errors=True)
 
+# a tolerance at the bottom of its range (SPG kernel updates on the float-stored kernel, LaB12,
+# 600 states): the run converges, or its updates stall at the kernel's round-off and it says
+# so and accepts the gap there, instead of running out of updates (exit 4); either way the gap
+# equals the default-tol gap to 1e-5. A tolerance below double round-off is refused.
+SPG = """[material]
+source = model
+name = LaB12
+[coulomb]
+mode = mu
+mu = 0.1
+[solver]
+functional = spg
+kernel_eval = exact
+tol = TOL
+[sampling]
+npoints = 600
+[temperatures]
+list = 3
+tc_search = no
+[output]
+file = results.h5
+plot = no
+"""
+gaps = {}
+for tol in ("1e-8", "1e-14"):
+    wd = workdir("floor" + tol)
+    rc, out, err = run(a, SPG.replace("TOL", tol), ranks=2, workdir=wd, expect_ok=False, timeout=300)
+    if os.path.exists(os.path.join(wd, "results.h5")):
+        with h5py.File(os.path.join(wd, "results.h5"), "r") as f:
+            gaps[tol] = (rc, np.asarray(f["gap/delta"][0]), int(f["gap/converged"][0]), "stalled at" in out)
+    shutil.rmtree(wd, ignore_errors=True)
+if c.check(len(gaps) == 2, "LaB12 SPG, stored kernel, tol 1e-8 and 1e-14: both runs wrote results"):
+    (r8, g8, c8, s8), (r14, g14, c14, s14) = gaps["1e-8"], gaps["1e-14"]
+    dg = np.max(np.abs(g14 - g8)) / np.max(np.abs(g8))
+    c.check(r8 == 0 and c8 == 1 and not s8, f"tol 1e-8: converged without a stall (exit {r8})")
+    c.check(r14 == 0 and c14 == 1 and dg < 1e-5,
+            f"tol 1e-14: converged{' at the stall, which is said' if s14 else ''} (exit {r14}), gap within "
+            f"{dg:.1e} of the tol 1e-8 gap")
+refused("tol = 1e-17", SPG.replace("TOL", "1e-17"), ["[solver] tol", "1e-14"])
+
 # keys that do not apply, a key on the section line, an empty deck
 wd = workdir("keys")
 rc, out, err = run(a, BCS.replace("[temperatures]", "[coulomb]\nmode = none\nmu = 0.3\n[solver]\nmustar = 0.1\n"

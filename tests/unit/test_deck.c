@@ -426,8 +426,10 @@ static void test_bad_decks(tstate *t)
              "out of range");
   expect_bad(t, "non-integer for an integer key", "b_int.ini", "[solver]\nmax_iter = 1.5\n", 2, "[solver] max_iter",
              "not an integer");
-  expect_bad(t, "value below range (open bound)", "b_range.ini", "[solver]\ntol = 1\n", 2, "[solver] tol",
-             "expected a real number in (0, 1)");
+  expect_bad(t, "value above range (open bound)", "b_range.ini", "[solver]\ntol = 1\n", 2, "[solver] tol",
+             "expected a real number in [1e-14, 1)");
+  expect_bad(t, "value below range (closed bound)", "b_range2.ini", "[solver]\ntol = 1e-15\n", 2, "[solver] tol",
+             "expected a real number in [1e-14, 1)");
   expect_bad(t, "integer out of range", "b_order.ini", "[sampling]\ngrid_order = 17\n", 2, "[sampling] grid_order",
              "an integer in 1..16");
   expect_bad(t, "anderson_depth out of range", "b_depth.ini", "[solver]\nanderson_depth = -1\n", 2,
