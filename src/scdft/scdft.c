@@ -208,7 +208,7 @@ static agape_err gap_at(run_ctx *c, double T, double *delta, int *iters, int *co
   if (!r) return AGAPE_ERR_NOMEM;
   *iters = 0;
   *conv = 0;
-  double change = 0.1; /* last outer change, relative to max|Delta| */
+  double change = 0.1;    /* last outer change, relative to max|Delta| */
   double best = INFINITY; /* smallest outer change so far (halved at least once per step) */
   int since_best = 0;     /* updates since best last fell by half */
   int outer0 = 0;
