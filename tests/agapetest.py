@@ -149,3 +149,48 @@ def test_data(*parts):
 
 def rel(a, b):
     return abs(a - b) / abs(b)
+
+
+RY_EV = 13.605693122994  # EPW's Rydberg in eV (QE 6.7)
+
+
+def write_epw_one_band(folder, nk, nq, ek, ef, dosef, degaussw, fsthick, omega, g2, npool=1):
+    """Write an EPW 5.3 folder (sequential Fortran records) of one band on the full nk^3 k mesh
+    (every k its own representative, weight 2/nk^3): band energies ek[nk^3] (eV, k fastest),
+    Fermi level ef, N(E_F) dosef (1/eV/spin), smearing degaussw and window fsthick (eV); one
+    phonon of frequency omega (eV) at every point of the nq^3 q mesh, all selected; one |g|^2
+    g2 (eV^2, as EPW stores it) for every (k, q); the k points split into npool files."""
+    def record(f, payload):
+        n = np.array([len(payload)], "<i4").tobytes()
+        f.write(n + payload + n)
+    os.makedirs(folder, exist_ok=True)
+    N, Q = nk ** 3, nq ** 3
+    idx, iq = np.arange(N), np.arange(Q)
+    ck = np.c_[idx // (nk * nk), (idx // nk) % nk, idx % nk] / nk
+    cq = np.c_[iq // (nq * nq), (iq // nq) % nq, iq % nq] / nq
+    with open(os.path.join(folder, "egnv"), "wb") as f:
+        record(f, np.array([N, nk, nk, nk, N], "<i4").tobytes())
+        record(f, np.array([1], "<i4").tobytes() +
+               np.array([ef / RY_EV, ef / RY_EV, dosef * RY_EV, degaussw / RY_EV, fsthick / RY_EV], "<f8").tobytes())
+        for k in range(N):
+            record(f, np.r_[2.0 / N, ck[k]].astype("<f8").tobytes())
+            record(f, np.array([ek[k] / RY_EV], "<f8").tobytes())
+    with open(os.path.join(folder, "ikmap"), "wb") as f:
+        record(f, (idx + 1).astype("<i4").tobytes())
+    with open(os.path.join(folder, "freq"), "wb") as f:
+        record(f, np.array([Q, nq, nq, nq, 1], "<i4").tobytes())
+        for q in range(Q):
+            record(f, cq[q].astype("<f8").tobytes())
+            record(f, np.array([omega / RY_EV], "<f8").tobytes())
+    with open(os.path.join(folder, "selecq.fmt"), "w") as f:
+        f.write(f"{Q}\n{Q}\n" + "".join(f"{q + 1}\n" for q in range(Q)))
+    # for each q, each k of the pool: one g2 record
+    rec = np.zeros(1, dtype=[("a", "<i4"), ("g", "<f8"), ("b", "<i4")])
+    rec["a"] = rec["b"] = 8
+    rec["g"] = g2 / RY_EV ** 2
+    bounds = [N * p // npool for p in range(npool + 1)]
+    for p in range(npool):
+        nkp = bounds[p + 1] - bounds[p]
+        with open(os.path.join(folder, f"ephmat{p + 1}"), "wb") as f:
+            record(f, np.array([p + 1, nkp], "<i4").tobytes())
+            np.tile(rec, Q * nkp).tofile(f)

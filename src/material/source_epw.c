@@ -530,6 +530,9 @@ agape_err agape_source_epw_create(const agape_par *par, const agape_params *p, d
   }
   const int mc = p->states == STATES_MONTECARLO;
   const int coarse_q = e->nqf[0] != e->nkf[0] || e->nqf[1] != e->nkf[1] || e->nqf[2] != e->nkf[2];
+  /* classes of the k mesh that k + q of a q-mesh point keeps apart */
+  const int nclass = (e->nkf[0] / (e->nqf[0] ? e->nqf[0] : 1)) * (e->nkf[1] / (e->nqf[1] ? e->nqf[1] : 1)) *
+    (e->nkf[2] / (e->nqf[2] ? e->nqf[2] : 1));
   if (p->method == SOLVER_ELIASHBERG && p->anisotropy == ELI_ANISO && coarse_q && par->rank == 0)
     /* the same class structure as for SCDFT (below): the gaps of the classes of the k mesh
      * are tied together only through EPW's smearing of the Fermi surface */
@@ -538,9 +541,7 @@ agape_err agape_source_epw_create(const agape_par *par, const agape_params *p, d
                   "so the anisotropic gaps can split into class families that are not physical (a two-gap "
                   "structure and a higher Tc than anisotropy = iso on the same data). Compare with anisotropy = "
                   "iso, or use data with nqf1..3 = nkf1..3 for anisotropic Eliashberg (docs/epw.md)",
-                  p->epw_dir, e->nqf[0], e->nqf[1], e->nqf[2], e->nkf[0], e->nkf[1], e->nkf[2],
-                  (e->nkf[0] / (e->nqf[0] ? e->nqf[0] : 1)) * (e->nkf[1] / (e->nqf[1] ? e->nqf[1] : 1)) *
-                    (e->nkf[2] / (e->nqf[2] ? e->nqf[2] : 1)));
+                  p->epw_dir, e->nqf[0], e->nqf[1], e->nqf[2], e->nkf[0], e->nkf[1], e->nkf[2], nclass);
   if (p->method == SOLVER_SCDFT && !mc && coarse_q) {
     /* with a coarser q mesh, k couples only to the k + q of its own class of the k mesh: the
      * classes are independent but for the Coulomb term, which is lowest when their gaps
@@ -553,9 +554,7 @@ agape_err agape_source_epw_create(const agape_par *par, const agape_params *p, d
       "mesh for EPW's window states (here k %d x %d x %d, q %d x %d x %d): with a coarser q mesh the k "
       "points couple only within %d classes (expected [sampling] states = montecarlo, which "
       "interpolates the couplings, or nqf1..3 = nkf1..3 in the EPW run)",
-      p->epw_dir, e->nkf[0], e->nkf[1], e->nkf[2], e->nqf[0], e->nqf[1], e->nqf[2],
-      (e->nkf[0] / (e->nqf[0] ? e->nqf[0] : 1)) * (e->nkf[1] / (e->nqf[1] ? e->nqf[1] : 1)) *
-        (e->nkf[2] / (e->nqf[2] ? e->nqf[2] : 1)));
+      p->epw_dir, e->nkf[0], e->nkf[1], e->nkf[2], e->nqf[0], e->nqf[1], e->nqf[2], nclass);
   }
   if ((err = epw_lines(p, e, m))) return err;
   /* the states and their couplings, for both theories */

@@ -29,55 +29,20 @@ Parts 1 and 2 need nothing outside the repository, parts 3 and 4 use the reposit
 (tests/data/mgb2-tiny-epw, with EPW's numbers in its reference.txt, and tests/data/pb-epw)."""
 import os
 import numpy as np
-from agapetest import args, Checks, run, read, rel, reference, test_data, workdir
+from agapetest import args, Checks, run, read, rel, reference, test_data, workdir, write_epw_one_band
 
 a = args()
 c = Checks()
-RY = 13.605693122994
-
-
-def record(f, payload):
-    """One Fortran sequential record: int32 length, payload, int32 length."""
-    n = np.array([len(payload)], "<i4").tobytes()
-    f.write(n + payload + n)
 
 
 def write_flat_epw(folder, n=10, W=0.25, omega=0.05, lam=1.0, ef=5.0, degaussw=0.02):
     """A single-band EPW 5.3 folder (sequential files) with a flat DOS and constant coupling."""
-    os.makedirs(folder, exist_ok=True)
     N = n ** 3
     n0 = 1.0 / (2 * W)                      # states/eV/spin: one state per spin over 2W
     g2 = lam * omega / (2 * n0)             # eV^2
     xi = -W + (np.arange(N) + 0.5) * 2 * W / N
     perm = (np.arange(N) * 7919) % N        # a fixed bijection k -> energy
-    ek = ef + xi[perm]
-    idx = np.arange(N)
-    crys = np.c_[idx // (n * n), (idx // n) % n, idx % n] / n
-    with open(os.path.join(folder, "egnv"), "wb") as f:
-        record(f, np.array([N, n, n, n, N], "<i4").tobytes())
-        record(f, np.array([1], "<i4").tobytes() +
-               np.array([ef / RY, ef / RY, n0 * RY, degaussw / RY, W / RY], "<f8").tobytes())
-        for k in range(N):
-            record(f, np.r_[2.0 / N, crys[k]].astype("<f8").tobytes())
-            record(f, np.array([ek[k] / RY], "<f8").tobytes())
-    with open(os.path.join(folder, "ikmap"), "wb") as f:
-        record(f, (idx + 1).astype("<i4").tobytes())
-    with open(os.path.join(folder, "freq"), "wb") as f:
-        record(f, np.array([N, n, n, n, 1], "<i4").tobytes())
-        for q in range(N):
-            record(f, crys[q].astype("<f8").tobytes())
-            record(f, np.array([omega / RY], "<f8").tobytes())
-    with open(os.path.join(folder, "selecq.fmt"), "w") as f:
-        f.write(f"{N}\n{N}\n" + "".join(f"{q + 1}\n" for q in range(N)))
-    # two pools: k 0..N/2-1 and N/2..N-1; for each q, each pool k, one g2 record
-    rec = np.zeros(1, dtype=[("a", "<i4"), ("g", "<f8"), ("b", "<i4")])
-    rec["a"] = rec["b"] = 8
-    rec["g"] = g2 / RY ** 2
-    half = N // 2
-    for p, nk in enumerate((half, N - half)):
-        with open(os.path.join(folder, f"ephmat{p + 1}"), "wb") as f:
-            record(f, np.array([p + 1, nk], "<i4").tobytes())
-            np.tile(rec, N * nk).tofile(f)
+    write_epw_one_band(folder, n, n, ef + xi[perm], ef, n0, degaussw, W, omega, g2, npool=2)
     return n0
 
 

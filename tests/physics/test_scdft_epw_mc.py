@@ -24,53 +24,21 @@ one |g|^2 for every (k, q) with lambda = 2 N(0) |g|^2 / Omega = 1. A simple cubi
    column blocks in another order, so round-off may differ there)."""
 import os
 import numpy as np
-from agapetest import args, Checks, run, read, rel, workdir
+from agapetest import args, Checks, run, read, rel, workdir, write_epw_one_band
 
 a = args()
 c = Checks()
-RY = 13.605693122994
 A, OMEGA, LAM, EF = 0.5, 0.05, 1.0, 5.0   # eV, eV, -, eV
 N0 = 1.0 / A                                # states/eV/spin
 G2 = LAM * OMEGA / (2 * N0)                 # eV^2
 
 
-def record(f, payload):
-    n = np.array([len(payload)], "<i4").tobytes()
-    f.write(n + payload + n)
-
-
 def write_epw(folder, nk, nq):
-    """The triangle-wave band on an nk^3 k mesh, couplings on an nq^3 q mesh (EPW 5.3 files)."""
-    os.makedirs(folder, exist_ok=True)
-    N, Q = nk ** 3, nq ** 3
-    idx = np.arange(N)
-    ck = np.c_[idx // (nk * nk), (idx // nk) % nk, idx % nk] / nk
-    xi = A * (np.abs(2 * ck[:, 0] - 1) - 0.5)
-    fsthick = A / 2 + 1e-6
-    with open(os.path.join(folder, "egnv"), "wb") as f:
-        record(f, np.array([N, nk, nk, nk, N], "<i4").tobytes())
-        record(f, np.array([1], "<i4").tobytes() +
-               np.array([EF / RY, EF / RY, N0 * RY, 0.02 / RY, fsthick / RY], "<f8").tobytes())
-        for k in range(N):
-            record(f, np.r_[2.0 / N, ck[k]].astype("<f8").tobytes())
-            record(f, np.array([(EF + xi[k]) / RY], "<f8").tobytes())
-    with open(os.path.join(folder, "ikmap"), "wb") as f:
-        record(f, (idx + 1).astype("<i4").tobytes())
-    iq = np.arange(Q)
-    cq = np.c_[iq // (nq * nq), (iq // nq) % nq, iq % nq] / nq
-    with open(os.path.join(folder, "freq"), "wb") as f:
-        record(f, np.array([Q, nq, nq, nq, 1], "<i4").tobytes())
-        for q in range(Q):
-            record(f, cq[q].astype("<f8").tobytes())
-            record(f, np.array([OMEGA / RY], "<f8").tobytes())
-    with open(os.path.join(folder, "selecq.fmt"), "w") as f:
-        f.write(f"{Q}\n{Q}\n" + "".join(f"{q + 1}\n" for q in range(Q)))
-    rec = np.zeros(1, dtype=[("a", "<i4"), ("g", "<f8"), ("b", "<i4")])
-    rec["a"] = rec["b"] = 8
-    rec["g"] = G2 / RY ** 2
-    with open(os.path.join(folder, "ephmat1"), "wb") as f:
-        record(f, np.array([1, N], "<i4").tobytes())
-        np.tile(rec, N * Q).tofile(f)
+    """The triangle-wave band on an nk^3 k mesh, couplings on an nq^3 q mesh (EPW 5.3 files),
+    and a simple cubic crystal.fmt beside the folder."""
+    idx = np.arange(nk ** 3)
+    xi = A * (np.abs(2 * (idx // (nk * nk)) / nk - 1) - 0.5)
+    write_epw_one_band(folder, nk, nq, EF + xi, EF, N0, 0.02, A / 2 + 1e-6, OMEGA, G2)
     with open(os.path.join(os.path.dirname(folder), "crystal.fmt"), "w") as f:
         f.write("1\n3\n1.0\n1 0 0 0 1 0 0 0 1\n1 0 0 0 1 0 0 0 1\n1.0 8.0\n0 0 0\n"
                 "100 0 0 0 0 0 0 0 0 0\n1\nF\n")
