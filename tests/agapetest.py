@@ -153,6 +153,21 @@ def rel(a, b):
 
 RY_EV = 13.605693122994  # EPW's Rydberg in eV (QE 6.7)
 
+# a valid deck that runs in a second (the square well at 1 and 2 K): the base of the
+# bad-input tests, which change one thing in it
+BCS_DECK = """[material]
+source = model
+name = bcs
+[temperatures]
+list = 1 2
+tc_search = no
+[sampling]
+energy_window_eV = 0.1
+[output]
+file = results.h5
+plot = no
+"""
+
 
 def write_epw_one_band(folder, nk, nq, ek, ef, dosef, degaussw, fsthick, omega, g2, npool=1):
     """Write an EPW 5.3 folder (sequential Fortran records) of one band on the full nk^3 k mesh

@@ -126,6 +126,11 @@ void agape_results_set_tc(agape_results *r, int rank, const agape_params *p, con
                           const double *dfs_meV, int nh, const double *hT, const double *hr, const int *hres);
 void agape_results_set_lines(agape_results *r, int nmodes, const double *omega_eV, const double *a2f_eV, double *om_meV,
                              double *aw_meV, double dos0, double lambda, double omega_log_eV);
+/* The source's alpha^2F curve (EPW data) on w_i = i dw_eV, i = 1..ncurve: a2f as it is, the
+ * phonon DOS (1/eV) converted into phd_meV[ncurve] (1/meV, the caller's array; NULL: no curve
+ * is written). */
+void agape_results_set_curve(agape_results *r, int ncurve, double dw_eV, const double *a2f, const double *phdos_eV,
+                             double *phd_meV);
 /* After rank 0 wrote a run's results: err agreed over the ranks and, when a stop request
  * arrived meanwhile, the note that the results are complete (the run is not stopped).
  * Collective. */

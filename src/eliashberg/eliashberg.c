@@ -946,13 +946,8 @@ static agape_err eli_run_write(eli_ctx *c, eli_run *R)
       agape_results_set_run(&res, p, par->size, par->nthreads, agape_par_wtime() - t0);
       /* the stem of the EPW-style files: the EPW prefix, else the material name */
       snprintf(prefix, sizeof prefix, "%s", m->prefix);
-      double *curve = NULL, *phd = NULL;
-      if (m->ncurve > 0) {
-        curve = m->curve_a2f;
-        phd = malloc(sizeof(double) * m->ncurve);
-        if (phd)
-          for (int i = 0; i < m->ncurve; i++) phd[i] = m->curve_phdos[i] * 1e-3; /* 1/eV -> 1/meV */
-      }
+      double *phd = m->ncurve > 0 ? malloc(sizeof(double) * m->ncurve) : NULL;
+      agape_results_set_curve(&res, m->ncurve, m->curve_dw, m->curve_a2f, m->curve_phdos, phd);
       res.n = n;
       res.xi = xi;
       res.w = w;
@@ -973,10 +968,6 @@ static agape_err eli_run_write(eli_ctx *c, eli_run *R)
       res.mustar = p->mustar;
       res.wscut_meV = p->wscut_meV;
       res.epw_prefix = prefix;
-      res.ncurve = phd ? m->ncurve : 0;
-      res.curve_dw_meV = m->curve_dw * 1e3;
-      res.curve_a2f = curve;
-      res.curve_phdos = phd;
       res.omega_2_meV = m->omega_2 * 1e3;
       res.tc_allen_dynes = R->tc_ad;
       res.tc_mcmillan_mustar = R->tc_mcm;

@@ -340,25 +340,21 @@ agape_err agape_epw_mesh_create(const agape_epw *e, const agape_epw_crystal *c, 
 /* the 8 corners of the mesh cell around x (crystal coordinates) and their trilinear weights */
 static void cell_corners(const int *n, const double *x, int64_t *idx, double *w)
 {
-  int i0[3];
+  int ia[3][2]; /* lower and upper index on each axis (periodic) */
   double t[3];
   for (int d = 0; d < 3; d++) {
     double u = x[d] * n[d];
     double f = floor(u);
     t[d] = u - f;
     int64_t v = (int64_t)f % n[d];
-    i0[d] = (int)(v < 0 ? v + n[d] : v);
+    ia[d][0] = (int)(v < 0 ? v + n[d] : v);
+    ia[d][1] = ia[d][0] + 1 == n[d] ? 0 : ia[d][0] + 1;
   }
+  const int64_t s1 = n[2], s0 = (int64_t)n[1] * n[2];
   for (int c = 0; c < 8; c++) {
-    int y[3];
-    double wc = 1;
-    for (int d = 0; d < 3; d++) {
-      int bit = (c >> (2 - d)) & 1;
-      y[d] = i0[d] + bit;
-      wc *= bit ? t[d] : 1 - t[d];
-    }
-    idx[c] = mesh_index(y, n);
-    w[c] = wc;
+    const int b0 = c >> 2 & 1, b1 = c >> 1 & 1, b2 = c & 1;
+    idx[c] = ia[0][b0] * s0 + ia[1][b1] * s1 + ia[2][b2];
+    w[c] = (b0 ? t[0] : 1 - t[0]) * (b1 ? t[1] : 1 - t[1]) * (b2 ? t[2] : 1 - t[2]);
   }
 }
 
@@ -408,35 +404,22 @@ double agape_epw_mesh_pair(const agape_epw_mesh *g, const double *row, const dou
                            double *g2, double *omega)
 {
   const int nb = g->nb, nm = g->nm, ld = nm + 1;
-  /* the q-mesh cell of q = kc - kr: k in [0, 1) gives q n in (-n, n), so (int)(x + n) - n
-   * is its floor */
-  int i0[3], i1[3];
-  double t[3];
-  for (int a = 0; a < 3; a++) {
-    const int n = g->nq[a];
-    double x = (kc[a] - kr[a]) * n;
-    if (!(x > -n && x < n)) x = fmod(x, (double)n); /* k outside [0, 1): fold */
-    int f = (int)(x + n) - n;
-    t[a] = x - f;
-    f = f < 0 ? f + n : f;
-    i0[a] = f;
-    i1[a] = f + 1 == n ? 0 : f + 1;
-  }
-  const int64_t s1 = g->nq[2], s0 = (int64_t)g->nq[1] * g->nq[2];
+  const double q[3] = {kc[0] - kr[0], kc[1] - kr[1], kc[2] - kr[2]};
+  int64_t idx[8];
+  double w[8];
+  cell_corners(g->nq, q, idx, w);
   double den = 0, wsel = 0;
   for (int nu = 0; nu < nm; nu++) g2[nu] = omega[nu] = 0;
   for (int c = 0; c < 8; c++) {
-    const int b0 = c >> 2 & 1, b1 = c >> 1 & 1, b2 = c & 1;
-    const double w = (b0 ? t[0] : 1 - t[0]) * (b1 ? t[1] : 1 - t[1]) * (b2 ? t[2] : 1 - t[2]);
-    if (!(w > 0)) continue;
-    const int64_t d = (b0 ? i1[0] : i0[0]) * s0 + (b1 ? i1[1] : i0[1]) * s1 + (b2 ? i1[2] : i0[2]);
+    if (!(w[c] > 0)) continue;
+    const int64_t d = idx[c];
     const double *rd = row + ((size_t)d * nb + m) * ld;
-    den += w * rd[nm];
-    for (int nu = 0; nu < nm; nu++) g2[nu] += w * rd[nu];
+    den += w[c] * rd[nm];
+    for (int nu = 0; nu < nm; nu++) g2[nu] += w[c] * rd[nu];
     if (g->q_sel[d] >= 0) {
       const double *od = g->q_om + (size_t)d * nm;
-      wsel += w;
-      for (int nu = 0; nu < nm; nu++) omega[nu] += w * od[nu];
+      wsel += w[c];
+      for (int nu = 0; nu < nm; nu++) omega[nu] += w[c] * od[nu];
     }
   }
   if (!(den > 0) || !(wsel > 0)) {

@@ -36,11 +36,24 @@ typedef struct {
   int mc;
   agape_epw_mesh mesh;
   double node_lo, node_h; /* frequency nodes omega_b = node_lo + b node_h, eV */
-  double *node_inv;       /* [nodes] 1/omega_b, 1/eV */
-  double *node_rdiff;     /* [nodes] 1/(1/omega_b - 1/omega_b+1), eV */
 } epw_src;
 
 #define SRC(m) ((epw_src *)(m)->data)
+
+/* The node split of a phonon of frequency w (eV) inside the nodes' range: returns the lower
+ * node b and sets *f, its share, so that f on omega_b and 1 - f on omega_b+1 keep both the
+ * weight and weight/omega */
+static int epw_node_split(const agape_material *m, const epw_src *d, double w, double *f)
+{
+  const int nb = m->nmodes;
+  *f = 1.0;
+  if (nb == 1) return 0;
+  int b = (int)((w - d->node_lo) / d->node_h);
+  if (b > nb - 2) b = nb - 2;
+  if (b < 0) b = 0;
+  *f = fmin(1.0, fmax(0.0, (1 / w - 1 / m->omega[b + 1]) / (1 / m->omega[b] - 1 / m->omega[b + 1])));
+  return b;
+}
 
 static agape_err epw_nodes(const agape_epw *e, int nb, agape_material *m, epw_src *d)
 {
@@ -65,11 +78,6 @@ static agape_err epw_nodes(const agape_epw *e, int nb, agape_material *m, epw_sr
   for (int b = 0; b < nb; b++) m->omega[b] = b + 1 < nb ? lo + b * h : hi;
   d->node_lo = lo;
   d->node_h = h;
-  d->node_inv = malloc(sizeof(double) * nb);
-  d->node_rdiff = malloc(sizeof(double) * nb);
-  if (!d->node_inv || !d->node_rdiff) return AGAPE_ERR_NOMEM;
-  for (int b = 0; b < nb; b++) d->node_inv[b] = 1 / m->omega[b];
-  for (int b = 0; b + 1 < nb; b++) d->node_rdiff[b] = 1 / (d->node_inv[b] - d->node_inv[b + 1]);
   for (int q = 0; q < nph; q++) {
     double w = e->wf[q];
     if (!(w > e->eps_acustic)) {
@@ -77,15 +85,7 @@ static agape_err epw_nodes(const agape_epw *e, int nb, agape_material *m, epw_sr
       d->ph_share[q] = 0;
       continue;
     }
-    int b = nb > 1 ? (int)((w - lo) / h) : 0;
-    if (b > nb - 2) b = nb > 1 ? nb - 2 : 0;
-    double f = 1.0;
-    if (nb > 1) {
-      f = (1 / w - 1 / m->omega[b + 1]) / (1 / m->omega[b] - 1 / m->omega[b + 1]);
-      f = fmin(1.0, fmax(0.0, f));
-    }
-    d->ph_node[q] = b;
-    d->ph_share[q] = f;
+    d->ph_node[q] = epw_node_split(m, d, w, &d->ph_share[q]);
   }
   m->grid_lo = -e->fsthick; /* the energy grid carries the rest */
   m->grid_hi = e->fsthick;
@@ -255,11 +255,8 @@ static void epw_mc_node_add(const agape_material *m, const epw_src *d, double w,
     r[(size_t)b * lda] += c * m->omega[b] / w;
     return;
   }
-  int b = (int)((w - d->node_lo) / d->node_h);
-  if (b > nb - 2) b = nb - 2;
-  if (b < 0) b = 0;
-  double f = (1 / w - d->node_inv[b + 1]) * d->node_rdiff[b];
-  f = fmin(1.0, fmax(0.0, f));
+  double f;
+  int b = epw_node_split(m, d, w, &f);
   r[(size_t)b * lda] += c * f;
   r[(size_t)(b + 1) * lda] += c * (1 - f);
 }
@@ -423,8 +420,6 @@ static void epw_destroy(agape_material *m)
   agape_epw_mesh_destroy(&d->mesh);
   free(d->ph_node);
   free(d->ph_share);
-  free(d->node_inv);
-  free(d->node_rdiff);
   free(d->k);
   free(d);
   m->data = NULL;

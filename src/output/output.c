@@ -1037,6 +1037,17 @@ void agape_results_set_lines(agape_results *r, int nmodes, const double *omega_e
   r->omega_log_meV = omega_log_eV * 1e3;
 }
 
+void agape_results_set_curve(agape_results *r, int ncurve, double dw_eV, const double *a2f, const double *phdos_eV,
+                             double *phd_meV)
+{
+  r->ncurve = phd_meV ? ncurve : 0;
+  r->curve_dw_meV = dw_eV * 1e3;
+  r->curve_a2f = a2f;
+  r->curve_phdos = phd_meV;
+  if (phd_meV)
+    for (int i = 0; i < ncurve; i++) phd_meV[i] = phdos_eV[i] * 1e-3; /* 1/eV -> 1/meV */
+}
+
 agape_err agape_output_agree(const agape_par *par, agape_err err)
 {
   err = agape_par_agree(par, err);

@@ -602,13 +602,8 @@ static agape_err scdft_write(run_ctx *c)
   if (!err && m->fs_weights && m->dos0 > 0 && m->lambda > 0) {
     r.source_dos0 = m->dos0;
     r.source_lambda = m->lambda;
-    if (m->ncurve > 0 && (phd = malloc(sizeof(double) * m->ncurve)) != NULL) {
-      for (int i = 0; i < m->ncurve; i++) phd[i] = m->curve_phdos[i] * 1e-3; /* 1/eV -> 1/meV */
-      r.ncurve = m->ncurve;
-      r.curve_dw_meV = m->curve_dw * 1e3;
-      r.curve_a2f = m->curve_a2f;
-      r.curve_phdos = phd;
-    }
+    phd = m->ncurve > 0 ? malloc(sizeof(double) * m->ncurve) : NULL;
+    agape_results_set_curve(&r, m->ncurve, m->curve_dw, m->curve_a2f, m->curve_phdos, phd);
   }
   const double r_wall = agape_par_wtime() - c->t0;
   agape_results_set_run(&r, p, par->size, par->nthreads, r_wall);

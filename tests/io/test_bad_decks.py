@@ -1,22 +1,11 @@
 """Bad input decks: a clear message naming file, line and key, a non-zero exit on every
 rank (run on 2 ranks; the subprocess timeout catches a hang), and no results file."""
 import os, shutil
-from agapetest import args, Checks, run, test_data, workdir
+from agapetest import args, Checks, run, test_data, workdir, BCS_DECK
 
 a = args()
 c = Checks()
-GOOD = """[material]
-source = model
-name = bcs
-[temperatures]
-list = 1 2
-tc_search = no
-[sampling]
-energy_window_eV = 0.1
-[output]
-file = results.h5
-plot = no
-"""
+GOOD = BCS_DECK
 cases = [
     ("unknown key", GOOD.replace("name = bcs", "name = bcs\ncolour = blue"), ["colour", ":4:"]),
     ("bad number", GOOD.replace("energy_window_eV = 0.1", "energy_window_eV = 0.1x"), ["energy_window_eV", ":8:"]),

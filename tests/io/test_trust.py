@@ -5,23 +5,12 @@ and runs on 1 and 2 ranks where the ranks could disagree."""
 import os, shutil, signal, stat, subprocess, time
 import numpy as np
 import h5py
-from agapetest import args, Checks, run, test_data, workdir, ENV, sanitizer_report
+from agapetest import args, Checks, run, test_data, workdir, ENV, sanitizer_report, BCS_DECK
 
 a = args()
 c = Checks()
 
-BCS = """[material]
-source = model
-name = bcs
-[temperatures]
-list = 1 2
-tc_search = no
-[sampling]
-energy_window_eV = 0.1
-[output]
-file = results.h5
-plot = no
-"""
+BCS = BCS_DECK
 PB = test_data("pb-epw", "pb.ephmat")
 
 
