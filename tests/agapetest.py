@@ -169,29 +169,39 @@ plot = no
 """
 
 
-def write_epw_one_band(folder, nk, nq, ek, ef, dosef, degaussw, fsthick, omega, g2, npool=1):
-    """Write an EPW 5.3 folder (sequential Fortran records) of one band on the full nk^3 k mesh
-    (every k its own representative, weight 2/nk^3): band energies ek[nk^3] (eV, k fastest),
-    Fermi level ef, N(E_F) dosef (1/eV/spin), smearing degaussw and window fsthick (eV); one
-    phonon of frequency omega (eV) at every point of the nq^3 q mesh, all selected; one |g|^2
-    g2 (eV^2, as EPW stores it) for every (k, q); the k points split into npool files."""
+def write_epw_one_band(folder, nk, nq, ek, ef, dosef, degaussw, fsthick, omega, g2, npool=1, ops=None):
+    """Write an EPW 5.3 folder (sequential Fortran records) of one band on the nk^3 k mesh: band
+    energies ek[nk^3] (eV, full mesh, k fastest), Fermi level ef, N(E_F) dosef (1/eV/spin),
+    smearing degaussw and window fsthick (eV); one phonon of frequency omega (eV) at every point
+    of the nq^3 q mesh, all selected; one |g|^2 g2 (eV^2, as EPW stores it) for every (k, q);
+    the k points split into npool files. ops: None (every k its own representative, weight
+    2/nk^3), else integer 3x3 matrices acting on the mesh indices (a point group; ek must be
+    invariant): the irreducible points (the smallest full index of each orbit) are written,
+    each with weight 2 x orbit size/nk^3, and ikmap maps every point onto its orbit's."""
     def record(f, payload):
         n = np.array([len(payload)], "<i4").tobytes()
         f.write(n + payload + n)
     os.makedirs(folder, exist_ok=True)
     N, Q = nk ** 3, nq ** 3
     idx, iq = np.arange(N), np.arange(Q)
-    ck = np.c_[idx // (nk * nk), (idx // nk) % nk, idx % nk] / nk
+    ik = np.c_[idx // (nk * nk), (idx // nk) % nk, idx % nk]
+    ck = ik / nk
     cq = np.c_[iq // (nq * nq), (iq // nq) % nq, iq % nq] / nq
+    rep = idx.copy()   # the smallest full index of each point's orbit
+    for m in (ops if ops is not None else []):
+        im = (ik @ np.asarray(m).T) % nk
+        rep = np.minimum(rep, im[:, 0] * nk * nk + im[:, 1] * nk + im[:, 2])
+    irr, ikmap, mult = np.unique(rep, return_inverse=True, return_counts=True)
+    NI = len(irr)
     with open(os.path.join(folder, "egnv"), "wb") as f:
-        record(f, np.array([N, nk, nk, nk, N], "<i4").tobytes())
+        record(f, np.array([NI, nk, nk, nk, NI], "<i4").tobytes())
         record(f, np.array([1], "<i4").tobytes() +
                np.array([ef / RY_EV, ef / RY_EV, dosef * RY_EV, degaussw / RY_EV, fsthick / RY_EV], "<f8").tobytes())
-        for k in range(N):
-            record(f, np.r_[2.0 / N, ck[k]].astype("<f8").tobytes())
-            record(f, np.array([ek[k] / RY_EV], "<f8").tobytes())
+        for r, m in zip(irr, mult):
+            record(f, np.r_[2.0 * m / N, ck[r]].astype("<f8").tobytes())
+            record(f, np.array([ek[r] / RY_EV], "<f8").tobytes())
     with open(os.path.join(folder, "ikmap"), "wb") as f:
-        record(f, (idx + 1).astype("<i4").tobytes())
+        record(f, (ikmap + 1).astype("<i4").tobytes())
     with open(os.path.join(folder, "freq"), "wb") as f:
         record(f, np.array([Q, nq, nq, nq, 1], "<i4").tobytes())
         for q in range(Q):
@@ -203,9 +213,35 @@ def write_epw_one_band(folder, nk, nq, ek, ef, dosef, degaussw, fsthick, omega, 
     rec = np.zeros(1, dtype=[("a", "<i4"), ("g", "<f8"), ("b", "<i4")])
     rec["a"] = rec["b"] = 8
     rec["g"] = g2 / RY_EV ** 2
-    bounds = [N * p // npool for p in range(npool + 1)]
+    bounds = [NI * p // npool for p in range(npool + 1)]
     for p in range(npool):
         nkp = bounds[p + 1] - bounds[p]
         with open(os.path.join(folder, f"ephmat{p + 1}"), "wb") as f:
             record(f, np.array([p + 1, nkp], "<i4").tobytes())
             np.tile(rec, Q * nkp).tofile(f)
+
+
+def write_epw_triangle(folder, nk, nq, width, ef, omega, lam, degaussw=0.02, symmetric=False):
+    """EPW files of one band xi(k) = width (|2 k_x - 1| - 1/2) on the nk^3 k mesh (a triangle wave
+    in k_x: a flat DOS 1/width per spin over [-width/2, width/2], reproduced exactly by trilinear
+    interpolation since its kinks lie on mesh planes), the window just wider than the band, one
+    phonon omega (eV) at every q of the nq^3 mesh and one |g|^2 for every (k, q) with
+    lambda = 2 N(0) |g|^2 / omega = lam, and a crystal.fmt beside the folder: simple cubic with
+    every k its own representative, or (symmetric) tetragonal with its 4-fold axis along x
+    (c = 1.3 a, point group 4/mmm, 16 operations, which keep the band) and only the
+    irreducible k written. Returns N(E_F) (states/eV/spin)."""
+    idx = np.arange(nk ** 3)
+    xi = width * (np.abs(2 * (idx // (nk * nk)) / nk - 1) - 0.5)
+    n0 = 1.0 / width
+    ops = None
+    if symmetric:   # x -> +-x, and the 8 signed permutations of (y, z)
+        ops = [np.array([[sx, 0, 0], [0, a, b], [0, c, d]]) for sx in (1, -1)
+               for (a, b, c, d) in ((1, 0, 0, 1), (-1, 0, 0, 1), (1, 0, 0, -1), (-1, 0, 0, -1),
+                                    (0, 1, 1, 0), (0, -1, 1, 0), (0, 1, -1, 0), (0, -1, -1, 0))]
+    write_epw_one_band(folder, nk, nq, ef + xi, ef, n0, degaussw, width / 2 + 1e-6, omega, lam * omega / (2 * n0),
+                       ops=ops)
+    c = 1.3 if symmetric else 1.0
+    with open(os.path.join(os.path.dirname(folder), "crystal.fmt"), "w") as f:
+        f.write(f"1\n3\n1.0\n{c!r} 0 0 0 1 0 0 0 1\n{1 / c!r} 0 0 0 1 0 0 0 1\n{c!r} 8.0\n0 0 0\n"
+                "100 0 0 0 0 0 0 0 0 0\n1\nF\n")
+    return n0

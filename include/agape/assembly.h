@@ -27,6 +27,8 @@ typedef struct {
   double dos0;         /* N(0), states/eV/spin/cell */
   double lambda;       /* 2 sum a2f_w/omega (the source's own lambda when it gives the weights) */
   double omega_log;    /* eV */
+  double unreached;    /* share of the Fermi-surface pair weight sum_ss' fsw_s fsw_s' / N(0)^2
+                          that the source's data do not reach (those pairs take the average) */
 } agape_coupling;
 
 /* The Fermi-surface coupling: for a source with fs_weights, the node weights, N(0), lambda and
@@ -36,6 +38,37 @@ typedef struct {
 agape_err agape_assembly_couplings(const agape_par *par, const agape_states *st, const agape_material *m,
                                    agape_coupling *cp);
 void agape_coupling_destroy(agape_coupling *cp);
+
+/* Rank 0 prints the sample's N(0) and lambda beside the source's own and warns when the two
+ * N(0) differ by more than AGAPE_DOS_AGREE (sources whose couplings come from the sample). */
+void agape_assembly_report(const agape_par *par, const agape_states *st, const agape_material *m,
+                           const agape_coupling *cp);
+
+/* The sample's Fermi-surface spectrum in the Eliashberg stage's form (no states): the nodes,
+ * cp's weights, N(0), lambda, omega_log, and omega_2 = [(2/lambda) sum a2f_w omega]^(1/2). */
+void agape_assembly_fs_spectrum(const agape_coupling *cp, agape_fs_data *fs);
+
+/* The Fermi-surface states of a Monte-Carlo sample with their pair couplings, in the form the
+ * Eliashberg equations read (material.h: agape_fs_pairs, agape_fs_data):
+ *  - the states with a Fermi-surface weight (fsw != 0), with wk = w (1/(N p)) and
+ *    fsd = fsw / w (the sample's delta, of width fs_width eV);
+ *  - each own row (agape_par_rows over these states) holds every state as a column with its
+ *    couplings A_ss'b (eV^2) on the material's nodes (lines = nodes, col_wk = 1), the zero
+ *    ones left out; the other ranks' rows are empty;
+ *  - the spectrum is the sample's (cp), omega_2 from its nodes; the mu* phase space uniform.
+ * Collective (errors agreed). Free with agape_fs_sample_destroy. */
+typedef struct {
+  agape_fs_pairs pairs;
+  agape_fs_data fs;
+  double *xi, *wk, *fsd, *k; /* [ns], [ns], [ns], [3 ns] */
+  int *band;                 /* [ns] */
+  int64_t *row_ptr;          /* [ns + 1] */
+  int32_t *col, *line;       /* [nnz] */
+  double *g2;                /* [nnz] eV^2 */
+} agape_fs_sample;
+agape_err agape_assembly_fs_sample(const agape_par *par, const agape_states *st, const agape_material *m,
+                                   const agape_coupling *cp, double fs_width, agape_fs_sample *fss);
+void agape_fs_sample_destroy(agape_fs_sample *fss);
 
 /* Build the local block of K^ph(T) and/or Z(T). Collective when z != NULL.
  *   T       [in] temperature, K (0: zero-temperature kernels)

@@ -1,13 +1,17 @@
 /* Eliashberg stage: [solver] method = eliashberg. Imaginary-axis Migdal-Eliashberg equations
  * (docs/eliashberg.md) on the material's electron-phonon data, in place of the SCDFT stages:
- *   deck -> material -> eliashberg (Tc from the linearised equation, gaps per temperature)
- *        -> output.
- * anisotropy = iso: the Fermi-surface averaged equations on the material's phonon lines
- *   (alpha^2F from a file, or EPW's couplings averaged over the Fermi surface); replicated.
- * anisotropy = aniso: the equations of Margine and Giustino (PRB 87 024505) on EPW's
- *   Fermi-window states, with EPW's weights; the rows (states) are split over the ranks,
- *   the kernel lambda_{ss'}(omega_j) is built per temperature from EPW's (k, q, mode)
- *   couplings, and the frequency convolution runs as dense matrix products (BLAS).
+ *   deck -> material -> [sampling -> couplings] -> eliashberg (Tc from the linearised
+ *        equation, gaps per temperature) -> output.
+ * The Fermi-surface data (material.h agape_fs_data) are the material's own, or with
+ * [sampling] states = montecarlo those of a Monte-Carlo sample of its bands, the same sample
+ * and couplings as SCDFT's (assembly.h agape_assembly_fs_sample).
+ * anisotropy = iso: the Fermi-surface averaged equations on the phonon lines (alpha^2F from
+ *   a file, EPW's couplings averaged over the Fermi surface, or the sample's); replicated.
+ * anisotropy = aniso: the equations of Margine and Giustino (PRB 87 024505) on the
+ *   Fermi-surface states (EPW's window states with EPW's weights, or the sample's); the rows
+ *   (states) are split over the ranks, the kernel lambda_{ss'}(omega_j) is built per
+ *   temperature from the (state, line) couplings, and the frequency convolution runs as
+ *   dense matrix products (BLAS).
  * Tc: the shared search (tcsearch.h) on the leading eigenvalue of the linearised equation
  * (iso: LAPACK dsyevr; aniso: the shared Arnoldi, arnoldi.h). Gaps: the shared Anderson
  * mixing (anderson.h). Checkpoints as for SCDFT (checkpoint.h, docs/output.md): the Tc

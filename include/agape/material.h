@@ -39,7 +39,31 @@ typedef struct {
   double g2_unit;           /* eV^2 per unit of g2 */
   double wq;                /* weight of one phonon wave vector (1 / number of q points) */
   const double *omega_line; /* [nlines] phonon frequency of each line, eV */
+  /* the weight of an entry's column state s' in the sums over k': 0: wq (one entry per q of
+   * the full q mesh: EPW); 1: wk[s'] (every state is one column of each row: Monte-Carlo
+   * states, whose weights are 1/(N p)) */
+  int col_wk;
 } agape_fs_pairs;
+
+/* What the Eliashberg equations see of the electron-phonon problem: the Fermi-surface
+ * spectrum on lines and, for anisotropic runs, the states with their couplings. Either the
+ * material's own (agape_fs_data_of_material) or a Monte-Carlo sample's (assembly.h). All
+ * pointers are borrowed. */
+typedef struct {
+  int nmodes;                  /* phonon lines (frequency nodes) */
+  const double *omega;         /* [nmodes] eV */
+  const double *a2f_w;         /* [nmodes] Fermi-surface spectral weights, eV */
+  double dos0;                 /* N(E_F) the couplings are normalised with, states/eV/spin/cell */
+  double lambda;               /* 2 sum a2f_w/omega */
+  double omega_log;            /* eV */
+  double omega_2;              /* eV (0: not known) */
+  double lambda_lines;         /* lambda of the unsmeared lines (0: not known) */
+  const agape_fs_pairs *pairs; /* NULL: isotropic only */
+  /* mu* phase space of state s (material.h mustar_row, called with mu_m); NULL: uniform over
+   * the Fermi surface, row[t] += wk[t] fsd[t] / sum_t' wk[t'] fsd[t'] */
+  const agape_material *mu_m;
+  void (*mustar_row)(const agape_material *m, int s, double *row);
+} agape_fs_data;
 
 struct agape_material {
   char name[64];               /* for logs, file headers and plot titles (CsB12, a2f, bcs, the EPW prefix) */
@@ -91,13 +115,17 @@ struct agape_material {
    * the states' features */
   void (*pair_row)(const agape_material *m, const double *feat, int64_t i, double *scratch, int begin);
   /* A[b*lda + c] (eV^2) = |g_b|^2 between row state i and the states j[0..nc) (increasing,
-   * all with k), on the nodes b; feat: [n_st*nfeat] the states' features; tmp: nmodes*nc doubles */
+   * all with k), on the nodes b; feat: [n_st*nfeat] the states' features; tmp: nmodes*nc
+   * doubles. A pair the source's data do not reach (EPW: no mesh corner inside its window)
+   * is NaN on every node: the assembly gives it the sample's Fermi-surface average. */
   void (*pair_couplings)(const agape_material *m, const double *feat, int64_t i, int nc, const int64_t *j, double *A,
                          int lda, double *tmp, const double *scratch);
   /* Fermi-surface node weights of a sample: acc[b] = sum_ss' fsw_s fsw_s' A_ss'b over the
-   * n_st states with k (eV^2/eV^2 ...: divide by N(0) for a2f_w). The same bits on every rank
-   * and thread count. NULL: the source's a2f_w are used. */
-  agape_err (*fs_weights)(const agape_material *m, int64_t n_st, const double *feat, const double *fsw, double *acc);
+   * pairs of the n_st states with k that the data reach (eV^2/eV^2 ...), and *unreached =
+   * sum_ss' fsw_s fsw_s' over the pairs they do not (NaN couplings; 0 for most sources).
+   * The same bits on every rank and thread count. NULL: the source's a2f_w are used. */
+  agape_err (*fs_weights)(const agape_material *m, int64_t n_st, const double *feat, const double *fsw, double *acc,
+                          double *unreached);
 
   /* --- separable form of the pair couplings (optional) ---------------------------------- */
   /* A_ss'b = sum_{e: mode b} coef_e phi_r(s) phi_r'(s') over sep_nfun functions phi of a state */
@@ -140,6 +168,10 @@ struct agape_material {
  * Prints what it read (rank 0). t0: start of the run (agape_par_wtime), for the log. */
 agape_err agape_material_create(const agape_par *par, const agape_params *p, double t0, agape_material *m);
 void agape_material_destroy(agape_material *m);
+
+/* The material's own Fermi-surface data for the Eliashberg equations: its lines and
+ * moments, its window states and couplings (m->pairs, may be NULL) and its mu* rows. */
+void agape_fs_data_of_material(const agape_material *m, agape_fs_data *fs);
 
 /* DOS carried by the isotropic energy grid at energy xi (states/eV/spin/cell). */
 double agape_material_grid_dos(const agape_material *m, double xi);

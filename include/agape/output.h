@@ -51,6 +51,7 @@ typedef struct {
   double lambda;        /* dimensionless */
   double source_dos0;   /* the source's own N(E_F) and lambda when the states' differ from */
   double source_lambda; /* them (EPW data with Monte-Carlo states), else 0 */
+  double unreached;     /* with source_dos0: share of the Fermi-surface pair weight beyond the data */
   double omega_log_meV; /* meV */
   int nmodes;
   const double *omega_meV;      /* nmodes mode frequencies, meV */

@@ -11,6 +11,8 @@
 #include "agape/output.h"
 #include "agape/units.h"
 #include "agape/formulas.h"
+#include "agape/assembly.h"
+#include "agape/sampling.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +53,10 @@ typedef struct {
   const agape_par *par;
   const agape_params *p;
   const agape_material *m;
+  const agape_fs_data *fs; /* the Fermi-surface spectrum, states and couplings */
+  agape_fs_data own;       /* the material's own (agape_fs_data_of_material) */
+  agape_fs_data sample;    /* iso on Monte-Carlo states: the sample's spectrum */
+  double unreached;        /* Monte-Carlo states: agape_coupling's unreached */
   int aniso;
   int ns;               /* states: EPW window states (aniso, or iso on EPW data), else 1 */
   int64_t lo, hi, mloc; /* own rows [lo, hi) (aniso) */
@@ -80,14 +86,25 @@ static agape_err eli_alloc(double **p, size_t n)
 /* ---- setup ----------------------------------------------------------------------------- */
 
 /* mu* weights of the own rows: the source's mu* phase space (material.h mustar_row; EPW's
- * sum over q and k+q bands of wq w0g(m, k+q)/N_F). */
+ * sum over q and k+q bands of wq w0g'/N_F), else the Fermi-surface weights wk fsd / N(0) of
+ * the states (every row the same: Monte-Carlo states). */
 static agape_err eli_aniso_setup(eli_ctx *c)
 {
+  const agape_fs_data *fs = c->fs;
+  const agape_fs_pairs *e = fs->pairs;
   agape_par_rows(c->par, c->ns, c->par->rank, &c->lo, &c->hi);
   c->mloc = c->hi - c->lo;
   c->M = calloc((size_t)(c->mloc * c->ns) + 1, sizeof(double));
   if (!c->M) return AGAPE_ERR_NOMEM;
-  for (int64_t li = 0; li < c->mloc; li++) c->m->mustar_row(c->m, (int)(c->lo + li), c->M + li * c->ns);
+  double n0 = 0;
+  for (int t = 0; t < c->ns && !fs->mustar_row; t++) n0 += e->wk[t] * e->fsd[t];
+  for (int64_t li = 0; li < c->mloc; li++) {
+    double *row = c->M + li * c->ns;
+    if (fs->mustar_row)
+      fs->mustar_row(fs->mu_m, (int)(c->lo + li), row);
+    else
+      for (int t = 0; t < c->ns; t++) row[t] = e->wk[t] * e->fsd[t] / n0;
+  }
   return AGAPE_OK;
 }
 
@@ -112,12 +129,12 @@ static agape_err eli_at_T(eli_ctx *c, double TK)
   if (!c->aniso) {
     if ((err = eli_alloc(&c->lam, 2 * (size_t)N)) || (err = eli_alloc(&c->nsum, N)) || (err = eli_alloc(&c->zlin, N)))
       return err;
-    eli_lambda_d(c->m->nmodes, c->m->omega, c->m->a2f_w, c->T, 2 * N, c->lam);
+    eli_lambda_d(c->fs->nmodes, c->fs->omega, c->fs->a2f_w, c->T, 2 * N, c->lam);
     eli_nsum(c, N, c->lam, c->nsum);
     for (int n = 0; n < N; n++) c->zlin[n] = 1 + c->nsum[n] / (2 * n + 1);
     return AGAPE_OK;
   }
-  const agape_fs_pairs *e = c->m->pairs;
+  const agape_fs_pairs *e = c->fs->pairs;
   size_t ld = (size_t)c->mloc * c->ns;
   if ((err = eli_alloc(&c->L, 2 * (size_t)N * ld)) || (err = eli_alloc(&c->nsum, (size_t)c->mloc * N)) ||
       (err = eli_alloc(&c->zlin, (size_t)c->ns * N)))
@@ -133,13 +150,15 @@ static agape_err eli_at_T(eli_ctx *c, double TK)
     return AGAPE_ERR_NOMEM;
   }
   for (int d = 0; d < 2 * N; d++) wd2[d] = pow(2 * AGAPE_PI * c->T * d, 2);
-/* lambda_{ss'}(d) = sum over the row's entries with column s' of 2 wq w0g' g2 om/(om^2 + w_d^2) */
+/* lambda_{ss'}(d) = sum over the row's entries with column s' of 2 wq w0g' g2 om/(om^2 + w_d^2)
+ * (wk[s'] in place of wq for states that are one column each: col_wk) */
 #pragma omp parallel for schedule(dynamic, 1)
   for (int64_t li = 0; li < c->mloc; li++) {
     int s = (int)(c->lo + li);
     for (int64_t j = e->row_ptr[s]; j < e->row_ptr[s + 1]; j++) {
       int t = e->col[j];
-      double om = e->omega_line[e->line[j]], cj = 2 * wq * e->fsd[t] * e->g2[j] * e->g2_unit * om;
+      double om = e->omega_line[e->line[j]], cw = e->col_wk ? e->wk[t] : wq;
+      double cj = 2 * cw * e->fsd[t] * e->g2[j] * e->g2_unit * om;
       double *Lp = c->L + (size_t)li * c->ns + t;
       for (int d = 0; d < 2 * N; d++) Lp[(size_t)d * ld] += cj / (om * om + wd2[d]);
     }
@@ -693,10 +712,75 @@ static agape_err eli_solve(eli_ctx *c, double tc, double *delta, double *z, int 
 
 /* ---- driver ---------------------------------------------------------------------------- */
 
+/* The Fermi-surface data the equations run on (c->fs, c->ns): the material's own, or with
+ * [sampling] states = montecarlo those of a Monte-Carlo sample of its bands (sampling ->
+ * couplings -> the sample's Fermi-surface states and their pair couplings, assembly.h), the
+ * same sample and couplings SCDFT uses with the same deck keys. Collective. */
+static agape_err eli_sample(eli_ctx *c, agape_states *st, agape_coupling *cp, agape_fs_sample *fss)
+{
+  const agape_par *par = c->par;
+  const agape_params *p = c->p;
+  const agape_material *m = c->m;
+  agape_fs_data_of_material(m, &c->own);
+  c->fs = &c->own;
+  c->ns = m->pairs ? m->pairs->ns : 1;
+  if (p->states != STATES_MONTECARLO) return AGAPE_OK;
+  if (!m->bands || !m->fs_weights || !m->pair_couplings) {
+    if (par->rank == 0)
+      agape_error(AGAPE_ERR_DECK,
+                  "[sampling] states = montecarlo: material %s has no bands and pair couplings to "
+                  "sample",
+                  m->name);
+    return AGAPE_ERR_DECK;
+  }
+  const double t0 = agape_par_wtime();
+  agape_err err = agape_states_check(p, m, par->rank);
+  if (!err) err = agape_states_create(p, m, st);
+  if ((err = agape_par_agree(par, err))) return err;
+  int64_t nfs = 0;
+  for (int64_t i = 0; i < st->n_mc; i++) nfs += st->fsw[i] != 0;
+  if (par->rank == 0) {
+    printf("agape: %lld of %lld Monte-Carlo draws lie inside the %s data's window +-%.3g eV; %lld of them within "
+           "6 x %g meV of E_F (the Fermi-surface states)\n",
+           (long long)st->n_mc, (long long)st->n_draws, m->name, m->mc_window, (long long)nfs, p->fs_smearing_meV);
+    fflush(stdout);
+  }
+  if ((err = agape_assembly_couplings(par, st, m, cp))) return err;
+  agape_assembly_report(par, st, m, cp);
+  c->unreached = cp->unreached;
+  if (!c->aniso) {
+    agape_assembly_fs_spectrum(cp, &c->sample);
+    c->fs = &c->sample;
+    return AGAPE_OK;
+  }
+  /* lambda_ss'(i omega_d) of every own row at the lowest temperature: 2N x ns x ns doubles */
+  const double Tlow = p->ntemps > 0 ? p->temps[0] : 1.0;
+  const double need = 2.0 * eli_nsiw(p->wscut_meV * 1e-3, agape_kT(Tlow)) * (double)nfs * (double)nfs * 8,
+               have = agape_node_memory();
+  if (have > 0 && need > 0.5 * have) {
+    if (par->rank == 0)
+      agape_error(AGAPE_ERR_DECK,
+                  "anisotropic Eliashberg on %lld Fermi-surface states needs %.3g GB for lambda_ss'(i omega) at T = %g "
+                  "K, more than half of this node's %.3g GB: lower [sampling] npoints or fs_smearing_meV, or raise "
+                  "the lowest temperature",
+                  (long long)nfs, need / 1e9, Tlow, have / 1e9);
+    return AGAPE_ERR_DECK;
+  }
+  if ((err = agape_assembly_fs_sample(par, st, m, cp, p->fs_smearing_meV * 1e-3, fss))) return err;
+  c->fs = &fss->fs;
+  c->ns = fss->pairs.ns;
+  if (par->rank == 0) {
+    printf("agape: pair couplings of the %d Fermi-surface states on %d nodes (%.1f s)\n", c->ns, m->nmodes,
+           agape_par_wtime() - t0);
+    fflush(stdout);
+  }
+  return AGAPE_OK;
+}
+
 /* Fermi-surface average of x[t*N + n] over the states t (iso without states: x[n]). */
 static double fs_avg(const eli_ctx *c, const double *x, int N, int n)
 {
-  const agape_fs_pairs *e = c->m->pairs;
+  const agape_fs_pairs *e = c->fs->pairs;
   return e ? agape_fs_average(c->ns, e->wk, e->fsd, x + n, N) : x[n];
 }
 
@@ -722,7 +806,6 @@ static agape_err eli_run_setup(eli_ctx *c, eli_run *R)
 {
   const agape_par *par = c->par;
   const agape_params *p = c->p;
-  const agape_material *m = c->m;
   const double t0 = R->t0;
   c->ck.every = p->checkpoint_interval_s;
   c->ck.last = agape_par_wtime();
@@ -732,16 +815,17 @@ static agape_err eli_run_setup(eli_ctx *c, eli_run *R)
   if ((err = agape_par_agree(par, err))) return err;
   R->t_setup = agape_par_wtime() - t0 - R->t_material; /* the mu* weights of the own rows */
 
-  R->wlogK = m->omega_log / AGAPE_K_B;
-  R->w2K = m->omega_2 / AGAPE_K_B;
-  R->tc_ad = eli_tc_allen_dynes(m->lambda, R->wlogK, R->w2K, p->mustar);
-  R->tc_mcm = agape_tc_mcmillan(m->lambda, R->wlogK, p->mustar);
+  const agape_fs_data *fs = c->fs;
+  R->wlogK = fs->omega_log / AGAPE_K_B;
+  R->w2K = fs->omega_2 / AGAPE_K_B;
+  R->tc_ad = eli_tc_allen_dynes(fs->lambda, R->wlogK, R->w2K, p->mustar);
+  R->tc_mcm = agape_tc_mcmillan(fs->lambda, R->wlogK, p->mustar);
   if (par->rank == 0) {
     printf("agape: Migdal-Eliashberg, %s, %d state(s), mu* = %g, wscut = %g meV\n",
            c->aniso ? "anisotropic" : "isotropic", c->ns, p->mustar, p->wscut_meV);
     printf("agape: N(0) = %.6g states/eV/spin/cell   lambda = %.7f   omega_log = %.6f meV   omega_2 = %.6f meV\n",
-           m->dos0, m->lambda, m->omega_log * 1e3, m->omega_2 * 1e3);
-    if (m->pairs) printf("agape: lambda of the unsmeared lines = %.7f\n", m->lambda_lines);
+           fs->dos0, fs->lambda, fs->omega_log * 1e3, fs->omega_2 * 1e3);
+    if (fs->pairs && fs == &c->own) printf("agape: lambda of the unsmeared lines = %.7f\n", fs->lambda_lines);
     printf("agape: Allen-Dynes Tc = %.4f K (f1 f2), %.4f K (f1 = f2 = 1) at mu* = %g\n", R->tc_ad, R->tc_mcm,
            p->mustar);
     fflush(stdout);
@@ -809,7 +893,6 @@ static agape_err eli_run_temps(eli_ctx *c, eli_run *R)
 {
   const agape_par *par = c->par;
   const agape_params *p = c->p;
-  const agape_material *m = c->m;
   const double t0 = R->t0;
   agape_err err = AGAPE_OK;
   /* gaps, from the first temperature a checkpoint has not done */
@@ -843,7 +926,7 @@ static agape_err eli_run_temps(eli_ctx *c, eli_run *R)
           R->cur[(size_t)s * N + n] = pN > 1 ? (1 - f) * pr[i0] + f * pr[i0 + 1] : pr[0];
         } else {
           double g0 = 1.764 * AGAPE_K_B * (isfinite(R->tc) && R->tc > 0 ? R->tc : (R->tc_ad > 0 ? R->tc_ad : 1.0));
-          R->cur[(size_t)s * N + n] = g0 / (1 + pow(w / (2 * m->omega_log), 2));
+          R->cur[(size_t)s * N + n] = g0 / (1 + pow(w / (2 * c->fs->omega_log), 2));
         }
       }
     double ts = agape_par_wtime();
@@ -893,7 +976,8 @@ static agape_err eli_run_temps(eli_ctx *c, eli_run *R)
     if (par->rank == 0) {
       double lo = INFINITY, hi = -INFINITY;
       for (int s = 0; s < c->ns; s++) {
-        if (m->pairs && m->pairs->fsd[s] * m->pairs->fs_width < 1e-3) continue; /* far from E_F */
+        const agape_fs_pairs *e = c->fs->pairs;
+        if (e && e->fsd[s] * e->fs_width < 1e-3) continue; /* far from E_F */
         lo = fmin(lo, R->delta[(size_t)it * c->ns + s]);
         hi = fmax(hi, R->delta[(size_t)it * c->ns + s]);
       }
@@ -921,12 +1005,13 @@ static agape_err eli_run_write(eli_ctx *c, eli_run *R)
   agape_results res = {.eliashberg = 1, .material = m->prefix};
   agape_results_set_tc(&res, par->rank, p, &R->tco, R->dfs, R->nh, R->hT, R->hr, R->hres);
   if (par->rank == 0) {
-    const agape_fs_pairs *e = m->pairs;
+    const agape_fs_data *fs = c->fs;
+    const agape_fs_pairs *e = fs->pairs;
     int n = c->ns;
     double *xi = calloc(n, sizeof(double)), *w = malloc(sizeof(double) * n), *fsw = malloc(sizeof(double) * n);
     double *kk = e ? malloc(sizeof(double) * 3 * n) : NULL;
-    double *om = malloc(sizeof(double) * (m->nmodes ? m->nmodes : 1)),
-           *aw = malloc(sizeof(double) * (m->nmodes ? m->nmodes : 1));
+    double *om = malloc(sizeof(double) * (fs->nmodes ? fs->nmodes : 1)),
+           *aw = malloc(sizeof(double) * (fs->nmodes ? fs->nmodes : 1));
     char prefix[AGAPE_PATH_MAX] = "";
     if (!xi || !w || !fsw || (e && !kk) || !om || !aw)
       err = AGAPE_ERR_NOMEM;
@@ -942,7 +1027,12 @@ static agape_err eli_run_write(eli_ctx *c, eli_run *R)
           fsw[s] = 1;
         }
       }
-      agape_results_set_lines(&res, m->nmodes, m->omega, m->a2f_w, om, aw, m->dos0, m->lambda, m->omega_log);
+      agape_results_set_lines(&res, fs->nmodes, fs->omega, fs->a2f_w, om, aw, fs->dos0, fs->lambda, fs->omega_log);
+      if (fs != &c->own) { /* the source's own N(E_F) and lambda beside the sample's */
+        res.source_dos0 = m->dos0;
+        res.source_lambda = m->lambda;
+        res.unreached = c->unreached;
+      }
       agape_results_set_run(&res, p, par->size, par->nthreads, agape_par_wtime() - t0);
       /* the stem of the EPW-style files: the EPW prefix, else the material name */
       snprintf(prefix, sizeof prefix, "%s", m->prefix);
@@ -960,7 +1050,7 @@ static agape_err eli_run_write(eli_ctx *c, eli_run *R)
       res.iterations = R->iters;
       res.resolved = R->res;
       res.xi_nearest = NAN; /* see eli_tc */
-      res.tc_mcmillan_mustar01 = agape_tc_mcmillan(m->lambda, R->wlogK, 0.1);
+      res.tc_mcmillan_mustar01 = agape_tc_mcmillan(fs->lambda, R->wlogK, 0.1);
       res.nw_max = R->nwmax;
       res.nw = R->nw;
       res.delta_matsubara = R->dm;
@@ -968,7 +1058,7 @@ static agape_err eli_run_write(eli_ctx *c, eli_run *R)
       res.mustar = p->mustar;
       res.wscut_meV = p->wscut_meV;
       res.epw_prefix = prefix;
-      res.omega_2_meV = m->omega_2 * 1e3;
+      res.omega_2_meV = fs->omega_2 * 1e3;
       res.tc_allen_dynes = R->tc_ad;
       res.tc_mcmillan_mustar = R->tc_mcm;
       err = agape_output_write(&res);
@@ -1000,9 +1090,13 @@ agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p, cons
 {
   eli_ctx cc = {.par = par, .p = p, .m = m, .aniso = p->anisotropy == ELI_ANISO, .mustar = p->mustar}, *c = &cc;
   eli_run run = {.t0 = t0, .t_material = agape_par_wtime() - t0}, *R = &run; /* t_material: deck and material */
-  c->ns = m->pairs ? m->pairs->ns : 1;
   c->ck.run = ckr && ckr->path && ckr->fingerprint ? ckr : NULL;
-  agape_err err = eli_run_setup(c, R);
+  agape_states st = {0};
+  agape_coupling cp = {0};
+  agape_fs_sample fss = {0};
+  agape_err err = eli_sample(c, &st, &cp, &fss);
+  R->t_material = agape_par_wtime() - t0; /* deck, material and, on Monte-Carlo states, the sample */
+  if (!err) err = eli_run_setup(c, R);
   if (!err && p->tc_search) /* Tc */
     err = eli_tc(c, R->tc_ad > 0 ? R->tc_ad : R->tc_mcm, &R->v, &R->vN, &R->tc, &R->nh, R->hT, R->hr, R->hres,
                  ELI_HIST_CAP, &R->tco);
@@ -1043,5 +1137,8 @@ agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p, cons
   free(c->lam);
   free(c->zlin);
   free(c->work);
+  agape_fs_sample_destroy(&fss);
+  agape_coupling_destroy(&cp);
+  agape_states_destroy(&st);
   return err;
 }

@@ -739,8 +739,8 @@ static int deck_applies(const deck_key *k, const agape_params *p, const char **w
     if (!strcmp(key, "name")) return *why = "source = model", model;
     if (!strcmp(key, "a2f_file") || !strcmp(key, "dos_per_eV_spin")) return *why = "source = a2f", p->source == MAT_A2F;
     if (!strcmp(key, "a2f_bins"))
-      return *why = "source = a2f, or source = epw with method = scdft",
-             p->source == MAT_A2F || (p->source == MAT_EPW && scdft);
+      return *why = "source = a2f, or source = epw with method = scdft or states = montecarlo",
+             p->source == MAT_A2F || (p->source == MAT_EPW && (scdft || p->states == STATES_MONTECARLO));
     if (!strcmp(key, "epw_dir") || !strcmp(key, "eps_acustic_cm") || !strcmp(key, "degaussq_meV") ||
         !strcmp(key, "nqstep"))
       return *why = "source = epw", p->source == MAT_EPW;
@@ -843,13 +843,8 @@ static void deck_check(deck_ctx *c)
   int k_epw = deck_find_key(SEC_MATERIAL, "epw_dir");
   int k_mu = deck_find_key(SEC_COULOMB, "mu");
   int k_list = deck_find_key(SEC_TEMPERATURES, "list");
-  int k_states = deck_find_key(SEC_SAMPLING, "states");
   if (p->states == STATES_AUTO)
     p->states = p->source == MAT_EPW && p->method == SOLVER_SCDFT ? STATES_MONTECARLO : STATES_WINDOW;
-  if (p->source == MAT_EPW && p->method == SOLVER_ELIASHBERG && p->states == STATES_MONTECARLO)
-    deck_err(c, c->seen[k_states],
-             "[sampling] states: the Eliashberg solver takes EPW's window states (expected states = window, or "
-             "method = scdft for Monte-Carlo states)");
   int k_gmin = deck_find_key(SEC_SAMPLING, "grid_min_meV");
   int k_win = deck_find_key(SEC_SAMPLING, "energy_window_eV");
 

@@ -222,6 +222,21 @@ void agape_material_destroy(agape_material *m)
   memset(m, 0, sizeof *m);
 }
 
+void agape_fs_data_of_material(const agape_material *m, agape_fs_data *fs)
+{
+  *fs = (agape_fs_data){.nmodes = m->nmodes,
+                        .omega = m->omega,
+                        .a2f_w = m->a2f_w,
+                        .dos0 = m->dos0,
+                        .lambda = m->lambda,
+                        .omega_log = m->omega_log,
+                        .omega_2 = m->omega_2,
+                        .lambda_lines = m->lambda_lines,
+                        .pairs = m->pairs,
+                        .mu_m = m,
+                        .mustar_row = m->mustar_row};
+}
+
 double agape_material_grid_dos(const agape_material *m, double xi)
 {
   return m->grid_dos ? m->grid_dos(m, xi) : m->dos0;

@@ -149,8 +149,9 @@ static void epw_pair_couplings(const agape_material *m, const double *feat, int6
 /* acc_b = sum_ss' fsw_s fsw_s' K_ss'b with the couplings of epw_pair_row, every row in one
  * fixed order (O(couplings)): the same bits on every rank and thread count */
 static agape_err epw_fs_weights(const agape_material *m, int64_t n_st, const double *feat, const double *fsw,
-                                double *acc)
+                                double *acc, double *unreached)
 {
+  *unreached = 0;
   (void)feat;
   const epw_src *d = SRC(m);
   const agape_epw *e = &d->e;
@@ -261,14 +262,18 @@ static void epw_mc_node_add(const agape_material *m, const epw_src *d, double w,
   r[(size_t)(b + 1) * lda] += c * (1 - f);
 }
 
-/* one pair: its couplings on the nodes (column c of A, stride lda) */
+/* one pair: its couplings added on the nodes (column c of A, stride lda; zero on entry); NaN
+ * on every node when no corner pair of the pair lies inside EPW's window (material.h) */
 static void epw_mc_pair(const agape_material *m, const epw_src *d, const double *fi, const double *fj,
                         const double *row, double *A, int lda)
 {
   double g2[EPW_MC_MAXMODES], om[EPW_MC_MAXMODES];
-  if (agape_epw_mesh_pair(&d->mesh, row, fi, fj, (int)fj[3], g2, om) > 0)
-    for (int nu = 0; nu < d->mesh.nm; nu++)
-      if (om[nu] > d->e.eps_acustic && g2[nu] > 0) epw_mc_node_add(m, d, om[nu], g2[nu] * AGAPE_EPW_G2_EV2, A, lda);
+  if (!(agape_epw_mesh_pair(&d->mesh, row, fi, fj, (int)fj[3], g2, om) > 0)) {
+    for (int b = 0; b < m->nmodes; b++) A[(size_t)b * lda] = NAN;
+    return;
+  }
+  for (int nu = 0; nu < d->mesh.nm; nu++)
+    if (om[nu] > d->e.eps_acustic && g2[nu] > 0) epw_mc_node_add(m, d, om[nu], g2[nu] * AGAPE_EPW_G2_EV2, A, lda);
 }
 
 static void epw_mc_couplings(const agape_material *m, const double *feat, int64_t i, int nc, const int64_t *j,
@@ -283,17 +288,18 @@ static void epw_mc_couplings(const agape_material *m, const double *feat, int64_
   }
 }
 
-/* acc_b = sum_ss' fsw_s fsw_s' A_ss'b over the states with a Fermi-surface weight: each row
- * summed by one thread in column order, the rows added in order (the same bits for any
- * thread count; every rank computes the same) */
+/* acc_b = sum_ss' fsw_s fsw_s' A_ss'b over the pairs of states with a Fermi-surface weight
+ * that EPW's data reach, *unreached the pair weight of the others: each row summed by one
+ * thread in column order, the rows added in order (the same bits for any thread count;
+ * every rank computes the same) */
 static agape_err epw_mc_fs_weights(const agape_material *m, int64_t n_st, const double *feat, const double *fsw,
-                                   double *acc)
+                                   double *acc, double *unreached)
 {
   const epw_src *d = SRC(m);
   const int nb = m->nmodes;
   int64_t nf = 0;
   int64_t *fs = malloc(sizeof(int64_t) * (size_t)(n_st > 0 ? n_st : 1));
-  double *racc = fs ? malloc(sizeof(double) * (size_t)(n_st > 0 ? n_st : 1) * nb) : NULL;
+  double *racc = fs ? malloc(sizeof(double) * (size_t)(n_st > 0 ? n_st : 1) * (nb + 1)) : NULL;
   if (!racc) {
     free(fs);
     return AGAPE_ERR_NOMEM;
@@ -313,22 +319,28 @@ static agape_err epw_mc_fs_weights(const agape_material *m, int64_t n_st, const 
         const int64_t i = fs[a];
         const double *fi = feat + (size_t)i * EPW_MC_NFEAT;
         agape_epw_mesh_row(&d->mesh, &d->e, fi, (int)fi[3], row);
-        double *r = racc + (size_t)a * nb;
-        for (int b = 0; b < nb; b++) r[b] = 0;
+        double *r = racc + (size_t)a * (nb + 1); /* nb node sums, then the unreached weight */
+        for (int b = 0; b <= nb; b++) r[b] = 0;
         for (int64_t c = 0; c < nf; c++) {
           for (int b = 0; b < nb; b++) col[b] = 0;
           epw_mc_pair(m, d, fi, feat + (size_t)fs[c] * EPW_MC_NFEAT, row, col, 1);
-          for (int b = 0; b < nb; b++) r[b] += fsw[fs[c]] * col[b];
+          if (isnan(col[0]))
+            r[nb] += fsw[fs[c]];
+          else
+            for (int b = 0; b < nb; b++) r[b] += fsw[fs[c]] * col[b];
         }
-        for (int b = 0; b < nb; b++) r[b] *= fsw[i];
+        for (int b = 0; b <= nb; b++) r[b] *= fsw[i];
       }
     }
     free(row);
     free(col);
   }
   for (int b = 0; b < nb; b++) acc[b] = 0;
-  for (int64_t a = 0; a < nf && !fail; a++)
-    for (int b = 0; b < nb; b++) acc[b] += racc[(size_t)a * nb + b];
+  *unreached = 0;
+  for (int64_t a = 0; a < nf && !fail; a++) {
+    for (int b = 0; b < nb; b++) acc[b] += racc[(size_t)a * (nb + 1) + b];
+    *unreached += racc[(size_t)a * (nb + 1) + nb];
+  }
   free(fs);
   free(racc);
   return fail ? AGAPE_ERR_NOMEM : AGAPE_OK;
@@ -528,14 +540,15 @@ agape_err agape_source_epw_create(const agape_par *par, const agape_params *p, d
   /* classes of the k mesh that k + q of a q-mesh point keeps apart */
   const int nclass = (e->nkf[0] / (e->nqf[0] ? e->nqf[0] : 1)) * (e->nkf[1] / (e->nqf[1] ? e->nqf[1] : 1)) *
     (e->nkf[2] / (e->nqf[2] ? e->nqf[2] : 1));
-  if (p->method == SOLVER_ELIASHBERG && p->anisotropy == ELI_ANISO && coarse_q && par->rank == 0)
+  if (p->method == SOLVER_ELIASHBERG && p->anisotropy == ELI_ANISO && !mc && coarse_q && par->rank == 0)
     /* the same class structure as for SCDFT (below): the gaps of the classes of the k mesh
      * are tied together only through EPW's smearing of the Fermi surface */
     agape_warning("%s: EPW's fine q mesh (%d x %d x %d) is coarser than its fine k mesh (%d x %d x %d): on these "
                   "window states each k couples only to the k + q of its own class of the k mesh (%d classes), "
                   "so the anisotropic gaps can split into class families that are not physical (a two-gap "
-                  "structure and a higher Tc than anisotropy = iso on the same data). Compare with anisotropy = "
-                  "iso, or use data with nqf1..3 = nkf1..3 for anisotropic Eliashberg (docs/epw.md)",
+                  "structure and a higher Tc than anisotropy = iso on the same data). Use [sampling] states = "
+                  "montecarlo (couplings interpolated between the meshes), compare with anisotropy = iso, or use "
+                  "data with nqf1..3 = nkf1..3 (docs/epw.md)",
                   p->epw_dir, e->nqf[0], e->nqf[1], e->nqf[2], e->nkf[0], e->nkf[1], e->nkf[2], nclass);
   if (p->method == SOLVER_SCDFT && !mc && coarse_q) {
     /* with a coarser q mesh, k couples only to the k + q of its own class of the k mesh: the
@@ -575,12 +588,15 @@ agape_err agape_source_epw_create(const agape_par *par, const agape_params *p, d
                               .omega_line = e->wf};
   m->pairs = &d->pairs;
   m->mustar_row = epw_mustar_row;
-  if (p->method != SOLVER_SCDFT) return AGAPE_OK;
-  /* SCDFT: the couplings on frequency nodes; the energy grid carries the rest of the window */
+  if (p->method != SOLVER_SCDFT && !mc) return AGAPE_OK;
+  /* the couplings on frequency nodes; for SCDFT the energy grid carries the rest of the window */
   if ((err = epw_nodes(e, p->a2f_bins, m, d))) return err;
-  if (mc) { /* Monte-Carlo states of the interpolated bands instead of the window states */
+  if (mc) { /* Monte-Carlo states of the interpolated bands instead of the window states (both
+             * theories: the Eliashberg stage takes its states and couplings from the sample) */
     m->own_count = NULL;
     m->own_states = NULL;
+    m->pairs = NULL;
+    m->mustar_row = NULL;
     return epw_mc_setup(par, p, m, d);
   }
   m->pair_scratch = epw_pair_scratch;

@@ -45,8 +45,9 @@ static void model_pair_couplings(const agape_material *m, const double *feat, in
  * threads and then in block order, and every rank does the whole sum: the same bits for any
  * rank and thread count. */
 static agape_err model_fs_weights(const agape_material *m, int64_t n_st, const double *feat, const double *fsw,
-                                  double *acc)
+                                  double *acc, double *unreached)
 {
+  *unreached = 0;
   enum { FSB = 512 };
   const xb12_model *mod = MODEL(m);
   const int nfun = xb12_sep_nfun(mod), nent = xb12_sep_nent(mod), nfeat = m->nfeat;

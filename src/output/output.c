@@ -579,7 +579,10 @@ static int out_h5_coupling(out_ctx *ctx, hid_t file, const agape_results *r)
       (out_scalar(ctx, g, "source_dos0", r->source_dos0, "1/eV",
                   "the material source's own N(E_F) per spin per cell (EPW's), beside dos0 of the states") < 0 ||
        out_scalar(ctx, g, "source_lambda", r->source_lambda, "1",
-                  "the material source's own lambda (EPW's alpha^2F, below), beside lambda of the states") < 0))
+                  "the material source's own lambda (EPW's alpha^2F, below), beside lambda of the states") < 0 ||
+       out_scalar(ctx, g, "unreached", r->unreached, "1",
+                  "share of the Fermi-surface pair weight sum fsw fsw' / N(0)^2 where the source's data end (no "
+                  "mesh corner inside its window): those pairs carry the average coupling of the others") < 0))
     goto done;
   d1[0] = (hsize_t)(r->nmodes > 0 ? r->nmodes : 0);
   if (out_f64(ctx, g, "omega", 1, d1, r->omega_meV, "meV", "phonon mode frequencies") < 0) goto done;

@@ -2,6 +2,7 @@
  * computes: each thread writes only its own rows of K and its own Z partial sums), so
  * the result does not depend on the thread count. */
 #include "agape/assembly.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
@@ -14,8 +15,9 @@
 
 /* Fill the coupling array A (nmodes x nc, lda = CH) for row i and columns j[0..nc): the
  * source's pair couplings between states with k, the Fermi-surface average a2f_w/N(0) of the
- * sample when either state is on the energy grid; tmp: nmodes x CH scratch; scratch: the
- * source's row scratch (prepared by pair_row). */
+ * sample when either state is on the energy grid or the source's data do not reach the pair
+ * (NaN from the source); tmp: nmodes x CH scratch; scratch: the source's row scratch
+ * (prepared by pair_row). */
 static void pair_couplings(const agape_states *st, const agape_material *m, const agape_coupling *cp, int64_t i, int nc,
                            const int64_t *j, double *A, double *tmp, const double *scratch)
 {
@@ -23,6 +25,9 @@ static void pair_couplings(const agape_states *st, const agape_material *m, cons
   if (i < st->n_mc && m->pair_couplings) {
     while (c0 < nc && j[c0] < st->n_mc) c0++; /* columns are increasing */
     if (c0 > 0) m->pair_couplings(m, st->feat, i, c0, j, A, CH, tmp, scratch);
+    for (int c = 0; c < c0; c++)
+      if (isnan(A[c]))
+        for (int b = 0; b < cp->nmodes; b++) A[(size_t)b * CH + c] = cp->a2f_w[b] / cp->dos0;
   }
   for (int b = 0; b < cp->nmodes; b++) {
     double a = cp->a2f_w[b] / cp->dos0;
@@ -53,16 +58,233 @@ agape_err agape_assembly_couplings(const agape_par *par, const agape_states *st,
     return agape_par_agree(par, err);
   }
   /* the sample's: a_b = (1/N(0)) sum_ss' fsw_s fsw_s' A_ss'b, N(0) of the sample */
-  if (!err) err = m->fs_weights(m, st->n_mc, st->feat, st->fsw, cp->a2f_w);
+  double unr = 0;
+  if (!err) err = m->fs_weights(m, st->n_mc, st->feat, st->fsw, cp->a2f_w, &unr);
   if ((err = agape_par_agree(par, err))) return err;
   cp->dos0 = st->dos0;
+  /* the pairs the data do not reach carry the average of those they do */
+  cp->unreached = unr / (cp->dos0 * cp->dos0);
+  if (!(cp->unreached < 1)) {
+    if (par->rank == 0)
+      agape_error(AGAPE_ERR_NUMERIC, "the %s data reach none of the sample's Fermi-surface pairs", m->name);
+    return AGAPE_ERR_NUMERIC;
+  }
   double lg = 0;
   for (int b = 0; b < nm; b++) {
-    cp->a2f_w[b] = cp->a2f_w[b] / cp->dos0;
+    cp->a2f_w[b] = cp->a2f_w[b] / (cp->dos0 * (1 - cp->unreached));
     lg += 2 * cp->a2f_w[b] / m->omega[b] * log(m->omega[b]);
   }
   cp->lambda = agape_lambda_lines(nm, m->omega, cp->a2f_w);
   cp->omega_log = cp->lambda > 0 ? exp(lg / cp->lambda) : 0;
+  return AGAPE_OK;
+}
+
+/* N(0) of the states and the source's own N(E_F): a larger relative difference is warned */
+#define AGAPE_DOS_AGREE 0.05
+/* a larger share of the Fermi-surface pair weight beyond the data's reach is warned */
+#define AGAPE_UNREACHED_WARN 0.01
+
+void agape_assembly_report(const agape_par *par, const agape_states *st, const agape_material *m,
+                           const agape_coupling *cp)
+{
+  if (!m->fs_weights || !(m->dos0 > 0) || m->nmodes < 1 || par->rank != 0) return;
+  printf("agape: %s couplings on %d frequency nodes %.3f-%.3f meV (lambda of every pair kept); "
+         "N(0) of the states %.6f (%s: %.6f) states/eV/spin/cell\n",
+         m->name, m->nmodes, m->omega[0] * 1e3, m->omega[m->nmodes - 1] * 1e3, st->dos0, m->name, m->dos0);
+  if (m->lambda > 0) printf("agape: lambda of the states %.4f (%s: %.4f)\n", cp->lambda, m->name, m->lambda);
+  if (cp->unreached > 0)
+    printf("agape: %.2f %% of the Fermi-surface pair weight lies where the %s data end (no mesh corner inside its "
+           "window): those pairs take the average coupling of the others\n",
+           100 * cp->unreached, m->name);
+  if (cp->unreached > AGAPE_UNREACHED_WARN)
+    agape_warning("%.1f %% of the Fermi-surface pairs are beyond the reach of the %s data and carry the average "
+                  "coupling: the anisotropy of the gap is not resolved there (a steep band on a coarse k mesh with "
+                  "a thin window; a wider window (EPW's fsthick) covers them; docs/epw.md)",
+                  100 * cp->unreached, m->name);
+  /* every solver of this run uses the states' N(0) and lambda; a source whose own N(E_F)
+   * differs says so (a coarse grid with a wide smearing, or states that miss E_F) */
+  if (fabs(st->dos0 - m->dos0) > AGAPE_DOS_AGREE * m->dos0)
+    agape_warning("N(0) of the states, %.6f states/eV/spin/cell, differs from the %s data's own N(E_F), %.6f, by "
+                  "%.1f %%: the run uses the states' value (N(0), lambda, mu = N(0) W); see docs/epw.md, "
+                  "\"One normalisation\"",
+                  st->dos0, m->name, m->dos0, 100 * (st->dos0 / m->dos0 - 1));
+  fflush(stdout);
+}
+
+void agape_assembly_fs_spectrum(const agape_coupling *cp, agape_fs_data *fs)
+{
+  double w2 = 0;
+  for (int b = 0; b < cp->nmodes; b++) w2 += cp->a2f_w[b] * cp->omega[b];
+  *fs = (agape_fs_data){.nmodes = cp->nmodes,
+                        .omega = cp->omega,
+                        .a2f_w = cp->a2f_w,
+                        .dos0 = cp->dos0,
+                        .lambda = cp->lambda,
+                        .omega_log = cp->omega_log,
+                        .omega_2 = cp->lambda > 0 ? sqrt(2 * w2 / cp->lambda) : 0,
+                        .lambda_lines = cp->lambda};
+}
+
+void agape_fs_sample_destroy(agape_fs_sample *f)
+{
+  free(f->xi);
+  free(f->wk);
+  free(f->fsd);
+  free(f->k);
+  free(f->band);
+  free(f->row_ptr);
+  free(f->col);
+  free(f->line);
+  free(f->g2);
+  memset(f, 0, sizeof *f);
+}
+
+/* one row's nonzero couplings (column, node, eV^2), owned by the thread that built it */
+typedef struct {
+  int64_t n;
+  int32_t *col, *line;
+  double *g2;
+} fs_row;
+
+/* append one entry to R (capacity *cap, doubled when full); nonzero when out of memory */
+static int fs_row_push(fs_row *R, size_t *cap, int32_t col, int32_t line, double g2)
+{
+  if ((size_t)R->n == *cap) {
+    size_t nc = *cap ? 2 * *cap : 1024;
+    int32_t *c = realloc(R->col, sizeof(int32_t) * nc);
+    if (c) R->col = c;
+    int32_t *l = c ? realloc(R->line, sizeof(int32_t) * nc) : NULL;
+    if (l) R->line = l;
+    double *g = l ? realloc(R->g2, sizeof(double) * nc) : NULL;
+    if (!g) return 1;
+    R->g2 = g;
+    *cap = nc;
+  }
+  R->col[R->n] = col;
+  R->line[R->n] = line;
+  R->g2[R->n] = g2;
+  R->n++;
+  return 0;
+}
+
+agape_err agape_assembly_fs_sample(const agape_par *par, const agape_states *st, const agape_material *m,
+                                   const agape_coupling *cp, double fs_width, agape_fs_sample *f)
+{
+  memset(f, 0, sizeof *f);
+  const int nm = m->nmodes;
+  agape_err err = AGAPE_OK;
+  int64_t ns = 0;
+  for (int64_t i = 0; i < st->n_mc; i++) ns += st->fsw[i] != 0;
+  if (!m->pair_couplings || ns < 1 || ns > INT32_MAX)
+    err = agape_error(AGAPE_ERR_INTERNAL, "Fermi-surface states of the sample: %lld states, couplings %s",
+                      (long long)ns, m->pair_couplings ? "given" : "missing");
+  int64_t *idx = err ? NULL : malloc(sizeof(int64_t) * (size_t)ns);
+  f->xi = malloc(sizeof(double) * (size_t)(ns + 1));
+  f->wk = malloc(sizeof(double) * (size_t)(ns + 1));
+  f->fsd = malloc(sizeof(double) * (size_t)(ns + 1));
+  f->k = malloc(sizeof(double) * 3 * (size_t)(ns + 1));
+  f->band = malloc(sizeof(int) * (size_t)(ns + 1));
+  f->row_ptr = calloc((size_t)ns + 1, sizeof(int64_t));
+  if (!err && (!idx || !f->xi || !f->wk || !f->fsd || !f->k || !f->band || !f->row_ptr)) err = AGAPE_ERR_NOMEM;
+  int64_t lo = 0, hi = 0;
+  fs_row *rows = NULL;
+  if (!err) {
+    int64_t a = 0;
+    for (int64_t i = 0; i < st->n_mc; i++)
+      if (st->fsw[i] != 0) {
+        idx[a] = i;
+        f->xi[a] = st->xi[i];
+        f->wk[a] = st->w[i];
+        f->fsd[a] = st->fsw[i] / st->w[i];
+        memcpy(f->k + 3 * a, st->k + 3 * i, sizeof(double) * 3);
+        f->band[a] = st->band[i];
+        a++;
+      }
+    agape_par_rows(par, ns, par->rank, &lo, &hi);
+    rows = calloc((size_t)(hi - lo) + 1, sizeof(fs_row));
+    if (!rows) err = AGAPE_ERR_NOMEM;
+  }
+  int fail = 0;
+#pragma omp parallel reduction(| : fail) if (!err)
+  {
+    const size_t nscr = m->pair_scratch ? m->pair_scratch(m, st->n_mc) : 0;
+    double *scr = nscr ? calloc(nscr, sizeof(double)) : NULL;
+    double *A = malloc(sizeof(double) * (size_t)nm * CH), *tmp = malloc(sizeof(double) * (size_t)nm * CH);
+    if (err || !A || !tmp || (nscr && !scr))
+      fail = !err;
+    else {
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t r = lo; r < hi; r++) {
+        fs_row *R = rows + (r - lo);
+        const int64_t i = idx[r];
+        size_t cap = 0;
+        if (fail) continue;
+        if (scr) m->pair_row(m, st->feat, i, scr, 1);
+        for (int64_t c0 = 0; c0 < ns && !fail; c0 += CH) {
+          const int nc = (int)(ns - c0 < CH ? ns - c0 : CH);
+          pair_couplings(st, m, cp, i, nc, idx + c0, A, tmp, scr);
+          for (int c = 0; c < nc; c++)
+            for (int b = 0; b < nm; b++) {
+              const double g = A[(size_t)b * CH + c];
+              if (g == 0) continue;
+              if (fs_row_push(R, &cap, (int32_t)(c0 + c), b, g)) {
+                fail = 1;
+                break;
+              }
+            }
+        }
+        if (scr) m->pair_row(m, st->feat, i, scr, 0);
+      }
+    }
+    free(scr);
+    free(A);
+    free(tmp);
+  }
+  if (fail) err = AGAPE_ERR_NOMEM;
+  if (!err) { /* the rows in order: CSR */
+    for (int64_t r = 0; r < ns; r++) f->row_ptr[r + 1] = f->row_ptr[r] + (r >= lo && r < hi ? rows[r - lo].n : 0);
+    const int64_t nnz = f->row_ptr[ns];
+    f->col = malloc(sizeof(int32_t) * (size_t)(nnz + 1));
+    f->line = malloc(sizeof(int32_t) * (size_t)(nnz + 1));
+    f->g2 = malloc(sizeof(double) * (size_t)(nnz + 1));
+    if (!f->col || !f->line || !f->g2)
+      err = AGAPE_ERR_NOMEM;
+    else
+      for (int64_t r = lo; r < hi; r++) {
+        const fs_row *R = rows + (r - lo);
+        memcpy(f->col + f->row_ptr[r], R->col, sizeof(int32_t) * (size_t)R->n);
+        memcpy(f->line + f->row_ptr[r], R->line, sizeof(int32_t) * (size_t)R->n);
+        memcpy(f->g2 + f->row_ptr[r], R->g2, sizeof(double) * (size_t)R->n);
+      }
+  }
+  for (int64_t r = lo; rows && r < hi; r++) {
+    free(rows[r - lo].col);
+    free(rows[r - lo].line);
+    free(rows[r - lo].g2);
+  }
+  free(rows);
+  free(idx);
+  if ((err = agape_par_agree(par, err))) {
+    agape_fs_sample_destroy(f);
+    return err;
+  }
+  f->pairs = (agape_fs_pairs){.ns = (int)ns,
+                              .xi = f->xi,
+                              .wk = f->wk,
+                              .fsd = f->fsd,
+                              .k = f->k,
+                              .band = f->band,
+                              .fs_width = fs_width,
+                              .row_ptr = f->row_ptr,
+                              .col = f->col,
+                              .line = f->line,
+                              .g2 = f->g2,
+                              .g2_unit = 1.0,
+                              .wq = 1.0,
+                              .omega_line = m->omega,
+                              .col_wk = 1};
+  agape_assembly_fs_spectrum(cp, &f->fs);
+  f->fs.pairs = &f->pairs;
   return AGAPE_OK;
 }
 

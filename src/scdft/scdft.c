@@ -23,8 +23,6 @@
  * relative level, have reached the round-off of the float-stored kernel (docs/design.md) */
 #define SPG_STALL_UPDATES 8
 #define SPG_STALL_MAX     1e-5
-#define AGAPE_DOS_AGREE                                                                                                \
-  0.05 /* N(0) of the states and the source's own N(E_F): a larger relative difference is warned */
 
 #define KBLOCK 64 /* block size of the block-cyclic kernel layout */
 
@@ -399,20 +397,7 @@ static agape_err scdft_couple(run_ctx *c)
   agape_err err;
   if ((err = agape_assembly_couplings(par, st, m, &c->cpl))) return err;
   c->cp = &c->cpl;
-  if (m->fs_weights && m->dos0 > 0 && m->nmodes > 0 && par->rank == 0) {
-    printf("agape: %s couplings on %d frequency nodes %.3f-%.3f meV (lambda of every pair kept); "
-           "N(0) of the states %.6f (%s: %.6f) states/eV/spin/cell\n",
-           m->name, m->nmodes, m->omega[0] * 1e3, m->omega[m->nmodes - 1] * 1e3, st->dos0, m->name, m->dos0);
-    if (m->lambda > 0) printf("agape: lambda of the states %.4f (%s: %.4f)\n", c->cpl.lambda, m->name, m->lambda);
-    /* every solver of this run uses the states' N(0) and lambda; a source whose own N(E_F)
-     * differs says so (a coarse grid with a wide smearing, or states that miss E_F) */
-    if (fabs(st->dos0 - m->dos0) > AGAPE_DOS_AGREE * m->dos0)
-      agape_warning("N(0) of the states, %.6f states/eV/spin/cell, differs from the %s data's own N(E_F), %.6f, by "
-                    "%.1f %%: the run uses the states' value (N(0), lambda, mu = N(0) W); see docs/epw.md, "
-                    "\"One normalisation\"",
-                    st->dos0, m->name, m->dos0, 100 * (st->dos0 / m->dos0 - 1));
-    fflush(stdout);
-  }
+  agape_assembly_report(par, st, m, &c->cpl);
   agape_stop_fault("coulomb");
   if ((err = agape_coulomb_create(par, p, m, c->cpl.dos0, &c->cls))) return err;
   if ((err = agape_coulomb_sample(par, m, st, &c->cls))) return err;
@@ -602,6 +587,7 @@ static agape_err scdft_write(run_ctx *c)
   if (!err && m->fs_weights && m->dos0 > 0 && m->lambda > 0) {
     r.source_dos0 = m->dos0;
     r.source_lambda = m->lambda;
+    r.unreached = c->cpl.unreached;
     phd = m->ncurve > 0 ? malloc(sizeof(double) * m->ncurve) : NULL;
     agape_results_set_curve(&r, m->ncurve, m->curve_dw, m->curve_a2f, m->curve_phdos, phd);
   }

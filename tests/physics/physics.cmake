@@ -5,5 +5,6 @@ agape_c_test(physics_iso_scale ${CMAKE_CURRENT_LIST_DIR}/test_iso_scale.c physic
 agape_py_test(physics_eliashberg ${CMAKE_CURRENT_LIST_DIR}/test_eliashberg.py physics)
 agape_py_test(physics_scdft_epw ${CMAKE_CURRENT_LIST_DIR}/test_scdft_epw.py physics)
 agape_py_test(physics_scdft_epw_mc ${CMAKE_CURRENT_LIST_DIR}/test_scdft_epw_mc.py physics)
+agape_py_test(physics_eliashberg_epw_mc ${CMAKE_CURRENT_LIST_DIR}/test_eliashberg_epw_mc.py physics)
 agape_py_test(physics_tc_status ${CMAKE_CURRENT_LIST_DIR}/test_tc_status.py physics)
 agape_py_test(physics_resolution ${CMAKE_CURRENT_LIST_DIR}/test_resolution.py physics)
