@@ -93,7 +93,7 @@ void agape_assembly_report(const agape_par *par, const agape_states *st, const a
          m->name, m->nmodes, m->omega[0] * 1e3, m->omega[m->nmodes - 1] * 1e3, st->dos0, m->name, m->dos0);
   if (m->lambda > 0) printf("agape: lambda of the states %.4f (%s: %.4f)\n", cp->lambda, m->name, m->lambda);
   if (cp->unreached > 0)
-    printf("agape: %.2f %% of the Fermi-surface pair weight lies where the %s data end (no mesh corner inside its "
+    printf("agape: %.3g %% of the Fermi-surface pair weight lies where the %s data end (no mesh corner inside its "
            "window): those pairs take the average coupling of the others\n",
            100 * cp->unreached, m->name);
   if (cp->unreached > AGAPE_UNREACHED_WARN)

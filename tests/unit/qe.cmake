@@ -1,0 +1,4 @@
+# Quantum ESPRESSO save-folder reader (src/material/qe_save.c) on the repository's fixture
+# tests/data/al-qe (made by its make.sh with Debian's pw.x)
+agape_c_test(test_qe_save ${CMAKE_CURRENT_LIST_DIR}/test_qe_save.c unit)
+target_compile_definitions(test_qe_save PRIVATE AGAPE_TEST_DATA="${CMAKE_SOURCE_DIR}/tests/data")
