@@ -2,3 +2,6 @@
 # tests/data/al-qe (made by its make.sh with Debian's pw.x)
 agape_c_test(test_qe_save ${CMAKE_CURRENT_LIST_DIR}/test_qe_save.c unit)
 target_compile_definitions(test_qe_save PRIVATE AGAPE_TEST_DATA="${CMAKE_SOURCE_DIR}/tests/data")
+# pair densities of plane-wave Bloch states (kernels/pairdens.c) on the same fixture
+agape_c_test(test_pairdens ${CMAKE_CURRENT_LIST_DIR}/test_pairdens.c unit)
+target_compile_definitions(test_pairdens PRIVATE AGAPE_TEST_DATA="${CMAKE_SOURCE_DIR}/tests/data")
