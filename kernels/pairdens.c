@@ -63,7 +63,7 @@ int pd_real(pd_grid *g, int npw, const int *mill, const int *g0, const double co
   memset(g->u, 0, sizeof(fftw_complex) * g->n);
   for (int i = 0; i < npw; i++) {
     int m[3];
-    for (int d = 0; d < 3; d++) m[d] = mill[3 * i + d] + (g0 ? g0[d] : 0);
+    for (int d = 0; d < 3; d++) m[d] = mill[3 * i + d] - (g0 ? g0[d] : 0);
     long j = pd_index(g->nr, m);
     if (j < 0) return -1;
     memcpy(&g->u[j], &c[i], sizeof(fftw_complex));

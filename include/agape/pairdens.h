@@ -19,9 +19,10 @@ typedef struct pd_grid pd_grid;
 pd_grid *pd_create(const int nr[3]);
 void pd_destroy(pd_grid **g);
 
-/* u[j] = sum_G c(G) e^{2 pi i (m + g0).j / nr} on the grid (row-major, nr[2] fastest) from the
- * npw coefficients c at Miller indices mill[3*npw] shifted by g0 (NULL: 0). Returns 0, or -1
- * when a shifted index does not fit the grid (|m + g0| >= nr/2 on an axis). */
+/* u[j] = sum_G c(G) e^{2 pi i (m - g0).j / nr} on the grid (row-major, nr[2] fastest) from the
+ * npw coefficients c at Miller indices mill[3*npw]: the Bloch factor of the state at
+ * k' = k + q - g0 continued to k + q (g0 NULL: 0). Returns 0, or -1 when a shifted index does
+ * not fit the grid (|m - g0| >= nr/2 on an axis). */
 int pd_real(pd_grid *g, int npw, const int *mill, const int *g0, const double complex *c, double complex *u);
 
 /* rho[i] = pair density at the Miller indices gl[3*i] (i < ng) of the two states given on the

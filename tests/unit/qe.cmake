@@ -5,3 +5,6 @@ target_compile_definitions(test_qe_save PRIVATE AGAPE_TEST_DATA="${CMAKE_SOURCE_
 # pair densities of plane-wave Bloch states (kernels/pairdens.c) on the same fixture
 agape_c_test(test_pairdens ${CMAKE_CURRENT_LIST_DIR}/test_pairdens.c unit)
 target_compile_definitions(test_pairdens PRIVATE AGAPE_TEST_DATA="${CMAKE_SOURCE_DIR}/tests/data")
+# chi0_GG'(q) of the fixture's full-grid nscf (src/coulomb/qe_chi0.c, kernels/chi0_pw.c)
+agape_c_test(test_qe_chi0 ${CMAKE_CURRENT_LIST_DIR}/test_qe_chi0.c unit)
+target_compile_definitions(test_qe_chi0 PRIVATE AGAPE_TEST_DATA="${CMAKE_SOURCE_DIR}/tests/data")

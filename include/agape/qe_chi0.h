@@ -1,0 +1,35 @@
+/* The static Kohn-Sham response chi0_GG'(q) of a Quantum ESPRESSO ground state on the save
+ * folder's full, uniform k grid (kernels/chi0_pw.c for the formula, kernels/pairdens.c for the
+ * pair densities; docs/qe.md). Part of the Coulomb stage; node-local (no MPI yet): the k
+ * points are summed in order, so the result does not depend on the thread count.
+ *
+ * The folder must hold every point of its Monkhorst-Pack grid (pw.x nscf with nosym = .true.
+ * and noinv = .true.), unshifted; q is a point of the same grid, so that k + q is one of the
+ * k points up to a reciprocal vector. Occupations and the intraband derivative use the run's
+ * smearing (kind, width) around its Fermi energy. */
+#ifndef AGAPE_QE_CHI0_H
+#define AGAPE_QE_CHI0_H
+#include <complex.h>
+#include "agape/qe_save.h"
+
+typedef struct {
+  int iq[3];           /* q = sum_i iq_i/nk_i b_i */
+  double q[3];         /* cartesian, bohr^-1 */
+  int ng;              /* G vectors with |q + G| <= gmax */
+  int *gl;             /* [ng*3] their Miller indices */
+  double *qg;          /* [ng] |q + G|, bohr^-1 */
+  int nbands;          /* bands summed (those below E_F + band_cut at some k) */
+  double complex *chi; /* [ng*ng] chi0_GG'(q), 1/(eV bohr^3), row-major */
+} agape_qe_chi0;
+
+/* chi0 at q = iq of the folder's grid, with |q + G| <= gmax (bohr^-1) and the bands that lie
+ * below E_F + band_cut (eV) somewhere. Errors name the folder and say what is missing. */
+agape_err agape_qe_chi0_compute(const agape_qe_save *s, const int iq[3], double gmax, double band_cut,
+                                agape_qe_chi0 *c);
+void agape_qe_chi0_destroy(agape_qe_chi0 *c);
+
+/* The smearing kind (chi0_pw.h SMEAR_*) of the folder's run, or -1 (no smearing: an
+ * insulator or fixed occupations, which the RPA here does not handle yet) */
+int agape_qe_smearing_kind(const agape_qe_save *s);
+
+#endif

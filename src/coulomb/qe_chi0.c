@@ -1,0 +1,182 @@
+/* chi0_GG'(q) of a Quantum ESPRESSO ground state (see include/agape/qe_chi0.h). */
+#include "agape/qe_chi0.h"
+#include "agape/chi0_pw.h"
+#include "agape/pairdens.h"
+#include "agape/units.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int agape_qe_smearing_kind(const agape_qe_save *s)
+{
+  if (strcmp(s->occupations, "smearing") || !(s->degauss > 0)) return -1;
+  if (!strcmp(s->smearing, "gaussian")) return SMEAR_GAUSS;
+  if (!strcmp(s->smearing, "mp")) return SMEAR_MP;
+  if (!strcmp(s->smearing, "mv")) return SMEAR_MV;
+  if (!strcmp(s->smearing, "fd")) return SMEAR_FD;
+  return -1;
+}
+
+/* crystal coordinates of k point ik in units of the grid: n_i = nk_i (a_i . xk)/alat */
+static int grid_point(const agape_qe_save *s, int ik, int *n)
+{
+  for (int i = 0; i < 3; i++) {
+    double c = 0;
+    for (int d = 0; d < 3; d++) c += s->at[3 * i + d] * s->xk[3 * ik + d];
+    c = c / s->alat * s->mp[i];
+    double r = nearbyint(c);
+    if (fabs(c - r) > 1e-6) return -1;
+    n[i] = (int)r;
+  }
+  return 0;
+}
+
+static long grid_index(const int *nk, const int *n)
+{
+  long idx = 0;
+  for (int i = 0; i < 3; i++) idx = idx * nk[i] + ((n[i] % nk[i]) + nk[i]) % nk[i];
+  return idx;
+}
+
+void agape_qe_chi0_destroy(agape_qe_chi0 *c)
+{
+  free(c->gl);
+  free(c->qg);
+  free(c->chi);
+  memset(c, 0, sizeof *c);
+}
+
+agape_err agape_qe_chi0_compute(const agape_qe_save *s, const int iq[3], double gmax, double band_cut, agape_qe_chi0 *c)
+{
+  memset(c, 0, sizeof *c);
+  const int *nk = s->mp;
+  const long nkt = (long)nk[0] * nk[1] * nk[2];
+  const int kind = agape_qe_smearing_kind(s);
+  if (kind < 0)
+    return agape_error(AGAPE_ERR_FORMAT,
+                       "%s: occupations '%s' smearing '%s': the static RPA here needs a metal computed with "
+                       "smearing (gaussian, mp, mv or fd)",
+                       s->dir, s->occupations, s->smearing);
+  if (nkt < 1 || nk[3] || nk[4] || nk[5] || nkt != s->nks)
+    return agape_error(AGAPE_ERR_FORMAT,
+                       "%s: %d k points, not the full unshifted %d x %d x %d grid the RPA sums over: run the nscf "
+                       "with nosym = .true. and noinv = .true. on an unshifted automatic grid",
+                       s->dir, s->nks, nk[0], nk[1], nk[2]);
+  /* every grid point once */
+  int *of = malloc(sizeof(int) * (size_t)nkt), *pt = malloc(sizeof(int) * 3 * (size_t)nkt);
+  if (!of || !pt) {
+    free(of);
+    free(pt);
+    return AGAPE_ERR_NOMEM;
+  }
+  for (long x = 0; x < nkt; x++) of[x] = -1;
+  agape_err err = AGAPE_OK;
+  for (int ik = 0; ik < s->nks && !err; ik++) {
+    long x;
+    if (grid_point(s, ik, pt + 3 * ik) || of[x = grid_index(nk, pt + 3 * ik)] >= 0)
+      err = agape_error(AGAPE_ERR_FORMAT, "%s: k point %d is not a point of the %d x %d x %d grid, or twice there",
+                        s->dir, ik + 1, nk[0], nk[1], nk[2]);
+    else
+      of[x] = ik;
+  }
+  /* the G vectors (Miller indices) with |q + G| <= gmax */
+  const double tpiba = 2 * AGAPE_PI / s->alat;
+  for (int d = 0; d < 3; d++) {
+    c->iq[d] = iq[d];
+    c->q[d] = 0;
+    for (int i = 0; i < 3; i++) c->q[d] += (double)iq[i] / nk[i] * s->bg[3 * i + d] * tpiba;
+  }
+  int lim[3];
+  for (int i = 0; i < 3; i++) { /* |m_i| <= (gmax + |q|) |a_i| / 2 pi */
+    double an =
+      sqrt(s->at[3 * i] * s->at[3 * i] + s->at[3 * i + 1] * s->at[3 * i + 1] + s->at[3 * i + 2] * s->at[3 * i + 2]);
+    double qn = sqrt(c->q[0] * c->q[0] + c->q[1] * c->q[1] + c->q[2] * c->q[2]);
+    lim[i] = (int)ceil((gmax + qn) * an / (2 * AGAPE_PI)) + 1;
+  }
+  const long box = (long)(2 * lim[0] + 1) * (2 * lim[1] + 1) * (2 * lim[2] + 1);
+  c->gl = malloc(sizeof(int) * 3 * (size_t)box);
+  c->qg = malloc(sizeof(double) * (size_t)box);
+  if (!err && (!c->gl || !c->qg)) err = AGAPE_ERR_NOMEM;
+  for (int a = -lim[0]; a <= lim[0] && !err; a++)
+    for (int b = -lim[1]; b <= lim[1]; b++)
+      for (int l = -lim[2]; l <= lim[2]; l++) {
+        double v[3], n2 = 0;
+        for (int d = 0; d < 3; d++) {
+          v[d] = c->q[d] + (a * s->bg[d] + b * s->bg[3 + d] + l * s->bg[6 + d]) * tpiba;
+          n2 += v[d] * v[d];
+        }
+        if (n2 > gmax * gmax) continue;
+        c->gl[3 * c->ng] = a, c->gl[3 * c->ng + 1] = b, c->gl[3 * c->ng + 2] = l;
+        c->qg[c->ng++] = sqrt(n2);
+      }
+  if (!err && c->ng < 1) err = agape_error(AGAPE_ERR_DECK, "%s: no G vector with |q + G| <= %g bohr^-1", s->dir, gmax);
+  /* the bands below E_F + band_cut somewhere */
+  int nb = 0;
+  for (int b = 0; b < s->nbnd; b++)
+    for (int ik = 0; ik < s->nks; ik++)
+      if (s->eig[(size_t)ik * s->nbnd + b] <= s->ef + band_cut) nb = b + 1;
+  c->nbands = nb;
+  /* every state on the FFT grid (all k: k + q needs any of them) */
+  const size_t npt = (size_t)s->nr[0] * s->nr[1] * s->nr[2], ng = (size_t)c->ng;
+  double complex *u = err ? NULL : malloc(sizeof(double complex) * npt * nb * (size_t)nkt);
+  pd_grid *grid = err ? NULL : pd_create(s->nr);
+  if (!err && (!u || !grid)) err = AGAPE_ERR_NOMEM;
+  agape_qe_wfc *w = err ? NULL : calloc((size_t)nkt, sizeof *w);
+  if (!err && !w) err = AGAPE_ERR_NOMEM;
+  for (int ik = 0; ik < s->nks && !err; ik++) {
+    if ((err = agape_qe_wfc_read(s, ik + 1, &w[ik]))) break;
+    for (int b = 0; b < nb && !err; b++)
+      if (pd_real(grid, w[ik].npw, w[ik].mill, NULL, w[ik].evc + (size_t)b * w[ik].npw,
+                  u + ((size_t)ik * nb + b) * npt))
+        err = agape_error(AGAPE_ERR_FORMAT, "%s: wfc%d.dat: a plane wave outside the FFT grid", s->dir, ik + 1);
+  }
+  /* the pairs of each k, accumulated in k order */
+  const size_t npair = (size_t)nb * nb;
+  double complex *rho = err ? NULL : malloc(sizeof(double complex) * npair * ng);
+  double complex *scr = err ? NULL : malloc(sizeof(double complex) * npair * ng);
+  double complex *um = err ? NULL : malloc(sizeof(double complex) * npt);
+  double *wt = err ? NULL : malloc(sizeof(double) * npair);
+  c->chi = err ? NULL : calloc(ng * ng, sizeof(double complex));
+  if (!err && (!rho || !scr || !um || !wt || !c->chi)) err = AGAPE_ERR_NOMEM;
+  const double sig = s->degauss;
+  for (int ik = 0; ik < s->nks && !err; ik++) {
+    int kq[3], g0[3];
+    for (int d = 0; d < 3; d++) kq[d] = pt[3 * ik + d] + iq[d];
+    const int jk = of[grid_index(nk, kq)];
+    for (int d = 0; d < 3; d++) g0[d] = (kq[d] - pt[3 * jk + d]) / nk[d]; /* k + q = k' + g0 */
+    int np = 0;
+    for (int m = 0; m < nb; m++) {
+      /* state m of k' continued to k + q */
+      if (pd_real(grid, w[jk].npw, w[jk].mill, g0, w[jk].evc + (size_t)m * w[jk].npw, um)) {
+        err = agape_error(AGAPE_ERR_FORMAT, "%s: the dense FFT grid %d x %d x %d cannot hold k + q's plane waves",
+                          s->dir, s->nr[0], s->nr[1], s->nr[2]);
+        break;
+      }
+      const double em = s->eig[(size_t)jk * s->nbnd + m], fm = chi0pw_occ(kind, (s->ef - em) / sig);
+      for (int n = 0; n < nb; n++) {
+        const double en = s->eig[(size_t)ik * s->nbnd + n], fn = chi0pw_occ(kind, (s->ef - en) / sig);
+        const double f = chi0pw_weight(kind, sig, s->ef, en, fn, em, fm);
+        if (f == 0) continue;
+        pd_rho(grid, u + ((size_t)ik * nb + n) * npt, um, c->ng, c->gl, rho + (size_t)np * ng);
+        wt[np++] = f;
+      }
+    }
+    if (!err) chi0pw_accumulate(c->ng, np, wt, rho, scr, c->chi);
+  }
+  if (!err) {
+    const double norm = 2.0 / ((double)nkt * s->omega);
+    for (size_t x = 0; x < ng * ng; x++) c->chi[x] *= norm;
+  }
+  for (long ik = 0; w && ik < nkt; ik++) agape_qe_wfc_destroy(&w[ik]);
+  free(w);
+  free(u);
+  free(rho);
+  free(scr);
+  free(um);
+  free(wt);
+  free(of);
+  free(pt);
+  pd_destroy(&grid);
+  if (err) agape_qe_chi0_destroy(c);
+  return err;
+}

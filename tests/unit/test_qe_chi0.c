@@ -1,0 +1,145 @@
+/* The static Kohn-Sham response chi0_GG'(q) of a Quantum ESPRESSO ground state
+ * (src/coulomb/qe_chi0.c, kernels/chi0_pw.c) on the fixture tests/data/al-qe/al-full.save
+ * (fcc Al, the full 3^3 grid from pw.x nscf with nosym and noinv, 12 bands, Gaussian smearing
+ * 0.05 Ry; made by its make.sh):
+ *  1. the occupation functions of QE's four smearings: delta = d occ/dx (central differences,
+ *     1e-7), integral of delta = 1 and occ from 0 to 1 (1e-10);
+ *  2. the compressibility sum rule at q = 0: with the intraband limit, the head is
+ *     chi0_00(0) = -2 N(E_F)/Omega (2: both spins; N(E_F) per spin and cell from the same
+ *     Gaussian), N(E_F) computed here independently from the XML's eigenvalues: to 1e-10;
+ *  3. at every q of the grid (27): chi0 Hermitian and negative semi-definite (the static
+ *     response lowers the energy: diagonal <= 0, x^H chi0 x <= 0 for 20 random x; Gaussian
+ *     occupations fall monotonically, so every pair weight is <= 0), to 1e-12 of the largest
+ *     element; and time reversal, chi0_-G,-G'(-q) = chi0_GG'(q)^* (psi_-k = psi_k^*), which
+ *     holds here only as well as pw.x converged the wavefunctions of k and -k, computed
+ *     separately (nosym, noinv): their eigenvalues agree to ~1e-12 eV (printed), and an
+ *     eigenvalue error e leaves an eigenvector error of order sqrt(e / band gap) ~ 1e-6 of the
+ *     states, so the bound is 1e-6 of the largest element. */
+#include "../check.h"
+#include "agape/qe_chi0.h"
+#include "agape/chi0_pw.h"
+
+#ifndef AGAPE_TEST_DATA
+#define AGAPE_TEST_DATA "tests/data"
+#endif
+
+#define GMAX 2.0    /* bohr^-1 */
+#define BCUT 1000.0 /* eV: every band */
+
+int main(void)
+{
+  /* 1. the smearing functions */
+  const char *names[4] = {"Gaussian", "Methfessel-Paxton", "Marzari-Vanderbilt", "Fermi-Dirac"};
+  for (int kind = 0; kind < 4; kind++) {
+    double dd = 0, integ = 0, h = 1e-4;
+    for (double x = -40; x <= 40; x += 1e-3) integ += 1e-3 * chi0pw_delta(kind, x);
+    for (double x = -4; x <= 4; x += 0.37) {
+      double num = (chi0pw_occ(kind, x + h) - chi0pw_occ(kind, x - h)) / (2 * h);
+      dd = fmax(dd, fabs(num - chi0pw_delta(kind, x)));
+    }
+    check(dd < 1e-7 && fabs(integ - 1) < 1e-10 && fabs(chi0pw_occ(kind, 40) - 1) < 1e-10 &&
+            fabs(chi0pw_occ(kind, -40)) < 1e-10,
+          "%s: delta = d occ/dx (%.1e), integral of delta %.12f, occ(-40) %.1e, occ(40) - 1 %.1e", names[kind], dd,
+          integ, chi0pw_occ(kind, -40), chi0pw_occ(kind, 40) - 1);
+  }
+
+  agape_qe_save s;
+  if (!check(agape_qe_save_read(AGAPE_TEST_DATA "/al-qe/al-full.save", &s) == AGAPE_OK, "read al-full.save"))
+    return check_summary();
+  check(s.nks == 27 && s.mp[0] == 3 && agape_qe_smearing_kind(&s) == SMEAR_GAUSS,
+        "the full 3^3 grid (%d k points) with Gaussian smearing", s.nks);
+
+  /* 2. q = 0 */
+  agape_qe_chi0 c0;
+  int z[3] = {0, 0, 0};
+  if (!check(agape_qe_chi0_compute(&s, z, GMAX, BCUT, &c0) == AGAPE_OK, "chi0 at q = 0")) return check_summary();
+  double n0 = 0;
+  for (int ik = 0; ik < s.nks; ik++)
+    for (int b = 0; b < s.nbnd; b++) {
+      double x = (s.ef - s.eig[ik * s.nbnd + b]) / s.degauss;
+      n0 += exp(-x * x) / (sqrt(M_PI) * s.degauss) / s.nks;
+    }
+  int g0 = -1;
+  for (int g = 0; g < c0.ng; g++)
+    if (!c0.gl[3 * g] && !c0.gl[3 * g + 1] && !c0.gl[3 * g + 2]) g0 = g;
+  check(g0 >= 0, "G = 0 is in the list (%d G vectors with |G| <= %g bohr^-1, %d bands)", c0.ng, GMAX, c0.nbands);
+  if (g0 >= 0)
+    check_rel(creal(c0.chi[(size_t)g0 * c0.ng + g0]), -2 * n0 / s.omega, 1e-10,
+              "chi0_00(q = 0) = -2 N(E_F)/Omega, N(E_F) = %.6f states/eV/spin/cell", n0);
+
+  /* 3. every q of the grid */
+  agape_qe_chi0 all[27];
+  double herm = 0, pos = 0, tr = 0, big = 0;
+  int nq = 0, ok = 1;
+  unsigned seed = 12345;
+  for (int a = 0; a < 3; a++)
+    for (int b = 0; b < 3; b++)
+      for (int l = 0; l < 3; l++) {
+        int iq[3] = {a, b, l};
+        agape_qe_chi0 *c = &all[nq++];
+        if (agape_qe_chi0_compute(&s, iq, GMAX, BCUT, c)) {
+          ok = 0;
+          continue;
+        }
+        const int n = c->ng;
+        for (int i = 0; i < n * n; i++) big = fmax(big, cabs(c->chi[i]));
+        for (int i = 0; i < n; i++) {
+          pos = fmax(pos, creal(c->chi[i * n + i]));
+          for (int j = 0; j < n; j++) herm = fmax(herm, cabs(c->chi[i * n + j] - conj(c->chi[j * n + i])));
+        }
+        for (int t = 0; t < 20; t++) {
+          double complex x[512], e = 0;
+          for (int i = 0; i < n && i < 512; i++) {
+            seed = seed * 1103515245u + 12345u;
+            double re = (seed >> 8) / 16777216.0 - 0.5;
+            seed = seed * 1103515245u + 12345u;
+            x[i] = re + I * ((seed >> 8) / 16777216.0 - 0.5);
+          }
+          for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++) e += conj(x[i]) * c->chi[i * n + j] * x[j];
+          pos = fmax(pos, creal(e));
+        }
+      }
+  check(ok, "chi0 at the 27 q of the grid");
+  /* time reversal: -q is iq' = (3 - iq) mod 3 */
+  for (int x = 0; x < 27 && ok; x++) {
+    const agape_qe_chi0 *c = &all[x];
+    int mq[3] = {(3 - c->iq[0]) % 3, (3 - c->iq[1]) % 3, (3 - c->iq[2]) % 3};
+    const agape_qe_chi0 *d = &all[(mq[0] * 3 + mq[1]) * 3 + mq[2]];
+    /* -q + G' with G' = -G - (the fold of -q back to the grid) */
+    int shift[3];
+    for (int i = 0; i < 3; i++) shift[i] = (mq[i] + c->iq[i]) / 3; /* -q = mq/3 - shift */
+    int *mir = malloc(sizeof(int) * c->ng);
+    for (int g = 0; g < c->ng; g++) {
+      mir[g] = -1;
+      for (int h2 = 0; h2 < d->ng; h2++)
+        if (d->gl[3 * h2] == -c->gl[3 * g] - shift[0] && d->gl[3 * h2 + 1] == -c->gl[3 * g + 1] - shift[1] &&
+            d->gl[3 * h2 + 2] == -c->gl[3 * g + 2] - shift[2])
+          mir[g] = h2;
+      if (mir[g] < 0) ok = 0;
+    }
+    for (int g = 0; g < c->ng && ok; g++)
+      for (int h2 = 0; h2 < c->ng; h2++)
+        tr = fmax(tr, cabs(conj(c->chi[g * c->ng + h2]) - d->chi[mir[g] * d->ng + mir[h2]]));
+    free(mir);
+  }
+  check(ok, "every q + G has its partner -q - G in the list of -q");
+  check_le(herm / big, 1e-12, "chi0 Hermitian at every q: max |chi - chi^H| / max |chi|");
+  check_le(pos / big, 1e-12, "chi0 negative semi-definite: max of its diagonal and of x^H chi x, / max |chi|");
+  /* eigenvalues of k and -k */
+  double dek = 0;
+  for (int i = 0; i < s.nks; i++)
+    for (int j = 0; j < s.nks; j++) {
+      double sk = 0;
+      for (int dd = 0; dd < 3; dd++) sk += fabs(s.xk[3 * i + dd] + s.xk[3 * j + dd]);
+      if (sk > 1e-9) continue; /* j = -i exactly (the grid's own -k) */
+      for (int bb = 0; bb < s.nbnd; bb++) dek = fmax(dek, fabs(s.eig[i * s.nbnd + bb] - s.eig[j * s.nbnd + bb]));
+    }
+  printf("pw.x's eigenvalues of k and -k (both in the grid) differ by at most %.2e eV\n", dek);
+  check_le(tr / big, 1e-6, "time reversal chi0_-G-G'(-q) = chi0_GG'(q)^*: max difference / max |chi|");
+  printf("largest |chi0| %.6e 1/(eV bohr^3); head at q = 0 %.6e\n", big, g0 >= 0 ? creal(c0.chi[g0 * c0.ng + g0]) : 0);
+  for (int x = 0; x < nq; x++) agape_qe_chi0_destroy(&all[x]);
+  agape_qe_chi0_destroy(&c0);
+  agape_qe_save_destroy(&s);
+  return check_summary();
+}
