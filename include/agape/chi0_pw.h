@@ -29,4 +29,13 @@ double chi0pw_weight(int kind, double sigma, double ef, double en, double fn, do
 void chi0pw_accumulate(int ng, int np, const double *w, const double complex *rho, double complex *scr,
                        double complex *chi);
 
+/* The static RPA screened interaction of a metal, W = (v^-1 - chi0)^-1 (eV bohr^3), from
+ * chi0 [ng*ng] (1/(eV bohr^3), Hermitian, negative semi-definite) and |q + G| qg[ng]
+ * (bohr^-1), with v(q + G) = 4 pi e^2 / |q + G|^2 (e^2 = 27.211386245988 eV bohr) and
+ * v^-1 = 0 where |q + G| = 0 (the q -> 0 limit of a metal: W = (1 - v chi0)^-1 v with v -> inf
+ * on the head). v^-1 - chi0 is Hermitian positive definite for a metal (-chi0_00 > 0), and
+ * is inverted by Cholesky (LAPACK zpotrf, zpotri). W [out, ng*ng] row-major. Returns 0, or
+ * the LAPACK info (> 0: not positive definite, e.g. an insulator at q = 0). */
+int chi0pw_screen(int ng, const double complex *chi0, const double *qg, double complex *W);
+
 #endif

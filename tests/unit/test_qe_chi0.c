@@ -14,7 +14,13 @@
  *     holds here only as well as pw.x converged the wavefunctions of k and -k, computed
  *     separately (nosym, noinv): their eigenvalues agree to ~1e-12 eV (printed), and an
  *     eigenvalue error e leaves an eigenvector error of order sqrt(e / band gap) ~ 1e-6 of the
- *     states, so the bound is 1e-6 of the largest element. */
+ *     states, so the bound is 1e-6 of the largest element;
+ *  4. the screened interaction W = (v^-1 - chi0)^-1: with G = 0 alone at q = 0 it is the
+ *     Thomas-Fermi limit Omega / (2 N(E_F)) (1e-12); with local fields (|G| <= 2 bohr^-1) its
+ *     head is larger (the Schur complement of a positive definite body adds to -chi0_00's
+ *     inverse); at every q, (v^-1 - chi0) W = 1 and, where v is finite, the Dyson equation
+ *     W = v + v chi0 W hold to 1e-10 relative (both fail if the inverse's two triangles are
+ *     mismatched); its diagonal is positive. */
 #include "../check.h"
 #include "agape/qe_chi0.h"
 #include "agape/chi0_pw.h"
@@ -138,6 +144,59 @@ int main(void)
   printf("pw.x's eigenvalues of k and -k (both in the grid) differ by at most %.2e eV\n", dek);
   check_le(tr / big, 1e-6, "time reversal chi0_-G-G'(-q) = chi0_GG'(q)^*: max difference / max |chi|");
   printf("largest |chi0| %.6e 1/(eV bohr^3); head at q = 0 %.6e\n", big, g0 >= 0 ? creal(c0.chi[g0 * c0.ng + g0]) : 0);
+  /* 4. W */
+  {
+    agape_qe_chi0 t;
+    if (check(agape_qe_chi0_compute(&s, z, 0.1, BCUT, &t) == AGAPE_OK && t.ng == 1, "chi0 at q = 0 with G = 0 only")) {
+      double complex w1;
+      check(chi0pw_screen(1, t.chi, t.qg, &w1) == 0, "W of the head alone");
+      check_rel(creal(w1), s.omega / (2 * n0), 1e-12,
+                "W_00(q -> 0), G = 0 only: the Thomas-Fermi Omega / (2 N(E_F)) (eV bohr^3)");
+      agape_qe_chi0_destroy(&t);
+    }
+  }
+  double dy = 0, inv = 0, wbig = 0, head_lf = 0;
+  int wpos = 1, wok = 1;
+  for (int x = 0; x < nq && ok; x++) {
+    const agape_qe_chi0 *c = &all[x];
+    const int n = c->ng;
+    double complex *W = malloc(sizeof(double complex) * n * n);
+    if (chi0pw_screen(n, c->chi, c->qg, W)) {
+      wok = 0;
+      free(W);
+      continue;
+    }
+    double mw = 0;
+    for (int i = 0; i < n * n; i++) mw = fmax(mw, cabs(W[i]));
+    wbig = fmax(wbig, mw);
+    for (int i = 0; i < n; i++) {
+      wpos &= creal(W[i * n + i]) > 0;
+      if (x == 0 && c->qg[i] == 0) head_lf = creal(W[i * n + i]);
+      for (int j = 0; j < n; j++) {
+        /* (v^-1 - chi0) W = 1 */
+        double complex r = 0;
+        for (int l = 0; l < n; l++) {
+          double complex m = -c->chi[i * n + l];
+          if (l == i && c->qg[i] > 0) m += c->qg[i] * c->qg[i] / (4 * M_PI * AGAPE_HARTREE_EV);
+          r += m * W[l * n + j];
+        }
+        inv = fmax(inv, cabs(r - (i == j)));
+        /* W = v + v chi0 W where every v is finite */
+        if (c->qg[i] > 0) {
+          double vi = 4 * M_PI * AGAPE_HARTREE_EV / (c->qg[i] * c->qg[i]);
+          double complex cw = 0;
+          for (int l = 0; l < n; l++) cw += c->chi[i * n + l] * W[l * n + j];
+          dy = fmax(dy, cabs(W[i * n + j] - (i == j ? vi : 0) - vi * cw) / mw);
+        }
+      }
+    }
+    free(W);
+  }
+  check(wok && wpos, "W at every q: positive definite (Cholesky) with a positive diagonal");
+  check_le(inv, 1e-10, "(v^-1 - chi0) W = 1: max |residual|");
+  check_le(dy, 1e-10, "W = v + v chi0 W (rows with finite v): max |residual| / max |W|");
+  check(head_lf >= s.omega / (2 * n0), "W_00(q -> 0) with local fields %.6f >= Thomas-Fermi %.6f eV bohr^3", head_lf,
+        s.omega / (2 * n0));
   for (int x = 0; x < nq; x++) agape_qe_chi0_destroy(&all[x]);
   agape_qe_chi0_destroy(&c0);
   agape_qe_save_destroy(&s);
