@@ -1,7 +1,9 @@
 /* The static Kohn-Sham response chi0_GG'(q) of a Quantum ESPRESSO ground state on the save
  * folder's full, uniform k grid (kernels/chi0_pw.c for the formula, kernels/pairdens.c for the
- * pair densities; docs/qe.md). Part of the Coulomb stage; node-local (no MPI yet): the k
- * points are summed in order, so the result does not depend on the thread count.
+ * pair densities; docs/qe.md). Part of the Coulomb stage. The k points are split over the
+ * ranks in fixed blocks, each block summed in k order and the blocks added in block order on
+ * every rank, so the result is the same bits for any rank count; the wavefunctions of a k
+ * point and of its k + q are read when it is summed.
  *
  * The folder must hold every point of its Monkhorst-Pack grid (pw.x nscf with nosym = .true.
  * and noinv = .true.), unshifted; q is a point of the same grid, so that k + q is one of the
@@ -11,6 +13,7 @@
 #define AGAPE_QE_CHI0_H
 #include <complex.h>
 #include "agape/qe_save.h"
+#include "agape/parallel.h"
 
 typedef struct {
   int iq[3];           /* q = sum_i iq_i/nk_i b_i */
@@ -23,9 +26,11 @@ typedef struct {
 } agape_qe_chi0;
 
 /* chi0 at q = iq of the folder's grid, with |q + G| <= gmax (bohr^-1) and the bands that lie
- * below E_F + band_cut (eV) somewhere. Errors name the folder and say what is missing. */
-agape_err agape_qe_chi0_compute(const agape_qe_save *s, const int iq[3], double gmax, double band_cut,
-                                agape_qe_chi0 *c);
+ * below E_F + band_cut (eV) somewhere; replicated on every rank. par NULL: this rank alone;
+ * else collective (errors agreed; every rank must hold the same s). Errors name the folder and
+ * say what is missing. */
+agape_err agape_qe_chi0_compute(const agape_par *par, const agape_qe_save *s, const int iq[3], double gmax,
+                                double band_cut, agape_qe_chi0 *c);
 void agape_qe_chi0_destroy(agape_qe_chi0 *c);
 
 /* The smearing kind (chi0_pw.h SMEAR_*) of the folder's run, or -1 (no smearing: an

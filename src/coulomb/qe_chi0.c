@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define QE_CHI0_KB 4 /* k points per block: the unit of work of a rank */
+
 int agape_qe_smearing_kind(const agape_qe_save *s)
 {
   if (strcmp(s->occupations, "smearing") || !(s->degauss > 0)) return -1;
@@ -46,7 +48,8 @@ void agape_qe_chi0_destroy(agape_qe_chi0 *c)
   memset(c, 0, sizeof *c);
 }
 
-agape_err agape_qe_chi0_compute(const agape_qe_save *s, const int iq[3], double gmax, double band_cut, agape_qe_chi0 *c)
+agape_err agape_qe_chi0_compute(const agape_par *par, const agape_qe_save *s, const int iq[3], double gmax,
+                                double band_cut, agape_qe_chi0 *c)
 {
   memset(c, 0, sizeof *c);
   const int *nk = s->mp;
@@ -116,64 +119,75 @@ agape_err agape_qe_chi0_compute(const agape_qe_save *s, const int iq[3], double 
     for (int ik = 0; ik < s->nks; ik++)
       if (s->eig[(size_t)ik * s->nbnd + b] <= s->ef + band_cut) nb = b + 1;
   c->nbands = nb;
-  /* every state on the FFT grid (all k: k + q needs any of them) */
+  /* the k points in fixed blocks of QE_CHI0_KB, each summed in k order into its own partial
+   * matrix by the rank that owns it; the partials of all blocks are then added in block order
+   * on every rank: the same bits for any rank count */
   const size_t npt = (size_t)s->nr[0] * s->nr[1] * s->nr[2], ng = (size_t)c->ng;
-  double complex *u = err ? NULL : malloc(sizeof(double complex) * npt * nb * (size_t)nkt);
-  pd_grid *grid = err ? NULL : pd_create(s->nr);
-  if (!err && (!u || !grid)) err = AGAPE_ERR_NOMEM;
-  agape_qe_wfc *w = err ? NULL : calloc((size_t)nkt, sizeof *w);
-  if (!err && !w) err = AGAPE_ERR_NOMEM;
-  for (int ik = 0; ik < s->nks && !err; ik++) {
-    if ((err = agape_qe_wfc_read(s, ik + 1, &w[ik]))) break;
-    for (int b = 0; b < nb && !err; b++)
-      if (pd_real(grid, w[ik].npw, w[ik].mill, NULL, w[ik].evc + (size_t)b * w[ik].npw,
-                  u + ((size_t)ik * nb + b) * npt))
-        err = agape_error(AGAPE_ERR_FORMAT, "%s: wfc%d.dat: a plane wave outside the FFT grid", s->dir, ik + 1);
-  }
-  /* the pairs of each k, accumulated in k order */
+  const int64_t nblk = (s->nks + QE_CHI0_KB - 1) / QE_CHI0_KB;
+  int64_t blo = 0, bhi = nblk;
+  if (par) agape_par_rows(par, nblk, par->rank, &blo, &bhi);
   const size_t npair = (size_t)nb * nb;
-  double complex *rho = err ? NULL : malloc(sizeof(double complex) * npair * ng);
-  double complex *scr = err ? NULL : malloc(sizeof(double complex) * npair * ng);
+  double complex *un = err ? NULL : malloc(sizeof(double complex) * npt * (nb > 0 ? nb : 1));
   double complex *um = err ? NULL : malloc(sizeof(double complex) * npt);
-  double *wt = err ? NULL : malloc(sizeof(double) * npair);
-  c->chi = err ? NULL : calloc(ng * ng, sizeof(double complex));
-  if (!err && (!rho || !scr || !um || !wt || !c->chi)) err = AGAPE_ERR_NOMEM;
+  double complex *rho = err ? NULL : malloc(sizeof(double complex) * (npair ? npair : 1) * ng);
+  double complex *scr = err ? NULL : malloc(sizeof(double complex) * (npair ? npair : 1) * ng);
+  double *wt = err ? NULL : malloc(sizeof(double) * (npair ? npair : 1));
+  double complex *part = err ? NULL : calloc((size_t)nblk * ng * ng, sizeof(double complex));
+  pd_grid *grid = err ? NULL : pd_create(s->nr);
+  if (!err && (!un || !um || !rho || !scr || !wt || !part || !grid)) err = AGAPE_ERR_NOMEM;
   const double sig = s->degauss;
-  for (int ik = 0; ik < s->nks && !err; ik++) {
-    int kq[3], g0[3];
-    for (int d = 0; d < 3; d++) kq[d] = pt[3 * ik + d] + iq[d];
-    const int jk = of[grid_index(nk, kq)];
-    for (int d = 0; d < 3; d++) g0[d] = (kq[d] - pt[3 * jk + d]) / nk[d]; /* k + q = k' + g0 */
-    int np = 0;
-    for (int m = 0; m < nb; m++) {
-      /* state m of k' continued to k + q */
-      if (pd_real(grid, w[jk].npw, w[jk].mill, g0, w[jk].evc + (size_t)m * w[jk].npw, um)) {
-        err = agape_error(AGAPE_ERR_FORMAT, "%s: the dense FFT grid %d x %d x %d cannot hold k + q's plane waves",
-                          s->dir, s->nr[0], s->nr[1], s->nr[2]);
+  for (int64_t bk = blo; bk < bhi && !err; bk++)
+    for (int ik = (int)(bk * QE_CHI0_KB); ik < s->nks && ik < (bk + 1) * QE_CHI0_KB && !err; ik++) {
+      int kq[3], g0[3];
+      for (int d = 0; d < 3; d++) kq[d] = pt[3 * ik + d] + iq[d];
+      const int jk = of[grid_index(nk, kq)];
+      for (int d = 0; d < 3; d++) g0[d] = (kq[d] - pt[3 * jk + d]) / nk[d]; /* k + q = k' + g0 */
+      agape_qe_wfc wk, wq;
+      if ((err = agape_qe_wfc_read(s, ik + 1, &wk))) break;
+      if ((err = agape_qe_wfc_read(s, jk + 1, &wq))) {
+        agape_qe_wfc_destroy(&wk);
         break;
       }
-      const double em = s->eig[(size_t)jk * s->nbnd + m], fm = chi0pw_occ(kind, (s->ef - em) / sig);
-      for (int n = 0; n < nb; n++) {
-        const double en = s->eig[(size_t)ik * s->nbnd + n], fn = chi0pw_occ(kind, (s->ef - en) / sig);
-        const double f = chi0pw_weight(kind, sig, s->ef, en, fn, em, fm);
-        if (f == 0) continue;
-        pd_rho(grid, u + ((size_t)ik * nb + n) * npt, um, c->ng, c->gl, rho + (size_t)np * ng);
-        wt[np++] = f;
+      for (int n = 0; n < nb && !err; n++)
+        if (pd_real(grid, wk.npw, wk.mill, NULL, wk.evc + (size_t)n * wk.npw, un + (size_t)n * npt))
+          err = agape_error(AGAPE_ERR_FORMAT, "%s: wfc%d.dat: a plane wave outside the FFT grid", s->dir, ik + 1);
+      int np = 0;
+      for (int m = 0; m < nb && !err; m++) {
+        /* state m of k' continued to k + q */
+        if (pd_real(grid, wq.npw, wq.mill, g0, wq.evc + (size_t)m * wq.npw, um)) {
+          err = agape_error(AGAPE_ERR_FORMAT, "%s: the dense FFT grid %d x %d x %d cannot hold k + q's plane waves",
+                            s->dir, s->nr[0], s->nr[1], s->nr[2]);
+          break;
+        }
+        const double em = s->eig[(size_t)jk * s->nbnd + m], fm = chi0pw_occ(kind, (s->ef - em) / sig);
+        for (int n = 0; n < nb; n++) {
+          const double en = s->eig[(size_t)ik * s->nbnd + n], fn = chi0pw_occ(kind, (s->ef - en) / sig);
+          const double f = chi0pw_weight(kind, sig, s->ef, en, fn, em, fm);
+          if (f == 0) continue;
+          pd_rho(grid, un + (size_t)n * npt, um, c->ng, c->gl, rho + (size_t)np * ng);
+          wt[np++] = f;
+        }
       }
+      if (!err) chi0pw_accumulate(c->ng, np, wt, rho, scr, part + (size_t)bk * ng * ng);
+      agape_qe_wfc_destroy(&wk);
+      agape_qe_wfc_destroy(&wq);
     }
-    if (!err) chi0pw_accumulate(c->ng, np, wt, rho, scr, c->chi);
-  }
+  if (par) err = agape_par_agree(par, err);
+  if (!err && par) agape_par_allgather_rows(par, (double *)part, nblk, (int64_t)(2 * ng * ng));
+  c->chi = err ? NULL : calloc(ng * ng, sizeof(double complex));
+  if (!err && !c->chi) err = AGAPE_ERR_NOMEM;
   if (!err) {
     const double norm = 2.0 / ((double)nkt * s->omega);
+    for (int64_t bk = 0; bk < nblk; bk++)
+      for (size_t x = 0; x < ng * ng; x++) c->chi[x] += part[(size_t)bk * ng * ng + x];
     for (size_t x = 0; x < ng * ng; x++) c->chi[x] *= norm;
   }
-  for (long ik = 0; w && ik < nkt; ik++) agape_qe_wfc_destroy(&w[ik]);
-  free(w);
-  free(u);
+  free(un);
+  free(um);
   free(rho);
   free(scr);
-  free(um);
   free(wt);
+  free(part);
   free(of);
   free(pt);
   pd_destroy(&grid);

@@ -58,7 +58,7 @@ int main(void)
   /* 2. q = 0 */
   agape_qe_chi0 c0;
   int z[3] = {0, 0, 0};
-  if (!check(agape_qe_chi0_compute(&s, z, GMAX, BCUT, &c0) == AGAPE_OK, "chi0 at q = 0")) return check_summary();
+  if (!check(agape_qe_chi0_compute(NULL, &s, z, GMAX, BCUT, &c0) == AGAPE_OK, "chi0 at q = 0")) return check_summary();
   double n0 = 0;
   for (int ik = 0; ik < s.nks; ik++)
     for (int b = 0; b < s.nbnd; b++) {
@@ -83,7 +83,7 @@ int main(void)
       for (int l = 0; l < 3; l++) {
         int iq[3] = {a, b, l};
         agape_qe_chi0 *c = &all[nq++];
-        if (agape_qe_chi0_compute(&s, iq, GMAX, BCUT, c)) {
+        if (agape_qe_chi0_compute(NULL, &s, iq, GMAX, BCUT, c)) {
           ok = 0;
           continue;
         }
@@ -147,7 +147,7 @@ int main(void)
   /* 4. W */
   {
     agape_qe_chi0 t;
-    if (check(agape_qe_chi0_compute(&s, z, 0.1, BCUT, &t) == AGAPE_OK && t.ng == 1, "chi0 at q = 0 with G = 0 only")) {
+    if (check(agape_qe_chi0_compute(NULL, &s, z, 0.1, BCUT, &t) == AGAPE_OK && t.ng == 1, "chi0 at q = 0 with G = 0 only")) {
       double complex w1;
       check(chi0pw_screen(1, t.chi, t.qg, &w1) == 0, "W of the head alone");
       check_rel(creal(w1), s.omega / (2 * n0), 1e-12,
