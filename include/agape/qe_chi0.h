@@ -33,6 +33,23 @@ agape_err agape_qe_chi0_compute(const agape_par *par, const agape_qe_save *s, co
                                 double band_cut, agape_qe_chi0 *c);
 void agape_qe_chi0_destroy(agape_qe_chi0 *c);
 
+/* mu = N(0) <W>_FS of the folder's grid (docs/theory.md §5.6 with plane-wave pair densities):
+ *   W_ss' = (1/Omega) sum_GG' rho_nn'(k, q, G)^* W_GG'(q) rho_nn'(k, q, G'),   k' = k + q,
+ *   <W>_FS = sum_{k, q, n, n'} d_s d_s' Re W_ss' / (N_k^2 N(0)^2),   N(0) = (1/N_k) sum_s d_s,
+ * with d the Gaussian of width sigma (eV) around E_F (states within 6 sigma), over every q of
+ * the grid; W(q) from chi0 (|q + G| <= gmax, bands below E_F + band_cut) by chi0pw_screen.
+ * The (q, k-block) partial sums are added in one fixed order: the same bits for any rank
+ * count. Collective as agape_qe_chi0_compute. */
+typedef struct {
+  double mu;   /* N(0) <W>_FS */
+  double w_fs; /* <W>_FS, eV */
+  double dos0; /* N(0), states/eV/spin/cell */
+  int nq;      /* q points summed */
+  int ng_max;  /* the largest G basis of one q */
+} agape_qe_mu;
+agape_err agape_qe_mu_compute(const agape_par *par, const agape_qe_save *s, double gmax, double band_cut, double sigma,
+                              agape_qe_mu *r);
+
 /* The smearing kind (chi0_pw.h SMEAR_*) of the folder's run, or -1 (no smearing: an
  * insulator or fixed occupations, which the RPA here does not handle yet) */
 int agape_qe_smearing_kind(const agape_qe_save *s);

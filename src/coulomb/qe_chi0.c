@@ -48,14 +48,15 @@ void agape_qe_chi0_destroy(agape_qe_chi0 *c)
   memset(c, 0, sizeof *c);
 }
 
-agape_err agape_qe_chi0_compute(const agape_par *par, const agape_qe_save *s, const int iq[3], double gmax,
-                                double band_cut, agape_qe_chi0 *c)
+/* The checks of a folder the RPA can sum over (a metal with smearing, the full unshifted
+ * grid) and its grid map: pt[3*ik] the grid coordinates of k point ik, of[grid index] the k
+ * point there (both malloc'd). */
+static agape_err qe_grid(const agape_qe_save *s, int **pof, int **ppt)
 {
-  memset(c, 0, sizeof *c);
+  *pof = *ppt = NULL;
   const int *nk = s->mp;
   const long nkt = (long)nk[0] * nk[1] * nk[2];
-  const int kind = agape_qe_smearing_kind(s);
-  if (kind < 0)
+  if (agape_qe_smearing_kind(s) < 0)
     return agape_error(AGAPE_ERR_FORMAT,
                        "%s: occupations '%s' smearing '%s': the static RPA here needs a metal computed with "
                        "smearing (gaussian, mp, mv or fd)",
@@ -82,6 +83,36 @@ agape_err agape_qe_chi0_compute(const agape_par *par, const agape_qe_save *s, co
     else
       of[x] = ik;
   }
+  if (err) {
+    free(of);
+    free(pt);
+    return err;
+  }
+  *pof = of;
+  *ppt = pt;
+  return AGAPE_OK;
+}
+
+/* k + q on the grid: the k point jk and the fold g0 with k + q = k_jk + g0 */
+static int qe_kq(const agape_qe_save *s, const int *of, const int *pt, int ik, const int *iq, int *g0)
+{
+  int kq[3];
+  for (int d = 0; d < 3; d++) kq[d] = pt[3 * ik + d] + iq[d];
+  const int jk = of[grid_index(s->mp, kq)];
+  for (int d = 0; d < 3; d++) g0[d] = (kq[d] - pt[3 * jk + d]) / s->mp[d];
+  return jk;
+}
+
+agape_err agape_qe_chi0_compute(const agape_par *par, const agape_qe_save *s, const int iq[3], double gmax,
+                                double band_cut, agape_qe_chi0 *c)
+{
+  memset(c, 0, sizeof *c);
+  const int *nk = s->mp;
+  const long nkt = (long)nk[0] * nk[1] * nk[2];
+  const int kind = agape_qe_smearing_kind(s);
+  int *of, *pt;
+  agape_err err = qe_grid(s, &of, &pt);
+  if (err) return err;
   /* the G vectors (Miller indices) with |q + G| <= gmax */
   const double tpiba = 2 * AGAPE_PI / s->alat;
   for (int d = 0; d < 3; d++) {
@@ -138,10 +169,8 @@ agape_err agape_qe_chi0_compute(const agape_par *par, const agape_qe_save *s, co
   const double sig = s->degauss;
   for (int64_t bk = blo; bk < bhi && !err; bk++)
     for (int ik = (int)(bk * QE_CHI0_KB); ik < s->nks && ik < (bk + 1) * QE_CHI0_KB && !err; ik++) {
-      int kq[3], g0[3];
-      for (int d = 0; d < 3; d++) kq[d] = pt[3 * ik + d] + iq[d];
-      const int jk = of[grid_index(nk, kq)];
-      for (int d = 0; d < 3; d++) g0[d] = (kq[d] - pt[3 * jk + d]) / nk[d]; /* k + q = k' + g0 */
+      int g0[3];
+      const int jk = qe_kq(s, of, pt, ik, iq, g0); /* k + q = k' + g0 */
       agape_qe_wfc wk, wq;
       if ((err = agape_qe_wfc_read(s, ik + 1, &wk))) break;
       if ((err = agape_qe_wfc_read(s, jk + 1, &wq))) {
@@ -192,5 +221,114 @@ agape_err agape_qe_chi0_compute(const agape_par *par, const agape_qe_save *s, co
   free(pt);
   pd_destroy(&grid);
   if (err) agape_qe_chi0_destroy(c);
+  return err;
+}
+
+/* Gaussian Fermi-surface weight of energy e (eV) */
+static double fs_d(double e, double ef, double sigma)
+{
+  const double x = (e - ef) / sigma;
+  return fabs(x) < 6 ? exp(-0.5 * x * x) / (sqrt(2 * AGAPE_PI) * sigma) : 0.0;
+}
+
+agape_err agape_qe_mu_compute(const agape_par *par, const agape_qe_save *s, double gmax, double band_cut, double sigma,
+                              agape_qe_mu *r)
+{
+  memset(r, 0, sizeof *r);
+  if (!(sigma > 0)) return agape_error(AGAPE_ERR_DECK, "mu of %s: the Fermi-surface width must be > 0", s->dir);
+  int *of, *pt;
+  agape_err err = qe_grid(s, &of, &pt);
+  if (err) return err;
+  const int *nk = s->mp, nq = nk[0] * nk[1] * nk[2], nb = s->nbnd;
+  const int64_t nblk = (s->nks + QE_CHI0_KB - 1) / QE_CHI0_KB;
+  int64_t blo = 0, bhi = nblk;
+  if (par) agape_par_rows(par, nblk, par->rank, &blo, &bhi);
+  double n0 = 0;
+  for (int ik = 0; ik < s->nks; ik++)
+    for (int b = 0; b < nb; b++) n0 += fs_d(s->eig[(size_t)ik * nb + b], s->ef, sigma) / s->nks;
+  const size_t npt = (size_t)s->nr[0] * s->nr[1] * s->nr[2];
+  double *part = calloc((size_t)nblk * nq, sizeof(double)); /* [block][q] */
+  double complex *un = malloc(sizeof(double complex) * npt * nb), *um = malloc(sizeof(double complex) * npt);
+  pd_grid *grid = pd_create(s->nr);
+  if (!part || !un || !um || !grid) err = AGAPE_ERR_NOMEM;
+  for (int q = 0; q < nq && !err; q++) {
+    const int iq[3] = {q / (nk[1] * nk[2]), (q / nk[2]) % nk[1], q % nk[2]};
+    agape_qe_chi0 c;
+    if ((err = agape_qe_chi0_compute(par, s, iq, gmax, band_cut, &c))) break;
+    const int ng = c.ng;
+    if (ng > r->ng_max) r->ng_max = ng;
+    double complex *W = malloc(sizeof(double complex) * ng * ng), *rho = malloc(sizeof(double complex) * ng);
+    if (!W || !rho)
+      err = AGAPE_ERR_NOMEM;
+    else if (chi0pw_screen(ng, c.chi, c.qg, W))
+      err = agape_error(AGAPE_ERR_NUMERIC, "mu of %s: v^-1 - chi0 is not positive definite at q = (%d %d %d)", s->dir,
+                        iq[0], iq[1], iq[2]);
+    for (int64_t bk = blo; bk < bhi && !err; bk++) {
+      double acc = 0;
+      for (int ik = (int)(bk * QE_CHI0_KB); ik < s->nks && ik < (bk + 1) * QE_CHI0_KB && !err; ik++) {
+        int g0[3];
+        const int jk = qe_kq(s, of, pt, ik, iq, g0);
+        int fk = 0, fq = 0;
+        for (int b = 0; b < nb; b++) {
+          fk += fs_d(s->eig[(size_t)ik * nb + b], s->ef, sigma) > 0;
+          fq += fs_d(s->eig[(size_t)jk * nb + b], s->ef, sigma) > 0;
+        }
+        if (!fk || !fq) continue;
+        agape_qe_wfc wk, wq;
+        if ((err = agape_qe_wfc_read(s, ik + 1, &wk))) break;
+        if ((err = agape_qe_wfc_read(s, jk + 1, &wq))) {
+          agape_qe_wfc_destroy(&wk);
+          break;
+        }
+        for (int n = 0; n < nb; n++)
+          if (fs_d(s->eig[(size_t)ik * nb + n], s->ef, sigma) > 0)
+            pd_real(grid, wk.npw, wk.mill, NULL, wk.evc + (size_t)n * wk.npw, un + (size_t)n * npt);
+        for (int m = 0; m < nb && !err; m++) {
+          const double dm = fs_d(s->eig[(size_t)jk * nb + m], s->ef, sigma);
+          if (dm == 0) continue;
+          if (pd_real(grid, wq.npw, wq.mill, g0, wq.evc + (size_t)m * wq.npw, um)) {
+            err = agape_error(AGAPE_ERR_FORMAT, "%s: the dense FFT grid cannot hold k + q's plane waves", s->dir);
+            break;
+          }
+          for (int n = 0; n < nb; n++) {
+            const double dn = fs_d(s->eig[(size_t)ik * nb + n], s->ef, sigma);
+            if (dn == 0) continue;
+            pd_rho(grid, un + (size_t)n * npt, um, ng, c.gl, rho);
+            /* Re rho^H W rho / Omega */
+            double w = 0;
+            for (int g = 0; g < ng; g++) {
+              double complex t = 0;
+              for (int h = 0; h < ng; h++) t += W[(size_t)g * ng + h] * rho[h];
+              w += creal(conj(rho[g]) * t);
+            }
+            acc += dn * dm * w / s->omega;
+          }
+        }
+        agape_qe_wfc_destroy(&wk);
+        agape_qe_wfc_destroy(&wq);
+      }
+      part[(size_t)bk * nq + q] = acc;
+    }
+    free(W);
+    free(rho);
+    agape_qe_chi0_destroy(&c);
+    if (par) err = agape_par_agree(par, err);
+  }
+  if (!err && par) agape_par_allgather_rows(par, part, nblk, nq);
+  if (!err) {
+    double tot = 0;
+    for (int q = 0; q < nq; q++)
+      for (int64_t bk = 0; bk < nblk; bk++) tot += part[(size_t)bk * nq + q];
+    r->dos0 = n0;
+    r->nq = nq;
+    r->w_fs = tot / ((double)s->nks * s->nks * n0 * n0);
+    r->mu = n0 * r->w_fs;
+  }
+  free(part);
+  free(un);
+  free(um);
+  free(of);
+  free(pt);
+  pd_destroy(&grid);
   return err;
 }

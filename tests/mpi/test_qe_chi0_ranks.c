@@ -4,7 +4,8 @@
  * for any rank count, at three q of the 3^3 grid (q = 0, a point on an axis, a general one).
  * Then W = (v^-1 - chi0)^-1 inverted with ScaLAPACK on the process grid (agape_par_zinv)
  * against the serial Cholesky inverse (chi0pw_screen): within 1e-12 of the largest element
- * (two factorisations of a well-conditioned Hermitian matrix differ by round-off). */
+ * (two factorisations of a well-conditioned Hermitian matrix differ by round-off). And
+ * mu = N(0) <W>_FS over the ranks: the one-rank value bit for bit. */
 #include "check.h" /* first: it sets the POSIX level */
 #include "agape/parallel.h"
 #include "agape/qe_chi0.h"
@@ -55,6 +56,13 @@ int main(int argc, char **argv)
     agape_qe_chi0_destroy(&a);
     agape_qe_chi0_destroy(&b);
   }
+  /* mu over the ranks against one rank */
+  agape_qe_mu m1, mn;
+  agape_err e1 = agape_qe_mu_compute(&par, &s, 2.0, 1000.0, 0.3, &mn);
+  agape_err e2 = agape_qe_mu_compute(NULL, &s, 2.0, 1000.0, 0.3, &m1);
+  check(e1 == AGAPE_OK && e2 == AGAPE_OK && !memcmp(&m1.mu, &mn.mu, sizeof m1.mu) &&
+          !memcmp(&m1.w_fs, &mn.w_fs, sizeof m1.w_fs),
+        "mu = %.12f on %d rank(s) is the one-rank value bit for bit (%.12f)", mn.mu, par.size, m1.mu);
   agape_qe_save_destroy(&s);
   agape_par_finalize(&par);
   return check_summary(); /* mpirun fails when any rank does */

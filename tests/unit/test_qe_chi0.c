@@ -20,10 +20,17 @@
  *     head is larger (the Schur complement of a positive definite body adds to -chi0_00's
  *     inverse); at every q, (v^-1 - chi0) W = 1 and, where v is finite, the Dyson equation
  *     W = v + v chi0 W hold to 1e-10 relative (both fail if the inverse's two triangles are
- *     mismatched); its diagonal is positive. */
+ *     mismatched); its diagonal is positive;
+ *  5. mu = N(0) <W>_FS (src/coulomb/qe_chi0.c) with only the G of smallest |q + G| at each q
+ *     (gmax 0.85 bohr^-1: the smallest |q + G| of the 27 q is at most 0.79, the second
+ *     smallest at least 0.93) against the same sum formed here independently: k + q found from the
+ *     k points' crystal coordinates, the pair densities by the G-space sum (pd_rho_direct)
+ *     instead of the FFT route, W = 1/(v^-1 - chi0) by hand: to 1e-12. With local fields
+ *     (|q + G| <= 2 bohr^-1) mu is printed and must be positive. */
 #include "../check.h"
 #include "agape/qe_chi0.h"
 #include "agape/chi0_pw.h"
+#include "agape/pairdens.h"
 
 #ifndef AGAPE_TEST_DATA
 #define AGAPE_TEST_DATA "tests/data"
@@ -147,7 +154,8 @@ int main(void)
   /* 4. W */
   {
     agape_qe_chi0 t;
-    if (check(agape_qe_chi0_compute(NULL, &s, z, 0.1, BCUT, &t) == AGAPE_OK && t.ng == 1, "chi0 at q = 0 with G = 0 only")) {
+    if (check(agape_qe_chi0_compute(NULL, &s, z, 0.1, BCUT, &t) == AGAPE_OK && t.ng == 1,
+              "chi0 at q = 0 with G = 0 only")) {
       double complex w1;
       check(chi0pw_screen(1, t.chi, t.qg, &w1) == 0, "W of the head alone");
       check_rel(creal(w1), s.omega / (2 * n0), 1e-12,
@@ -198,6 +206,67 @@ int main(void)
   check(head_lf >= s.omega / (2 * n0), "W_00(q -> 0) with local fields %.6f >= Thomas-Fermi %.6f eV bohr^3", head_lf,
         s.omega / (2 * n0));
   for (int x = 0; x < nq; x++) agape_qe_chi0_destroy(&all[x]);
+
+  /* 5. mu */
+  const double sg = 0.3; /* eV */
+  agape_qe_mu m1, m2;
+  agape_err em1 = agape_qe_mu_compute(NULL, &s, 0.85, BCUT, sg, &m1);
+  if (check(em1 == AGAPE_OK && m1.ng_max == 1, "mu with one G per q (largest basis %d)", m1.ng_max)) {
+    int ck[27][3];
+    for (int ik = 0; ik < s.nks; ik++)
+      for (int i = 0; i < 3; i++) {
+        double cc = 0;
+        for (int dd = 0; dd < 3; dd++) cc += s.at[3 * i + dd] * s.xk[3 * ik + dd];
+        ck[ik][i] = (int)lround(cc / s.alat * 3);
+      }
+    double nn = 0, acc = 0;
+    for (int ik = 0; ik < s.nks; ik++)
+      for (int b = 0; b < s.nbnd; b++) {
+        double x = (s.eig[ik * s.nbnd + b] - s.ef) / sg;
+        nn += fabs(x) < 6 ? exp(-0.5 * x * x) / (sqrt(2 * M_PI) * sg) / s.nks : 0;
+      }
+    for (int a = 0; a < 27; a++) {
+      int iq[3] = {a / 9, (a / 3) % 3, a % 3};
+      agape_qe_chi0 c;
+      if (agape_qe_chi0_compute(NULL, &s, iq, 0.85, BCUT, &c)) break;
+      double vinv = c.qg[0] > 0 ? c.qg[0] * c.qg[0] / (4 * M_PI * AGAPE_HARTREE_EV) : 0;
+      double w00 = 1 / (vinv - creal(c.chi[0]));
+      for (int ik = 0; ik < s.nks; ik++) {
+        int jk = -1, f0[3];
+        for (int j = 0; j < s.nks && jk < 0; j++) {
+          int same = 1;
+          for (int i = 0; i < 3; i++) same &= ((ck[ik][i] + iq[i] - ck[j][i]) % 3 + 3) % 3 == 0;
+          if (same) jk = j;
+        }
+        for (int i = 0; i < 3; i++) f0[i] = (ck[ik][i] + iq[i] - ck[jk][i]) / 3;
+        agape_qe_wfc wk, wq;
+        agape_qe_wfc_read(&s, ik + 1, &wk);
+        agape_qe_wfc_read(&s, jk + 1, &wq);
+        for (int n = 0; n < s.nbnd; n++)
+          for (int mm = 0; mm < s.nbnd; mm++) {
+            double xn = (s.eig[ik * s.nbnd + n] - s.ef) / sg, xm = (s.eig[jk * s.nbnd + mm] - s.ef) / sg;
+            if (fabs(xn) >= 6 || fabs(xm) >= 6) continue;
+            double dn = exp(-0.5 * xn * xn) / (sqrt(2 * M_PI) * sg), dm = exp(-0.5 * xm * xm) / (sqrt(2 * M_PI) * sg);
+            double complex r;
+            pd_rho_direct(wk.npw, wk.mill, wk.evc + (size_t)n * wk.npw, wq.npw, wq.mill, wq.evc + (size_t)mm * wq.npw,
+                          f0, 1, c.gl, &r);
+            acc += dn * dm * w00 * creal(conj(r) * r) / s.omega;
+          }
+        agape_qe_wfc_destroy(&wk);
+        agape_qe_wfc_destroy(&wq);
+      }
+      agape_qe_chi0_destroy(&c);
+    }
+    double mu_t = acc / ((double)s.nks * s.nks * nn);
+    check_rel(m1.mu, mu_t, 1e-12, "mu, one G per q: the module against an independent sum (N(0) %.6f, sigma %.2f eV)",
+              m1.dos0, sg);
+  }
+  agape_err em2 = agape_qe_mu_compute(NULL, &s, GMAX, BCUT, sg, &m2);
+  if (check(em2 == AGAPE_OK, "mu with local fields"))
+    check(m2.mu > 0,
+          "mu with local fields (|q + G| <= %g bohr^-1, up to %d G) = %.6f > 0; <W>_FS = %.4f eV "
+          "(one G per q: mu = %.6f)",
+          GMAX, m2.ng_max, m2.mu, m2.w_fs, m1.mu);
   agape_qe_chi0_destroy(&c0);
   agape_qe_save_destroy(&s);
   return check_summary();
