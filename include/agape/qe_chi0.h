@@ -33,22 +33,35 @@ agape_err agape_qe_chi0_compute(const agape_par *par, const agape_qe_save *s, co
                                 double band_cut, agape_qe_chi0 *c);
 void agape_qe_chi0_destroy(agape_qe_chi0 *c);
 
-/* mu = N(0) <W>_FS of the folder's grid (docs/theory.md §5.6 with plane-wave pair densities):
+/* mu = N(0) <W>_FS of the folder's grid and the energy-resolved W(xi, xi') (docs/theory.md
+ * §5.6 with plane-wave pair densities):
  *   W_ss' = (1/Omega) sum_GG' rho_nn'(k, q, G)^* W_GG'(q) rho_nn'(k, q, G'),   k' = k + q,
  *   <W>_FS = sum_{k, q, n, n'} d_s d_s' Re W_ss' / (N_k^2 N(0)^2),   N(0) = (1/N_k) sum_s d_s,
  * with d the Gaussian of width sigma (eV) around E_F (states within 6 sigma), over every q of
  * the grid; W(q) from chi0 (|q + G| <= gmax, bands below E_F + band_cut) by chi0pw_screen.
- * The (q, k-block) partial sums are added in one fixed order: the same bits for any rank
- * count. Collective as agape_qe_chi0_compute. */
+ * <v>_FS is the same average of the bare 4 pi e^2/|q + G|^2, its q + G = 0 term averaged over
+ * the q-cell around Gamma (rpa_w_head_tf with k_TF = 0). With ne > 0 also the table
+ * W(xi_i, xi_j): the mean of Re W_ss' over the pairs of states below E_F + band_cut with xi_s in
+ * bin i and xi_s' in bin j of ne equal bins over their energies (an empty bin pair takes the
+ * nearest filled one, as the model's table), and the DOS per bin. The (q, k-block) partial
+ * sums are added in one fixed order: the same bits for any rank count. Collective as
+ * agape_qe_chi0_compute. */
 typedef struct {
-  double mu;   /* N(0) <W>_FS */
-  double w_fs; /* <W>_FS, eV */
-  double dos0; /* N(0), states/eV/spin/cell */
-  int nq;      /* q points summed */
-  int ng_max;  /* the largest G basis of one q */
+  double mu;        /* N(0) <W>_FS */
+  double w_fs;      /* <W>_FS, eV */
+  double w_bare_fs; /* <v>_FS, eV */
+  double dos0;      /* N(0), states/eV/spin/cell */
+  int nq;           /* q points summed */
+  int ng_max;       /* the largest G basis of one q */
+  int ne;           /* table bins (0: no table) */
+  double *xi;       /* [ne] bin centres, eV from E_F */
+  double *w;        /* [ne*ne] W(xi_i, xi_j), eV, row-major */
+  double *cnt;      /* [ne*ne] pairs per bin pair (before the empty ones were filled) */
+  double *dos;      /* [ne] DOS of the grid per bin, states/eV/spin/cell */
 } agape_qe_mu;
 agape_err agape_qe_mu_compute(const agape_par *par, const agape_qe_save *s, double gmax, double band_cut, double sigma,
-                              agape_qe_mu *r);
+                              int ne, agape_qe_mu *r);
+void agape_qe_mu_destroy(agape_qe_mu *r);
 
 /* The smearing kind (chi0_pw.h SMEAR_*) of the folder's run, or -1 (no smearing: an
  * insulator or fixed occupations, which the RPA here does not handle yet) */

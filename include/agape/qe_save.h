@@ -22,6 +22,7 @@
 #include "agape/error.h"
 
 #define AGAPE_HARTREE_EV 27.211386245988 /* QE 6.7 (CODATA 2018) */
+#define AGAPE_BOHR_A     0.529177210903  /* bohr in Angstrom, QE 6.7 (CODATA 2018) */
 
 typedef struct {
   char dir[1024];       /* the folder read */

@@ -2,6 +2,8 @@
 #include "agape/qe_chi0.h"
 #include "agape/chi0_pw.h"
 #include "agape/pairdens.h"
+#include "agape/rpa.h"
+#include "agape/coulomb.h"
 #include "agape/units.h"
 #include <math.h>
 #include <stdlib.h>
@@ -231,11 +233,24 @@ static double fs_d(double e, double ef, double sigma)
   return fabs(x) < 6 ? exp(-0.5 * x * x) / (sqrt(2 * AGAPE_PI) * sigma) : 0.0;
 }
 
+void agape_qe_mu_destroy(agape_qe_mu *r)
+{
+  free(r->xi);
+  free(r->w);
+  free(r->cnt);
+  free(r->dos);
+  memset(r, 0, sizeof *r);
+}
+
+/* one (q, k-block) partial: FS sums of W and v, then the table's sums and counts */
+#define MU_NACC 2
+
 agape_err agape_qe_mu_compute(const agape_par *par, const agape_qe_save *s, double gmax, double band_cut, double sigma,
-                              agape_qe_mu *r)
+                              int ne, agape_qe_mu *r)
 {
   memset(r, 0, sizeof *r);
   if (!(sigma > 0)) return agape_error(AGAPE_ERR_DECK, "mu of %s: the Fermi-surface width must be > 0", s->dir);
+  if (ne < 0 || ne > 1000) return agape_error(AGAPE_ERR_INTERNAL, "mu of %s: %d table bins", s->dir, ne);
   int *of, *pt;
   agape_err err = qe_grid(s, &of, &pt);
   if (err) return err;
@@ -243,14 +258,25 @@ agape_err agape_qe_mu_compute(const agape_par *par, const agape_qe_save *s, doub
   const int64_t nblk = (s->nks + QE_CHI0_KB - 1) / QE_CHI0_KB;
   int64_t blo = 0, bhi = nblk;
   if (par) agape_par_rows(par, nblk, par->rank, &blo, &bhi);
-  double n0 = 0;
+  /* N(0); the states of the table (below E_F + band_cut) and its bins */
+  double n0 = 0, xlo = INFINITY, xhi = -INFINITY;
   for (int ik = 0; ik < s->nks; ik++)
-    for (int b = 0; b < nb; b++) n0 += fs_d(s->eig[(size_t)ik * nb + b], s->ef, sigma) / s->nks;
+    for (int b = 0; b < nb; b++) {
+      const double x = s->eig[(size_t)ik * nb + b] - s->ef;
+      n0 += fs_d(x + s->ef, s->ef, sigma) / s->nks;
+      if (x <= band_cut) xlo = fmin(xlo, x), xhi = fmax(xhi, x);
+    }
+  const double de = ne > 0 ? (xhi - xlo) / ne * (1 + 1e-12) : 1;
+  const size_t width = MU_NACC + 2 * (size_t)ne * ne; /* doubles of one partial */
   const size_t npt = (size_t)s->nr[0] * s->nr[1] * s->nr[2];
-  double *part = calloc((size_t)nblk * nq, sizeof(double)); /* [block][q] */
+  double *part = calloc((size_t)nblk * width, sizeof(double)), *tot = calloc(width, sizeof(double));
   double complex *un = malloc(sizeof(double complex) * npt * nb), *um = malloc(sizeof(double complex) * npt);
   pd_grid *grid = pd_create(s->nr);
-  if (!part || !un || !um || !grid) err = AGAPE_ERR_NOMEM;
+  if (!part || !tot || !un || !um || !grid) err = AGAPE_ERR_NOMEM;
+  /* the bare head at q = 0: 4 pi e^2/q^2 averaged over the q-cell around Gamma (eV bohr^3) */
+  double bA[9];
+  for (int x = 0; x < 9; x++) bA[x] = s->bg[x] * 2 * AGAPE_PI / s->alat / AGAPE_BOHR_A;
+  const double vhead0 = rpa_w_head_tf(0.0, bA, nk[0], nk[1], nk[2]) / (AGAPE_BOHR_A * AGAPE_BOHR_A * AGAPE_BOHR_A);
   for (int q = 0; q < nq && !err; q++) {
     const int iq[3] = {q / (nk[1] * nk[2]), (q / nk[2]) % nk[1], q % nk[2]};
     agape_qe_chi0 c;
@@ -258,22 +284,29 @@ agape_err agape_qe_mu_compute(const agape_par *par, const agape_qe_save *s, doub
     const int ng = c.ng;
     if (ng > r->ng_max) r->ng_max = ng;
     double complex *W = malloc(sizeof(double complex) * ng * ng), *rho = malloc(sizeof(double complex) * ng);
-    if (!W || !rho)
+    double *v = malloc(sizeof(double) * ng);
+    if (!W || !rho || !v)
       err = AGAPE_ERR_NOMEM;
     else if (chi0pw_screen(ng, c.chi, c.qg, W))
       err = agape_error(AGAPE_ERR_NUMERIC, "mu of %s: v^-1 - chi0 is not positive definite at q = (%d %d %d)", s->dir,
                         iq[0], iq[1], iq[2]);
+    for (int g = 0; !err && g < ng; g++)
+      v[g] = c.qg[g] > 0 ? 4 * AGAPE_PI * AGAPE_HARTREE_EV / (c.qg[g] * c.qg[g]) : vhead0;
+    memset(part, 0, sizeof(double) * (size_t)nblk * width);
     for (int64_t bk = blo; bk < bhi && !err; bk++) {
-      double acc = 0;
+      double *acc = part + (size_t)bk * width, *wsum = acc + MU_NACC, *wcnt = wsum + (size_t)ne * ne;
       for (int ik = (int)(bk * QE_CHI0_KB); ik < s->nks && ik < (bk + 1) * QE_CHI0_KB && !err; ik++) {
         int g0[3];
         const int jk = qe_kq(s, of, pt, ik, iq, g0);
-        int fk = 0, fq = 0;
+        /* the states this pair of k points needs: Fermi-surface ones, and all below the cut
+         * for the table */
+        int need_k = 0, need_q = 0;
         for (int b = 0; b < nb; b++) {
-          fk += fs_d(s->eig[(size_t)ik * nb + b], s->ef, sigma) > 0;
-          fq += fs_d(s->eig[(size_t)jk * nb + b], s->ef, sigma) > 0;
+          const double ek = s->eig[(size_t)ik * nb + b], eq = s->eig[(size_t)jk * nb + b];
+          need_k |= fs_d(ek, s->ef, sigma) > 0 || (ne > 0 && ek - s->ef <= band_cut);
+          need_q |= fs_d(eq, s->ef, sigma) > 0 || (ne > 0 && eq - s->ef <= band_cut);
         }
-        if (!fk || !fq) continue;
+        if (!need_k || !need_q) continue;
         agape_qe_wfc wk, wq;
         if ((err = agape_qe_wfc_read(s, ik + 1, &wk))) break;
         if ((err = agape_qe_wfc_read(s, jk + 1, &wq))) {
@@ -281,50 +314,83 @@ agape_err agape_qe_mu_compute(const agape_par *par, const agape_qe_save *s, doub
           break;
         }
         for (int n = 0; n < nb; n++)
-          if (fs_d(s->eig[(size_t)ik * nb + n], s->ef, sigma) > 0)
-            pd_real(grid, wk.npw, wk.mill, NULL, wk.evc + (size_t)n * wk.npw, un + (size_t)n * npt);
+          pd_real(grid, wk.npw, wk.mill, NULL, wk.evc + (size_t)n * wk.npw, un + (size_t)n * npt);
         for (int m = 0; m < nb && !err; m++) {
-          const double dm = fs_d(s->eig[(size_t)jk * nb + m], s->ef, sigma);
-          if (dm == 0) continue;
+          const double em = s->eig[(size_t)jk * nb + m], dm = fs_d(em, s->ef, sigma);
+          const int tm = ne > 0 && em - s->ef <= band_cut;
+          if (dm == 0 && !tm) continue;
           if (pd_real(grid, wq.npw, wq.mill, g0, wq.evc + (size_t)m * wq.npw, um)) {
             err = agape_error(AGAPE_ERR_FORMAT, "%s: the dense FFT grid cannot hold k + q's plane waves", s->dir);
             break;
           }
           for (int n = 0; n < nb; n++) {
-            const double dn = fs_d(s->eig[(size_t)ik * nb + n], s->ef, sigma);
-            if (dn == 0) continue;
+            const double en = s->eig[(size_t)ik * nb + n], dn = fs_d(en, s->ef, sigma);
+            const int tn = ne > 0 && en - s->ef <= band_cut;
+            if (!(dn > 0 && dm > 0) && !(tn && tm)) continue;
             pd_rho(grid, un + (size_t)n * npt, um, ng, c.gl, rho);
-            /* Re rho^H W rho / Omega */
-            double w = 0;
+            /* Re rho^H W rho / Omega and the same with the bare v */
+            double w = 0, vb = 0;
             for (int g = 0; g < ng; g++) {
               double complex t = 0;
               for (int h = 0; h < ng; h++) t += W[(size_t)g * ng + h] * rho[h];
               w += creal(conj(rho[g]) * t);
+              vb += v[g] * creal(conj(rho[g]) * rho[g]);
             }
-            acc += dn * dm * w / s->omega;
+            w /= s->omega;
+            vb /= s->omega;
+            acc[0] += dn * dm * w;
+            acc[1] += dn * dm * vb;
+            if (tn && tm) {
+              const int i = (int)((en - s->ef - xlo) / de), j = (int)((em - s->ef - xlo) / de);
+              wsum[(size_t)i * ne + j] += w;
+              wcnt[(size_t)i * ne + j] += 1;
+            }
           }
         }
         agape_qe_wfc_destroy(&wk);
         agape_qe_wfc_destroy(&wq);
       }
-      part[(size_t)bk * nq + q] = acc;
     }
     free(W);
     free(rho);
+    free(v);
     agape_qe_chi0_destroy(&c);
     if (par) err = agape_par_agree(par, err);
+    if (!err && par) agape_par_allgather_rows(par, part, nblk, (int64_t)width);
+    for (int64_t bk = 0; bk < nblk && !err; bk++)
+      for (size_t x = 0; x < width; x++) tot[x] += part[(size_t)bk * width + x];
   }
-  if (!err && par) agape_par_allgather_rows(par, part, nblk, nq);
   if (!err) {
-    double tot = 0;
-    for (int q = 0; q < nq; q++)
-      for (int64_t bk = 0; bk < nblk; bk++) tot += part[(size_t)bk * nq + q];
+    const double norm = (double)s->nks * s->nks * n0 * n0;
     r->dos0 = n0;
     r->nq = nq;
-    r->w_fs = tot / ((double)s->nks * s->nks * n0 * n0);
+    r->w_fs = tot[0] / norm;
+    r->w_bare_fs = tot[1] / norm;
     r->mu = n0 * r->w_fs;
   }
+  if (!err && ne > 0) {
+    r->ne = ne;
+    r->xi = malloc(sizeof(double) * ne);
+    r->dos = calloc(ne, sizeof(double));
+    r->w = malloc(sizeof(double) * ne * ne);
+    r->cnt = malloc(sizeof(double) * ne * ne);
+    if (!r->xi || !r->dos || !r->w || !r->cnt)
+      err = AGAPE_ERR_NOMEM;
+    else {
+      for (int i = 0; i < ne; i++) r->xi[i] = xlo + (i + 0.5) * de;
+      for (int ik = 0; ik < s->nks; ik++)
+        for (int b = 0; b < nb; b++) {
+          const double x = s->eig[(size_t)ik * nb + b] - s->ef;
+          if (x <= band_cut) r->dos[(int)((x - xlo) / de)] += 1.0 / ((double)s->nks * de);
+        }
+      memcpy(r->cnt, tot + MU_NACC + (size_t)ne * ne, sizeof(double) * ne * ne);
+      if (agape_w_table_fill(ne, tot + MU_NACC, r->cnt, r->w))
+        err = agape_error(AGAPE_ERR_NUMERIC, "mu of %s: no pair of states below E_F + %g eV", s->dir, band_cut);
+    }
+  }
+  if (err) agape_qe_mu_destroy(r);
   free(part);
+  free(tot);
   free(un);
   free(um);
   free(of);

@@ -26,7 +26,11 @@
  *     smallest at least 0.93) against the same sum formed here independently: k + q found from the
  *     k points' crystal coordinates, the pair densities by the G-space sum (pd_rho_direct)
  *     instead of the FFT route, W = 1/(v^-1 - chi0) by hand: to 1e-12. With local fields
- *     (|q + G| <= 2 bohr^-1) mu is printed and must be positive. */
+ *     (|q + G| <= 2 bohr^-1) mu is printed and must be positive;
+ *  6. the table W(xi, xi') over the 12 bands: the pair (s, s') at q and (s', s) at -q are both
+ *     in the sum and Re W_s's = Re W_ss' by time reversal, so the counts are symmetric exactly
+ *     and the table to 1e-12 of its largest entry; every pair of states is counted once
+ *     (27 x 27 x 12 x 12 pairs), and the DOS per bin integrates to the 12 bands. */
 #include "../check.h"
 #include "agape/qe_chi0.h"
 #include "agape/chi0_pw.h"
@@ -207,10 +211,10 @@ int main(void)
         s.omega / (2 * n0));
   for (int x = 0; x < nq; x++) agape_qe_chi0_destroy(&all[x]);
 
-  /* 5. mu */
+  /* 5. mu (6. the table, computed with it below) */
   const double sg = 0.3; /* eV */
   agape_qe_mu m1, m2;
-  agape_err em1 = agape_qe_mu_compute(NULL, &s, 0.85, BCUT, sg, &m1);
+  agape_err em1 = agape_qe_mu_compute(NULL, &s, 0.85, BCUT, sg, 0, &m1);
   if (check(em1 == AGAPE_OK && m1.ng_max == 1, "mu with one G per q (largest basis %d)", m1.ng_max)) {
     int ck[27][3];
     for (int ik = 0; ik < s.nks; ik++)
@@ -261,12 +265,37 @@ int main(void)
     check_rel(m1.mu, mu_t, 1e-12, "mu, one G per q: the module against an independent sum (N(0) %.6f, sigma %.2f eV)",
               m1.dos0, sg);
   }
-  agape_err em2 = agape_qe_mu_compute(NULL, &s, GMAX, BCUT, sg, &m2);
+  agape_err em2 = agape_qe_mu_compute(NULL, &s, GMAX, BCUT, sg, 24, &m2);
   if (check(em2 == AGAPE_OK, "mu with local fields"))
     check(m2.mu > 0,
           "mu with local fields (|q + G| <= %g bohr^-1, up to %d G) = %.6f > 0; <W>_FS = %.4f eV "
           "(one G per q: mu = %.6f)",
           GMAX, m2.ng_max, m2.mu, m2.w_fs, m1.mu);
+  /* 6. the table */
+  if (em2 == AGAPE_OK && check(m2.ne == 24, "the W(xi, xi') table has 24 x 24 bins")) {
+    double asym = 0, wmax = 0, csum = 0, dsum = 0;
+    int csym = 1;
+    for (int i = 0; i < 24; i++) {
+      dsum += m2.dos[i] * (m2.xi[1] - m2.xi[0]);
+      for (int j = 0; j < 24; j++) {
+        wmax = fmax(wmax, fabs(m2.w[i * 24 + j]));
+        asym = fmax(asym, fabs(m2.w[i * 24 + j] - m2.w[j * 24 + i]));
+        csym &= m2.cnt[i * 24 + j] == m2.cnt[j * 24 + i];
+        csum += m2.cnt[i * 24 + j];
+      }
+    }
+    check(csym, "the pair counts of the table are symmetric");
+    check_le(asym / wmax, 1e-12, "W(xi, xi') = W(xi', xi): max |difference| / max |W| (%.4f eV)", wmax);
+    check_abs(csum, 27.0 * 27 * 12 * 12, 0, "every pair of states counted once");
+    check_rel(dsum, 12.0, 1e-12, "the DOS per bin integrates to the 12 bands");
+    int i0 = 0;
+    for (int i = 0; i < 24; i++)
+      if (fabs(m2.xi[i]) < fabs(m2.xi[i0])) i0 = i;
+    printf("W(xi, xi') in the bin at %.3f eV: %.4f eV (bins %.3f .. %.3f eV)\n", m2.xi[i0], m2.w[i0 * 24 + i0],
+           m2.xi[0], m2.xi[23]);
+  }
+  agape_qe_mu_destroy(&m1);
+  agape_qe_mu_destroy(&m2);
   agape_qe_chi0_destroy(&c0);
   agape_qe_save_destroy(&s);
   return check_summary();
