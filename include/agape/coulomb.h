@@ -14,6 +14,10 @@
  *        states (Gaussian delta of width rpa_smearing_meV), with
  *        W_{kn,k'n'} = (1/Omega) sum_GG' M_G^* W_GG'(k'-k) M_G', M_G = <kn|e^{-i(q+G)r}|k'n'>.
  *     5. the energy-resolved W(xi, xi') (bins over the bands), used by the gap equation.
+ *   mode = rpa with qe_save: steps 1-5 from the Kohn-Sham states of a Quantum ESPRESSO save
+ *     folder instead (qe_save.h, qe_chi0.h): its own full k grid, bands to E_F +
+ *     rpa_band_cutoff_eV, |q + G| <= rpa_gmax_bohr, the run's smearing; W = (v^-1 - chi0)^-1
+ *     with the metallic q -> 0 head; no cross-check on the sample (wq NULL).
  *   mode = file W(xi, xi') read from w_file (HDF5: /xi, eV, increasing; /w, eV, n x n), as
  *     written by another code; mu = N(0) W(0, 0) with the sample's N(0).
  * Collective: every rank gets the same numbers. */

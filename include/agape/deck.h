@@ -50,15 +50,19 @@ typedef struct {
   double bcs_omega_D_meV;        /* bcs: cut-off of the square well, meV (default 10) */
 
   /* [coulomb] */
-  agape_coul_mode coulomb;     /* none | mu | rpa | file (default none) */
-  double mu;                   /* mu = N(0) W, dimensionless (default 0) */
-  int rpa_kgrid;               /* rpa: k- and q-grid points per direction (default 12) */
-  int rpa_local_fields;        /* rpa: yes = full eps_GG' inverted; no = eps diagonal in G (default yes) */
-  double rpa_gcut_invA;        /* rpa: |q+G| cut-off of the local-field G sphere, 1/Angstrom (default 3) */
-  double rpa_temperature_K;    /* rpa: electronic temperature of chi0 on the grid, K (default 1000) */
-  double rpa_smearing_meV;     /* rpa: Gaussian delta of the Fermi-surface average, meV (default 50) */
-  char w_file[AGAPE_PATH_MAX]; /* file: HDF5 with /xi (eV) and /w (eV), resolved like a2f_file */
-  double orbital_radius_A;     /* rpa: radius sigma of the model's Gaussian cluster orbitals, Angstrom (default 1.2) */
+  agape_coul_mode coulomb;      /* none | mu | rpa | file (default none) */
+  double mu;                    /* mu = N(0) W, dimensionless (default 0) */
+  int rpa_kgrid;                /* rpa: k- and q-grid points per direction (default 12) */
+  int rpa_local_fields;         /* rpa: yes = full eps_GG' inverted; no = eps diagonal in G (default yes) */
+  double rpa_gcut_invA;         /* rpa: |q+G| cut-off of the local-field G sphere, 1/Angstrom (default 3) */
+  double rpa_temperature_K;     /* rpa: electronic temperature of chi0 on the grid, K (default 1000) */
+  double rpa_smearing_meV;      /* rpa: Gaussian delta of the Fermi-surface average, meV (default 50) */
+  char w_file[AGAPE_PATH_MAX];  /* file: HDF5 with /xi (eV) and /w (eV), resolved like a2f_file */
+  double orbital_radius_A;      /* rpa: radius sigma of the model's Gaussian cluster orbitals, Angstrom (default 1.2) */
+  char qe_save[AGAPE_PATH_MAX]; /* rpa: a Quantum ESPRESSO save folder (prefix.save) whose Kohn-Sham states make W
+                                   instead of the model's orbitals (resolved like epw_dir; "" none) */
+  double rpa_gmax_bohr;         /* rpa with qe_save: |q+G| cut-off of the local fields, bohr^-1 (default 3) */
+  double rpa_band_cutoff_eV;    /* rpa with qe_save: bands up to E_F + this screen, eV (default 50) */
 
   /* [solver] */
   agape_solver_method method;    /* scdft | eliashberg (default scdft) */

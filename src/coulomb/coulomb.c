@@ -1,5 +1,6 @@
 /* Coulomb stage (see include/agape/coulomb.h). */
 #include "agape/coulomb.h"
+#include "agape/qe_chi0.h"
 #include "agape/chi0.h"
 #include "agape/rpa.h"
 #include "agape/units.h"
@@ -437,9 +438,55 @@ static agape_err rpa_table(const rpa_ctx *r, const double *acc, const double *ws
   return AGAPE_OK;
 }
 
+/* mode rpa with qe_save: mu, <W>_FS, <v>_FS and the W(xi, xi') table from the Kohn-Sham states
+ * of a Quantum ESPRESSO save folder (qe_chi0.h); every rank reads the folder. Collective. */
+static agape_err rpa_create_qe(const agape_par *par, const agape_params *p, agape_coulomb *c)
+{
+  const double t0 = agape_par_wtime();
+  agape_qe_save s;
+  agape_err err = agape_qe_save_read(p->qe_save, &s);
+  if ((err = agape_par_agree(par, err))) {
+    agape_qe_save_destroy(&s);
+    return err;
+  }
+  if (par->rank == 0)
+    printf("agape: RPA from %s: %d k points (%d x %d x %d), %d bands, E_F = %.4f eV, %s smearing %.4f eV; |q+G| <= %g "
+           "bohr^-1, bands to E_F + %g eV\n",
+           p->qe_save, s.nks, s.mp[0], s.mp[1], s.mp[2], s.nbnd, s.ef, s.smearing, s.degauss, p->rpa_gmax_bohr,
+           p->rpa_band_cutoff_eV),
+      fflush(stdout);
+  agape_qe_mu r;
+  err = agape_qe_mu_compute(par, &s, p->rpa_gmax_bohr, p->rpa_band_cutoff_eV, p->rpa_smearing_meV * 1e-3, NE, &r);
+  if (!err) {
+    c->nk = s.mp[0];
+    c->ng_max = r.ng_max;
+    c->dos0_grid = r.dos0;
+    c->w_fs = r.w_fs;
+    c->w_bare_fs = r.w_bare_fs;
+    c->mu = r.mu;
+    /* k_TF^2 = 4 pi e^2 2 N(0) / Omega, 1/Angstrom^2 */
+    const double omegaA = s.omega * AGAPE_BOHR_A * AGAPE_BOHR_A * AGAPE_BOHR_A;
+    c->ktf2 = 4 * AGAPE_PI * RPA_E2 * 2 * r.dos0 / omegaA;
+    c->ne = r.ne;
+    c->xi_axis = r.xi;
+    c->w_xi = r.w;
+    c->dos_xi = r.dos;
+    free(r.cnt);
+    c->seconds = agape_par_wtime() - t0;
+    if (par->rank == 0)
+      printf("agape: RPA mu = N(0) <W>_FS = %.4f  (N(0) = %.4f /eV/spin/cell on the grid, <W>_FS = %.4f eV, bare "
+             "<v>_FS = %.3f eV, k_TF = %.3f /A, up to %d G; %.1f s)\n",
+             c->mu, r.dos0, c->w_fs, c->w_bare_fs, sqrt(c->ktf2), c->ng_max, c->seconds),
+        fflush(stdout);
+  }
+  agape_qe_save_destroy(&s);
+  return err;
+}
+
 /* mode rpa: the static RPA W of the material's orbitals (coulomb.h). Collective. */
 static agape_err rpa_create(const agape_par *par, const agape_params *p, const agape_material *m, agape_coulomb *c)
 {
+  if (p->qe_save[0]) return rpa_create_qe(par, p, c);
   if (!m->hamiltonian || m->norb != NO)
     return agape_error(AGAPE_ERR_DECK,
                        "[coulomb] mode = rpa: material %s has no tight-binding orbitals (it needs the "

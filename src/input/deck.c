@@ -154,6 +154,9 @@ static const deck_key deck_keys[] = {
   REAL(SEC_COULOMB, "rpa_smearing_meV", rpa_smearing_meV, 0, 1, NOHI, 0, "meV"),
   REAL(SEC_COULOMB, "orbital_radius_A", orbital_radius_A, 0, 1, NOHI, 0, "Angstrom"),
   PATH(SEC_COULOMB, "w_file", w_file),
+  PATH(SEC_COULOMB, "qe_save", qe_save),
+  REAL(SEC_COULOMB, "rpa_gmax_bohr", rpa_gmax_bohr, 0, 1, NOHI, 0, "1/bohr"),
+  REAL(SEC_COULOMB, "rpa_band_cutoff_eV", rpa_band_cutoff_eV, 0, 1, NOHI, 0, "eV"),
 
   ENUM(SEC_SOLVER, "method", method, deck_method_names, deck_method_vals),
   ENUM(SEC_SOLVER, "functional", functional, deck_func_names, deck_func_vals),
@@ -749,7 +752,11 @@ static int deck_applies(const deck_key *k, const agape_params *p, const char **w
   case SEC_COULOMB:
     if (!scdft) return *why = "method = scdft (Eliashberg takes [solver] mustar)", 0;
     if (!strcmp(key, "mu")) return *why = "mode = mu", p->coulomb == COUL_MU;
-    if (IS(rpa)) return *why = "mode = rpa", p->coulomb == COUL_RPA;
+    if (!strcmp(key, "qe_save") || !strcmp(key, "rpa_smearing_meV")) return *why = "mode = rpa", p->coulomb == COUL_RPA;
+    if (!strcmp(key, "rpa_gmax_bohr") || !strcmp(key, "rpa_band_cutoff_eV"))
+      return *why = "mode = rpa with qe_save", p->coulomb == COUL_RPA && p->qe_save[0];
+    if (IS(rpa))
+      return *why = "mode = rpa without qe_save (the built-in model)", p->coulomb == COUL_RPA && !p->qe_save[0];
     if (!strcmp(key, "w_file")) return *why = "mode = file", p->coulomb == COUL_FILE;
     return 1;
   case SEC_SOLVER:
@@ -876,10 +883,6 @@ static void deck_check(deck_ctx *c)
     deck_err(c, c->seen[deck_find_key(SEC_COULOMB, "mode")],
              "[coulomb] mode: the Eliashberg solver takes the Coulomb repulsion as [solver] mustar "
              "(expected mode = none)");
-  if (p->method == SOLVER_SCDFT && p->source == MAT_EPW && p->coulomb == COUL_RPA)
-    deck_err(c, c->seen[deck_find_key(SEC_COULOMB, "mode")],
-             "[coulomb] mode: rpa needs the orbitals of the built-in model (expected mu, file or none "
-             "with source = epw)");
   if (p->coulomb == COUL_MU && !c->seen[k_mu])
     deck_err(c, 0, "[coulomb] mu: missing; required when mode = mu (expected %s)",
              deck_expect(&deck_keys[k_mu], ex, sizeof ex));
@@ -892,10 +895,16 @@ static void deck_check(deck_ctx *c)
     else if (p->coulomb == COUL_FILE && p->w_file[0] != '\0')
       deck_resolve_path(c, c->seen[k_wf], "[coulomb] w_file", p->w_file, sizeof p->w_file);
   }
-  if (p->coulomb == COUL_RPA && p->source != MAT_MODEL)
-    deck_err(c, c->seen[deck_find_key(SEC_COULOMB, "mode")],
-             "[coulomb] mode: rpa needs the orbitals of the built-in model (expected source = model, "
-             "or mode = mu / none for other materials)");
+  {
+    int k_qe = deck_find_key(SEC_COULOMB, "qe_save");
+    if (p->coulomb == COUL_RPA && p->qe_save[0] != '\0')
+      deck_resolve_any(c, c->seen[k_qe], "[coulomb] qe_save", p->qe_save, sizeof p->qe_save, 1);
+    else if (p->coulomb == COUL_RPA && p->source != MAT_MODEL)
+      deck_err(c, c->seen[deck_find_key(SEC_COULOMB, "mode")],
+               "[coulomb] mode: rpa needs Kohn-Sham states: the built-in model's orbitals (source = model), or a "
+               "Quantum ESPRESSO save folder (expected qe_save = PATH of outdir/prefix.save from a pw.x nscf on "
+               "the full grid, relative to the deck's folder or absolute)");
+  }
   if (!c->seen[k_list] && !p->tc_search)
     deck_err(c, 0,
              "[temperatures] list: missing; with tc_search = no there is nothing to do "
@@ -950,6 +959,8 @@ void agape_params_defaults(agape_params *p)
   p->rpa_temperature_K = 1000.0;
   p->rpa_smearing_meV = 50.0;
   p->orbital_radius_A = 1.2;
+  p->rpa_gmax_bohr = 3.0;
+  p->rpa_band_cutoff_eV = 50.0;
 
   p->method = SOLVER_SCDFT;
   p->functional = KERN_SPG;

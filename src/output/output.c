@@ -652,20 +652,22 @@ static int out_h5_coulomb(out_ctx *ctx, hid_t file, const agape_results *r)
           0 ||
         out_scalar(ctx, g, "kgrid", c->nk, "1", "RPA: k- and q-grid points per direction") < 0 ||
         out_scalar(ctx, g, "ng_max", c->ng_max, "1", "RPA: largest number of G vectors (local fields) at one q") < 0 ||
-        out_scalar(ctx, g, "seconds", c->seconds, "s", "RPA: wall time of the Coulomb stage") < 0 ||
-        out_scalar(ctx, g, "w_fs_sample", c->w_fs_sample, "eV",
-                   "RPA: <W_kk'>_FS over pairs of Monte-Carlo states (W(q) at the nearest grid q; a cross-check)") <
-          0 ||
-        out_scalar(ctx, g, "mu_sample", c->mu_sample, "1", "RPA: N(0) of the sample times w_fs_sample") < 0)
+        out_scalar(ctx, g, "seconds", c->seconds, "s", "RPA: wall time of the Coulomb stage") < 0)
+      goto done;
+    if (c->wq && /* the model's cross-check on the sample (not formed from Quantum ESPRESSO states) */
+        (out_scalar(ctx, g, "w_fs_sample", c->w_fs_sample, "eV",
+                    "RPA: <W_kk'>_FS over pairs of Monte-Carlo states (W(q) at the nearest grid q; a cross-check)") <
+           0 ||
+         out_scalar(ctx, g, "mu_sample", c->mu_sample, "1", "RPA: N(0) of the sample times w_fs_sample") < 0))
       goto done;
     hsize_t de[2] = {(hsize_t)c->ne, (hsize_t)c->ne};
     if (out_f64(ctx, g, "xi_axis", 1, de, c->xi_axis, "eV",
-                "RPA: energies of W(xi, xi') (bin centres over the tight-binding bands), from E_F") < 0 ||
+                "RPA: energies of W(xi, xi') (bin centres over the bands of the grid), from E_F") < 0 ||
         out_f64(ctx, g, "w_xi", 2, de, c->w_xi, "eV",
                 "RPA: energy-resolved W(xi, xi') = average of W_{kn,k'n'} over grid pairs in the two energy bins; "
                 "the gap equation interpolates it linearly, flat beyond the axis") < 0 ||
         out_f64(ctx, g, "dos_xi", 1, de, c->dos_xi, "states/eV/spin/cell",
-                "RPA: density of states of the tight-binding bands on the grid, per bin") < 0)
+                "RPA: density of states of the bands of the grid, per bin") < 0)
       goto done;
   }
   H5Gclose(g);

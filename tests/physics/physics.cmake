@@ -6,5 +6,6 @@ agape_py_test(physics_eliashberg ${CMAKE_CURRENT_LIST_DIR}/test_eliashberg.py ph
 agape_py_test(physics_scdft_epw ${CMAKE_CURRENT_LIST_DIR}/test_scdft_epw.py physics)
 agape_py_test(physics_scdft_epw_mc ${CMAKE_CURRENT_LIST_DIR}/test_scdft_epw_mc.py physics)
 agape_py_test(physics_eliashberg_epw_mc ${CMAKE_CURRENT_LIST_DIR}/test_eliashberg_epw_mc.py physics)
+agape_py_test(physics_rpa_qe ${CMAKE_CURRENT_LIST_DIR}/test_rpa_qe.py physics)
 agape_py_test(physics_tc_status ${CMAKE_CURRENT_LIST_DIR}/test_tc_status.py physics)
 agape_py_test(physics_resolution ${CMAKE_CURRENT_LIST_DIR}/test_resolution.py physics)

@@ -1,0 +1,90 @@
+"""[coulomb] mode = rpa with qe_save: the gap equation's W(xi, xi') and mu from the Kohn-Sham states
+of a Quantum ESPRESSO save folder (tests/data/al-qe/al-full.save: fcc Al, the full 3^3 grid).
+The phonons are an Einstein alpha^2F on a flat DOS (source = a2f): the test is about the data
+flow from the wavefunctions to the gap equation, not about Al.
+
+1. The run computes mu, <W>_FS, <v>_FS and the table into /coulomb (mu > 0, <W>_FS < <v>_FS:
+   screening lowers the interaction), with a symmetric W(xi, xi').
+2. The same deck with mode = file and the run's own table written as a W file gives the same
+   Tc and gaps to 1e-12: the gap equation uses the table exactly as it uses any W(xi, xi').
+3. 1 and 2 ranks give the same mu, table, Tc and gaps bit for bit.
+4. mode = rpa lowers Tc against mode = none (the Coulomb repulsion).
+5. A save folder with irreducible k only (al.save, the scf) is refused with the nscf settings
+   that fix it, and a model-only key (rpa_kgrid) is warned as not applying."""
+import os
+import h5py
+import numpy as np
+from agapetest import args, Checks, run, read, rel, workdir, test_data
+
+a = args()
+c = Checks()
+FULL = test_data("al-qe", "al-full.save")
+
+
+def deck(coulomb, extra=""):
+    return f"""[material]
+source = a2f
+a2f_file = ein.dat
+dos_per_eV_spin = 0.3
+[coulomb]
+{coulomb}
+[solver]
+method = scdft
+functional = lmg
+tol = 1e-10
+tc_tol = 1e-9
+[temperatures]
+list = 5
+tc_search = yes
+[output]
+file = results.h5
+plot = no
+{extra}"""
+
+
+RPA = f"mode = rpa\nqe_save = {FULL}\nrpa_gmax_bohr = 2.0\nrpa_smearing_meV = 300"
+res = {}
+for name, cou, ranks in (("rpa1", RPA, 1), ("rpa2", RPA, 2), ("none", "mode = none", 2)):
+    d = workdir(name)
+    h = 0.01
+    w = np.array([0.0, 50.0 - h, 50.0, 50.0 + h, 60.0])
+    np.savetxt(os.path.join(d, "ein.dat"), np.c_[w, np.array([0, 0, 1.0, 0, 0]) * 50.0 / (2 * h)])
+    rc, so, se = run(a, deck(cou), ranks=ranks, workdir=d)
+    if c.check(rc == 0, f"{name}: run"):
+        res[name] = read(os.path.join(d, "results.h5"))
+        res[name + "_dir"] = d
+if "rpa1" in res:
+    r = res["rpa1"]
+    mu, wfs, vfs, W = float(r["coulomb/mu"]), float(r["coulomb/w_fs"]), float(r["coulomb/w_bare_fs"]), r["coulomb/w_xi"]
+    c.check(mu > 0 and 0 < wfs < vfs, f"mu = {mu:.6f}, <W>_FS = {wfs:.4f} eV < <v>_FS = {vfs:.3f} eV")
+    asym = np.max(np.abs(W - W.T)) / np.max(np.abs(W))
+    c.check(asym < 1e-12, f"W(xi, xi') symmetric ({W.shape[0]} bins): {asym:.1e}")
+    # 2. the same table through mode = file
+    d = workdir("file")
+    with h5py.File(os.path.join(d, "w.h5"), "w") as f:
+        f["xi"] = r["coulomb/xi_axis"]
+        f["w"] = W
+    np.savetxt(os.path.join(d, "ein.dat"), np.loadtxt(os.path.join(res["rpa1_dir"], "ein.dat")))
+    rc, so, se = run(a, deck("mode = file\nw_file = w.h5"), ranks=1, workdir=d)
+    if c.check(rc == 0, "mode = file with the run's own table: run"):
+        rf = read(os.path.join(d, "results.h5"))
+        dt = rel(float(rf["tc"]), float(r["tc"]))
+        dg = np.max(np.abs(rf["gap/delta"] - r["gap/delta"])) / np.max(np.abs(r["gap/delta"]))
+        c.check(dt < 1e-12 and dg < 1e-12, f"the same Tc ({float(r['tc']):.8f} K, {dt:.1e}) and gaps ({dg:.1e})")
+if "rpa1" in res and "rpa2" in res:
+    r1, r2 = res["rpa1"], res["rpa2"]
+    same = (float(r1["coulomb/mu"]) == float(r2["coulomb/mu"]) and np.array_equal(r1["coulomb/w_xi"], r2["coulomb/w_xi"])
+            and float(r1["tc"]) == float(r2["tc"]) and np.array_equal(r1["gap/delta"], r2["gap/delta"]))
+    c.check(same, "1 and 2 ranks: mu, W(xi, xi'), Tc and gaps bit for bit")
+if "rpa1" in res and "none" in res:
+    c.check(float(res["rpa1"]["tc"]) < float(res["none"]["tc"]),
+            f"Tc with the RPA Coulomb {float(res['rpa1']['tc']):.4f} K < {float(res['none']['tc']):.4f} K without")
+# 5. bad input
+d = workdir("irr")
+np.savetxt(os.path.join(d, "ein.dat"), np.c_[[0.0, 49.99, 50.0, 50.01, 60.0], [0, 0, 2500.0, 0, 0]])
+rc, so, se = run(a, deck(f"mode = rpa\nqe_save = {test_data('al-qe', 'al.save')}\nrpa_kgrid = 4"), ranks=2,
+                 workdir=d, expect_ok=False)
+c.check(rc != 0 and "nosym" in se and "al.save" in se,
+        "a save folder with irreducible k only is refused, naming it and the nscf settings")
+c.check("rpa_kgrid does not apply" in se, "rpa_kgrid with qe_save is warned as not applying")
+c.close()
