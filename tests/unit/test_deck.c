@@ -434,9 +434,12 @@ static void test_bad_decks(tstate *t)
              "an integer in 1..16");
   expect_bad(t, "anderson_depth out of range", "b_depth.ini", "[solver]\nanderson_depth = -1\n", 2,
              "[solver] anderson_depth", "0..50");
-  expect_bad(t, "mode = rpa without the model's orbitals", "b_rpa.ini",
+  expect_bad(t, "mode = rpa without the model's orbitals or a save folder", "b_rpa.ini",
              "[material]\nsource = a2f\na2f_file = /dev/null\n[coulomb]\nmode = rpa\n", 5, "[coulomb] mode",
-             "rpa needs the orbitals of the built-in model");
+             "rpa needs Kohn-Sham states");
+  expect_bad(t, "qe_save that does not exist", "b_qes.ini",
+             "[material]\nsource = a2f\na2f_file = /dev/null\n[coulomb]\nmode = rpa\nqe_save = /nonexistent/al.save\n",
+             6, "[coulomb] qe_save", "/nonexistent/al.save");
   expect_bad(t, "rpa_kgrid out of range", "b_rpak.ini", "[coulomb]\nmode = rpa\nrpa_kgrid = 1\n", 3,
              "[coulomb] rpa_kgrid", "2..64");
   expect_bad(t, "kernel_eval unknown choice", "b_keval.ini", "[solver]\nkernel_eval = fast\n", 2,
