@@ -13,6 +13,8 @@
 #include "agape/formulas.h"
 #include "agape/assembly.h"
 #include "agape/sampling.h"
+#include "agape/coulomb.h"
+#include "agape/mustar.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +59,7 @@ typedef struct {
   agape_fs_data own;       /* the material's own (agape_fs_data_of_material) */
   agape_fs_data sample;    /* iso on Monte-Carlo states: the sample's spectrum */
   double unreached;        /* Monte-Carlo states: agape_coupling's unreached */
+  agape_coulomb cls;       /* [coulomb] mode = rpa or file: the W(xi, xi') that mu* comes from */
   int aniso;
   int ns;               /* states: EPW window states (aniso, or iso on EPW data), else 1 */
   int64_t lo, hi, mloc; /* own rows [lo, hi) (aniso) */
@@ -816,18 +819,42 @@ static agape_err eli_run_setup(eli_ctx *c, eli_run *R)
   R->t_setup = agape_par_wtime() - t0 - R->t_material; /* the mu* weights of the own rows */
 
   const agape_fs_data *fs = c->fs;
+  /* mu* from an energy-resolved W ([coulomb] mode = rpa or file): Morel-Anderson on the table,
+   * onto the Matsubara cut-off (mustar.h, docs/theory.md §5.8) */
+  if (p->coulomb == COUL_RPA || p->coulomb == COUL_FILE) {
+    if ((err = agape_coulomb_create(par, p, c->m, fs->dos0, &c->cls))) return err;
+    const agape_coulomb *w = &c->cls;
+    double *flat = NULL;
+    const double n0 = w->dos0_grid > 0 ? w->dos0_grid : fs->dos0;
+    if (!w->dos_xi && (flat = malloc(sizeof(double) * w->ne)))
+      for (int i = 0; i < w->ne; i++) flat[i] = fs->dos0; /* a W file has no DOS: the sample's N(0) */
+    c->mustar = coul_mustar(w->ne, w->xi_axis, w->w_xi, w->dos_xi ? w->dos_xi : flat, n0, p->wscut_meV * 1e-3);
+    free(flat);
+    if (!isfinite(c->mustar)) {
+      if (par->rank == 0)
+        agape_error(AGAPE_ERR_NUMERIC,
+                    "mu* from W(xi, xi'): the cut-off wscut_meV = %g meV lies outside the table (%.4g .. %.4g eV) or "
+                    "the renormalisation failed",
+                    p->wscut_meV, w->xi_axis[0], w->xi_axis[w->ne - 1]);
+      return AGAPE_ERR_NUMERIC;
+    }
+    if (par->rank == 0)
+      printf("agape: mu* = %.5f at wscut = %g meV from the %s W(xi, xi') (mu = N(0) W = %.5f; Morel-Anderson "
+             "renormalisation on the table)\n",
+             c->mustar, p->wscut_meV, p->coulomb == COUL_RPA ? "RPA" : "file's", w->mu);
+  }
   R->wlogK = fs->omega_log / AGAPE_K_B;
   R->w2K = fs->omega_2 / AGAPE_K_B;
-  R->tc_ad = eli_tc_allen_dynes(fs->lambda, R->wlogK, R->w2K, p->mustar);
-  R->tc_mcm = agape_tc_mcmillan(fs->lambda, R->wlogK, p->mustar);
+  R->tc_ad = eli_tc_allen_dynes(fs->lambda, R->wlogK, R->w2K, c->mustar);
+  R->tc_mcm = agape_tc_mcmillan(fs->lambda, R->wlogK, c->mustar);
   if (par->rank == 0) {
     printf("agape: Migdal-Eliashberg, %s, %d state(s), mu* = %g, wscut = %g meV\n",
-           c->aniso ? "anisotropic" : "isotropic", c->ns, p->mustar, p->wscut_meV);
+           c->aniso ? "anisotropic" : "isotropic", c->ns, c->mustar, p->wscut_meV);
     printf("agape: N(0) = %.6g states/eV/spin/cell   lambda = %.7f   omega_log = %.6f meV   omega_2 = %.6f meV\n",
            fs->dos0, fs->lambda, fs->omega_log * 1e3, fs->omega_2 * 1e3);
     if (fs->pairs && fs == &c->own) printf("agape: lambda of the unsmeared lines = %.7f\n", fs->lambda_lines);
     printf("agape: Allen-Dynes Tc = %.4f K (f1 f2), %.4f K (f1 = f2 = 1) at mu* = %g\n", R->tc_ad, R->tc_mcm,
-           p->mustar);
+           c->mustar);
     fflush(stdout);
   }
 
@@ -1055,7 +1082,9 @@ static agape_err eli_run_write(eli_ctx *c, eli_run *R)
       res.nw = R->nw;
       res.delta_matsubara = R->dm;
       res.z_matsubara = R->zm;
-      res.mustar = p->mustar;
+      res.mustar = c->mustar;
+      res.coulomb = c->cls.mode ? &c->cls : NULL;
+      res.mu = c->cls.mode ? c->cls.mu : 0;
       res.wscut_meV = p->wscut_meV;
       res.epw_prefix = prefix;
       res.omega_2_meV = fs->omega_2 * 1e3;
@@ -1137,6 +1166,7 @@ agape_err agape_eliashberg_run(const agape_par *par, const agape_params *p, cons
   free(c->lam);
   free(c->zlin);
   free(c->work);
+  agape_coulomb_destroy(&c->cls);
   agape_fs_sample_destroy(&fss);
   agape_coupling_destroy(&cp);
   agape_states_destroy(&st);

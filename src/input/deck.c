@@ -750,7 +750,8 @@ static int deck_applies(const deck_key *k, const agape_params *p, const char **w
     if (IS(sw)) return *why = "source = model with name = bcs", bcs;
     return 1;
   case SEC_COULOMB:
-    if (!scdft) return *why = "method = scdft (Eliashberg takes [solver] mustar)", 0;
+    if (!scdft && !(p->coulomb == COUL_RPA || p->coulomb == COUL_FILE))
+      return *why = "method = scdft, or Eliashberg with mode = rpa or file (else it takes [solver] mustar)", 0;
     if (!strcmp(key, "mu")) return *why = "mode = mu", p->coulomb == COUL_MU;
     if (!strcmp(key, "qe_save") || !strcmp(key, "rpa_smearing_meV")) return *why = "mode = rpa", p->coulomb == COUL_RPA;
     if (!strcmp(key, "rpa_gmax_bohr") || !strcmp(key, "rpa_band_cutoff_eV"))
@@ -879,10 +880,16 @@ static void deck_check(deck_ctx *c)
     deck_err(c, c->seen[deck_find_key(SEC_SOLVER, "anisotropy")],
              "[solver] anisotropy: aniso needs state-resolved couplings (expected source = epw, or "
              "anisotropy = iso)");
-  if (p->method == SOLVER_ELIASHBERG && p->coulomb != COUL_NONE)
+  if (p->method == SOLVER_ELIASHBERG && p->coulomb == COUL_MU)
     deck_err(c, c->seen[deck_find_key(SEC_COULOMB, "mode")],
-             "[coulomb] mode: the Eliashberg solver takes the Coulomb repulsion as [solver] mustar "
-             "(expected mode = none)");
+             "[coulomb] mode: the Eliashberg solver takes a given Coulomb repulsion as [solver] mustar "
+             "(expected mode = none with mustar, or rpa / file for mu* from an energy-resolved W)");
+  if (p->method == SOLVER_ELIASHBERG && (p->coulomb == COUL_RPA || p->coulomb == COUL_FILE) &&
+      c->seen[deck_find_key(SEC_SOLVER, "mustar")])
+    deck_err(c, c->seen[deck_find_key(SEC_SOLVER, "mustar")],
+             "[solver] mustar: given together with [coulomb] mode = %s, which computes mu* from W(xi, xi') (expected "
+             "one of the two)",
+             p->coulomb == COUL_RPA ? "rpa" : "file");
   if (p->coulomb == COUL_MU && !c->seen[k_mu])
     deck_err(c, 0, "[coulomb] mu: missing; required when mode = mu (expected %s)",
              deck_expect(&deck_keys[k_mu], ex, sizeof ex));

@@ -636,7 +636,7 @@ static int out_h5_coulomb(out_ctx *ctx, hid_t file, const agape_results *r)
 {
   int rc = -1;
   hid_t g = -1;
-  if (r->eliashberg) return 0; /* Eliashberg takes mu* (/gap/mustar), not a Coulomb kernel */
+  if (r->eliashberg && !r->coulomb) return 0; /* Eliashberg with a given mu* (/gap/mustar): no Coulomb kernel */
   if ((g = out_group(ctx, file, "coulomb", "Coulomb interaction")) < 0) goto done;
   if (out_scalar(ctx, g, "mu", r->mu, "1", "mu = N(0) W (0 when Coulomb is off)") < 0) goto done;
   if (r->coulomb && r->coulomb->mode == COUL_RPA) {

@@ -10,7 +10,13 @@ flow from the wavefunctions to the gap equation, not about Al.
 3. 1 and 2 ranks give the same mu, table, Tc and gaps bit for bit.
 4. mode = rpa lowers Tc against mode = none (the Coulomb repulsion).
 5. A save folder with irreducible k only (al.save, the scf) is refused with the nscf settings
-   that fix it, and a model-only key (rpa_kgrid) is warned as not applying."""
+   that fix it, and a model-only key (rpa_kgrid) is warned as not applying.
+6. Eliashberg (isotropic) with mode = rpa takes mu* from the same W(xi, xi') by the Morel-Anderson
+   renormalisation on the table onto wscut: 0 < mu* < mu, and a run with that mu* given as
+   [solver] mustar gives the same Tc to 1e-12.
+7. Eliashberg with mode = file and a constant W on a flat DOS: mu* is Morel-Anderson's
+   mu / (1 + (mu/2)(ln(E_-/w_c) + ln(E_+/w_c))), mu = N(0) W, E_+- the table's edges, to 1e-10.
+   Giving mustar as well is refused."""
 import os
 import h5py
 import numpy as np
@@ -87,4 +93,54 @@ rc, so, se = run(a, deck(f"mode = rpa\nqe_save = {test_data('al-qe', 'al.save')}
 c.check(rc != 0 and "nosym" in se and "al.save" in se,
         "a save folder with irreducible k only is refused, naming it and the nscf settings")
 c.check("rpa_kgrid does not apply" in se, "rpa_kgrid with qe_save is warned as not applying")
+# 6. Eliashberg with mode = rpa
+EDECK = """[material]
+source = a2f
+a2f_file = ein.dat
+dos_per_eV_spin = 0.3
+[coulomb]
+{cou}
+[solver]
+method = eliashberg
+anisotropy = iso
+wscut_meV = 500
+{mustar}
+tc_tol = 1e-10
+[temperatures]
+list = 5
+tc_search = yes
+[output]
+file = results.h5
+plot = no
+"""
+EIN = np.c_[[0.0, 49.99, 50.0, 50.01, 60.0], [0, 0, 2500.0, 0, 0]]
+d = workdir("eli-rpa")
+np.savetxt(os.path.join(d, "ein.dat"), EIN)
+rc, so, se = run(a, EDECK.format(cou=RPA, mustar=""), ranks=2, workdir=d)
+if c.check(rc == 0, "Eliashberg with mode = rpa: run"):
+    r = read(os.path.join(d, "results.h5"))
+    ms, mu = float(r["gap/mustar"]), float(r["coulomb/mu"])
+    c.check(0 < ms < mu, f"mu* = {ms:.6f} at wscut 500 meV from mu = {mu:.6f}")
+    d2 = workdir("eli-given")
+    np.savetxt(os.path.join(d2, "ein.dat"), EIN)
+    rc, so, se = run(a, EDECK.format(cou="mode = none", mustar=f"mustar = {ms!r}"), ranks=2, workdir=d2)
+    if c.check(rc == 0, "Eliashberg with that mu* given: run"):
+        t1, t2 = float(r["tc"]), float(read(os.path.join(d2, "results.h5"))["tc"])
+        c.check(rel(t1, t2) < 1e-12, f"the same Tc: {t1:.10f} K and {t2:.10f} K")
+# 7. mode = file, constant W, flat DOS
+d = workdir("eli-file")
+np.savetxt(os.path.join(d, "ein.dat"), EIN)
+xi = np.linspace(-3, 7, 41)  # bin centres 0.25 apart: edges -3.125 and 7.125
+with h5py.File(os.path.join(d, "w.h5"), "w") as f:
+    f["xi"] = xi
+    f["w"] = np.full((41, 41), 0.8)
+rc, so, se = run(a, EDECK.format(cou="mode = file\nw_file = w.h5", mustar=""), ranks=1, workdir=d)
+if c.check(rc == 0, "Eliashberg with mode = file: run"):
+    ms = float(read(os.path.join(d, "results.h5"))["gap/mustar"])
+    mu, wc, em, ep = 0.3 * 0.8, 0.5, 3.125, 7.125
+    want = mu / (1 + 0.5 * mu * (np.log(em / wc) + np.log(ep / wc)))
+    c.check(rel(ms, want) < 1e-10, f"constant W: mu* = {ms:.10f}, Morel-Anderson {want:.10f}")
+rc, so, se = run(a, EDECK.format(cou="mode = file\nw_file = w.h5", mustar="mustar = 0.1"), ranks=1, workdir=d,
+                 expect_ok=False)
+c.check(rc != 0 and "mustar" in se, "mustar together with mode = file is refused")
 c.close()

@@ -8,3 +8,5 @@ target_compile_definitions(test_pairdens PRIVATE AGAPE_TEST_DATA="${CMAKE_SOURCE
 # chi0_GG'(q) of the fixture's full-grid nscf (src/coulomb/qe_chi0.c, kernels/chi0_pw.c)
 agape_c_test(test_qe_chi0 ${CMAKE_CURRENT_LIST_DIR}/test_qe_chi0.c unit)
 target_compile_definitions(test_qe_chi0 PRIVATE AGAPE_TEST_DATA="${CMAKE_SOURCE_DIR}/tests/data")
+# mu* of an energy-resolved W against Morel-Anderson (kernels/mustar.c)
+agape_c_test(test_mustar ${CMAKE_CURRENT_LIST_DIR}/test_mustar.c unit)
