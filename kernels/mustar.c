@@ -11,40 +11,27 @@ extern void dgesv_(const int *n, const int *nrhs, double *a, const int *lda, int
 #define MS_ORDER  8  /* Gauss-Legendre points per panel */
 #define MS_PANELS 24 /* panels in ln|x| on each side */
 
-/* bilinear W(x, y) between the table's points, flat beyond */
-static void ms_locate(int ne, const double *xi, double x, int *i, double *t)
-{
-  const double h = xi[1] - xi[0];
-  double u = (x - xi[0]) / h;
-  if (u <= 0)
-    *i = 0, *t = 0;
-  else if (u >= ne - 1)
-    *i = ne - 2, *t = 1;
-  else
-    *i = (int)u, *t = u - *i;
-}
-
+/* bilinear W(x, y) between the table's points, flat beyond (the gap equation's rule) */
 static double ms_w(int ne, const double *xi, const double *w, double x, double y)
 {
-  int i, j;
   double s, t;
-  ms_locate(ne, xi, x, &i, &s);
-  ms_locate(ne, xi, y, &j, &t);
+  const int i = agape_axis_locate(ne, xi, x, &s), j = agape_axis_locate(ne, xi, y, &t);
   const double *a = w + (size_t)i * ne + j;
   return (1 - s) * ((1 - t) * a[0] + t * a[1]) + s * ((1 - t) * a[ne] + t * a[ne + 1]);
 }
 
+/* the DOS of the bin that holds x: bins end half way between neighbouring points */
 static double ms_dos(int ne, const double *xi, const double *dos, double x)
 {
-  const double h = xi[1] - xi[0];
-  int b = (int)floor((x - (xi[0] - 0.5 * h)) / h);
-  return dos[b < 0 ? 0 : b >= ne ? ne - 1 : b];
+  double t;
+  const int i = agape_axis_locate(ne, xi, x, &t);
+  return dos[t < 0.5 ? i : i + 1];
 }
 
 double coul_mustar(int ne, const double *xi, const double *w, const double *dos, double n0, double wc)
 {
   if (ne < 2 || !(wc > 0)) return NAN;
-  const double h = xi[1] - xi[0], lo = xi[0] - 0.5 * h, hi = xi[ne - 1] + 0.5 * h;
+  const double lo = xi[0] - 0.5 * (xi[1] - xi[0]), hi = xi[ne - 1] + 0.5 * (xi[ne - 1] - xi[ne - 2]);
   if (!(lo < -wc && hi > wc)) return NAN;
   double gx[MS_ORDER], gw[MS_ORDER];
   agape_gauss_legendre(MS_ORDER, gx, gw);

@@ -24,3 +24,25 @@ void agape_gauss_legendre(int n, double *x, double *w)
     w[i] = 2 / ((1 - z * z) * pp * pp);
   }
 }
+
+int agape_axis_locate(int n, const double *axis, double x, double *t)
+{
+  if (x <= axis[0]) {
+    *t = 0;
+    return 0;
+  }
+  if (x >= axis[n - 1]) {
+    *t = 1;
+    return n - 2;
+  }
+  int lo = 0, hi = n - 1;
+  while (hi - lo > 1) {
+    int mid = (lo + hi) / 2;
+    if (axis[mid] <= x)
+      lo = mid;
+    else
+      hi = mid;
+  }
+  *t = (x - axis[lo]) / (axis[lo + 1] - axis[lo]);
+  return lo;
+}

@@ -1,5 +1,6 @@
 /* Coulomb stage (see include/agape/coulomb.h). */
 #include "agape/coulomb.h"
+#include "agape/quadrature.h"
 #include "agape/qe_chi0.h"
 #include "agape/chi0.h"
 #include "agape/rpa.h"
@@ -138,10 +139,8 @@ static agape_err w_file_load(const agape_par *par, const char *path, agape_coulo
 /* W(0, 0) from the table by bilinear interpolation */
 static double w_at00(const agape_coulomb *c)
 {
-  int i = 0;
-  while (i < c->ne - 2 && c->xi_axis[i + 1] <= 0) i++;
-  double t = (0 - c->xi_axis[i]) / (c->xi_axis[i + 1] - c->xi_axis[i]);
-  t = fmin(1, fmax(0, t));
+  double t;
+  const int i = agape_axis_locate(c->ne, c->xi_axis, 0.0, &t);
   const double *w = c->w_xi;
   const int n = c->ne;
   return (1 - t) * (1 - t) * w[i * n + i] + t * (1 - t) * (w[i * n + i + 1] + w[(i + 1) * n + i]) +

@@ -2,6 +2,7 @@
  * product; everything O(N) is replicated and done in a fixed order, so every rank takes
  * the same decisions. */
 #include "agape/solve.h"
+#include "agape/quadrature.h"
 #include "agape/stop.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,28 +48,8 @@ agape_err agape_op_set_coulomb_table(agape_op *op, int ne, const double *axis, c
   if (!op->cidx || !op->cwt || !op->cv) return AGAPE_ERR_NOMEM;
   /* any increasing axis: the interval of each state by bisection */
   for (int64_t s = 0; s < op->n; s++) {
-    const double x = xi[s];
-    int i;
     double t;
-    if (x <= axis[0]) {
-      i = 0;
-      t = 0;
-    } else if (x >= axis[ne - 1]) {
-      i = ne - 2;
-      t = 1;
-    } else {
-      int lo = 0, hi = ne - 1;
-      while (hi - lo > 1) {
-        int mid = (lo + hi) / 2;
-        if (axis[mid] <= x)
-          lo = mid;
-        else
-          hi = mid;
-      }
-      i = lo;
-      t = (x - axis[i]) / (axis[i + 1] - axis[i]);
-    }
-    op->cidx[s] = i;
+    op->cidx[s] = agape_axis_locate(ne, axis, xi[s], &t);
     op->cwt[s] = t;
   }
   op->ne = ne;

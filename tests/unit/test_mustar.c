@@ -5,7 +5,9 @@
  *     at w_c = 0.1 and 0.02 eV, to 1e-12;
  *  2. an asymmetric range [-3, 7] eV: mu* = mu / (1 + (mu/2)(ln(3/w_c) + ln(7/w_c))), to 1e-12;
  *  3. N0 enters as a factor only: mu* scales with it;
- *  4. w_c outside the table gives NAN. */
+ *  4. w_c outside the table gives NAN;
+ *  5. an unevenly spaced axis (W files may have one) with constant W and N: Morel-Anderson over
+ *     the range that ends half a spacing beyond the outer points, to 1e-12. */
 #include "../check.h"
 #include "agape/mustar.h"
 
@@ -36,5 +38,14 @@ int main(void)
     check_rel(coul_mustar(NE, xi, w, dos, 1.0, wc), 2 * want, 1e-12, "N0 twice: mu* twice");
   }
   check(isnan(coul_mustar(NE, xi, w, dos, 0.5, 4.0)), "w_c beyond the table's range: NAN");
+  /* 5. an unevenly spaced axis (a W file's may be): points -4, -1, -0.5, 0, 0.3, 2, 6; the range
+   * ends half a spacing beyond the outer points, at -5.5 and 8 */
+  {
+    double ax[7] = {-4, -1, -0.5, 0, 0.3, 2, 6}, wu[49], du[7];
+    for (int i = 0; i < 49; i++) wu[i] = 1.0;
+    for (int i = 0; i < 7; i++) du[i] = 0.5;
+    const double wc = 0.1, mu = 0.5, want = mu / (1 + 0.5 * mu * (log(5.5 / wc) + log(8 / wc)));
+    check_rel(coul_mustar(7, ax, wu, du, 0.5, wc), want, 1e-12, "an unevenly spaced axis, range [-5.5, 8] eV");
+  }
   return check_summary();
 }
