@@ -1,5 +1,6 @@
 /* Pair densities of plane-wave Bloch states (see include/agape/pairdens.h). No MPI, no I/O. */
 #include "agape/pairdens.h"
+#include <cblas.h>
 #include <fftw3.h>
 #include <math.h>
 #include <stdlib.h>
@@ -85,36 +86,98 @@ void pd_rho(pd_grid *g, const double complex *un, const double complex *um, int 
   }
 }
 
+/* a box lookup table of Miller indices: at[box(m)] = the position of m in mill, or -1 */
+typedef struct {
+  int lo[3], e[3];
+  int *at;
+} pd_box;
+
+static int pd_box_make(int npw, const int *mill, pd_box *b)
+{
+  for (int d = 0; d < 3; d++) {
+    int lo = npw > 0 ? mill[d] : 0, hi = lo;
+    for (int i = 0; i < npw; i++) {
+      if (mill[3 * i + d] < lo) lo = mill[3 * i + d];
+      if (mill[3 * i + d] > hi) hi = mill[3 * i + d];
+    }
+    b->lo[d] = lo;
+    b->e[d] = hi - lo + 1;
+  }
+  const size_t n = (size_t)b->e[0] * b->e[1] * b->e[2];
+  b->at = malloc(sizeof(int) * n);
+  if (!b->at) return -1;
+  for (size_t x = 0; x < n; x++) b->at[x] = -1;
+  for (int i = 0; i < npw; i++)
+    b->at[((size_t)(mill[3 * i] - b->lo[0]) * b->e[1] + (mill[3 * i + 1] - b->lo[1])) * b->e[2] +
+          (mill[3 * i + 2] - b->lo[2])] = i;
+  return 0;
+}
+
+static int pd_box_find(const pd_box *b, const int m[3])
+{
+  for (int d = 0; d < 3; d++)
+    if (m[d] < b->lo[d] || m[d] >= b->lo[d] + b->e[d]) return -1;
+  return b->at[((size_t)(m[0] - b->lo[0]) * b->e[1] + (m[1] - b->lo[1])) * b->e[2] + (m[2] - b->lo[2])];
+}
+
 void pd_rho_direct(int npw_n, const int *mill_n, const double complex *cn, int npw_m, const int *mill_m,
                    const double complex *cm, const int *g0, int ng, const int *gl, double complex *rho)
 {
-  /* a box lookup of state m's coefficients by Miller index */
-  int lo[3], hi[3];
-  for (int d = 0; d < 3; d++) lo[d] = hi[d] = npw_m > 0 ? mill_m[d] : 0;
-  for (int i = 0; i < npw_m; i++)
-    for (int d = 0; d < 3; d++) {
-      if (mill_m[3 * i + d] < lo[d]) lo[d] = mill_m[3 * i + d];
-      if (mill_m[3 * i + d] > hi[d]) hi[d] = mill_m[3 * i + d];
-    }
-  const long e0 = hi[0] - lo[0] + 1, e1 = hi[1] - lo[1] + 1, e2 = hi[2] - lo[2] + 1;
-  int *at = malloc(sizeof(int) * (size_t)(e0 * e1 * e2));
-  if (!at) {
+  pd_box box;
+  if (pd_box_make(npw_m, mill_m, &box)) {
     for (int i = 0; i < ng; i++) rho[i] = NAN;
     return;
   }
-  for (long x = 0; x < e0 * e1 * e2; x++) at[x] = -1;
-  for (int i = 0; i < npw_m; i++)
-    at[((mill_m[3 * i] - lo[0]) * e1 + (mill_m[3 * i + 1] - lo[1])) * e2 + (mill_m[3 * i + 2] - lo[2])] = i;
   for (int i = 0; i < ng; i++) {
     double complex r = 0;
     for (int a = 0; a < npw_n; a++) {
       int m[3];
       for (int d = 0; d < 3; d++) m[d] = mill_n[3 * a + d] + gl[3 * i + d] + (g0 ? g0[d] : 0);
-      if (m[0] < lo[0] || m[0] > hi[0] || m[1] < lo[1] || m[1] > hi[1] || m[2] < lo[2] || m[2] > hi[2]) continue;
-      int b = at[((m[0] - lo[0]) * e1 + (m[1] - lo[1])) * e2 + (m[2] - lo[2])];
+      const int b = pd_box_find(&box, m);
       if (b >= 0) r += conj(cn[a]) * cm[b];
     }
     rho[i] = r;
   }
-  free(at);
+  free(box.at);
+}
+
+int pd_rho_block(int npw_n, const int *mill_n, int nbn, const double complex *cn, int npw_m, const int *mill_m, int nbm,
+                 const double complex *cm, const int *g0, int ng, const int *gl, double complex *rho)
+{
+  if (nbn < 1 || nbm < 1 || ng < 1) return 0;
+  pd_box box;
+  if (pd_box_make(npw_m, mill_m, &box)) return -1;
+  int *idx = malloc(sizeof(int) * (size_t)(npw_n > 0 ? npw_n : 1));
+  double complex *sh = malloc(sizeof(double complex) * (size_t)(npw_n > 0 ? npw_n : 1) * nbm);
+  double complex *t = malloc(sizeof(double complex) * (size_t)nbn * nbm);
+  if (!idx || !sh || !t) {
+    free(box.at);
+    free(idx);
+    free(sh);
+    free(t);
+    return -1;
+  }
+  const double complex one = 1.0, zero = 0.0;
+  for (int g = 0; g < ng; g++) {
+    /* the states of k' gathered onto k's plane waves G1: sh[m][i] = c_m(G1_i + G + g0) */
+    for (int i = 0; i < npw_n; i++) {
+      int m[3];
+      for (int d = 0; d < 3; d++) m[d] = mill_n[3 * i + d] + gl[3 * g + d] + (g0 ? g0[d] : 0);
+      idx[i] = pd_box_find(&box, m);
+    }
+    for (int b = 0; b < nbm; b++)
+      for (int i = 0; i < npw_n; i++) sh[(size_t)b * npw_n + i] = idx[i] >= 0 ? cm[(size_t)b * npw_m + idx[i]] : 0.0;
+    /* t[n + nbn m] = sum_i conj(cn[n][i]) sh[m][i] (column-major nbn x nbm) */
+    if (npw_n > 0)
+      cblas_zgemm(CblasColMajor, CblasConjTrans, CblasNoTrans, nbn, nbm, npw_n, &one, cn, npw_n, sh, npw_n, &zero, t,
+                  nbn);
+    else
+      memset(t, 0, sizeof(double complex) * (size_t)nbn * nbm);
+    for (size_t p = 0; p < (size_t)nbn * nbm; p++) rho[p * ng + g] = t[p];
+  }
+  free(box.at);
+  free(idx);
+  free(sh);
+  free(t);
+  return 0;
 }

@@ -56,7 +56,8 @@ typedef struct {
   int rpa_local_fields;         /* rpa: yes = full eps_GG' inverted; no = eps diagonal in G (default yes) */
   double rpa_gcut_invA;         /* rpa: |q+G| cut-off of the local-field G sphere, 1/Angstrom (default 3) */
   double rpa_temperature_K;     /* rpa: electronic temperature of chi0 on the grid, K (default 1000) */
-  double rpa_smearing_meV;      /* rpa: Gaussian delta of the Fermi-surface average, meV (default 50) */
+  double rpa_smearing_meV;      /* rpa: Gaussian delta of the Fermi-surface average, meV (default 50; with qe_save
+                                 * 0 = the save folder's own smearing width) */
   char w_file[AGAPE_PATH_MAX];  /* file: HDF5 with /xi (eV) and /w (eV), resolved like a2f_file */
   double orbital_radius_A;      /* rpa: radius sigma of the model's Gaussian cluster orbitals, Angstrom (default 1.2) */
   char qe_save[AGAPE_PATH_MAX]; /* rpa: a Quantum ESPRESSO save folder (prefix.save) whose Kohn-Sham states make W

@@ -33,4 +33,14 @@ void pd_rho(pd_grid *g, const double complex *un, const double complex *um, int 
 void pd_rho_direct(int npw_n, const int *mill_n, const double complex *cn, int npw_m, const int *mill_m,
                    const double complex *cm, const int *g0, int ng, const int *gl, double complex *rho);
 
+/* All pair densities of nbn states of k and nbm states of k' at once by the G-space sum, as
+ * one matrix product per G (BLAS zgemm): cn[b*npw_n + i] and cm[b*npw_m + i] are the
+ * coefficients of band b (as pw.x stores them), and
+ *   rho[(n + m*nbn)*ng + i] = rho_nm(gl_i),   n < nbn, m < nbm,
+ * the same numbers as pd_rho_direct, in O(ng npw_n nbn nbm) operations at BLAS speed: for the
+ * hundreds of band pairs of a (k, q) this is faster than an FFT per pair (docs/qe.md, measured).
+ * Returns 0, or -1 when out of memory. */
+int pd_rho_block(int npw_n, const int *mill_n, int nbn, const double complex *cn, int npw_m, const int *mill_m, int nbm,
+                 const double complex *cm, const int *g0, int ng, const int *gl, double complex *rho);
+
 #endif

@@ -439,7 +439,7 @@ static agape_err rpa_table(const rpa_ctx *r, const double *acc, const double *ws
 
 /* mode rpa with qe_save: mu, <W>_FS, <v>_FS and the W(xi, xi') table from the Kohn-Sham states
  * of a Quantum ESPRESSO save folder (qe_chi0.h); every rank reads the folder. Collective. */
-static agape_err rpa_create_qe(const agape_par *par, const agape_params *p, agape_coulomb *c)
+static agape_err rpa_create_qe(const agape_par *par, const agape_params *p, double dos0, agape_coulomb *c)
 {
   const double t0 = agape_par_wtime();
   agape_qe_save s;
@@ -454,15 +454,18 @@ static agape_err rpa_create_qe(const agape_par *par, const agape_params *p, agap
            p->qe_save, s.nks, s.mp[0], s.mp[1], s.mp[2], s.nbnd, s.ef, s.smearing, s.degauss, p->rpa_gmax_bohr,
            p->rpa_band_cutoff_eV),
       fflush(stdout);
+  /* the Fermi-surface width: the deck's, else the width pw.x smeared this grid with */
+  const double sigma = p->rpa_smearing_meV > 0 ? p->rpa_smearing_meV * 1e-3 : s.degauss;
   agape_qe_mu r;
-  err = agape_qe_mu_compute(par, &s, p->rpa_gmax_bohr, p->rpa_band_cutoff_eV, p->rpa_smearing_meV * 1e-3, NE, &r);
+  err = agape_qe_mu_compute(par, &s, p->rpa_gmax_bohr, p->rpa_band_cutoff_eV, sigma, NE, &r);
   if (!err) {
     c->nk = s.mp[0];
     c->ng_max = r.ng_max;
     c->dos0_grid = r.dos0;
     c->w_fs = r.w_fs;
     c->w_bare_fs = r.w_bare_fs;
-    c->mu = r.mu;
+    /* mu with the N(0) every solver uses (the states'), <W>_FS from the grid */
+    c->mu = dos0 > 0 ? dos0 * r.w_fs : r.mu;
     /* k_TF^2 = 4 pi e^2 2 N(0) / Omega, 1/Angstrom^2 */
     const double omegaA = s.omega * AGAPE_BOHR_A * AGAPE_BOHR_A * AGAPE_BOHR_A;
     c->ktf2 = 4 * AGAPE_PI * RPA_E2 * 2 * r.dos0 / omegaA;
@@ -473,9 +476,10 @@ static agape_err rpa_create_qe(const agape_par *par, const agape_params *p, agap
     free(r.cnt);
     c->seconds = agape_par_wtime() - t0;
     if (par->rank == 0)
-      printf("agape: RPA mu = N(0) <W>_FS = %.4f  (N(0) = %.4f /eV/spin/cell on the grid, <W>_FS = %.4f eV, bare "
-             "<v>_FS = %.3f eV, k_TF = %.3f /A, up to %d G; %.1f s)\n",
-             c->mu, r.dos0, c->w_fs, c->w_bare_fs, sqrt(c->ktf2), c->ng_max, c->seconds),
+      printf("agape: RPA mu = N(0) <W>_FS = %.4f with N(0) = %.4f /eV/spin/cell of the states (%.4f on the RPA grid, "
+             "Gaussian %.0f meV: mu %.4f there); <W>_FS = %.4f eV, bare <v>_FS = %.3f eV, k_TF = %.3f /A, up to %d "
+             "G; %.1f s\n",
+             c->mu, dos0, r.dos0, sigma * 1e3, r.mu, c->w_fs, c->w_bare_fs, sqrt(c->ktf2), c->ng_max, c->seconds),
         fflush(stdout);
   }
   agape_qe_save_destroy(&s);
@@ -483,9 +487,10 @@ static agape_err rpa_create_qe(const agape_par *par, const agape_params *p, agap
 }
 
 /* mode rpa: the static RPA W of the material's orbitals (coulomb.h). Collective. */
-static agape_err rpa_create(const agape_par *par, const agape_params *p, const agape_material *m, agape_coulomb *c)
+static agape_err rpa_create(const agape_par *par, const agape_params *p, const agape_material *m, double dos0,
+                            agape_coulomb *c)
 {
-  if (p->qe_save[0]) return rpa_create_qe(par, p, c);
+  if (p->qe_save[0]) return rpa_create_qe(par, p, dos0, c);
   if (!m->hamiltonian || m->norb != NO)
     return agape_error(AGAPE_ERR_DECK,
                        "[coulomb] mode = rpa: material %s has no tight-binding orbitals (it needs the "
@@ -546,7 +551,7 @@ agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, cons
     return err;
   }
   if (p->coulomb != COUL_RPA) return AGAPE_OK;
-  return rpa_create(par, p, m, c);
+  return rpa_create(par, p, m, dos0, c);
 }
 
 agape_err agape_coulomb_sample(const agape_par *par, const agape_material *m, const agape_states *st, agape_coulomb *c)

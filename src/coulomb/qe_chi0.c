@@ -1,11 +1,13 @@
 /* chi0_GG'(q) of a Quantum ESPRESSO ground state (see include/agape/qe_chi0.h). */
 #include "agape/qe_chi0.h"
+#include <cblas.h>
 #include "agape/chi0_pw.h"
 #include "agape/pairdens.h"
 #include "agape/rpa.h"
 #include "agape/coulomb.h"
 #include "agape/units.h"
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,19 +157,16 @@ agape_err agape_qe_chi0_compute(const agape_par *par, const agape_qe_save *s, co
   /* the k points in fixed blocks of QE_CHI0_KB, each summed in k order into its own partial
    * matrix by the rank that owns it; the partials of all blocks are then added in block order
    * on every rank: the same bits for any rank count */
-  const size_t npt = (size_t)s->nr[0] * s->nr[1] * s->nr[2], ng = (size_t)c->ng;
+  const size_t ng = (size_t)c->ng;
   const int64_t nblk = (s->nks + QE_CHI0_KB - 1) / QE_CHI0_KB;
   int64_t blo = 0, bhi = nblk;
   if (par) agape_par_rows(par, nblk, par->rank, &blo, &bhi);
   const size_t npair = (size_t)nb * nb;
-  double complex *un = err ? NULL : malloc(sizeof(double complex) * npt * (nb > 0 ? nb : 1));
-  double complex *um = err ? NULL : malloc(sizeof(double complex) * npt);
   double complex *rho = err ? NULL : malloc(sizeof(double complex) * (npair ? npair : 1) * ng);
   double complex *scr = err ? NULL : malloc(sizeof(double complex) * (npair ? npair : 1) * ng);
   double *wt = err ? NULL : malloc(sizeof(double) * (npair ? npair : 1));
   double complex *part = err ? NULL : calloc((size_t)nblk * ng * ng, sizeof(double complex));
-  pd_grid *grid = err ? NULL : pd_create(s->nr);
-  if (!err && (!un || !um || !rho || !scr || !wt || !part || !grid)) err = AGAPE_ERR_NOMEM;
+  if (!err && (!rho || !scr || !wt || !part)) err = AGAPE_ERR_NOMEM;
   const double sig = s->degauss;
   for (int64_t bk = blo; bk < bhi && !err; bk++)
     for (int ik = (int)(bk * QE_CHI0_KB); ik < s->nks && ik < (bk + 1) * QE_CHI0_KB && !err; ik++) {
@@ -179,23 +178,19 @@ agape_err agape_qe_chi0_compute(const agape_par *par, const agape_qe_save *s, co
         agape_qe_wfc_destroy(&wk);
         break;
       }
-      for (int n = 0; n < nb && !err; n++)
-        if (pd_real(grid, wk.npw, wk.mill, NULL, wk.evc + (size_t)n * wk.npw, un + (size_t)n * npt))
-          err = agape_error(AGAPE_ERR_FORMAT, "%s: wfc%d.dat: a plane wave outside the FFT grid", s->dir, ik + 1);
+      /* every pair (n of k, m of k' continued to k + q), then those with a weight, in
+       * (m, n) order */
+      if (nb > 0 && pd_rho_block(wk.npw, wk.mill, nb, wk.evc, wq.npw, wq.mill, nb, wq.evc, g0, c->ng, c->gl, rho))
+        err = AGAPE_ERR_NOMEM;
       int np = 0;
       for (int m = 0; m < nb && !err; m++) {
-        /* state m of k' continued to k + q */
-        if (pd_real(grid, wq.npw, wq.mill, g0, wq.evc + (size_t)m * wq.npw, um)) {
-          err = agape_error(AGAPE_ERR_FORMAT, "%s: the dense FFT grid %d x %d x %d cannot hold k + q's plane waves",
-                            s->dir, s->nr[0], s->nr[1], s->nr[2]);
-          break;
-        }
         const double em = s->eig[(size_t)jk * s->nbnd + m], fm = chi0pw_occ(kind, (s->ef - em) / sig);
         for (int n = 0; n < nb; n++) {
           const double en = s->eig[(size_t)ik * s->nbnd + n], fn = chi0pw_occ(kind, (s->ef - en) / sig);
           const double f = chi0pw_weight(kind, sig, s->ef, en, fn, em, fm);
           if (f == 0) continue;
-          pd_rho(grid, un + (size_t)n * npt, um, c->ng, c->gl, rho + (size_t)np * ng);
+          const size_t p = (size_t)n + (size_t)m * nb;
+          if (p != (size_t)np) memcpy(rho + (size_t)np * ng, rho + p * ng, sizeof(double complex) * ng);
           wt[np++] = f;
         }
       }
@@ -213,15 +208,12 @@ agape_err agape_qe_chi0_compute(const agape_par *par, const agape_qe_save *s, co
       for (size_t x = 0; x < ng * ng; x++) c->chi[x] += part[(size_t)bk * ng * ng + x];
     for (size_t x = 0; x < ng * ng; x++) c->chi[x] *= norm;
   }
-  free(un);
-  free(um);
   free(rho);
   free(scr);
   free(wt);
   free(part);
   free(of);
   free(pt);
-  pd_destroy(&grid);
   if (err) agape_qe_chi0_destroy(c);
   return err;
 }
@@ -249,6 +241,7 @@ agape_err agape_qe_mu_compute(const agape_par *par, const agape_qe_save *s, doub
                               int ne, agape_qe_mu *r)
 {
   memset(r, 0, sizeof *r);
+  const double t0 = agape_par_wtime();
   if (!(sigma > 0)) return agape_error(AGAPE_ERR_DECK, "mu of %s: the Fermi-surface width must be > 0", s->dir);
   if (ne < 0 || ne > 1000) return agape_error(AGAPE_ERR_INTERNAL, "mu of %s: %d table bins", s->dir, ne);
   int *of, *pt;
@@ -266,13 +259,24 @@ agape_err agape_qe_mu_compute(const agape_par *par, const agape_qe_save *s, doub
       n0 += fs_d(x + s->ef, s->ef, sigma) / s->nks;
       if (x <= band_cut) xlo = fmin(xlo, x), xhi = fmax(xhi, x);
     }
+  if (!(n0 > 0)) {
+    /* no state within 6 sigma of E_F: say how wide the average must be on this grid */
+    double gap = INFINITY;
+    for (size_t x = 0; x < (size_t)s->nks * nb; x++) gap = fmin(gap, fabs(s->eig[x] - s->ef));
+    free(of);
+    free(pt);
+    return agape_error(AGAPE_ERR_DECK,
+                       "mu of %s: no Kohn-Sham state of the %d x %d x %d grid lies within 6 x %.0f meV of E_F (the "
+                       "nearest is %.0f meV away): the Fermi-surface average is empty; set [coulomb] "
+                       "rpa_smearing_meV above %.0f (or leave it out: the folder's own smearing), or use a denser grid",
+                       s->dir, nk[0], nk[1], nk[2], sigma * 1e3, gap * 1e3, gap * 1e3 / 3);
+  }
   const double de = ne > 0 ? (xhi - xlo) / ne * (1 + 1e-12) : 1;
   const size_t width = MU_NACC + 2 * (size_t)ne * ne; /* doubles of one partial */
-  const size_t npt = (size_t)s->nr[0] * s->nr[1] * s->nr[2];
   double *part = calloc((size_t)nblk * width, sizeof(double)), *tot = calloc(width, sizeof(double));
-  double complex *un = malloc(sizeof(double complex) * npt * nb), *um = malloc(sizeof(double complex) * npt);
-  pd_grid *grid = pd_create(s->nr);
-  if (!part || !tot || !un || !um || !grid) err = AGAPE_ERR_NOMEM;
+  const size_t np_max = (size_t)nb * nb;
+  double complex *rho = NULL, *tw = NULL; /* per q: [np_max * ng] */
+  if (!part || !tot) err = AGAPE_ERR_NOMEM;
   /* the bare head at q = 0: 4 pi e^2/q^2 averaged over the q-cell around Gamma (eV bohr^3) */
   double bA[9];
   for (int x = 0; x < 9; x++) bA[x] = s->bg[x] * 2 * AGAPE_PI / s->alat / AGAPE_BOHR_A;
@@ -283,9 +287,11 @@ agape_err agape_qe_mu_compute(const agape_par *par, const agape_qe_save *s, doub
     if ((err = agape_qe_chi0_compute(par, s, iq, gmax, band_cut, &c))) break;
     const int ng = c.ng;
     if (ng > r->ng_max) r->ng_max = ng;
-    double complex *W = malloc(sizeof(double complex) * ng * ng), *rho = malloc(sizeof(double complex) * ng);
+    double complex *W = malloc(sizeof(double complex) * ng * ng);
+    rho = malloc(sizeof(double complex) * np_max * ng);
+    tw = malloc(sizeof(double complex) * np_max * ng);
     double *v = malloc(sizeof(double) * ng);
-    if (!W || !rho || !v)
+    if (!W || !rho || !tw || !v)
       err = AGAPE_ERR_NOMEM;
     else if (chi0pw_screen(ng, c.chi, c.qg, W))
       err = agape_error(AGAPE_ERR_NUMERIC, "mu of %s: v^-1 - chi0 is not positive definite at q = (%d %d %d)", s->dir,
@@ -299,42 +305,44 @@ agape_err agape_qe_mu_compute(const agape_par *par, const agape_qe_save *s, doub
         int g0[3];
         const int jk = qe_kq(s, of, pt, ik, iq, g0);
         /* the states this pair of k points needs: Fermi-surface ones, and all below the cut
-         * for the table */
-        int need_k = 0, need_q = 0;
+         * for the table; bands up to the last needed one of each k point */
+        int nbk = 0, nbq = 0;
         for (int b = 0; b < nb; b++) {
           const double ek = s->eig[(size_t)ik * nb + b], eq = s->eig[(size_t)jk * nb + b];
-          need_k |= fs_d(ek, s->ef, sigma) > 0 || (ne > 0 && ek - s->ef <= band_cut);
-          need_q |= fs_d(eq, s->ef, sigma) > 0 || (ne > 0 && eq - s->ef <= band_cut);
+          if (fs_d(ek, s->ef, sigma) > 0 || (ne > 0 && ek - s->ef <= band_cut)) nbk = b + 1;
+          if (fs_d(eq, s->ef, sigma) > 0 || (ne > 0 && eq - s->ef <= band_cut)) nbq = b + 1;
         }
-        if (!need_k || !need_q) continue;
+        if (!nbk || !nbq) continue;
         agape_qe_wfc wk, wq;
         if ((err = agape_qe_wfc_read(s, ik + 1, &wk))) break;
         if ((err = agape_qe_wfc_read(s, jk + 1, &wq))) {
           agape_qe_wfc_destroy(&wk);
           break;
         }
-        for (int n = 0; n < nb; n++)
-          pd_real(grid, wk.npw, wk.mill, NULL, wk.evc + (size_t)n * wk.npw, un + (size_t)n * npt);
-        for (int m = 0; m < nb && !err; m++) {
+        /* the pair densities of all those pairs, and W applied to each: tw = W rho (rho as
+         * an ng x (nbk nbq) column-major matrix; W row-major is its transpose there) */
+        const int npr = nbk * nbq;
+        if (pd_rho_block(wk.npw, wk.mill, nbk, wk.evc, wq.npw, wq.mill, nbq, wq.evc, g0, ng, c.gl, rho))
+          err = AGAPE_ERR_NOMEM;
+        else {
+          const double complex one = 1.0, zero = 0.0;
+          cblas_zgemm(CblasColMajor, CblasTrans, CblasNoTrans, ng, npr, ng, &one, W, ng, rho, ng, &zero, tw, ng);
+        }
+        for (int m = 0; m < nbq && !err; m++) {
           const double em = s->eig[(size_t)jk * nb + m], dm = fs_d(em, s->ef, sigma);
           const int tm = ne > 0 && em - s->ef <= band_cut;
           if (dm == 0 && !tm) continue;
-          if (pd_real(grid, wq.npw, wq.mill, g0, wq.evc + (size_t)m * wq.npw, um)) {
-            err = agape_error(AGAPE_ERR_FORMAT, "%s: the dense FFT grid cannot hold k + q's plane waves", s->dir);
-            break;
-          }
-          for (int n = 0; n < nb; n++) {
+          for (int n = 0; n < nbk; n++) {
             const double en = s->eig[(size_t)ik * nb + n], dn = fs_d(en, s->ef, sigma);
             const int tn = ne > 0 && en - s->ef <= band_cut;
             if (!(dn > 0 && dm > 0) && !(tn && tm)) continue;
-            pd_rho(grid, un + (size_t)n * npt, um, ng, c.gl, rho);
             /* Re rho^H W rho / Omega and the same with the bare v */
+            const double complex *rp = rho + ((size_t)n + (size_t)m * nbk) * ng,
+                                 *t = tw + ((size_t)n + (size_t)m * nbk) * ng;
             double w = 0, vb = 0;
             for (int g = 0; g < ng; g++) {
-              double complex t = 0;
-              for (int h = 0; h < ng; h++) t += W[(size_t)g * ng + h] * rho[h];
-              w += creal(conj(rho[g]) * t);
-              vb += v[g] * creal(conj(rho[g]) * rho[g]);
+              w += creal(conj(rp[g]) * t[g]);
+              vb += v[g] * creal(conj(rp[g]) * rp[g]);
             }
             w /= s->omega;
             vb /= s->omega;
@@ -353,12 +361,19 @@ agape_err agape_qe_mu_compute(const agape_par *par, const agape_qe_save *s, doub
     }
     free(W);
     free(rho);
+    free(tw);
+    rho = tw = NULL;
     free(v);
+    const int nbands = c.nbands;
     agape_qe_chi0_destroy(&c);
     if (par) err = agape_par_agree(par, err);
     if (!err && par) agape_par_allgather_rows(par, part, nblk, (int64_t)width);
     for (int64_t bk = 0; bk < nblk && !err; bk++)
       for (size_t x = 0; x < width; x++) tot[x] += part[(size_t)bk * width + x];
+    if (!err && par && par->rank == 0 && (q + 1) % (nq / 8 > 0 ? nq / 8 : 1) == 0)
+      printf("agape: RPA W(q) at %d of %d q-points (%d G vectors, %d bands)  (%.1f s)\n", q + 1, nq, ng, nbands,
+             agape_par_wtime() - t0),
+        fflush(stdout);
   }
   if (!err) {
     const double norm = (double)s->nks * s->nks * n0 * n0;
@@ -391,10 +406,7 @@ agape_err agape_qe_mu_compute(const agape_par *par, const agape_qe_save *s, doub
   if (err) agape_qe_mu_destroy(r);
   free(part);
   free(tot);
-  free(un);
-  free(um);
   free(of);
   free(pt);
-  pd_destroy(&grid);
   return err;
 }

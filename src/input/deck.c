@@ -904,9 +904,11 @@ static void deck_check(deck_ctx *c)
   }
   {
     int k_qe = deck_find_key(SEC_COULOMB, "qe_save");
-    if (p->coulomb == COUL_RPA && p->qe_save[0] != '\0')
+    if (p->coulomb == COUL_RPA && p->qe_save[0] != '\0') {
       deck_resolve_any(c, c->seen[k_qe], "[coulomb] qe_save", p->qe_save, sizeof p->qe_save, 1);
-    else if (p->coulomb == COUL_RPA && p->source != MAT_MODEL)
+      /* not given: the Fermi-surface average takes the save folder's own smearing width */
+      if (!c->seen[deck_find_key(SEC_COULOMB, "rpa_smearing_meV")]) p->rpa_smearing_meV = 0;
+    } else if (p->coulomb == COUL_RPA && p->source != MAT_MODEL)
       deck_err(c, c->seen[deck_find_key(SEC_COULOMB, "mode")],
                "[coulomb] mode: rpa needs Kohn-Sham states: the built-in model's orbitals (source = model), or a "
                "Quantum ESPRESSO save folder (expected qe_save = PATH of outdir/prefix.save from a pw.x nscf on "

@@ -6,7 +6,10 @@ flow from the wavefunctions to the gap equation, not about Al.
 1. The run computes mu, <W>_FS, <v>_FS and the table into /coulomb (mu > 0, <W>_FS < <v>_FS:
    screening lowers the interaction), with a symmetric W(xi, xi').
 2. The same deck with mode = file and the run's own table written as a W file gives the same
-   Tc and gaps to 1e-12: the gap equation uses the table exactly as it uses any W(xi, xi').
+   gaps to 1e-12 and the same Tc within the Tc search's tolerance (tc_tol = 1e-9, relative):
+   the gap equation uses the table exactly as it uses any W(xi, xi'). The two searches start
+   from different guesses (mu = N(0)<W>_FS here, N(0)W(0,0) from a file), so their roots agree
+   to tc_tol, not to round-off.
 3. 1 and 2 ranks give the same mu, table, Tc and gaps bit for bit.
 4. mode = rpa lowers Tc against mode = none (the Coulomb repulsion).
 5. A save folder with irreducible k only (al.save, the scf) is refused with the nscf settings
@@ -76,7 +79,7 @@ if "rpa1" in res:
         rf = read(os.path.join(d, "results.h5"))
         dt = rel(float(rf["tc"]), float(r["tc"]))
         dg = np.max(np.abs(rf["gap/delta"] - r["gap/delta"])) / np.max(np.abs(r["gap/delta"]))
-        c.check(dt < 1e-12 and dg < 1e-12, f"the same Tc ({float(r['tc']):.8f} K, {dt:.1e}) and gaps ({dg:.1e})")
+        c.check(dt < 1e-9 and dg < 1e-12, f"the same Tc ({float(r['tc']):.8f} K, {dt:.1e}) and gaps ({dg:.1e})")
 if "rpa1" in res and "rpa2" in res:
     r1, r2 = res["rpa1"], res["rpa2"]
     same = (float(r1["coulomb/mu"]) == float(r2["coulomb/mu"]) and np.array_equal(r1["coulomb/w_xi"], r2["coulomb/w_xi"])

@@ -8,7 +8,10 @@
  *     has no alias and the two routes differ by round-off only (bound 1e-12, the values are
  *     O(1));
  *  3. rho_mn(-G) = conj(rho_nm(G)) at the same k, to 1e-12;
- *  4. a shift g0 that takes the coefficients off the grid is refused.
+ *  4. the matrix-product route (pd_rho_block: all band pairs of two k points at once, one zgemm
+ *     per G) equals the G-space sum for every pair, at the same k and between the two k points,
+ *     and with a shift g0 = (1, 0, -1) (k' = k + q - g0): bound 1e-12;
+ *  5. a shift g0 that takes the coefficients off the grid is refused.
  * The time of both routes per pair is printed (not asserted: benchmarks/ records timings). */
 #include "../check.h"
 #include "agape/qe_save.h"
@@ -86,6 +89,33 @@ int main(void)
   check_le(dh, 1e-12, "rho_mn(-G) = conj(rho_nm(G)) at the same k: max error");
   printf("time per pair (%d G): FFT route %.2f us (grid %zu points), G-space sum %.2f us (%d plane waves)\n", ng,
          1e6 * tf / npairs, np, 1e6 * td / npairs, w1.npw);
+  /* 4. all pairs at once by matrix products, plain and with a shift g0 */
+  {
+    double complex *rb = malloc(sizeof(double complex) * (size_t)nb * nb * ng);
+    double db = 0, tb = 0;
+    int nblock = 0;
+    const int shift[3] = {1, 0, -1};
+    for (int pass = 0; pass < 3 && rb; pass++) {
+      const agape_qe_wfc *wm = pass ? &w2 : &w1;
+      const int *g0 = pass == 2 ? shift : NULL;
+      double t0 = now();
+      int rc = pd_rho_block(w1.npw, w1.mill, nb, w1.evc, wm->npw, wm->mill, nb, wm->evc, g0, ng, gl, rb);
+      tb += now() - t0, nblock++;
+      db = rc ? INFINITY : db;
+      for (int n = 0; n < nb && !rc; n++)
+        for (int m = 0; m < nb; m++) {
+          pd_rho_direct(w1.npw, w1.mill, w1.evc + (size_t)n * w1.npw, wm->npw, wm->mill, wm->evc + (size_t)m * wm->npw,
+                        g0, ng, gl, rd);
+          for (int a = 0; a < ng; a++) db = fmax(db, cabs(rb[((size_t)n + (size_t)m * nb) * ng + a] - rd[a]));
+        }
+    }
+    check(rb != NULL, "memory for the block route");
+    check_le(db, 1e-12, "matrix-product route = G-space sum, all %d x %d pairs (same k, two k points, g0 = (1 0 -1))",
+             nb, nb);
+    printf("time per pair (%d G): matrix-product route %.2f us (%d x %d pairs at once)\n", ng,
+           1e6 * tb / (nblock * nb * nb), nb, nb);
+    free(rb);
+  }
   int far[3] = {s.nr[0], 0, 0};
   check(pd_real(g, w1.npw, w1.mill, far, w1.evc, u1) == -1, "a shift that leaves the grid is refused");
   free(u1);
