@@ -90,6 +90,14 @@ struct agape_material {
   double breaks[2];        /* eV (> 0, mirrored to negative energies) */
   /* DOS carried by the energy grid at xi, states/eV/spin/cell; NULL: the flat dos0 */
   double (*grid_dos)(const agape_material *m, double xi);
+  /* the band structure beyond the source's own states (optional; [coulomb] qe_save with a
+   * source that has them): the DOS of the Quantum ESPRESSO ground state whose W the run uses,
+   * Gaussian-smeared with pw.x's width, tabulated at bg_x0 + i bg_dx (eV from E_F, i < nbg;
+   * zero outside). It replaces grid_dos outside [grid_lo, grid_hi], and the energy grid stops
+   * at the band bottom bg_x0. */
+  int nbg;
+  double bg_x0, bg_dx;
+  double *bg_dos; /* [nbg] states/eV/spin/cell */
 
   /* --- bands (optional): Monte-Carlo sampling draws states from them ------------------- */
   int nbands;

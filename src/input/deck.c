@@ -908,6 +908,9 @@ static void deck_check(deck_ctx *c)
       deck_resolve_any(c, c->seen[k_qe], "[coulomb] qe_save", p->qe_save, sizeof p->qe_save, 1);
       /* not given: the Fermi-surface average takes the save folder's own smearing width */
       if (!c->seen[deck_find_key(SEC_COULOMB, "rpa_smearing_meV")]) p->rpa_smearing_meV = 0;
+      /* not given, on data with states of its own: the energy grid reaches W's band cut-off */
+      if (p->source == MAT_EPW && !c->seen[deck_find_key(SEC_SAMPLING, "energy_window_eV")])
+        p->energy_window_eV = p->rpa_band_cutoff_eV;
     } else if (p->coulomb == COUL_RPA && p->source != MAT_MODEL)
       deck_err(c, c->seen[deck_find_key(SEC_COULOMB, "mode")],
                "[coulomb] mode: rpa needs Kohn-Sham states: the built-in model's orbitals (source = model), or a "

@@ -3,6 +3,7 @@
 #include "agape/material.h"
 #include "sources.h"
 #include "agape/units.h"
+#include "agape/qe_save.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,6 +200,79 @@ static const struct {
   {MAT_MODEL, NULL, agape_source_model_create},        /* the built-in XB12 models */
 };
 
+/* the save folder's DOS at xi (linear in the table; 0 outside it) */
+static double material_bg_dos(const agape_material *m, double xi)
+{
+  const double t = (xi - m->bg_x0) / m->bg_dx;
+  if (!(t >= 0) || t >= m->nbg - 1) return 0.0;
+  const int i = (int)t;
+  return m->bg_dos[i] + (t - i) * (m->bg_dos[i + 1] - m->bg_dos[i]);
+}
+
+/* [coulomb] mode = rpa with qe_save, for a source with its own states in a window: the energy
+ * grid beyond that window carries the DOS of the save folder's ground state (the bands W is
+ * made of) instead of a flat N(0), out to E_F + rpa_band_cutoff_eV and down to the band
+ * bottom, so the gap equation's Coulomb renormalisation runs over the same bands as W's.
+ * Rank 0 reads the folder's XML; the table is broadcast. Collective. */
+static agape_err material_bands_beyond(const agape_par *par, const agape_params *p, agape_material *m)
+{
+  if (p->coulomb != COUL_RPA || !p->qe_save[0] || !(m->grid_hi > m->grid_lo)) return AGAPE_OK;
+  agape_err err = AGAPE_OK;
+  double head[3] = {0, 0, 0}; /* nbg, x0, dx */
+  double *tab = NULL;
+  if (par->rank == 0) {
+    agape_qe_save s;
+    err = agape_qe_save_read(p->qe_save, &s);
+    if (!err && !(s.degauss > 0 && isfinite(s.ef)))
+      err =
+        agape_error(AGAPE_ERR_FORMAT,
+                    "%s: no Fermi energy or smearing width: the RPA needs a metal computed with smearing", p->qe_save);
+    if (!err) {
+      const size_t nx = (size_t)s.nks * s.nbnd;
+      double emin = INFINITY;
+      for (size_t x = 0; x < nx; x++) emin = fmin(emin, s.eig[x] - s.ef);
+      const double sg = s.degauss, x0 = emin - 5 * sg, dx = sg / 8, x1 = p->rpa_band_cutoff_eV + 5 * sg;
+      const int n = (int)ceil((x1 - x0) / dx) + 1;
+      tab = calloc((size_t)n, sizeof(double));
+      if (!tab) err = AGAPE_ERR_NOMEM;
+      for (int k = 0; k < s.nks && !err; k++) /* weights sum to 2: per spin, wk/2 */
+        for (int b = 0; b < s.nbnd; b++) {
+          const double e = s.eig[(size_t)k * s.nbnd + b] - s.ef;
+          const int lo = (int)fmax(0, floor((e - 6 * sg - x0) / dx)),
+                    hi = (int)fmin(n - 1, ceil((e + 6 * sg - x0) / dx));
+          for (int i = lo; i <= hi; i++) {
+            const double u = (x0 + i * dx - e) / sg;
+            tab[i] += 0.5 * s.wk[k] * exp(-0.5 * u * u) / (sg * sqrt(2 * AGAPE_PI));
+          }
+        }
+      head[0] = n, head[1] = x0, head[2] = dx;
+    }
+    agape_qe_save_destroy(&s);
+  }
+  if ((err = agape_par_agree(par, err))) {
+    free(tab);
+    return err;
+  }
+  agape_par_bcast(par, head, sizeof head);
+  m->nbg = (int)head[0];
+  m->bg_x0 = head[1];
+  m->bg_dx = head[2];
+  if (par->rank != 0) tab = malloc(sizeof(double) * (size_t)m->nbg);
+  if ((err = agape_par_agree(par, tab ? AGAPE_OK : AGAPE_ERR_NOMEM))) {
+    free(tab);
+    m->nbg = 0;
+    return err;
+  }
+  agape_par_bcast(par, tab, sizeof(double) * (size_t)m->nbg);
+  m->bg_dos = tab;
+  if (par->rank == 0)
+    printf("agape: energy grid beyond the states' window [%.3g, %.3g] eV: the DOS of %s (band bottom %.2f eV; "
+           "N(E_F) there %.4f, the states' source %.4f states/eV/spin/cell)\n",
+           m->grid_lo, m->grid_hi, p->qe_save, m->bg_x0 + 40 * m->bg_dx, material_bg_dos(m, 0.0), m->dos0),
+      fflush(stdout);
+  return AGAPE_OK;
+}
+
 agape_err agape_material_create(const agape_par *par, const agape_params *p, double t0, agape_material *m)
 {
   memset(m, 0, sizeof *m);
@@ -207,7 +281,8 @@ agape_err agape_material_create(const agape_par *par, const agape_params *p, dou
     if (agape_sources[i].name && strcasecmp(agape_sources[i].name, p->name) != 0) continue;
     agape_err err = agape_sources[i].create(par, p, t0, m);
     if (!m->prefix[0]) snprintf(m->prefix, sizeof m->prefix, "%s", m->name);
-    return agape_par_agree(par, err);
+    if ((err = agape_par_agree(par, err))) return err;
+    return material_bands_beyond(par, p, m);
   }
   return agape_par_agree(par, agape_error(AGAPE_ERR_DECK, "[material] source: no material source for this deck"));
 }
@@ -219,6 +294,7 @@ void agape_material_destroy(agape_material *m)
   free(m->a2f_w);
   free(m->curve_a2f);
   free(m->curve_phdos);
+  free(m->bg_dos);
   memset(m, 0, sizeof *m);
 }
 
@@ -239,5 +315,6 @@ void agape_fs_data_of_material(const agape_material *m, agape_fs_data *fs)
 
 double agape_material_grid_dos(const agape_material *m, double xi)
 {
+  if (m->nbg && (xi < m->grid_lo || xi > m->grid_hi)) return material_bg_dos(m, xi);
   return m->grid_dos ? m->grid_dos(m, xi) : m->dos0;
 }

@@ -266,7 +266,9 @@ agape_err agape_states_create(const agape_params *p, const agape_material *m, ag
   }
   int npos = 0, nneg = 0;
   if (hi < E) npos = agape_log_grid(hi, E, x0, p->grid_ratio, p->grid_order, nbreak, breaks, cap, gx, gw);
-  if (-lo < E) nneg = agape_log_grid(-lo, E, x0, p->grid_ratio, p->grid_order, nbreak, breaks, cap, nx, nw);
+  /* below the band bottom of a known band structure there are no states */
+  const double En = m->nbg ? fmin(E, -m->bg_x0) : E;
+  if (-lo < En) nneg = agape_log_grid(-lo, En, x0, p->grid_ratio, p->grid_order, nbreak, breaks, cap, nx, nw);
   if (npos < 0 || nneg < 0) {
     err = agape_error(AGAPE_ERR_DECK, "energy grid too large: raise grid_min_meV or grid_ratio");
     goto fail;
