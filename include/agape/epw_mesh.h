@@ -21,11 +21,12 @@
  * Node-local: no MPI, no I/O beyond crystal.fmt. */
 #ifndef AGAPE_EPW_MESH_H
 #define AGAPE_EPW_MESH_H
+#include "agape/symmetry.h"
 #include <stdint.h>
 #include "agape/error.h"
 #include "agape/epw.h"
 
-#define AGAPE_EPW_MAXOPS 96 /* 48 point operations and time reversal */
+#define AGAPE_EPW_MAXOPS AGAPE_MAXOPS /* 48 point operations and time reversal */
 
 /* The crystal of EPW's crystal.fmt */
 typedef struct {

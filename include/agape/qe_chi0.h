@@ -44,14 +44,17 @@ void agape_qe_chi0_destroy(agape_qe_chi0 *c);
  * W(xi_i, xi_j): the mean of Re W_ss' over the pairs of states below E_F + band_cut with xi_s in
  * bin i and xi_s' in bin j of ne equal bins over their energies (an empty bin pair takes the
  * nearest filled one, as the model's table), and the DOS per bin. The (q, k-block) partial
- * sums are added in one fixed order: the same bits for any rank count. Collective as
+ * sums are added in one fixed order: the same bits for any rank count. The q sum runs over one
+ * q per star of the crystal's point group with time reversal (spglib on the XML's cell and
+ * atoms), weighted by the star's size; all_q: over every q of the grid (equal up to how well
+ * pw.x converged the symmetry-related k points, which it computed separately). Collective as
  * agape_qe_chi0_compute. */
 typedef struct {
   double mu;        /* N(0) <W>_FS */
   double w_fs;      /* <W>_FS, eV */
   double w_bare_fs; /* <v>_FS, eV */
   double dos0;      /* N(0), states/eV/spin/cell */
-  int nq;           /* q points summed */
+  int nq;           /* q points computed (one per star; all of the grid with all_q) */
   int ng_max;       /* the largest G basis of one q */
   int ne;           /* table bins (0: no table) */
   double *xi;       /* [ne] bin centres, eV from E_F */
@@ -60,7 +63,7 @@ typedef struct {
   double *dos;      /* [ne] DOS of the grid per bin, states/eV/spin/cell */
 } agape_qe_mu;
 agape_err agape_qe_mu_compute(const agape_par *par, const agape_qe_save *s, double gmax, double band_cut, double sigma,
-                              int ne, agape_qe_mu *r);
+                              int ne, int all_q, agape_qe_mu *r);
 void agape_qe_mu_destroy(agape_qe_mu *r);
 
 /* The smearing kind (chi0_pw.h SMEAR_*) of the folder's run, or -1 (no smearing: an

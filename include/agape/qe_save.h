@@ -32,6 +32,7 @@ typedef struct {
   double omega;         /* cell volume, bohr^3 */
   int nat, nsp;         /* atoms, species */
   double *tau;          /* [nat*3] cartesian positions, bohr */
+  int *ityp;            /* [nat] species, 1-based in the order the atoms name them */
   int nsym;             /* crystal symmetry operations */
   int (*sym)[9];        /* [nsym] rotations in crystal coordinates of the direct lattice (row-major) */
   double ecutwfc;       /* eV */

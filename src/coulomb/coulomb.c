@@ -454,10 +454,19 @@ static agape_err rpa_create_qe(const agape_par *par, const agape_params *p, doub
            p->qe_save, s.nks, s.mp[0], s.mp[1], s.mp[2], s.nbnd, s.ef, s.smearing, s.degauss, p->rpa_gmax_bohr,
            p->rpa_band_cutoff_eV),
       fflush(stdout);
+  /* the bands must reach the cut-off at every k, or the states missing there break the
+   * crystal's symmetry and leave the sums short */
+  double top = INFINITY;
+  for (int ik = 0; ik < s.nks; ik++) top = fmin(top, s.eig[(size_t)ik * s.nbnd + s.nbnd - 1] - s.ef);
+  if (par->rank == 0 && top < p->rpa_band_cutoff_eV)
+    agape_warning("%s: the %d bands of the nscf reach only E_F + %.1f eV at some k, below rpa_band_cutoff_eV = %g: "
+                  "the states between are missing there (and the sums lose the crystal's symmetry); raise nbnd in "
+                  "the nscf or lower rpa_band_cutoff_eV",
+                  p->qe_save, s.nbnd, top, p->rpa_band_cutoff_eV);
   /* the Fermi-surface width: the deck's, else the width pw.x smeared this grid with */
   const double sigma = p->rpa_smearing_meV > 0 ? p->rpa_smearing_meV * 1e-3 : s.degauss;
   agape_qe_mu r;
-  err = agape_qe_mu_compute(par, &s, p->rpa_gmax_bohr, p->rpa_band_cutoff_eV, sigma, NE, &r);
+  err = agape_qe_mu_compute(par, &s, p->rpa_gmax_bohr, p->rpa_band_cutoff_eV, sigma, NE, 0, &r);
   if (!err) {
     c->nk = s.mp[0];
     c->ng_max = r.ng_max;

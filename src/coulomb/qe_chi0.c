@@ -6,6 +6,7 @@
 #include "agape/rpa.h"
 #include "agape/coulomb.h"
 #include "agape/units.h"
+#include "agape/symmetry.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,6 +188,9 @@ agape_err agape_qe_chi0_compute(const agape_par *par, const agape_qe_save *s, co
         const double em = s->eig[(size_t)jk * s->nbnd + m], fm = chi0pw_occ(kind, (s->ef - em) / sig);
         for (int n = 0; n < nb; n++) {
           const double en = s->eig[(size_t)ik * s->nbnd + n], fn = chi0pw_occ(kind, (s->ef - en) / sig);
+          /* states above the cut are left out by energy, not by band index, so that a
+           * degenerate multiplet is either in or out at every k (the crystal's symmetry) */
+          if (en - s->ef > band_cut || em - s->ef > band_cut) continue;
           const double f = chi0pw_weight(kind, sig, s->ef, en, fn, em, fm);
           if (f == 0) continue;
           const size_t p = (size_t)n + (size_t)m * nb;
@@ -218,6 +222,59 @@ agape_err agape_qe_chi0_compute(const agape_par *par, const agape_qe_save *s, co
   return err;
 }
 
+/* The stars of the grid's q points under the crystal's point group with time reversal
+ * (symmetry.h; the operations that map the grid onto itself, a subgroup): mult[q] = the size
+ * of q's star when q is the first point of it, else 0. A q and its images give the same
+ * Fermi-surface sums and table (the k sums run over the whole grid, which the operation maps
+ * onto itself, and rho^H W rho is invariant), so one q per star, weighted, is enough.
+ * all: every q stands for itself. *nop: the operations used. */
+static agape_err qe_qstars(const agape_qe_save *s, int all, int *mult, int *nop)
+{
+  const int *nk = s->mp, nq = nk[0] * nk[1] * nk[2];
+  int op[AGAPE_MAXOPS][9], n = 1;
+  memset(op[0], 0, sizeof op[0]);
+  op[0][0] = op[0][4] = op[0][8] = 1;
+  if (!all) {
+    double *frac = malloc(sizeof(double) * 3 * (size_t)s->nat);
+    if (!frac) return AGAPE_ERR_NOMEM;
+    for (int a = 0; a < s->nat; a++)
+      for (int j = 0; j < 3; j++)
+        frac[3 * a + j] =
+          (s->tau[3 * a] * s->bg[3 * j] + s->tau[3 * a + 1] * s->bg[3 * j + 1] + s->tau[3 * a + 2] * s->bg[3 * j + 2]) /
+          s->alat;
+    int all_ops[AGAPE_MAXOPS][9];
+    const int m = agape_point_group(s->at, s->nat, frac, s->ityp, AGAPE_MAXOPS, all_ops);
+    free(frac);
+    if (m == -2) return AGAPE_ERR_NOMEM;
+    /* keep those that map the grid onto itself: M_ij nk_i / nk_j integer */
+    for (int o = 1; o < m; o++) {
+      int ok = 1;
+      for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) ok &= (all_ops[o][3 * i + j] * nk[i]) % nk[j] == 0;
+      if (ok) memcpy(op[n++], all_ops[o], sizeof op[0]);
+    }
+  }
+  *nop = n;
+  for (int q = 0; q < nq; q++) mult[q] = -1;
+  for (int q = 0; q < nq; q++) {
+    if (mult[q] >= 0) continue;
+    const int iq[3] = {q / (nk[1] * nk[2]), (q / nk[2]) % nk[1], q % nk[2]};
+    int size = 0;
+    for (int o = 0; o < n; o++) {
+      int y[3];
+      for (int i = 0; i < 3; i++) {
+        int v = 0;
+        for (int j = 0; j < 3; j++) v += op[o][3 * i + j] * nk[i] / nk[j] * iq[j];
+        y[i] = ((v % nk[i]) + nk[i]) % nk[i];
+      }
+      const int x = (y[0] * nk[1] + y[1]) * nk[2] + y[2];
+      if (mult[x] < 0) mult[x] = 0, size++;
+    }
+    mult[q] = size;
+  }
+  return AGAPE_OK;
+}
+
 /* Gaussian Fermi-surface weight of energy e (eV) */
 static double fs_d(double e, double ef, double sigma)
 {
@@ -238,7 +295,7 @@ void agape_qe_mu_destroy(agape_qe_mu *r)
 #define MU_NACC 2
 
 agape_err agape_qe_mu_compute(const agape_par *par, const agape_qe_save *s, double gmax, double band_cut, double sigma,
-                              int ne, agape_qe_mu *r)
+                              int ne, int all_q, agape_qe_mu *r)
 {
   memset(r, 0, sizeof *r);
   const double t0 = agape_par_wtime();
@@ -274,6 +331,14 @@ agape_err agape_qe_mu_compute(const agape_par *par, const agape_qe_save *s, doub
   const double de = ne > 0 ? (xhi - xlo) / ne * (1 + 1e-12) : 1;
   const size_t width = MU_NACC + 2 * (size_t)ne * ne; /* doubles of one partial */
   double *part = calloc((size_t)nblk * width, sizeof(double)), *tot = calloc(width, sizeof(double));
+  int *mult = malloc(sizeof(int) * (size_t)nq), nop = 1, nirr = 0, done = 0;
+  if (!mult) err = AGAPE_ERR_NOMEM;
+  if (!err) err = qe_qstars(s, all_q, mult, &nop);
+  for (int q = 0; q < nq && !err; q++) nirr += mult[q] > 0;
+  if (!err && par && par->rank == 0)
+    printf("agape: RPA on %d of the %d q-points of the grid (one per star of the %d operations that keep it)\n", nirr,
+           nq, nop),
+      fflush(stdout);
   const size_t np_max = (size_t)nb * nb;
   double complex *rho = NULL, *tw = NULL; /* per q: [np_max * ng] */
   if (!part || !tot) err = AGAPE_ERR_NOMEM;
@@ -282,6 +347,7 @@ agape_err agape_qe_mu_compute(const agape_par *par, const agape_qe_save *s, doub
   for (int x = 0; x < 9; x++) bA[x] = s->bg[x] * 2 * AGAPE_PI / s->alat / AGAPE_BOHR_A;
   const double vhead0 = rpa_w_head_tf(0.0, bA, nk[0], nk[1], nk[2]) / (AGAPE_BOHR_A * AGAPE_BOHR_A * AGAPE_BOHR_A);
   for (int q = 0; q < nq && !err; q++) {
+    if (!mult[q]) continue;
     const int iq[3] = {q / (nk[1] * nk[2]), (q / nk[2]) % nk[1], q % nk[2]};
     agape_qe_chi0 c;
     if ((err = agape_qe_chi0_compute(par, s, iq, gmax, band_cut, &c))) break;
@@ -369,16 +435,17 @@ agape_err agape_qe_mu_compute(const agape_par *par, const agape_qe_save *s, doub
     if (par) err = agape_par_agree(par, err);
     if (!err && par) agape_par_allgather_rows(par, part, nblk, (int64_t)width);
     for (int64_t bk = 0; bk < nblk && !err; bk++)
-      for (size_t x = 0; x < width; x++) tot[x] += part[(size_t)bk * width + x];
-    if (!err && par && par->rank == 0 && (q + 1) % (nq / 8 > 0 ? nq / 8 : 1) == 0)
-      printf("agape: RPA W(q) at %d of %d q-points (%d G vectors, %d bands)  (%.1f s)\n", q + 1, nq, ng, nbands,
+      for (size_t x = 0; x < width; x++) tot[x] += mult[q] * part[(size_t)bk * width + x];
+    done++;
+    if (!err && par && par->rank == 0 && done % (nirr / 8 > 0 ? nirr / 8 : 1) == 0)
+      printf("agape: RPA W(q) at %d of %d q-points (%d G vectors, %d bands)  (%.1f s)\n", done, nirr, ng, nbands,
              agape_par_wtime() - t0),
         fflush(stdout);
   }
   if (!err) {
     const double norm = (double)s->nks * s->nks * n0 * n0;
     r->dos0 = n0;
-    r->nq = nq;
+    r->nq = nirr;
     r->w_fs = tot[0] / norm;
     r->w_bare_fs = tot[1] / norm;
     r->mu = n0 * r->w_fs;
@@ -398,7 +465,17 @@ agape_err agape_qe_mu_compute(const agape_par *par, const agape_qe_save *s, doub
           const double x = s->eig[(size_t)ik * nb + b] - s->ef;
           if (x <= band_cut) r->dos[(int)((x - xlo) / de)] += 1.0 / ((double)s->nks * de);
         }
-      memcpy(r->cnt, tot + MU_NACC + (size_t)ne * ne, sizeof(double) * ne * ne);
+      /* W(xi, xi') = W(xi', xi) (time reversal): exact in a sum over every q, and up to the
+       * convergence of symmetry-related k points over one q per star, so made exact here */
+      double *ws = tot + MU_NACC, *wc = ws + (size_t)ne * ne;
+      for (int i = 0; i < ne; i++)
+        for (int j = 0; j < i; j++) {
+          const double a = ws[(size_t)i * ne + j] + ws[(size_t)j * ne + i],
+                       b = wc[(size_t)i * ne + j] + wc[(size_t)j * ne + i];
+          ws[(size_t)i * ne + j] = ws[(size_t)j * ne + i] = 0.5 * a;
+          wc[(size_t)i * ne + j] = wc[(size_t)j * ne + i] = 0.5 * b;
+        }
+      memcpy(r->cnt, wc, sizeof(double) * ne * ne);
       if (agape_w_table_fill(ne, tot + MU_NACC, r->cnt, r->w))
         err = agape_error(AGAPE_ERR_NUMERIC, "mu of %s: no pair of states below E_F + %g eV", s->dir, band_cut);
     }
@@ -406,6 +483,7 @@ agape_err agape_qe_mu_compute(const agape_par *par, const agape_qe_save *s, doub
   if (err) agape_qe_mu_destroy(r);
   free(part);
   free(tot);
+  free(mult);
   free(of);
   free(pt);
   return err;

@@ -3,7 +3,7 @@
 #include "agape/epw_mesh.h"
 #include "agape/frmsf.h"
 #include "agape/output.h"
-#include <spglib.h>
+#include "agape/symmetry.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,48 +139,19 @@ static void mat_inverse(const int *m, int *r) /* integer inverse of a unimodular
   r[8] = (m[0] * m[4] - m[1] * m[3]) * det; /* det = +-1: dividing is multiplying */
 }
 
-/* The point group of the crystal on reciprocal crystal coordinates: M = W^T of every distinct
- * rotation W spglib finds, then -M (time reversal), without repeats, identity first. */
+/* The point group of the crystal on reciprocal crystal coordinates (symmetry.h), with the
+ * inverse of every operation. */
 static agape_err mesh_ops(const agape_epw_crystal *c, agape_epw_mesh *g)
 {
-  double lattice[3][3], (*pos)[3] = malloc(sizeof(double[3]) * c->nat);
-  int maxop = 48 * c->nat + 48;
-  int(*rot)[3][3] = malloc(sizeof(int[3][3]) * maxop);
-  double(*tr)[3] = malloc(sizeof(double[3]) * maxop);
-  if (!pos || !rot || !tr) {
-    free(pos);
-    free(rot);
-    free(tr);
-    return AGAPE_ERR_NOMEM;
-  }
-  for (int i = 0; i < 3; i++)
-    for (int j = 0; j < 3; j++) lattice[i][j] = c->alat * c->at[3 * j + i]; /* columns: a_j, bohr */
-  for (int a = 0; a < c->nat; a++)
-    for (int j = 0; j < 3; j++) pos[a][j] = c->frac[3 * a + j];
-  int n = spg_get_symmetry(rot, tr, maxop, lattice, pos, c->ityp, c->nat, 1e-4);
-  g->nop = 0;
-  agape_err err =
-    n > 0 ? AGAPE_OK : agape_error(AGAPE_ERR_FORMAT, "%s: no symmetry operation found for this crystal", c->path);
-  for (int sign = 1; sign >= -1 && !err; sign -= 2)
-    for (int o = 0; o < n; o++) {
-      int m[9];
-      for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 3; j++) m[3 * i + j] = sign * rot[o][j][i];
-      int dup = 0;
-      for (int q = 0; q < g->nop && !dup; q++) dup = !memcmp(g->op[q], m, sizeof m);
-      if (dup) continue;
-      if (g->nop == AGAPE_EPW_MAXOPS) {
-        err = agape_error(AGAPE_ERR_FORMAT, "%s: more than %d point operations", c->path, AGAPE_EPW_MAXOPS);
-        break;
-      }
-      memcpy(g->op[g->nop], m, sizeof m);
-      mat_inverse(m, g->inv[g->nop]);
-      g->nop++;
-    }
-  free(pos);
-  free(rot);
-  free(tr);
-  return err;
+  double lattice[9];
+  for (int i = 0; i < 9; i++) lattice[i] = c->alat * c->at[i]; /* rows a_i, bohr */
+  int n = agape_point_group(lattice, c->nat, c->frac, c->ityp, AGAPE_EPW_MAXOPS, g->op);
+  if (n == -2) return AGAPE_ERR_NOMEM;
+  if (n == -1) return agape_error(AGAPE_ERR_FORMAT, "%s: more than %d point operations", c->path, AGAPE_EPW_MAXOPS);
+  if (n == 0) return agape_error(AGAPE_ERR_FORMAT, "%s: no symmetry operation found for this crystal", c->path);
+  g->nop = n;
+  for (int o = 0; o < n; o++) mat_inverse(g->op[o], g->inv[o]);
+  return AGAPE_OK;
 }
 
 /* index of the integer point x (any integers) on the periodic mesh n, k fastest */

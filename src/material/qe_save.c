@@ -192,14 +192,31 @@ static agape_err qe_parse(xmlNode *root, xml_ctx *x, agape_qe_save *s)
     }
   if (s->nat < 1 || s->nat > 100000) return xml_fail(x, "atomic_structure nat=", "not in 1..100000");
   s->tau = malloc(sizeof(double) * 3 * s->nat);
-  if (!s->tau) return AGAPE_ERR_NOMEM;
-  int na = 0;
+  s->ityp = malloc(sizeof(int) * s->nat);
+  char(*names)[32] = calloc((size_t)s->nat, sizeof *names);
+  if (!s->tau || !s->ityp || !names) {
+    free(names);
+    return AGAPE_ERR_NOMEM;
+  }
+  int na = 0, nnames = 0;
   xmlNode *ap = xml_at(x, out, "atomic_structure/atomic_positions");
   for (xmlNode *c = ap ? ap->children : NULL; c; c = c->next)
     if (c->type == XML_ELEMENT_NODE && !strcmp((const char *)c->name, "atom")) {
-      if (na < s->nat) xml_doubles(x, c, "atomic_structure/atomic_positions/atom", 3, s->tau + 3 * na);
+      if (na < s->nat) {
+        xml_doubles(x, c, "atomic_structure/atomic_positions/atom", 3, s->tau + 3 * na);
+        /* the species: its name, numbered in order of appearance */
+        xmlChar *nm = xmlGetProp(c, (const xmlChar *)"name");
+        char name[32];
+        snprintf(name, sizeof name, "%s", nm ? (const char *)nm : "");
+        xmlFree(nm);
+        int t = 0;
+        while (t < nnames && strcmp(names[t], name)) t++;
+        if (t == nnames) snprintf(names[nnames++], sizeof names[0], "%s", name);
+        s->ityp[na] = t + 1;
+      }
       na++;
     }
+  free(names);
   if (!x->err && na != s->nat) return xml_fail(x, "atomic_structure/atomic_positions", "not nat atoms");
   xmlNode *sp = xml_at(x, out, "atomic_species");
   s->nsp = xml_attr_int(x, sp, "ntyp", "atomic_species");
@@ -335,6 +352,7 @@ agape_err agape_qe_save_read(const char *dir, agape_qe_save *s)
 void agape_qe_save_destroy(agape_qe_save *s)
 {
   free(s->tau);
+  free(s->ityp);
   free(s->sym);
   free(s->xk);
   free(s->wk);

@@ -58,8 +58,8 @@ int main(int argc, char **argv)
   }
   /* mu over the ranks against one rank */
   agape_qe_mu m1, mn;
-  agape_err e1 = agape_qe_mu_compute(&par, &s, 2.0, 1000.0, 0.3, 24, &mn);
-  agape_err e2 = agape_qe_mu_compute(NULL, &s, 2.0, 1000.0, 0.3, 24, &m1);
+  agape_err e1 = agape_qe_mu_compute(&par, &s, 2.0, 1000.0, 0.3, 24, 0, &mn);
+  agape_err e2 = agape_qe_mu_compute(NULL, &s, 2.0, 1000.0, 0.3, 24, 0, &m1);
   check(e1 == AGAPE_OK && e2 == AGAPE_OK && !memcmp(&m1.mu, &mn.mu, sizeof m1.mu) &&
           !memcmp(&m1.w_fs, &mn.w_fs, sizeof m1.w_fs),
         "mu = %.12f on %d rank(s) is the one-rank value bit for bit (%.12f)", mn.mu, par.size, m1.mu);
