@@ -10,3 +10,5 @@ agape_c_test(test_qe_chi0 ${CMAKE_CURRENT_LIST_DIR}/test_qe_chi0.c unit)
 target_compile_definitions(test_qe_chi0 PRIVATE AGAPE_TEST_DATA="${CMAKE_SOURCE_DIR}/tests/data")
 # mu* of an energy-resolved W against Morel-Anderson (kernels/mustar.c)
 agape_c_test(test_mustar ${CMAKE_CURRENT_LIST_DIR}/test_mustar.c unit)
+# the static RPA of a free-electron save folder written by the test against Lindhard's function
+agape_c_test(test_lindhard ${CMAKE_CURRENT_LIST_DIR}/test_lindhard.c unit)
