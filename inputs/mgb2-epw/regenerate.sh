@@ -42,8 +42,12 @@ Each step's output is DIR/CASE/<step>.out (stderr in <step>.err); wall times go 
 EOF
 }
 
-die() { echo "regenerate.sh: ERROR: $*" >&2; exit 1; }
-log() { echo "[regenerate $(date +%H:%M:%S)] $*"; }
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../lib/qe-chain.sh
+source "$SCRIPT_DIR/../lib/qe-chain.sh"
+QE_LOG=regenerate
+die() { qe_die "$@"; }
+log() { qe_log "$@"; }
 
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -66,7 +70,6 @@ case "$CASE" in tiny|k12q3) ;; *) die "--case must be tiny or k12q3 (got '$CASE'
 [[ "$NP" =~ ^[1-9][0-9]*$ ]] || die "--np must be a positive integer (got '$NP')"
 [[ "$NICE" =~ ^[0-9]+$ ]] || die "--nice must be a non-negative integer (got '$NICE')"
 
-SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 WORKDIR=${WORKDIR:-$SCRIPT_DIR/mgb2-epw-run}
 INPUT_DIR=$SCRIPT_DIR/$CASE
 [[ -d "$INPUT_DIR" ]] || die "input folder $INPUT_DIR not found"
@@ -76,23 +79,7 @@ export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 export LC_ALL=C   # "." decimal point for $EPOCHREALTIME and awk
 
 # ---------------------------------------------------------------- 1. software
-DEB_PKGS=(quantum-espresso quantum-espresso-data wannier90 openmpi-bin)
-missing=()
-for exe in pw.x ph.x epw.x mpirun; do
-    command -v "$exe" >/dev/null 2>&1 || missing+=("$exe")
-done
-if ! dpkg -s quantum-espresso-data >/dev/null 2>&1; then missing+=("quantum-espresso-data (pseudopotentials)"); fi
-if [[ ${#missing[@]} -gt 0 ]]; then
-    log "missing: ${missing[*]} -> installing Debian packages: ${DEB_PKGS[*]}"
-    [[ $(id -u) -eq 0 ]] || die "need root to install: apt-get update && apt-get install -y ${DEB_PKGS[*]}"
-    apt-get update || die "apt-get update failed"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y "${DEB_PKGS[@]}" || die "apt-get install ${DEB_PKGS[*]} failed"
-    for exe in pw.x ph.x epw.x mpirun; do
-        command -v "$exe" >/dev/null 2>&1 || die "$exe still not found after installing ${DEB_PKGS[*]}"
-    done
-fi
-log "pw.x=$(command -v pw.x) ph.x=$(command -v ph.x) epw.x=$(command -v epw.x) mpirun=$(command -v mpirun)"
-log "quantum-espresso $(dpkg-query -W -f='${Version}' quantum-espresso 2>/dev/null || echo '?'), $(mpirun --version 2>/dev/null | head -n1)"
+qe_software
 
 # ---------------------------------------------------------------- 2. work dir + pseudopotentials
 mkdir -p "$WORKDIR"
@@ -109,18 +96,8 @@ if [[ -e "$RUNDIR" ]] && [[ -n "$(ls -A "$RUNDIR" 2>/dev/null)" ]]; then
 fi
 mkdir -p "$RUNDIR" "$PPDIR"
 
-for upf in Mg.pz-n-vbc.UPF B.pz-vbc.UPF; do
-    # prefer the copy shipped with the EPW MgB2 example, fall back to any copy in the package
-    src=$(dpkg -L quantum-espresso-data | grep -E "/${upf//./\\.}(\\.gz)?\$" | grep -i 'EPW/mgb2' | head -n1 || true)
-    [[ -n "$src" ]] || src=$(dpkg -L quantum-espresso-data | grep -E "/${upf//./\\.}(\\.gz)?\$" | head -n1 || true)
-    [[ -n "$src" && -f "$src" ]] || die "pseudopotential $upf not found in 'dpkg -L quantum-espresso-data'"
-    case "$src" in
-        *.gz) gzip -dc "$src" > "$PPDIR/$upf" ;;
-        *)    cp "$src" "$PPDIR/$upf" ;;
-    esac
-    [[ -s "$PPDIR/$upf" ]] || die "could not copy $src to $PPDIR/$upf"
-    log "pseudopotential $PPDIR/$upf  (from $src)"
-done
+# prefer the copies shipped with the EPW MgB2 example
+for upf in Mg.pz-n-vbc.UPF B.pz-vbc.UPF; do qe_pseudo "$PPDIR" "$upf" EPW/mgb2; done
 
 # ---------------------------------------------------------------- 3. inputs
 case "$CASE" in
@@ -136,80 +113,10 @@ log "case $CASE: inputs ${INPUTS[*]} copied to $RUNDIR"
 # ---------------------------------------------------------------- 4. steps
 cd "$RUNDIR"
 : > timings.txt
-NCORES=$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc 2>/dev/null || echo 1)   # nproc honours OMP_NUM_THREADS
-MPI=(mpirun -np "$NP")
-[[ $NP -le $NCORES ]] || MPI+=(--oversubscribe)
-NICE_CMD=()
-[[ $NICE -eq 0 ]] || NICE_CMD=(nice -n "$NICE")
-
 T_START=$EPOCHREALTIME
-STEP_NO=0
-N_STEPS=0
-
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
-
-# run_code LABEL LOGBASE SUCCESS_REGEX POOLS EXE INPUT
-#   runs: nice mpirun -np NP EXE [-npool POOLS] -input INPUT > LOGBASE.out 2> LOGBASE.err
-run_code() {
-    local label=$1 base=$2 ok_re=$3 pools=$4 exe=$5 input=$6
-    local cmd=("${NICE_CMD[@]}" "${MPI[@]}" "$exe")
-    [[ -z "$pools" ]] || cmd+=(-npool "$pools")
-    cmd+=(-input "$input")
-    STEP_NO=$((STEP_NO + 1))
-    log "step $STEP_NO/$N_STEPS $label: ${cmd[*]} > $base.out"
-    if [[ $SETUP_ONLY -eq 1 ]]; then return 0; fi
-    local t0=$EPOCHREALTIME rc=0
-    "${cmd[@]}" > "$base.out" 2> "$base.err" || rc=$?
-    local dt; dt=$(elapsed "$t0" "$EPOCHREALTIME")
-    printf "%-12s rc=%d wall_s=%s  cmd: %s\n" "$label" "$rc" "$dt" "${cmd[*]}" >> timings.txt
-    if [[ $rc -ne 0 ]]; then
-        tail -n 15 "$base.out" >&2 || true
-        [[ ! -f CRASH ]] || { echo "--- CRASH:" >&2; tail -n 15 CRASH >&2; }
-        die "step '$label' failed (exit code $rc after ${dt} s); see $RUNDIR/$base.out and $RUNDIR/$base.err"
-    fi
-    if ! grep -Eq "$ok_re" "$base.out"; then
-        tail -n 15 "$base.out" >&2 || true
-        die "step '$label' did not finish normally (no '$ok_re' in the output); see $RUNDIR/$base.out and $RUNDIR/$base.err"
-    fi
-    log "step $STEP_NO/$N_STEPS $label done: wall ${dt} s"
-}
-
-# The standard EPW pp.py, in bash: copy ph.x results into save/ with EPW's names
-#   PREFIX.dyn<i>                     -> save/PREFIX.dyn_q<i>
-#   _ph0/PREFIX.dvscf1 (q 1)          -> save/PREFIX.dvscf_q1
-#   _ph0/PREFIX.q_<i>/PREFIX.dvscf1   -> save/PREFIX.dvscf_q<i>
-#   _ph0/PREFIX.phsave/               -> save/PREFIX.phsave/
-# The number of irreducible q points is line 2 of PREFIX.dyn0.
-collect_ph() {
-    STEP_NO=$((STEP_NO + 1))
-    log "step $STEP_NO/$N_STEPS collect: ph.x output -> save/ (EPW pp.py equivalent) > collect.out"
-    if [[ $SETUP_ONLY -eq 1 ]]; then return 0; fi
-    local t0=$EPOCHREALTIME
-    (
-        [[ -f $PREFIX.dyn0 ]] || { echo "missing $PREFIX.dyn0"; exit 1; }
-        nq=$(sed -n 2p "$PREFIX.dyn0" | tr -d '[:space:]')
-        [[ "$nq" =~ ^[1-9][0-9]*$ ]] || { echo "cannot read the number of irreducible q from line 2 of $PREFIX.dyn0"; exit 1; }
-        echo "irreducible q points: $nq"
-        [[ -d _ph0/$PREFIX.phsave ]] || { echo "missing _ph0/$PREFIX.phsave"; exit 1; }
-        rm -rf save && mkdir save || exit 1
-        cp -r "_ph0/$PREFIX.phsave" save/ || exit 1
-        echo "_ph0/$PREFIX.phsave -> save/$PREFIX.phsave"
-        for ((iq = 1; iq <= nq; iq++)); do
-            [[ -f $PREFIX.dyn$iq ]] || { echo "missing $PREFIX.dyn$iq"; exit 1; }
-            cp "$PREFIX.dyn$iq" "save/$PREFIX.dyn_q$iq" || exit 1
-            echo "$PREFIX.dyn$iq -> save/$PREFIX.dyn_q$iq"
-            if [[ $iq -eq 1 ]]; then src=_ph0/$PREFIX.dvscf1; else src=_ph0/$PREFIX.q_$iq/$PREFIX.dvscf1; fi
-            [[ -s $src ]] || { echo "missing $src"; exit 1; }
-            cp "$src" "save/$PREFIX.dvscf_q$iq" || exit 1
-            echo "$src -> save/$PREFIX.dvscf_q$iq"
-            # like pp.py: drop the per-q wavefunctions (not needed any more)
-            if [[ $iq -gt 1 ]]; then rm -f "_ph0/$PREFIX.q_$iq/"*wfc*; fi
-        done
-    ) > collect.out 2>&1 || die "step 'collect' failed; see $RUNDIR/collect.out"
-    local dt; dt=$(elapsed "$t0" "$EPOCHREALTIME")
-    printf "%-12s rc=%d wall_s=%s  cmd: %s\n" "collect" 0 "$dt" "collect_ph (pp.py equivalent)" >> timings.txt
-    log "step $STEP_NO/$N_STEPS collect done: wall ${dt} s ($(ls save | wc -l) entries in save/)"
-}
+QE_STEP=0
+QE_NSTEPS=0
+elapsed() { qe_elapsed "$@"; }
 
 PW_OK='JOB DONE'
 EPW_OK='Total program execution'
@@ -217,22 +124,22 @@ case "$CASE" in
     tiny)
         # the reference chain (ph.x runs without -npool,
         # i.e. plane-wave parallelisation over the NP ranks; kept identical here)
-        N_STEPS=6
-        run_code pw_scf     scf      "$PW_OK"  "$NP" pw.x  scf.in
-        run_code ph         ph       "$PW_OK"  ""    ph.x  ph.in
-        collect_ph
-        run_code pw_scf_epw scf_epw  "$PW_OK"  "$NP" pw.x  scf_epw.in
-        run_code pw_nscf    nscf_epw "$PW_OK"  "$NP" pw.x  nscf_epw.in
-        run_code epw1       epw1     "$EPW_OK" "$NP" epw.x epw1.in
+        QE_NSTEPS=6
+        qe_run pw_scf     scf      "$PW_OK"  "$NP" pw.x  scf.in
+        qe_run ph         ph       "$PW_OK"  ""    ph.x  ph.in
+        qe_collect_ph "$PREFIX"
+        qe_run pw_scf_epw scf_epw  "$PW_OK"  "$NP" pw.x  scf_epw.in
+        qe_run pw_nscf    nscf_epw "$PW_OK"  "$NP" pw.x  nscf_epw.in
+        qe_run epw1       epw1     "$EPW_OK" "$NP" epw.x epw1.in
         ;;
     k12q3)
         # the reference chain of the k12q3 case
-        N_STEPS=5
-        run_code pw_scf     scf      "$PW_OK"  "$NP" pw.x  scf.in
-        run_code ph         ph       "$PW_OK"  "$NP" ph.x  ph.in
-        collect_ph
-        run_code pw_nscf    nscf     "$PW_OK"  "$NP" pw.x  nscf.in
-        run_code epw1       epw1     "$EPW_OK" "$NP" epw.x epw1.in
+        QE_NSTEPS=5
+        qe_run pw_scf     scf      "$PW_OK"  "$NP" pw.x  scf.in
+        qe_run ph         ph       "$PW_OK"  "$NP" ph.x  ph.in
+        qe_collect_ph "$PREFIX"
+        qe_run pw_nscf    nscf     "$PW_OK"  "$NP" pw.x  nscf.in
+        qe_run epw1       epw1     "$EPW_OK" "$NP" epw.x epw1.in
         ;;
 esac
 if [[ $SETUP_ONLY -eq 1 ]]; then

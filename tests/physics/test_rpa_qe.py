@@ -13,7 +13,9 @@ flow from the wavefunctions to the gap equation, not about Al.
 3. 1 and 2 ranks give the same mu, table, Tc and gaps bit for bit.
 4. mode = rpa lowers Tc against mode = none (the Coulomb repulsion).
 5. A save folder with irreducible k only (al.save, the scf) is refused with the nscf settings
-   that fix it, and a model-only key (rpa_kgrid) is warned as not applying.
+   that fix it, a model-only key (rpa_kgrid) is warned as not applying, and a Fermi-surface
+   width with no state of the grid inside it is refused with the width it needs (it gave
+   mu = nan and went on).
 6. Eliashberg (isotropic) with mode = rpa takes mu* from the same W(xi, xi') by the Morel-Anderson
    renormalisation on the table onto wscut: 0 < mu* < mu, and a run with that mu* given as
    [solver] mustar gives the same Tc to 1e-12.
@@ -96,6 +98,14 @@ rc, so, se = run(a, deck(f"mode = rpa\nqe_save = {test_data('al-qe', 'al.save')}
 c.check(rc != 0 and "nosym" in se and "al.save" in se,
         "a save folder with irreducible k only is refused, naming it and the nscf settings")
 c.check("rpa_kgrid does not apply" in se, "rpa_kgrid with qe_save is warned as not applying")
+# a Fermi-surface width that leaves no state of the 3^3 grid within 6 sigma of E_F (the nearest
+# is tens of meV away) is refused with the width needed, on every rank, with no results file
+d = workdir("narrow")
+np.savetxt(os.path.join(d, "ein.dat"), np.c_[[0.0, 49.99, 50.0, 50.01, 60.0], [0, 0, 2500.0, 0, 0]])
+rc, so, se = run(a, deck(f"mode = rpa\nqe_save = {FULL}\nrpa_gmax_bohr = 2.0\nrpa_smearing_meV = 0.1"), ranks=2,
+                 workdir=d, expect_ok=False)
+c.check(rc != 0 and "rpa_smearing_meV above" in se and not os.path.exists(os.path.join(d, "results.h5")),
+        "an empty Fermi-surface average (rpa_smearing_meV = 0.1) is refused with the width it needs")
 # 6. Eliashberg with mode = rpa
 EDECK = """[material]
 source = a2f
