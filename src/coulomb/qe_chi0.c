@@ -108,6 +108,51 @@ static int qe_kq(const agape_qe_save *s, const int *of, const int *pt, int ik, c
   return jk;
 }
 
+/* chi0's partial of k block bk (QE_CHI0_KB k points, summed in k order) into part [ng*ng]:
+ * the pair densities of every pair of the nb bands, then those with a weight. rho, scr
+ * [nb*nb*ng] and wt [nb*nb]: scratch. */
+static agape_err chi0_block(const agape_qe_save *s, const int *of, const int *pt, const int iq[3],
+                            const agape_qe_chi0 *c, int nb, int kind, double band_cut, int64_t bk, double complex *rho,
+                            double complex *scr, double *wt, double complex *part)
+{
+  const size_t ng = (size_t)c->ng;
+  const double sig = s->degauss;
+  agape_err err = AGAPE_OK;
+  for (int ik = (int)(bk * QE_CHI0_KB); ik < s->nks && ik < (bk + 1) * QE_CHI0_KB && !err; ik++) {
+    int g0[3];
+    const int jk = qe_kq(s, of, pt, ik, iq, g0); /* k + q = k' + g0 */
+    agape_qe_wfc wk, wq;
+    if ((err = agape_qe_wfc_read(s, ik + 1, &wk))) break;
+    if ((err = agape_qe_wfc_read(s, jk + 1, &wq))) {
+      agape_qe_wfc_destroy(&wk);
+      break;
+    }
+    /* every pair (n of k, m of k' continued to k + q), then those with a weight, in (m, n)
+     * order */
+    if (nb > 0 && pd_rho_block(wk.npw, wk.mill, nb, wk.evc, wq.npw, wq.mill, nb, wq.evc, g0, c->ng, c->gl, rho))
+      err = AGAPE_ERR_NOMEM;
+    int np = 0;
+    for (int m = 0; m < nb && !err; m++) {
+      const double em = s->eig[(size_t)jk * s->nbnd + m], fm = chi0pw_occ(kind, (s->ef - em) / sig);
+      for (int n = 0; n < nb; n++) {
+        const double en = s->eig[(size_t)ik * s->nbnd + n], fn = chi0pw_occ(kind, (s->ef - en) / sig);
+        /* states above the cut are left out by energy, not by band index, so that a
+         * degenerate multiplet is either in or out at every k (the crystal's symmetry) */
+        if (en - s->ef > band_cut || em - s->ef > band_cut) continue;
+        const double f = chi0pw_weight(kind, sig, s->ef, en, fn, em, fm);
+        if (f == 0) continue;
+        const size_t p = (size_t)n + (size_t)m * nb;
+        if (p != (size_t)np) memcpy(rho + (size_t)np * ng, rho + p * ng, sizeof(double complex) * ng);
+        wt[np++] = f;
+      }
+    }
+    if (!err) chi0pw_accumulate(c->ng, np, wt, rho, scr, part);
+    agape_qe_wfc_destroy(&wk);
+    agape_qe_wfc_destroy(&wq);
+  }
+  return err;
+}
+
 agape_err agape_qe_chi0_compute(const agape_par *par, const agape_qe_save *s, const int iq[3], double gmax,
                                 double band_cut, agape_qe_chi0 *c)
 {
@@ -162,46 +207,27 @@ agape_err agape_qe_chi0_compute(const agape_par *par, const agape_qe_save *s, co
   const int64_t nblk = (s->nks + QE_CHI0_KB - 1) / QE_CHI0_KB;
   int64_t blo = 0, bhi = nblk;
   if (par) agape_par_rows(par, nblk, par->rank, &blo, &bhi);
-  const size_t npair = (size_t)nb * nb;
-  double complex *rho = err ? NULL : malloc(sizeof(double complex) * (npair ? npair : 1) * ng);
-  double complex *scr = err ? NULL : malloc(sizeof(double complex) * (npair ? npair : 1) * ng);
-  double *wt = err ? NULL : malloc(sizeof(double) * (npair ? npair : 1));
   double complex *part = err ? NULL : calloc((size_t)nblk * ng * ng, sizeof(double complex));
-  if (!err && (!rho || !scr || !wt || !part)) err = AGAPE_ERR_NOMEM;
-  const double sig = s->degauss;
-  for (int64_t bk = blo; bk < bhi && !err; bk++)
-    for (int ik = (int)(bk * QE_CHI0_KB); ik < s->nks && ik < (bk + 1) * QE_CHI0_KB && !err; ik++) {
-      int g0[3];
-      const int jk = qe_kq(s, of, pt, ik, iq, g0); /* k + q = k' + g0 */
-      agape_qe_wfc wk, wq;
-      if ((err = agape_qe_wfc_read(s, ik + 1, &wk))) break;
-      if ((err = agape_qe_wfc_read(s, jk + 1, &wq))) {
-        agape_qe_wfc_destroy(&wk);
-        break;
-      }
-      /* every pair (n of k, m of k' continued to k + q), then those with a weight, in
-       * (m, n) order */
-      if (nb > 0 && pd_rho_block(wk.npw, wk.mill, nb, wk.evc, wq.npw, wq.mill, nb, wq.evc, g0, c->ng, c->gl, rho))
-        err = AGAPE_ERR_NOMEM;
-      int np = 0;
-      for (int m = 0; m < nb && !err; m++) {
-        const double em = s->eig[(size_t)jk * s->nbnd + m], fm = chi0pw_occ(kind, (s->ef - em) / sig);
-        for (int n = 0; n < nb; n++) {
-          const double en = s->eig[(size_t)ik * s->nbnd + n], fn = chi0pw_occ(kind, (s->ef - en) / sig);
-          /* states above the cut are left out by energy, not by band index, so that a
-           * degenerate multiplet is either in or out at every k (the crystal's symmetry) */
-          if (en - s->ef > band_cut || em - s->ef > band_cut) continue;
-          const double f = chi0pw_weight(kind, sig, s->ef, en, fn, em, fm);
-          if (f == 0) continue;
-          const size_t p = (size_t)n + (size_t)m * nb;
-          if (p != (size_t)np) memcpy(rho + (size_t)np * ng, rho + p * ng, sizeof(double complex) * ng);
-          wt[np++] = f;
-        }
-      }
-      if (!err) chi0pw_accumulate(c->ng, np, wt, rho, scr, part + (size_t)bk * ng * ng);
-      agape_qe_wfc_destroy(&wk);
-      agape_qe_wfc_destroy(&wq);
-    }
+  if (!err && !part) err = AGAPE_ERR_NOMEM;
+  /* the blocks of this rank over its threads: each block's partial is its own, so the result
+   * does not depend on the thread count (BLAS runs single-threaded inside the region) */
+  if (!err)
+#pragma omp parallel
+  {
+    const size_t npair = (size_t)nb * nb;
+    double complex *rho = malloc(sizeof(double complex) * (npair ? npair : 1) * ng);
+    double complex *scr = malloc(sizeof(double complex) * (npair ? npair : 1) * ng);
+    double *wt = malloc(sizeof(double) * (npair ? npair : 1));
+    agape_err terr = (!rho || !scr || !wt) ? AGAPE_ERR_NOMEM : AGAPE_OK;
+#pragma omp for schedule(dynamic)
+    for (int64_t bk = blo; bk < bhi; bk++)
+      if (!terr) terr = chi0_block(s, of, pt, iq, c, nb, kind, band_cut, bk, rho, scr, wt, part + (size_t)bk * ng * ng);
+#pragma omp critical(qe_chi0_err)
+    if (terr && !err) err = terr;
+    free(rho);
+    free(scr);
+    free(wt);
+  }
   if (par) err = agape_par_agree(par, err);
   if (!err && par) agape_par_allgather_rows(par, (double *)part, nblk, (int64_t)(2 * ng * ng));
   c->chi = err ? NULL : calloc(ng * ng, sizeof(double complex));
@@ -212,9 +238,6 @@ agape_err agape_qe_chi0_compute(const agape_par *par, const agape_qe_save *s, co
       for (size_t x = 0; x < ng * ng; x++) c->chi[x] += part[(size_t)bk * ng * ng + x];
     for (size_t x = 0; x < ng * ng; x++) c->chi[x] *= norm;
   }
-  free(rho);
-  free(scr);
-  free(wt);
   free(part);
   free(of);
   free(pt);
@@ -294,6 +317,89 @@ void agape_qe_mu_destroy(agape_qe_mu *r)
 /* one (q, k-block) partial: FS sums of W and v, then the table's sums and counts */
 #define MU_NACC 2
 
+/* what one k block of the Fermi-surface sums and the table needs at one q */
+typedef struct {
+  const agape_qe_save *s;
+  const int *of, *pt, *iq, *gl;
+  int ng;
+  const double complex *W; /* [ng*ng] W(q), eV bohr^3 */
+  const double *v;         /* [ng] bare v(q + G), the head averaged over the q cell */
+  double sigma, band_cut;  /* eV */
+  int ne;                  /* table bins */
+  double xlo, de;          /* the table's first edge and bin width, eV from E_F */
+} mu_ctx;
+
+/* the partial of k block bk at one q: acc[0] += sum d d W, acc[1] += sum d d v, then the
+ * table's sums and counts (acc + MU_NACC, ne*ne each). rho, tw: [nb*nb*ng] scratch. */
+static agape_err mu_block(const mu_ctx *x, int64_t bk, double complex *rho, double complex *tw, double *acc)
+{
+  const agape_qe_save *s = x->s;
+  const int nb = s->nbnd, ng = x->ng, ne = x->ne;
+  const double sigma = x->sigma, band_cut = x->band_cut, xlo = x->xlo, de = x->de;
+  const double complex *W = x->W;
+  const double *v = x->v;
+  double *wsum = acc + MU_NACC, *wcnt = wsum + (size_t)ne * ne;
+  agape_err err = AGAPE_OK;
+  for (int ik = (int)(bk * QE_CHI0_KB); ik < s->nks && ik < (bk + 1) * QE_CHI0_KB && !err; ik++) {
+    int g0[3];
+    const int jk = qe_kq(s, x->of, x->pt, ik, x->iq, g0);
+    /* the states this pair of k points needs: Fermi-surface ones, and all below the cut
+     * for the table; bands up to the last needed one of each k point */
+    int nbk = 0, nbq = 0;
+    for (int b = 0; b < nb; b++) {
+      const double ek = s->eig[(size_t)ik * nb + b], eq = s->eig[(size_t)jk * nb + b];
+      if (fs_d(ek, s->ef, sigma) > 0 || (ne > 0 && ek - s->ef <= band_cut)) nbk = b + 1;
+      if (fs_d(eq, s->ef, sigma) > 0 || (ne > 0 && eq - s->ef <= band_cut)) nbq = b + 1;
+    }
+    if (!nbk || !nbq) continue;
+    agape_qe_wfc wk, wq;
+    if ((err = agape_qe_wfc_read(s, ik + 1, &wk))) break;
+    if ((err = agape_qe_wfc_read(s, jk + 1, &wq))) {
+      agape_qe_wfc_destroy(&wk);
+      break;
+    }
+    /* the pair densities of all those pairs, and W applied to each: tw = W rho (rho as
+     * an ng x (nbk nbq) column-major matrix; W row-major is its transpose there) */
+    const int npr = nbk * nbq;
+    if (pd_rho_block(wk.npw, wk.mill, nbk, wk.evc, wq.npw, wq.mill, nbq, wq.evc, g0, ng, x->gl, rho))
+      err = AGAPE_ERR_NOMEM;
+    else {
+      const double complex one = 1.0, zero = 0.0;
+      cblas_zgemm(CblasColMajor, CblasTrans, CblasNoTrans, ng, npr, ng, &one, W, ng, rho, ng, &zero, tw, ng);
+    }
+    for (int m = 0; m < nbq && !err; m++) {
+      const double em = s->eig[(size_t)jk * nb + m], dm = fs_d(em, s->ef, sigma);
+      const int tm = ne > 0 && em - s->ef <= band_cut;
+      if (dm == 0 && !tm) continue;
+      for (int n = 0; n < nbk; n++) {
+        const double en = s->eig[(size_t)ik * nb + n], dn = fs_d(en, s->ef, sigma);
+        const int tn = ne > 0 && en - s->ef <= band_cut;
+        if (!(dn > 0 && dm > 0) && !(tn && tm)) continue;
+        /* Re rho^H W rho / Omega and the same with the bare v */
+        const double complex *rp = rho + ((size_t)n + (size_t)m * nbk) * ng,
+                             *t = tw + ((size_t)n + (size_t)m * nbk) * ng;
+        double w = 0, vb = 0;
+        for (int g = 0; g < ng; g++) {
+          w += creal(conj(rp[g]) * t[g]);
+          vb += v[g] * creal(conj(rp[g]) * rp[g]);
+        }
+        w /= s->omega;
+        vb /= s->omega;
+        acc[0] += dn * dm * w;
+        acc[1] += dn * dm * vb;
+        if (tn && tm) {
+          const int i = (int)((en - s->ef - xlo) / de), j = (int)((em - s->ef - xlo) / de);
+          wsum[(size_t)i * ne + j] += w;
+          wcnt[(size_t)i * ne + j] += 1;
+        }
+      }
+    }
+    agape_qe_wfc_destroy(&wk);
+    agape_qe_wfc_destroy(&wq);
+  }
+  return err;
+}
+
 agape_err agape_qe_mu_compute(const agape_par *par, const agape_qe_save *s, double gmax, double band_cut, double sigma,
                               int ne, int all_q, agape_qe_mu *r)
 {
@@ -340,7 +446,6 @@ agape_err agape_qe_mu_compute(const agape_par *par, const agape_qe_save *s, doub
            nq, nop),
       fflush(stdout);
   const size_t np_max = (size_t)nb * nb;
-  double complex *rho = NULL, *tw = NULL; /* per q: [np_max * ng] */
   if (!part || !tot) err = AGAPE_ERR_NOMEM;
   /* the bare head at q = 0: 4 pi e^2/q^2 averaged over the q-cell around Gamma (eV bohr^3) */
   double bA[9];
@@ -354,81 +459,41 @@ agape_err agape_qe_mu_compute(const agape_par *par, const agape_qe_save *s, doub
     const int ng = c.ng;
     if (ng > r->ng_max) r->ng_max = ng;
     double complex *W = malloc(sizeof(double complex) * ng * ng);
-    rho = malloc(sizeof(double complex) * np_max * ng);
-    tw = malloc(sizeof(double complex) * np_max * ng);
     double *v = malloc(sizeof(double) * ng);
-    if (!W || !rho || !tw || !v)
+    int info = 0;
+    if (W && v) {
+      /* inside a parallel region, so that OpenBLAS's LAPACK runs on one thread: its threaded
+       * factorisation rounds differently for each thread count */
+#pragma omp parallel
+#pragma omp single
+      info = chi0pw_screen(ng, c.chi, c.qg, W);
+    }
+    if (!W || !v)
       err = AGAPE_ERR_NOMEM;
-    else if (chi0pw_screen(ng, c.chi, c.qg, W))
+    else if (info)
       err = agape_error(AGAPE_ERR_NUMERIC, "mu of %s: v^-1 - chi0 is not positive definite at q = (%d %d %d)", s->dir,
                         iq[0], iq[1], iq[2]);
     for (int g = 0; !err && g < ng; g++)
       v[g] = c.qg[g] > 0 ? 4 * AGAPE_PI * AGAPE_HARTREE_EV / (c.qg[g] * c.qg[g]) : vhead0;
     memset(part, 0, sizeof(double) * (size_t)nblk * width);
-    for (int64_t bk = blo; bk < bhi && !err; bk++) {
-      double *acc = part + (size_t)bk * width, *wsum = acc + MU_NACC, *wcnt = wsum + (size_t)ne * ne;
-      for (int ik = (int)(bk * QE_CHI0_KB); ik < s->nks && ik < (bk + 1) * QE_CHI0_KB && !err; ik++) {
-        int g0[3];
-        const int jk = qe_kq(s, of, pt, ik, iq, g0);
-        /* the states this pair of k points needs: Fermi-surface ones, and all below the cut
-         * for the table; bands up to the last needed one of each k point */
-        int nbk = 0, nbq = 0;
-        for (int b = 0; b < nb; b++) {
-          const double ek = s->eig[(size_t)ik * nb + b], eq = s->eig[(size_t)jk * nb + b];
-          if (fs_d(ek, s->ef, sigma) > 0 || (ne > 0 && ek - s->ef <= band_cut)) nbk = b + 1;
-          if (fs_d(eq, s->ef, sigma) > 0 || (ne > 0 && eq - s->ef <= band_cut)) nbq = b + 1;
-        }
-        if (!nbk || !nbq) continue;
-        agape_qe_wfc wk, wq;
-        if ((err = agape_qe_wfc_read(s, ik + 1, &wk))) break;
-        if ((err = agape_qe_wfc_read(s, jk + 1, &wq))) {
-          agape_qe_wfc_destroy(&wk);
-          break;
-        }
-        /* the pair densities of all those pairs, and W applied to each: tw = W rho (rho as
-         * an ng x (nbk nbq) column-major matrix; W row-major is its transpose there) */
-        const int npr = nbk * nbq;
-        if (pd_rho_block(wk.npw, wk.mill, nbk, wk.evc, wq.npw, wq.mill, nbq, wq.evc, g0, ng, c.gl, rho))
-          err = AGAPE_ERR_NOMEM;
-        else {
-          const double complex one = 1.0, zero = 0.0;
-          cblas_zgemm(CblasColMajor, CblasTrans, CblasNoTrans, ng, npr, ng, &one, W, ng, rho, ng, &zero, tw, ng);
-        }
-        for (int m = 0; m < nbq && !err; m++) {
-          const double em = s->eig[(size_t)jk * nb + m], dm = fs_d(em, s->ef, sigma);
-          const int tm = ne > 0 && em - s->ef <= band_cut;
-          if (dm == 0 && !tm) continue;
-          for (int n = 0; n < nbk; n++) {
-            const double en = s->eig[(size_t)ik * nb + n], dn = fs_d(en, s->ef, sigma);
-            const int tn = ne > 0 && en - s->ef <= band_cut;
-            if (!(dn > 0 && dm > 0) && !(tn && tm)) continue;
-            /* Re rho^H W rho / Omega and the same with the bare v */
-            const double complex *rp = rho + ((size_t)n + (size_t)m * nbk) * ng,
-                                 *t = tw + ((size_t)n + (size_t)m * nbk) * ng;
-            double w = 0, vb = 0;
-            for (int g = 0; g < ng; g++) {
-              w += creal(conj(rp[g]) * t[g]);
-              vb += v[g] * creal(conj(rp[g]) * rp[g]);
-            }
-            w /= s->omega;
-            vb /= s->omega;
-            acc[0] += dn * dm * w;
-            acc[1] += dn * dm * vb;
-            if (tn && tm) {
-              const int i = (int)((en - s->ef - xlo) / de), j = (int)((em - s->ef - xlo) / de);
-              wsum[(size_t)i * ne + j] += w;
-              wcnt[(size_t)i * ne + j] += 1;
-            }
-          }
-        }
-        agape_qe_wfc_destroy(&wk);
-        agape_qe_wfc_destroy(&wq);
-      }
+    /* the blocks of this rank over its threads, each into its own partial (BLAS runs
+     * single-threaded inside the region): the same bits for any thread count */
+    const mu_ctx mc = {s, of, pt, iq, c.gl, ng, W, v, sigma, band_cut, ne, xlo, de};
+    if (!err)
+#pragma omp parallel
+    {
+      double complex *rho = malloc(sizeof(double complex) * np_max * ng);
+      double complex *tw = malloc(sizeof(double complex) * np_max * ng);
+      agape_err terr = (!rho || !tw) ? AGAPE_ERR_NOMEM : AGAPE_OK;
+#pragma omp for schedule(dynamic)
+      for (int64_t bk = blo; bk < bhi; bk++)
+        if (!terr) terr = mu_block(&mc, bk, rho, tw, part + (size_t)bk * width);
+#pragma omp critical(qe_mu_err)
+      if (terr && !err) err = terr;
+      free(rho);
+      free(tw);
     }
     free(W);
-    free(rho);
-    free(tw);
-    rho = tw = NULL;
     free(v);
     const int nbands = c.nbands;
     agape_qe_chi0_destroy(&c);
