@@ -71,7 +71,7 @@ PY
 
 {
   echo "# benchmarks/rpa_qe.sh $(date -u +%FT%TZ), git $(git rev-parse --short HEAD)"
-  echo "# $(lscpu | grep 'Model name' | sed 's/  */ /g'), $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GB; native preset, 1 thread per rank"
+  echo "# $(lscpu | grep 'Model name' | sed 's/  */ /g'), $(env -u OMP_NUM_THREADS nproc) cores, $(free -g | awk '/Mem/ {print $2}') GB; native preset, 1 thread per rank"
   echo "# W stage at |G| <= 3 bohr^-1, bands to E_F + 50 eV; peak = ranks x the largest process's peak RSS"
   printf "%-50s %5s %8s %8s %6s %6s %5s %10s %8s\n" save ranks W_s mu q_irr k ng_max us_core/kq peak_GB
 } | tee "$out"

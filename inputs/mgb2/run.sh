@@ -68,7 +68,6 @@ RUNDIR=$WORKDIR/k12q3
 : "${QE_STEP:=0}"
 QE_STEP=5
 QE_NSTEPS=9
-T0=$EPOCHREALTIME
 if [[ $REUSE -eq 1 ]]; then
     [[ -d "$RUNDIR/MgB2.ephmat" && -f "$RUNDIR/MgB2.save/charge-density.dat" ]] ||
         qe_die "--reuse-epw: no $RUNDIR/MgB2.ephmat or scf save folder from an earlier run"
@@ -80,6 +79,7 @@ else
     qe_log "steps 1-5: $SCRIPT_DIR/../mgb2-epw/regenerate.sh ${args[*]}"
     "$SCRIPT_DIR/../mgb2-epw/regenerate.sh" "${args[@]}" || qe_die "the EPW chain failed (above)"
 fi
+T0=$EPOCHREALTIME   # steps 6-9 (regenerate.sh times steps 1-5)
 [[ $SETUP_ONLY -eq 1 ]] || cp "$SCRIPT_DIR/nscf-w.in" "$RUNDIR/nscf-w.in"
 qe_prepare_w MgB2
 qe_run pw_nscf_w nscf-w 'JOB DONE' "$NP" pw.x nscf-w.in
