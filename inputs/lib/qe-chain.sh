@@ -8,6 +8,29 @@
 # and the steps append "<label> rc=<code> wall_s=<seconds>  cmd: ..." to RUNDIR/timings.txt.
 
 qe_log() { echo "[$QE_LOG $(date +%H:%M:%S)] $*"; }
+
+# qe_args "$@": the options every script takes -- --workdir DIR, --np N, --nice LEVEL, --force,
+# --setup-only, --help (calls the script's usage) -- into WORKDIR, NP, NICE, FORCE, SETUP_ONLY
+# (set their defaults first), checked; any other argument goes to QE_REST for the script.
+qe_args() {
+    QE_REST=()
+    while [[ $# -gt 0 ]]; do
+        case "$1" in
+            --workdir) [[ $# -ge 2 ]] || qe_die "--workdir needs a value"; WORKDIR=$2; shift 2 ;;
+            --workdir=*) WORKDIR=${1#*=}; shift ;;
+            --np)      [[ $# -ge 2 ]] || qe_die "--np needs a value"; NP=$2; shift 2 ;;
+            --np=*)    NP=${1#*=}; shift ;;
+            --nice)    [[ $# -ge 2 ]] || qe_die "--nice needs a value"; NICE=$2; shift 2 ;;
+            --nice=*)  NICE=${1#*=}; shift ;;
+            --force)   FORCE=1; shift ;;
+            --setup-only) SETUP_ONLY=1; shift ;;
+            -h|--help) usage; exit 0 ;;
+            *) QE_REST+=("$1"); shift ;;
+        esac
+    done
+    [[ "$NP" =~ ^[1-9][0-9]*$ ]] || qe_die "--np must be a positive integer (got '$NP')"
+    [[ "$NICE" =~ ^[0-9]+$ ]] || qe_die "--nice must be a non-negative integer (got '$NICE')"
+}
 qe_die() { echo "$QE_LOG: ERROR: $*" >&2; exit 1; }
 qe_elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 

@@ -49,26 +49,17 @@ QE_LOG=regenerate
 die() { qe_die "$@"; }
 log() { qe_log "$@"; }
 
+qe_args "$@"
+set -- ${QE_REST[@]+"${QE_REST[@]}"}
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --case)    [[ $# -ge 2 ]] || die "--case needs a value"; CASE=$2; shift 2 ;;
         --case=*)  CASE=${1#*=}; shift ;;
-        --workdir) [[ $# -ge 2 ]] || die "--workdir needs a value"; WORKDIR=$2; shift 2 ;;
-        --workdir=*) WORKDIR=${1#*=}; shift ;;
-        --np)      [[ $# -ge 2 ]] || die "--np needs a value"; NP=$2; shift 2 ;;
-        --np=*)    NP=${1#*=}; shift ;;
-        --nice)    [[ $# -ge 2 ]] || die "--nice needs a value"; NICE=$2; shift 2 ;;
-        --nice=*)  NICE=${1#*=}; shift ;;
-        --force)   FORCE=1; shift ;;
-        --setup-only) SETUP_ONLY=1; shift ;;
-        -h|--help) usage; exit 0 ;;
         *) usage >&2; die "unknown argument: $1" ;;
     esac
 done
 
 case "$CASE" in tiny|k12q3) ;; *) die "--case must be tiny or k12q3 (got '$CASE')" ;; esac
-[[ "$NP" =~ ^[1-9][0-9]*$ ]] || die "--np must be a positive integer (got '$NP')"
-[[ "$NICE" =~ ^[0-9]+$ ]] || die "--nice must be a non-negative integer (got '$NICE')"
 
 WORKDIR=${WORKDIR:-$SCRIPT_DIR/mgb2-epw-run}
 INPUT_DIR=$SCRIPT_DIR/$CASE

@@ -39,23 +39,13 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$SCRIPT_DIR/../lib/qe-chain.sh"
 QE_LOG=mgb2
 
-while [[ $# -gt 0 ]]; do
-    case "$1" in
-        --workdir) [[ $# -ge 2 ]] || qe_die "--workdir needs a value"; WORKDIR=$2; shift 2 ;;
-        --workdir=*) WORKDIR=${1#*=}; shift ;;
-        --np)      [[ $# -ge 2 ]] || qe_die "--np needs a value"; NP=$2; shift 2 ;;
-        --np=*)    NP=${1#*=}; shift ;;
-        --nice)    [[ $# -ge 2 ]] || qe_die "--nice needs a value"; NICE=$2; shift 2 ;;
-        --nice=*)  NICE=${1#*=}; shift ;;
-        --force)   FORCE=1; shift ;;
-        --reuse-epw) REUSE=1; shift ;;
-        --setup-only) SETUP_ONLY=1; shift ;;
-        -h|--help) usage; exit 0 ;;
-        *) usage >&2; qe_die "unknown argument: $1" ;;
+qe_args "$@"
+for arg in ${QE_REST[@]+"${QE_REST[@]}"}; do
+    case "$arg" in
+        --reuse-epw) REUSE=1 ;;
+        *) usage >&2; qe_die "unknown argument: $arg" ;;
     esac
 done
-[[ "$NP" =~ ^[1-9][0-9]*$ ]] || qe_die "--np must be a positive integer (got '$NP')"
-[[ "$NICE" =~ ^[0-9]+$ ]] || qe_die "--nice must be a non-negative integer (got '$NICE')"
 [[ $FORCE -eq 0 || $REUSE -eq 0 ]] || qe_die "--force and --reuse-epw contradict each other"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 LC_ALL=C
 

@@ -111,6 +111,20 @@ static int pw_cmp(const void *x, const void *y)
   return memcmp(a->m, b->m, sizeof a->m);
 }
 
+/* every plane wave k + G of the box |m_i| <= M (k in units of b = 2 pi/a) into list; the count */
+static int pw_box(const double k[3], int M, double b, pw_t *list)
+{
+  int c = 0;
+  for (int i = -M; i <= M; i++)
+    for (int j = -M; j <= M; j++)
+      for (int l = -M; l <= M; l++) {
+        const double p[3] = {b * (k[0] + i), b * (k[1] + j), b * (k[2] + l)};
+        list[c].m[0] = i, list[c].m[1] = j, list[c].m[2] = l;
+        list[c++].p2 = p[0] * p[0] + p[1] * p[1] + p[2] * p[2];
+      }
+  return c;
+}
+
 /* one Fortran sequential record */
 static void frec(FILE *f, const void *buf, int32_t len)
 {
@@ -130,13 +144,9 @@ int main(void)
   int nbnd = 0;
   for (int ik = 0; ik < NK * NK * NK; ik++) {
     const double k[3] = {(double)(ik / (NK * NK)) / NK, (double)((ik / NK) % NK) / NK, (double)(ik % NK) / NK};
+    const int nall = pw_box(k, M, b, all);
     int c = 0;
-    for (int i = -M; i <= M; i++)
-      for (int j = -M; j <= M; j++)
-        for (int l = -M; l <= M; l++) {
-          const double p[3] = {b * (k[0] + i), b * (k[1] + j), b * (k[2] + l)};
-          c += p[0] * p[0] + p[1] * p[1] + p[2] * p[2] < kneed * kneed;
-        }
+    for (int n = 0; n < nall; n++) c += all[n].p2 < kneed * kneed;
     if (c > nbnd) nbnd = c;
   }
   printf("free-electron gas: a = %.4f bohr, k_F = %.4f bohr^-1, E_F = %.4f Ha, sigma = %.4f Ha, %d^3 k, %d bands "
@@ -181,14 +191,7 @@ int main(void)
   int ok = list && evc && mill && all;
   for (int ik = 0; ik < NK * NK * NK && ok; ik++) {
     const double k[3] = {(double)(ik / (NK * NK)) / NK, (double)((ik / NK) % NK) / NK, (double)(ik % NK) / NK};
-    int c = 0;
-    for (int i = -M; i <= M; i++)
-      for (int j = -M; j <= M; j++)
-        for (int l = -M; l <= M; l++) {
-          const double p[3] = {b * (k[0] + i), b * (k[1] + j), b * (k[2] + l)};
-          list[c].m[0] = i, list[c].m[1] = j, list[c].m[2] = l;
-          list[c++].p2 = p[0] * p[0] + p[1] * p[1] + p[2] * p[2];
-        }
+    const int c = pw_box(k, M, b, list);
     qsort(list, (size_t)c, sizeof *list, pw_cmp);
     ok &= list[nbnd - 1].p2 < (M - 1) * b * (M - 1) * b; /* the box held every band */
     fprintf(x, "<ks_energies><k_point weight=\"%.15e\">%.15e %.15e %.15e</k_point><npw>%d</npw>", 2.0 / (NK * NK * NK),
