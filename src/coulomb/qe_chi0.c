@@ -38,13 +38,6 @@ static int grid_point(const agape_qe_save *s, int ik, int *n)
   return 0;
 }
 
-static long grid_index(const int *nk, const int *n)
-{
-  long idx = 0;
-  for (int i = 0; i < 3; i++) idx = idx * nk[i] + ((n[i] % nk[i]) + nk[i]) % nk[i];
-  return idx;
-}
-
 void agape_qe_chi0_destroy(agape_qe_chi0 *c)
 {
   free(c->gl);
@@ -82,7 +75,7 @@ static agape_err qe_grid(const agape_qe_save *s, int **pof, int **ppt)
   agape_err err = AGAPE_OK;
   for (int ik = 0; ik < s->nks && !err; ik++) {
     long x;
-    if (grid_point(s, ik, pt + 3 * ik) || of[x = grid_index(nk, pt + 3 * ik)] >= 0)
+    if (grid_point(s, ik, pt + 3 * ik) || of[x = agape_mesh_index(pt + 3 * ik, nk)] >= 0)
       err = agape_error(AGAPE_ERR_FORMAT, "%s: k point %d is not a point of the %d x %d x %d grid, or twice there",
                         s->dir, ik + 1, nk[0], nk[1], nk[2]);
     else
@@ -103,9 +96,17 @@ static int qe_kq(const agape_qe_save *s, const int *of, const int *pt, int ik, c
 {
   int kq[3];
   for (int d = 0; d < 3; d++) kq[d] = pt[3 * ik + d] + iq[d];
-  const int jk = of[grid_index(s->mp, kq)];
+  const int jk = of[agape_mesh_index(kq, s->mp)];
   for (int d = 0; d < 3; d++) g0[d] = (kq[d] - pt[3 * jk + d]) / s->mp[d];
   return jk;
+}
+
+/* the wavefunctions of k point ik and of jk (0-based); on an error neither is held */
+static agape_err qe_wfc_pair(const agape_qe_save *s, int ik, int jk, agape_qe_wfc *wk, agape_qe_wfc *wq)
+{
+  agape_err err = agape_qe_wfc_read(s, ik + 1, wk);
+  if (!err && (err = agape_qe_wfc_read(s, jk + 1, wq))) agape_qe_wfc_destroy(wk);
+  return err;
 }
 
 /* chi0's partial of k block bk (QE_CHI0_KB k points, summed in k order) into part [ng*ng]:
@@ -122,11 +123,7 @@ static agape_err chi0_block(const agape_qe_save *s, const int *of, const int *pt
     int g0[3];
     const int jk = qe_kq(s, of, pt, ik, iq, g0); /* k + q = k' + g0 */
     agape_qe_wfc wk, wq;
-    if ((err = agape_qe_wfc_read(s, ik + 1, &wk))) break;
-    if ((err = agape_qe_wfc_read(s, jk + 1, &wq))) {
-      agape_qe_wfc_destroy(&wk);
-      break;
-    }
+    if ((err = qe_wfc_pair(s, ik, jk, &wk, &wq))) break;
     /* every pair (n of k, m of k' continued to k + q), then those with a weight, in (m, n)
      * order */
     if (nb > 0 && pd_rho_block(wk.npw, wk.mill, nb, wk.evc, wq.npw, wq.mill, nb, wq.evc, g0, c->ng, c->gl, rho))
@@ -269,11 +266,10 @@ static agape_err qe_qstars(const agape_qe_save *s, int all, int *mult, int *nop)
     const int m = agape_point_group(s->at, s->nat, frac, s->ityp, AGAPE_MAXOPS, all_ops);
     free(frac);
     if (m == -2) return AGAPE_ERR_NOMEM;
-    /* keep those that map the grid onto itself: M_ij nk_i / nk_j integer */
+    /* keep those that map the grid onto itself (each unit step of the grid to a grid point) */
     for (int o = 1; o < m; o++) {
       int ok = 1;
-      for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 3; j++) ok &= (all_ops[o][3 * i + j] * nk[i]) % nk[j] == 0;
+      for (int j = 0; j < 3; j++) ok &= agape_mesh_apply(all_ops[o], (const int[3]){j == 0, j == 1, j == 2}, nk) >= 0;
       if (ok) memcpy(op[n++], all_ops[o], sizeof op[0]);
     }
   }
@@ -281,16 +277,11 @@ static agape_err qe_qstars(const agape_qe_save *s, int all, int *mult, int *nop)
   for (int q = 0; q < nq; q++) mult[q] = -1;
   for (int q = 0; q < nq; q++) {
     if (mult[q] >= 0) continue;
-    const int iq[3] = {q / (nk[1] * nk[2]), (q / nk[2]) % nk[1], q % nk[2]};
+    int iq[3];
+    agape_mesh_coords(q, nk, iq);
     int size = 0;
     for (int o = 0; o < n; o++) {
-      int y[3];
-      for (int i = 0; i < 3; i++) {
-        int v = 0;
-        for (int j = 0; j < 3; j++) v += op[o][3 * i + j] * nk[i] / nk[j] * iq[j];
-        y[i] = ((v % nk[i]) + nk[i]) % nk[i];
-      }
-      const int x = (y[0] * nk[1] + y[1]) * nk[2] + y[2];
+      const int64_t x = agape_mesh_apply(op[o], iq, nk);
       if (mult[x] < 0) mult[x] = 0, size++;
     }
     mult[q] = size;
@@ -353,11 +344,7 @@ static agape_err mu_block(const mu_ctx *x, int64_t bk, double complex *rho, doub
     }
     if (!nbk || !nbq) continue;
     agape_qe_wfc wk, wq;
-    if ((err = agape_qe_wfc_read(s, ik + 1, &wk))) break;
-    if ((err = agape_qe_wfc_read(s, jk + 1, &wq))) {
-      agape_qe_wfc_destroy(&wk);
-      break;
-    }
+    if ((err = qe_wfc_pair(s, ik, jk, &wk, &wq))) break;
     /* the pair densities of all those pairs, and W applied to each: tw = W rho (rho as
      * an ng x (nbk nbq) column-major matrix; W row-major is its transpose there) */
     const int npr = nbk * nbq;
@@ -453,7 +440,8 @@ agape_err agape_qe_mu_compute(const agape_par *par, const agape_qe_save *s, doub
   const double vhead0 = rpa_w_head_tf(0.0, bA, nk[0], nk[1], nk[2]) / (AGAPE_BOHR_A * AGAPE_BOHR_A * AGAPE_BOHR_A);
   for (int q = 0; q < nq && !err; q++) {
     if (!mult[q]) continue;
-    const int iq[3] = {q / (nk[1] * nk[2]), (q / nk[2]) % nk[1], q % nk[2]};
+    int iq[3];
+    agape_mesh_coords(q, nk, iq);
     agape_qe_chi0 c;
     if ((err = agape_qe_chi0_compute(par, s, iq, gmax, band_cut, &c))) break;
     const int ng = c.ng;

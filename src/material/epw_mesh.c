@@ -154,39 +154,6 @@ static agape_err mesh_ops(const agape_epw_crystal *c, agape_epw_mesh *g)
   return AGAPE_OK;
 }
 
-/* index of the integer point x (any integers) on the periodic mesh n, k fastest */
-static int64_t mesh_index(const int *x, const int *n)
-{
-  int64_t idx = 0;
-  for (int d = 0; d < 3; d++) {
-    int v = x[d] % n[d];
-    idx = idx * n[d] + (v < 0 ? v + n[d] : v);
-  }
-  return idx;
-}
-
-/* M y for crystal coordinates y on the mesh n: the mesh point, or -1 if M y is not on it */
-static int64_t mesh_apply(const int *M, const int *y, const int *n)
-{
-  int x[3];
-  for (int i = 0; i < 3; i++) {
-    /* (M y)_i in units of 1/n_i: sum_j M_ij y_j n_i / n_j must be an integer */
-    int64_t num = 0;
-    int64_t den = (int64_t)n[0] * n[1] * n[2];
-    for (int j = 0; j < 3; j++) num += (int64_t)M[3 * i + j] * y[j] * (den / n[j]) * n[i];
-    if (num % den) return -1;
-    x[i] = (int)(num / den);
-  }
-  return mesh_index(x, n);
-}
-
-static void mesh_coords(int64_t idx, const int *n, int *y)
-{
-  y[2] = (int)(idx % n[2]);
-  y[1] = (int)((idx / n[2]) % n[1]);
-  y[0] = (int)(idx / ((int64_t)n[1] * n[2]));
-}
-
 /* every full-mesh point with a representative: its operation; both meshes mapped onto
  * themselves by every operation */
 static agape_err mesh_unfold(const agape_epw *e, const agape_epw_crystal *c, agape_epw_mesh *g)
@@ -194,9 +161,9 @@ static agape_err mesh_unfold(const agape_epw *e, const agape_epw_crystal *c, aga
   int yr[3], y[3];
   for (int o = 0; o < g->nop; o++)
     for (int64_t d = 0; d < g->nqt; d++) {
-      mesh_coords(d, g->nq, y);
-      int64_t im = mesh_apply(g->inv[o], y, g->nq);
-      if (im < 0 || mesh_apply(g->op[o], y, g->nk) < 0)
+      agape_mesh_coords(d, g->nq, y);
+      int64_t im = agape_mesh_apply(g->inv[o], y, g->nq);
+      if (im < 0 || agape_mesh_apply(g->op[o], y, g->nk) < 0)
         return agape_error(AGAPE_ERR_FORMAT,
                            "%s: symmetry operation %d of the crystal does not map EPW's %d x %d x %d q mesh (or its "
                            "%d x %d x %d k mesh) onto itself: the crystal does not belong to these data",
@@ -213,9 +180,9 @@ static agape_err mesh_unfold(const agape_epw *e, const agape_epw_crystal *c, aga
       yr[d] = (int)nearbyint(v);
     }
     for (int o = 0; o < g->nop && g->k_op[k] < 0; o++)
-      if (mesh_apply(g->op[o], yr, g->nk) == k) g->k_op[k] = o;
+      if (agape_mesh_apply(g->op[o], yr, g->nk) == k) g->k_op[k] = o;
     if (g->k_op[k] < 0) {
-      mesh_coords(k, g->nk, y);
+      agape_mesh_coords(k, g->nk, y);
       return agape_error(AGAPE_ERR_FORMAT,
                          "%s: none of the crystal's %d operations (with time reversal) maps EPW's irreducible point "
                          "%d (%.6f %.6f %.6f) to the full-mesh point (%d/%d %d/%d %d/%d) that ikmap assigns to it: "

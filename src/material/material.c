@@ -218,7 +218,7 @@ static agape_err material_bands_beyond(const agape_par *par, const agape_params 
 {
   if (p->coulomb != COUL_RPA || !p->qe_save[0] || !(m->grid_hi > m->grid_lo)) return AGAPE_OK;
   agape_err err = AGAPE_OK;
-  double head[3] = {0, 0, 0}; /* nbg, x0, dx */
+  double head[4] = {0, 0, 0, 0}; /* nbg, x0, dx, the band bottom (eV from E_F) */
   double *tab = NULL;
   if (par->rank == 0) {
     agape_qe_save s;
@@ -245,7 +245,7 @@ static agape_err material_bands_beyond(const agape_par *par, const agape_params 
             tab[i] += 0.5 * s.wk[k] * exp(-0.5 * u * u) / (sg * sqrt(2 * AGAPE_PI));
           }
         }
-      head[0] = n, head[1] = x0, head[2] = dx;
+      head[0] = n, head[1] = x0, head[2] = dx, head[3] = emin;
     }
     agape_qe_save_destroy(&s);
   }
@@ -268,7 +268,7 @@ static agape_err material_bands_beyond(const agape_par *par, const agape_params 
   if (par->rank == 0)
     printf("agape: energy grid beyond the states' window [%.3g, %.3g] eV: the DOS of %s (band bottom %.2f eV; "
            "N(E_F) there %.4f, the states' source %.4f states/eV/spin/cell)\n",
-           m->grid_lo, m->grid_hi, p->qe_save, m->bg_x0 + 40 * m->bg_dx, material_bg_dos(m, 0.0), m->dos0),
+           m->grid_lo, m->grid_hi, p->qe_save, head[3], material_bg_dos(m, 0.0), m->dos0),
       fflush(stdout);
   return AGAPE_OK;
 }

@@ -42,3 +42,34 @@ int agape_point_group(const double lattice[9], int nat, const double *frac, cons
   free(typ);
   return nop;
 }
+
+int64_t agape_mesh_index(const int x[3], const int n[3])
+{
+  int64_t idx = 0;
+  for (int d = 0; d < 3; d++) {
+    int v = x[d] % n[d];
+    idx = idx * n[d] + (v < 0 ? v + n[d] : v);
+  }
+  return idx;
+}
+
+void agape_mesh_coords(int64_t idx, const int n[3], int y[3])
+{
+  y[2] = (int)(idx % n[2]);
+  y[1] = (int)((idx / n[2]) % n[1]);
+  y[0] = (int)(idx / ((int64_t)n[1] * n[2]));
+}
+
+int64_t agape_mesh_apply(const int M[9], const int y[3], const int n[3])
+{
+  int x[3];
+  for (int i = 0; i < 3; i++) {
+    /* (M y)_i in units of 1/n_i: sum_j M_ij y_j n_i / n_j must be an integer */
+    int64_t num = 0;
+    int64_t den = (int64_t)n[0] * n[1] * n[2];
+    for (int j = 0; j < 3; j++) num += (int64_t)M[3 * i + j] * y[j] * (den / n[j]) * n[i];
+    if (num % den) return -1;
+    x[i] = (int)(num / den);
+  }
+  return agape_mesh_index(x, n);
+}
