@@ -101,17 +101,14 @@ void agape_epw_destroy(agape_epw *e);
 agape_err agape_epw_write(const char *dir, const agape_epw *e, agape_epw_format fmt);
 
 /* FermiSurfer files on EPW's full fine grid (frmsf.h for the format and the treatment of the
- * points and bands outside the Fermi window). bvec: crystal.fmt's bg (rows), or NULL for the
- * identity (with a note naming epw_dir); delta_meV + it*ld: the window states' gaps of
- * temperature it (its first e->ns entries). Rank 0. */
+ * points and bands outside the Fermi window). bvec: crystal.fmt's bg (rows; read by
+ * agape_epw_crystal_read, epw_mesh.h), or NULL for the identity (with a note naming epw_dir);
+ * delta_meV + it*ld: the window states' gaps of temperature it (its first e->ns entries).
+ * Rank 0. */
 agape_err agape_epw_frmsf_grid(const agape_epw *e, const double *bvec, agape_frmsf_grid *g);
 void agape_epw_frmsf_values(const agape_epw *e, const double *delta_meV, agape_frmsf_grid *g);
 agape_err agape_epw_frmsf_write(const char *results_path, const agape_epw *e, const double *bvec, const char *epw_dir,
                                 int ntemps, const double *temps, const double *delta_meV, int64_t ld);
-/* bg of EPW's crystal.fmt beside the .ephmat folder dir (EPW's run folder), else inside it,
- * into b[9] (rows b1 b2 b3, units 2 pi/alat); accepted only if at . bg^T = 1 to 1e-6.
- * Returns 0, or -1 (absent or not understood). */
-int agape_epw_crystal_bvec(const char *dir, double *b);
 
 /* Broadcast e from rank 0 to every rank (struct and arrays; the other ranks' e is
  * filled). Collective over par (parallel.h). */

@@ -28,22 +28,12 @@
 
 #define AGAPE_EPW_MAXOPS AGAPE_MAXOPS /* 48 point operations and time reversal */
 
-/* The crystal of EPW's crystal.fmt */
-typedef struct {
-  int nat;
-  double alat;     /* bohr */
-  double at[9];    /* rows a1 a2 a3, units alat */
-  double bg[9];    /* rows b1 b2 b3, units 2 pi / alat (at . bg^T = 1) */
-  double *frac;    /* [nat*3] positions in crystal coordinates */
-  int *ityp;       /* [nat] species, 1-based */
-  char path[1100]; /* the file read */
-} agape_epw_crystal;
 
 /* Find crystal.fmt beside the .ephmat folder dir (EPW's run folder), else inside it, and read
- * it. Returns AGAPE_OK, AGAPE_ERR_IO when there is none (no message), or AGAPE_ERR_FORMAT
- * with a message that names the file and what is wrong. */
-agape_err agape_epw_crystal_read(const char *dir, agape_epw_crystal *c);
-void agape_epw_crystal_destroy(agape_epw_crystal *c);
+ * it (destroy with agape_crystal_destroy). Returns AGAPE_OK, AGAPE_ERR_IO when there is none
+ * (no message; c->path the last place looked), or AGAPE_ERR_FORMAT with a message that names
+ * the file and what is wrong. */
+agape_err agape_epw_crystal_read(const char *dir, agape_crystal *c);
 
 typedef struct {
   int nk[3];
@@ -67,7 +57,7 @@ typedef struct {
 
 /* Build the mesh data of e with the crystal c (its symmetry, checked against ikmap and both
  * meshes). Errors name crystal.fmt and the first point or operation that fails. */
-agape_err agape_epw_mesh_create(const agape_epw *e, const agape_epw_crystal *c, agape_epw_mesh *g);
+agape_err agape_epw_mesh_create(const agape_epw *e, const agape_crystal *c, agape_epw_mesh *g);
 void agape_epw_mesh_destroy(agape_epw_mesh *g);
 
 /* xi[nb] (eV) of every band at k (crystal coordinates), trilinear on the full k mesh */

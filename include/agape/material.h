@@ -18,6 +18,7 @@
 #include "agape/error.h"
 #include "agape/deck.h"
 #include "agape/parallel.h"
+#include "agape/symmetry.h"
 
 typedef struct agape_material agape_material;
 
@@ -83,6 +84,10 @@ struct agape_material {
   double curve_dw;     /* eV */
   double *curve_a2f;   /* [ncurve] */
   double *curve_phdos; /* [ncurve] phonon DOS, 1/eV */
+
+  /* the crystal the source's data state (EPW: crystal.fmt), the same on every rank; nat = 0
+   * when the source does not state one. [coulomb] qe_save is checked against it. */
+  agape_crystal crystal;
 
   /* --- the isotropic energy grid ------------------------------------------------------- */
   double grid_lo, grid_hi; /* the grid covers [-E, grid_lo] and [grid_hi, E] (0, 0: all of it) */

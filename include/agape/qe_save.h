@@ -20,6 +20,7 @@
 #define AGAPE_QE_SAVE_H
 #include <complex.h>
 #include "agape/error.h"
+#include "agape/symmetry.h"
 
 #define AGAPE_HARTREE_EV 27.211386245988 /* QE 6.7 (CODATA 2018) */
 #define AGAPE_BOHR_A     0.529177210903  /* bohr in Angstrom, QE 6.7 (CODATA 2018) */
@@ -52,6 +53,10 @@ typedef struct {
   char smearing[32];    /* gaussian, mv, mp, fd ("" without smearing) */
   double degauss;       /* eV (0 without smearing) */
 } agape_qe_save;
+
+/* The crystal of the folder (symmetry.h): the cell in units of alat, the positions in crystal
+ * coordinates, the species, nelec, path the XML. Destroy with agape_crystal_destroy. */
+agape_err agape_qe_save_crystal(const agape_qe_save *s, agape_crystal *c);
 
 /* One k point's wavefunctions (wfc<ik>.dat) */
 typedef struct {

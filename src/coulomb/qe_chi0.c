@@ -255,16 +255,11 @@ static agape_err qe_qstars(const agape_qe_save *s, int all, int *mult, int *nop)
   memset(op[0], 0, sizeof op[0]);
   op[0][0] = op[0][4] = op[0][8] = 1;
   if (!all) {
-    double *frac = malloc(sizeof(double) * 3 * (size_t)s->nat);
-    if (!frac) return AGAPE_ERR_NOMEM;
-    for (int a = 0; a < s->nat; a++)
-      for (int j = 0; j < 3; j++)
-        frac[3 * a + j] =
-          (s->tau[3 * a] * s->bg[3 * j] + s->tau[3 * a + 1] * s->bg[3 * j + 1] + s->tau[3 * a + 2] * s->bg[3 * j + 2]) /
-          s->alat;
+    agape_crystal c;
+    if (agape_qe_save_crystal(s, &c)) return AGAPE_ERR_NOMEM;
     int all_ops[AGAPE_MAXOPS][9];
-    const int m = agape_point_group(s->at, s->nat, frac, s->ityp, AGAPE_MAXOPS, all_ops);
-    free(frac);
+    const int m = agape_point_group(s->at, c.nat, c.frac, c.ityp, AGAPE_MAXOPS, all_ops);
+    agape_crystal_destroy(&c);
     if (m == -2) return AGAPE_ERR_NOMEM;
     /* keep those that map the grid onto itself (each unit step of the grid to a grid point) */
     for (int o = 1; o < m; o++) {

@@ -16,14 +16,16 @@
  * at(3,3) bg(3,3) omega alat tau(3,nat) amass(:) ityp(nat) noncolin [w_centers ...].
  * The number of amass values differs between versions: the species are the nat integers
  * before the logical noncolin. */
-static agape_err crystal_parse(FILE *f, agape_epw_crystal *c)
+static agape_err crystal_parse(FILE *f, agape_crystal *c)
 {
   char line[4096];
   const char *p = c->path;
   if (!fgets(line, sizeof line, f) || sscanf(line, "%d", &c->nat) != 1 || c->nat < 1 || c->nat > 10000)
     return agape_error(AGAPE_ERR_FORMAT, "%s: line 1: expected the number of atoms", p);
+  c->nelec = -1;
   for (int i = 0; i < 2; i++)
     if (!fgets(line, sizeof line, f)) return agape_error(AGAPE_ERR_FORMAT, "%s: ends before the lattice", p);
+  if (sscanf(line, "%lf", &c->nelec) != 1 || !(c->nelec > 0)) c->nelec = -1; /* line 3: nelec [nbndskip] */
   for (int i = 0; i < 9; i++)
     if (fscanf(f, "%lf", &c->at[i]) != 1) return agape_error(AGAPE_ERR_FORMAT, "%s: expected 9 numbers of at", p);
   for (int i = 0; i < 9; i++)
@@ -85,7 +87,7 @@ static agape_err crystal_parse(FILE *f, agape_epw_crystal *c)
   return err;
 }
 
-agape_err agape_epw_crystal_read(const char *dir, agape_epw_crystal *c)
+agape_err agape_epw_crystal_read(const char *dir, agape_crystal *c)
 {
   memset(c, 0, sizeof *c);
   if (!dir || !dir[0]) return AGAPE_ERR_IO;
@@ -109,17 +111,10 @@ agape_err agape_epw_crystal_read(const char *dir, agape_epw_crystal *c)
   if (err) {
     char keep[sizeof c->path];
     memcpy(keep, c->path, sizeof keep);
-    agape_epw_crystal_destroy(c);
+    agape_crystal_destroy(c);
     memcpy(c->path, keep, sizeof keep);
   }
   return err;
-}
-
-void agape_epw_crystal_destroy(agape_epw_crystal *c)
-{
-  free(c->frac);
-  free(c->ityp);
-  memset(c, 0, sizeof *c);
 }
 
 /* ---- symmetry ----------------------------------------------------------------------------- */
@@ -141,7 +136,7 @@ static void mat_inverse(const int *m, int *r) /* integer inverse of a unimodular
 
 /* The point group of the crystal on reciprocal crystal coordinates (symmetry.h), with the
  * inverse of every operation. */
-static agape_err mesh_ops(const agape_epw_crystal *c, agape_epw_mesh *g)
+static agape_err mesh_ops(const agape_crystal *c, agape_epw_mesh *g)
 {
   double lattice[9];
   for (int i = 0; i < 9; i++) lattice[i] = c->alat * c->at[i]; /* rows a_i, bohr */
@@ -156,7 +151,7 @@ static agape_err mesh_ops(const agape_epw_crystal *c, agape_epw_mesh *g)
 
 /* every full-mesh point with a representative: its operation; both meshes mapped onto
  * themselves by every operation */
-static agape_err mesh_unfold(const agape_epw *e, const agape_epw_crystal *c, agape_epw_mesh *g)
+static agape_err mesh_unfold(const agape_epw *e, const agape_crystal *c, agape_epw_mesh *g)
 {
   int yr[3], y[3];
   for (int o = 0; o < g->nop; o++)
@@ -224,7 +219,7 @@ static agape_err mesh_energies(const agape_epw *e, agape_epw_mesh *g)
   return AGAPE_OK;
 }
 
-agape_err agape_epw_mesh_create(const agape_epw *e, const agape_epw_crystal *c, agape_epw_mesh *g)
+agape_err agape_epw_mesh_create(const agape_epw *e, const agape_crystal *c, agape_epw_mesh *g)
 {
   memset(g, 0, sizeof *g);
   for (int d = 0; d < 3; d++) g->nk[d] = e->nkf[d], g->nq[d] = e->nqf[d];

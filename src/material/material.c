@@ -209,25 +209,37 @@ static double material_bg_dos(const agape_material *m, double xi)
   return m->bg_dos[i] + (t - i) * (m->bg_dos[i + 1] - m->bg_dos[i]);
 }
 
-/* [coulomb] mode = rpa with qe_save, for a source with its own states in a window: the energy
- * grid beyond that window carries the DOS of the save folder's ground state (the bands W is
- * made of) instead of a flat N(0), out to E_F + rpa_band_cutoff_eV and down to the band
- * bottom, so the gap equation's Coulomb renormalisation runs over the same bands as W's.
- * Rank 0 reads the folder's XML; the table is broadcast. Collective. */
-static agape_err material_bands_beyond(const agape_par *par, const agape_params *p, agape_material *m)
+/* [coulomb] mode = rpa with qe_save: the save folder must describe the crystal of the source's
+ * data (agape_crystal_match, when the source states one), and, for a source with its own
+ * states in a window, the energy grid beyond that window carries the DOS of the save folder's
+ * ground state (the bands W is made of) instead of a flat N(0), out to
+ * E_F + rpa_band_cutoff_eV and down to the band bottom, so the gap equation's Coulomb
+ * renormalisation runs over the same bands as W's. Rank 0 reads the folder's XML; the table
+ * is broadcast. Collective. */
+static agape_err material_qe_save(const agape_par *par, const agape_params *p, agape_material *m)
 {
-  if (p->coulomb != COUL_RPA || !p->qe_save[0] || !(m->grid_hi > m->grid_lo)) return AGAPE_OK;
+  if (p->coulomb != COUL_RPA || !p->qe_save[0]) return AGAPE_OK;
+  const int beyond = m->grid_hi > m->grid_lo;
   agape_err err = AGAPE_OK;
   double head[4] = {0, 0, 0, 0}; /* nbg, x0, dx, the band bottom (eV from E_F) */
   double *tab = NULL;
   if (par->rank == 0) {
     agape_qe_save s;
     err = agape_qe_save_read(p->qe_save, &s);
-    if (!err && !(s.degauss > 0 && isfinite(s.ef)))
+    if (!err && m->crystal.nat > 0) {
+      agape_crystal c;
+      char note[3000];
+      if (!(err = agape_qe_save_crystal(&s, &c))) err = agape_crystal_match(&m->crystal, &c, note, sizeof note);
+      if (!err) printf("agape: crystal check: %s\n", note);
+      agape_crystal_destroy(&c);
+    } else if (!err)
+      printf("agape: crystal check: the %s data state no crystal; %s is taken to describe the same one\n", m->name,
+             p->qe_save);
+    if (!err && beyond && !(s.degauss > 0 && isfinite(s.ef)))
       err =
         agape_error(AGAPE_ERR_FORMAT,
                     "%s: no Fermi energy or smearing width: the RPA needs a metal computed with smearing", p->qe_save);
-    if (!err) {
+    if (!err && beyond) {
       const size_t nx = (size_t)s.nks * s.nbnd;
       double emin = INFINITY;
       for (size_t x = 0; x < nx; x++) emin = fmin(emin, s.eig[x] - s.ef);
@@ -249,7 +261,8 @@ static agape_err material_bands_beyond(const agape_par *par, const agape_params 
     }
     agape_qe_save_destroy(&s);
   }
-  if ((err = agape_par_agree(par, err))) {
+  fflush(stdout);
+  if ((err = agape_par_agree(par, err)) || !beyond) {
     free(tab);
     return err;
   }
@@ -282,7 +295,7 @@ agape_err agape_material_create(const agape_par *par, const agape_params *p, dou
     agape_err err = agape_sources[i].create(par, p, t0, m);
     if (!m->prefix[0]) snprintf(m->prefix, sizeof m->prefix, "%s", m->name);
     if ((err = agape_par_agree(par, err))) return err;
-    return material_bands_beyond(par, p, m);
+    return material_qe_save(par, p, m);
   }
   return agape_par_agree(par, agape_error(AGAPE_ERR_DECK, "[material] source: no material source for this deck"));
 }
@@ -295,6 +308,7 @@ void agape_material_destroy(agape_material *m)
   free(m->curve_a2f);
   free(m->curve_phdos);
   free(m->bg_dos);
+  agape_crystal_destroy(&m->crystal);
   memset(m, 0, sizeof *m);
 }
 

@@ -383,6 +383,30 @@ static agape_err fort_record(FILE *f, const char *path, const char *what, void *
   return AGAPE_OK;
 }
 
+agape_err agape_qe_save_crystal(const agape_qe_save *s, agape_crystal *c)
+{
+  memset(c, 0, sizeof *c);
+  c->frac = malloc(sizeof(double) * 3 * (size_t)(s->nat > 0 ? s->nat : 1));
+  c->ityp = malloc(sizeof(int) * (size_t)(s->nat > 0 ? s->nat : 1));
+  if (!c->frac || !c->ityp) {
+    agape_crystal_destroy(c);
+    return AGAPE_ERR_NOMEM;
+  }
+  c->nat = s->nat;
+  c->alat = s->alat;
+  c->nelec = s->nelec;
+  for (int i = 0; i < 9; i++) c->at[i] = s->at[i] / s->alat, c->bg[i] = s->bg[i];
+  for (int a = 0; a < s->nat; a++) { /* x_j = tau . b_j / alat (tau in bohr, b_j in 2 pi/alat) */
+    c->ityp[a] = s->ityp[a];
+    for (int j = 0; j < 3; j++)
+      c->frac[3 * a + j] =
+        (s->tau[3 * a] * s->bg[3 * j] + s->tau[3 * a + 1] * s->bg[3 * j + 1] + s->tau[3 * a + 2] * s->bg[3 * j + 2]) /
+        s->alat;
+  }
+  snprintf(c->path, sizeof c->path, "%s/data-file-schema.xml", s->dir);
+  return AGAPE_OK;
+}
+
 agape_err agape_qe_wfc_read(const agape_qe_save *s, int ik, agape_qe_wfc *w)
 {
   memset(w, 0, sizeof *w);

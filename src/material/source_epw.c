@@ -359,56 +359,64 @@ static agape_err epw_mc_write_frmsf(const agape_material *m, const char *results
                                  &d->mesh, n, k, band, xi, sigma, ntemps, temps, delta_meV, ld);
 }
 
-/* The Monte-Carlo form of the source: the crystal of crystal.fmt (read by rank 0), the
- * meshes (every rank builds the same), and the members the sampling and assembly call. */
-static agape_err epw_mc_setup(const agape_par *par, const agape_params *p, agape_material *m, epw_src *d)
+/* EPW's crystal.fmt (read by rank 0, broadcast) into m->crystal; none: nat = 0, or an error
+ * when need (Monte-Carlo states unfold EPW's irreducible k with its symmetry). Collective. */
+static agape_err epw_crystal(const agape_par *par, const agape_params *p, int need, agape_material *m)
 {
-  agape_epw_crystal cr;
+  agape_crystal *cr = &m->crystal;
   agape_err err = AGAPE_OK;
   int32_t nat = 0;
   if (par->rank == 0) {
-    err = agape_epw_crystal_read(p->epw_dir, &cr);
-    if (err == AGAPE_ERR_IO)
+    err = agape_epw_crystal_read(p->epw_dir, cr);
+    if (err == AGAPE_ERR_IO && need)
       err = agape_error(AGAPE_ERR_FORMAT,
                         "%s: no crystal.fmt beside or inside the folder: Monte-Carlo states need the crystal's "
                         "symmetry to unfold EPW's irreducible k points (EPW writes crystal.fmt in its run folder; or "
                         "[sampling] states = window)",
                         p->epw_dir);
-    nat = err ? 0 : cr.nat;
+    else if (err == AGAPE_ERR_IO)
+      err = AGAPE_OK;
+    nat = err ? 0 : cr->nat;
   }
   if ((err = agape_par_agree(par, err))) return err;
   agape_par_bcast(par, &nat, sizeof nat);
+  if (nat == 0) return AGAPE_OK;
   if (par->rank != 0) {
-    memset(&cr, 0, sizeof cr);
-    cr.nat = nat;
-    cr.frac = malloc(sizeof(double) * 3 * nat);
-    cr.ityp = malloc(sizeof(int) * nat);
-    if (!cr.frac || !cr.ityp) err = AGAPE_ERR_NOMEM;
+    cr->nat = nat;
+    cr->frac = malloc(sizeof(double) * 3 * nat);
+    cr->ityp = malloc(sizeof(int) * nat);
+    if (!cr->frac || !cr->ityp) err = AGAPE_ERR_NOMEM;
   }
-  if ((err = agape_par_agree(par, err))) {
-    agape_epw_crystal_destroy(&cr);
-    return err;
-  }
-  agape_par_bcast(par, &cr.alat, sizeof cr.alat);
-  agape_par_bcast(par, cr.at, sizeof cr.at);
-  agape_par_bcast(par, cr.bg, sizeof cr.bg);
-  agape_par_bcast(par, cr.frac, sizeof(double) * 3 * nat);
-  agape_par_bcast(par, cr.ityp, sizeof(int) * nat);
-  agape_par_bcast(par, cr.path, sizeof cr.path);
+  if ((err = agape_par_agree(par, err))) return err;
+  agape_par_bcast(par, &cr->alat, sizeof cr->alat);
+  agape_par_bcast(par, &cr->nelec, sizeof cr->nelec);
+  agape_par_bcast(par, cr->at, sizeof cr->at);
+  agape_par_bcast(par, cr->bg, sizeof cr->bg);
+  agape_par_bcast(par, cr->frac, sizeof(double) * 3 * nat);
+  agape_par_bcast(par, cr->ityp, sizeof(int) * nat);
+  agape_par_bcast(par, cr->path, sizeof cr->path);
+  return AGAPE_OK;
+}
+
+/* The Monte-Carlo form of the source: the meshes on the crystal of crystal.fmt (every rank
+ * builds the same), and the members the sampling and assembly call. */
+static agape_err epw_mc_setup(const agape_par *par, const agape_params *p, agape_material *m, epw_src *d)
+{
+  const agape_crystal *cr = &m->crystal;
+  agape_err err = AGAPE_OK;
   if (d->e.nmodes > EPW_MC_MAXMODES)
     err = agape_error(AGAPE_ERR_FORMAT, "%s: %d phonon modes, more than %d", p->epw_dir, d->e.nmodes, EPW_MC_MAXMODES);
   /* rank 0 builds the meshes first (its errors are the messages), then the others, which
    * build the same from the same data */
-  if (!err && par->rank == 0) err = agape_epw_mesh_create(&d->e, &cr, &d->mesh);
-  if (!(err = agape_par_agree(par, err)) && par->rank != 0) err = agape_epw_mesh_create(&d->e, &cr, &d->mesh);
+  if (!err && par->rank == 0) err = agape_epw_mesh_create(&d->e, cr, &d->mesh);
+  if (!(err = agape_par_agree(par, err)) && par->rank != 0) err = agape_epw_mesh_create(&d->e, cr, &d->mesh);
   err = agape_par_agree(par, err);
   if (!err && par->rank == 0) {
     printf("agape: %s: %d symmetry operations (with time reversal) unfold EPW's %d irreducible Fermi-shell k onto the "
            "%d x %d x %d mesh\n",
-           cr.path, d->mesh.nop, d->e.nkfs, d->mesh.nk[0], d->mesh.nk[1], d->mesh.nk[2]);
+           cr->path, d->mesh.nop, d->e.nkfs, d->mesh.nk[0], d->mesh.nk[1], d->mesh.nk[2]);
     fflush(stdout);
   }
-  agape_epw_crystal_destroy(&cr);
   if (err) return err;
   d->mc = 1;
   m->nbands = d->mesh.nb;
@@ -499,10 +507,7 @@ agape_err agape_source_epw_create(const agape_par *par, const agape_params *p, d
   }
   epw_src *d = calloc(1, sizeof *d);
   agape_err err = d ? AGAPE_OK : AGAPE_ERR_NOMEM;
-  if (!err && par->rank == 0) {
-    err = agape_epw_read(p->epw_dir, p->eps_acustic_cm, &d->e);
-    d->have_bvec = agape_epw_crystal_bvec(p->epw_dir, d->bvec) == 0;
-  }
+  if (!err && par->rank == 0) err = agape_epw_read(p->epw_dir, p->eps_acustic_cm, &d->e);
   if ((err = agape_par_agree(par, err))) {
     free(d);
     return err;
@@ -513,8 +518,9 @@ agape_err agape_source_epw_create(const agape_par *par, const agape_params *p, d
   }
   m->data = d;
   m->destroy = epw_destroy;
-  agape_par_bcast(par, &d->have_bvec, sizeof d->have_bvec);
-  agape_par_bcast(par, d->bvec, sizeof d->bvec);
+  if ((err = epw_crystal(par, p, p->states == STATES_MONTECARLO, m))) return err;
+  d->have_bvec = m->crystal.nat > 0;
+  memcpy(d->bvec, m->crystal.bg, sizeof d->bvec);
   snprintf(d->dir, sizeof d->dir, "%s", p->epw_dir);
   /* the EPW prefix: the folder name without .ephmat */
   {
@@ -608,47 +614,6 @@ agape_err agape_source_epw_create(const agape_par *par, const agape_params *p, d
 
 
 /* ---- FermiSurfer files on EPW's full fine grid (frmsf.h for the format) ---------------- */
-
-/* EPW's crystal.fmt (list-directed text: nat / nmodes / nelec [nbndskip] / at(3,3) / bg(3,3)
- * / ...): bg into b (b1, b2, b3 as rows, units 2 pi/alat). Accepted only if at . bg^T = 1
- * to 1e-6. Returns 0, or -1 (absent or not understood). */
-static int fs_read_crystal(const char *path, double *b)
-{
-  FILE *f = fopen(path, "r");
-  if (!f) return -1;
-  char line[4096];
-  int ok = 1;
-  for (int i = 0; i < 3 && ok; i++) ok = fgets(line, sizeof line, f) != NULL;
-  double at[9], bg[9];
-  for (int i = 0; i < 9 && ok; i++) ok = fscanf(f, "%lf", &at[i]) == 1;
-  for (int i = 0; i < 9 && ok; i++) ok = fscanf(f, "%lf", &bg[i]) == 1;
-  fclose(f);
-  if (!ok) return -1;
-  for (int i = 0; i < 3; i++)
-    for (int j = 0; j < 3; j++) {
-      double d = at[3 * i] * bg[3 * j] + at[3 * i + 1] * bg[3 * j + 1] + at[3 * i + 2] * bg[3 * j + 2];
-      if (!isfinite(d) || fabs(d - (i == j)) > 1e-6) return -1;
-    }
-  memcpy(b, bg, sizeof bg);
-  return 0;
-}
-
-/* bvec from crystal.fmt beside the folder dir (EPW's run folder), else inside it. */
-int agape_epw_crystal_bvec(const char *dir, double *b)
-{
-  if (!dir || !dir[0]) return -1;
-  char d[AGAPE_PATH_MAX], path[AGAPE_PATH_MAX + 32];
-  if (snprintf(d, sizeof d, "%s", dir) >= (int)sizeof d) return -1;
-  size_t len = strlen(d);
-  while (len > 1 && d[len - 1] == '/') d[--len] = '\0';
-  char parent[AGAPE_PATH_MAX];
-  if (agape_path_dirname(d, parent, sizeof parent) == 0) {
-    snprintf(path, sizeof path, "%s/crystal.fmt", parent);
-    if (fs_read_crystal(path, b) == 0) return 0;
-  }
-  snprintf(path, sizeof path, "%s/crystal.fmt", d);
-  return fs_read_crystal(path, b);
-}
 
 agape_err agape_epw_frmsf_grid(const agape_epw *e, const double *bvec, agape_frmsf_grid *g)
 {

@@ -28,6 +28,7 @@
 #include "check.h" /* first: it sets the POSIX level */
 #include "agape/frmsf.h"
 #include "agape/epw.h"
+#include "agape/epw_mesh.h"
 #include "agape/material.h"
 #include "agape/sampling.h"
 #include "agape/parallel.h"
@@ -133,9 +134,10 @@ static int run_epw(const char *base, int fixture, const char *tmp)
     char sub[2100];
     snprintf(sub, sizeof sub, "%s/set%zu", tmp, r);
     mkdir(sub, 0777);
-    double bg[9];
-    int hb = agape_epw_crystal_bvec(dir, bg) == 0;
-    agape_err err = agape_epw_frmsf_write(res, &e, hb ? bg : NULL, dir, 2, temps, delta, e.ns);
+    agape_crystal cr;
+    int hb = agape_epw_crystal_read(dir, &cr) == AGAPE_OK;
+    agape_err err = agape_epw_frmsf_write(res, &e, hb ? cr.bg : NULL, dir, 2, temps, delta, e.ns);
+    agape_crystal_destroy(&cr);
     check(err == AGAPE_OK, "%s: agape_epw_frmsf_write", sets[r].dir);
 
     /* star sizes from ikmap, against EPW's weights */
@@ -227,9 +229,9 @@ static int run_epw(const char *base, int fixture, const char *tmp)
     agape_epw e;
     if (agape_epw_read(dir, 2, &e) == AGAPE_OK) {
       agape_frmsf_grid g;
-      double bg[9];
-      int hb = agape_epw_crystal_bvec(tmp, bg) == 0;
-      check(!hb && agape_epw_frmsf_grid(&e, hb ? bg : NULL, &g) == AGAPE_OK && !g.bvec_from_file && g.bvec[0] == 1 &&
+      agape_crystal cr;
+      int hb = agape_epw_crystal_read(tmp, &cr) == AGAPE_OK;
+      check(!hb && agape_epw_frmsf_grid(&e, hb ? cr.bg : NULL, &g) == AGAPE_OK && !g.bvec_from_file && g.bvec[0] == 1 &&
               g.bvec[4] == 1 && g.bvec[8] == 1 && g.bvec[1] == 0,
             "no crystal.fmt: identity reciprocal vectors, flagged");
       agape_frmsf_grid_free(&g);

@@ -24,7 +24,10 @@ flow from the wavefunctions to the gap equation, not about Al.
    [solver] mustar gives the same Tc to 1e-12.
 7. Eliashberg with mode = file and a constant W on a flat DOS: mu* is Morel-Anderson's
    mu / (1 + (mu/2)(ln(E_-/w_c) + ln(E_+/w_c))), mu = N(0) W, E_+- the table's edges, to 1e-10.
-   Giving mustar as well is refused."""
+   Giving mustar as well is refused.
+8. A save folder of another crystal than the phonon data's (MgB2's EPW data, Al's save folder)
+   is refused before any W is computed, on every rank, naming both files, with no results file
+   (the comparison itself: tests/unit/test_crystal.c)."""
 import os
 import h5py
 import numpy as np
@@ -162,4 +165,26 @@ if c.check(rc == 0, "Eliashberg with mode = file: run"):
 rc, so, se = run(a, EDECK.format(cou="mode = file\nw_file = w.h5", mustar="mustar = 0.1"), ranks=1, workdir=d,
                  expect_ok=False)
 c.check(rc != 0 and "mustar" in se, "mustar together with mode = file is refused")
+# 8. another crystal
+d = workdir("other-crystal")
+rc, so, se = run(a, f"""[material]
+source = epw
+epw_dir = {test_data('mgb2-tiny-epw', 'MgB2.ephmat')}
+[coulomb]
+mode = rpa
+qe_save = {FULL}
+[solver]
+method = scdft
+functional = lmg
+[sampling]
+npoints = 500
+[temperatures]
+list = 5
+[output]
+file = results.h5
+plot = no
+""", ranks=2, workdir=d, expect_ok=False)
+c.check(rc != 0 and "do not describe the same crystal" in se and "crystal.fmt" in se and "al-full.save" in se
+        and "RPA from" not in so and not os.path.exists(os.path.join(d, "results.h5")),
+        "MgB2's EPW data with Al's save folder: refused, naming both files, before the W stage")
 c.close()

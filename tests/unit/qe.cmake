@@ -12,3 +12,7 @@ target_compile_definitions(test_qe_chi0 PRIVATE AGAPE_TEST_DATA="${CMAKE_SOURCE_
 agape_c_test(test_mustar ${CMAKE_CURRENT_LIST_DIR}/test_mustar.c unit)
 # the static RPA of a free-electron save folder written by the test against Lindhard's function
 agape_c_test(test_lindhard ${CMAKE_CURRENT_LIST_DIR}/test_lindhard.c unit)
+# The check that a save folder and the phonon data describe the same crystal (symmetry.c):
+# Al's save folder against an EPW-style crystal.fmt, MgB2's crystal.fmt against variants
+agape_c_test(test_crystal ${CMAKE_CURRENT_LIST_DIR}/test_crystal.c unit)
+target_compile_definitions(test_crystal PRIVATE AGAPE_TEST_DATA="${CMAKE_SOURCE_DIR}/tests/data")

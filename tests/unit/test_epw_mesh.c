@@ -78,7 +78,7 @@ static void at_mesh_points(const char *name, const agape_epw *e, const agape_epw
 static void one_set(const char *name, const char *dir, int nop_want)
 {
   agape_epw e;
-  agape_epw_crystal c;
+  agape_crystal c;
   agape_epw_mesh g;
   if (!check(agape_epw_read(dir, 5.0, &e) == AGAPE_OK, "%s: EPW data read", name)) return;
   if (!check(agape_epw_crystal_read(dir, &c) == AGAPE_OK, "%s: crystal.fmt read (%s)", name, c.path)) {
@@ -99,7 +99,7 @@ static void one_set(const char *name, const char *dir, int nop_want)
     c.frac[4] -= 0.007;
     check(agape_epw_mesh_create(&e, &c, &g) != AGAPE_OK, "%s: a crystal with an atom moved is refused", name);
   }
-  agape_epw_crystal_destroy(&c);
+  agape_crystal_destroy(&c);
   agape_epw_destroy(&e);
 }
 
@@ -116,7 +116,7 @@ static void damaged(void)
   size_t n = in ? fread(buf, 1, sizeof buf - 1, in) : 0;
   if (in) fclose(in);
   buf[n] = '\0';
-  agape_epw_crystal c;
+  agape_crystal c;
   check(agape_epw_crystal_read(dir, &c) == AGAPE_ERR_IO, "no crystal.fmt: reported as absent");
   struct {
     const char *what;
@@ -137,7 +137,7 @@ static void damaged(void)
   fclose(f);
   if (check(agape_epw_crystal_read(dir, &c) == AGAPE_OK, "a minimal simple cubic crystal.fmt: read")) {
     check_int(c.nat, 1, "its atoms");
-    agape_epw_crystal_destroy(&c);
+    agape_crystal_destroy(&c);
   }
 }
 
