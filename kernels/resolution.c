@@ -40,3 +40,48 @@ int agape_window_resolved(double xi_near, double kT, double delta)
   if (isnan(xi_near)) return 1;
   return xi_near < agape_thermal_window(kT, delta);
 }
+
+int agape_fs_gap_trend(int64_t n, const double *w, const double *xi, const double *delta, double *at_ef, double *bias,
+                       double *bias_se)
+{
+  *at_ef = *bias = *bias_se = NAN;
+  double W = 0, X = 0, D = 0;
+  int64_t used = 0;
+  for (int64_t s = 0; s < n; s++) {
+    if (!(w[s] > 0)) continue;
+    W += w[s], X += w[s] * xi[s] * xi[s], D += w[s] * delta[s], used++;
+  }
+  if (used < 3 || !(W > 0) || !(X > 0)) return -1;
+  X /= W, D /= W; /* <xi^2>_w (sigma^2 for Gaussian weights) and the Fermi-surface average */
+  /* the fit's weights: w times exp(-3 xi^2 / 2 sigma^2), a Gaussian of half the width */
+  double V = 0, Xv = 0, Dv = 0;
+  for (int64_t s = 0; s < n; s++) {
+    if (!(w[s] > 0)) continue;
+    const double x = xi[s] * xi[s], v = w[s] * exp(-1.5 * x / X);
+    V += v, Xv += v * x, Dv += v * delta[s];
+  }
+  if (!(V > 0)) return -1;
+  Xv /= V, Dv /= V;
+  double sxx = 0, sxd = 0;
+  for (int64_t s = 0; s < n; s++) {
+    if (!(w[s] > 0)) continue;
+    const double x = xi[s] * xi[s], v = w[s] * exp(-1.5 * x / X), u = x - Xv;
+    sxx += v * u * u, sxd += v * u * (delta[s] - Dv);
+  }
+  if (!(sxx > 0)) return -1;
+  const double b = sxd / sxx, a = Dv - b * Xv;
+  if (!(a != 0)) return -1;
+  /* a = sum_s v_s h_s delta_s with h_s = 1/V - Xv u_s / sxx; for sampling weights its
+   * variance is sum_s (v_s h_s r_s)^2, r the residuals of the fit */
+  double var = 0;
+  for (int64_t s = 0; s < n; s++) {
+    if (!(w[s] > 0)) continue;
+    const double x = xi[s] * xi[s], v = w[s] * exp(-1.5 * x / X), h = 1 / V - Xv * (x - Xv) / sxx;
+    const double r = delta[s] - a - b * x;
+    var += (v * h * r) * (v * h * r);
+  }
+  *at_ef = a;
+  *bias = (D - a) / a;
+  *bias_se = fabs(D) / (a * a) * sqrt(var);
+  return 0;
+}

@@ -26,6 +26,10 @@ typedef struct {
   const double *delta;        /* ntemps x n, meV */
   const double *z;            /* ntemps x n, dimensionless (Z_s) */
   const double *delta_fs_avg; /* ntemps, meV */
+  const double *delta_ef;     /* ntemps, meV: the gap at E_F from the fit of agape_fs_gap_trend
+                                 (resolution.h), NaN where it cannot be made; NULL: not made */
+  const double *fs_bias;      /* ntemps: (delta_fs_avg - delta_ef)/delta_ef, and its standard */
+  const double *fs_bias_se;   /* error (with delta_ef) */
   const int *converged;       /* ntemps flags */
   const int *iterations;      /* ntemps */
   const int *resolved;        /* ntemps: 1 if the states resolve the thermal window (resolution.h), or NULL */

@@ -28,4 +28,19 @@ double agape_xi_nearest(int64_t n, const double *xi);
  * xi_near is NaN (the criterion does not apply); 0 otherwise. */
 int agape_window_resolved(double xi_near, double kT, double delta);
 
+/* The gap's trend across the Fermi-surface width. The Fermi-surface average of a gap,
+ * D = sum_s w_s delta_s / sum_s w_s with weights w_s = w delta(xi_s) of width sigma, differs from
+ * the gap at E_F when the gap changes within sigma (it falls off on the phonon scale). With
+ * sigma^2 = <xi^2>_w (exact for Gaussian weights), a weighted least-squares fit
+ * delta_s = a + b xi_s^2 with the narrower weights w_s exp(-3 xi_s^2 / 2 sigma^2) (a Gaussian of
+ * width sigma/2: local enough that the quadratic holds where the gap falls off, wide enough to
+ * keep a quarter of the states' weight) gives the gap at E_F, *at_ef = a (delta's unit), the
+ * relative bias of the average, *bias = (D - a)/a, and its standard error *bias_se from the
+ * fit's residuals (the intercept's variance for sampling weights). An estimate: when the gap
+ * falls off within sigma/2 the fit, too, averages over it and the bias is underestimated.
+ * Returns 0, or -1 (all three NaN) with fewer than 3 weighted states, no spread in xi, or
+ * a = 0. */
+int agape_fs_gap_trend(int64_t n, const double *w, const double *xi, const double *delta, double *at_ef, double *bias,
+                       double *bias_se);
+
 #endif

@@ -469,6 +469,16 @@ static int out_h5_gap(out_ctx *ctx, hid_t file, const agape_results *r, int nbin
   if (out_f64(ctx, g, "delta_fs_avg", 1, d1, r->delta_fs_avg, "meV",
               "Fermi-surface average of Delta_s (weights /states/fs_weight)") < 0)
     goto done;
+  if (r->delta_ef &&
+      (out_f64(ctx, g, "delta_ef", 1, d1, r->delta_ef, "meV",
+               "the gap at E_F: a + b xi^2 fitted to Delta_s with the weights /states/fs_weight, at xi = 0 (NaN: "
+               "no fit)") < 0 ||
+       out_f64(ctx, g, "fs_bias", 1, d1, r->fs_bias, "1",
+               "(delta_fs_avg - delta_ef) / delta_ef: how far the Fermi-surface average lies from the gap at E_F "
+               "because the gap changes within fs_smearing_meV") < 0 ||
+       out_f64(ctx, g, "fs_bias_se", 1, d1, r->fs_bias_se, "1",
+               "standard error of fs_bias (from the fit's residuals)") < 0))
+    goto done;
   if (out_i32(ctx, g, "converged", 1, d1, r->converged, "1", "1 if the solution converged") < 0) goto done;
   if (out_i32(ctx, g, "iterations", 1, d1, r->iterations, "1", "fixed-point iterations used") < 0) goto done;
   if (r->resolved &&

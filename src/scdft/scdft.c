@@ -548,6 +548,42 @@ static agape_err scdft_gaps(run_ctx *c)
   return agape_par_agree(par, err);
 }
 
+/* The Fermi-surface average against the gap at E_F at every temperature (agape_fs_gap_trend:
+ * delta_ef in meV, the relative bias of the average and its standard error; NaN where no fit
+ * can be made), and one warning (rank 0) when the average is biased by more than 2 % and by
+ * more than three standard errors: the gap ratio and the histograms' Fermi-surface numbers
+ * would then not be the gap at E_F. */
+static void fs_trend(const run_ctx *c, double *def, double *bias, double *se)
+{
+  const agape_params *p = c->p;
+  const agape_states *st = c->st;
+  int nbad = 0, first = -1;
+  for (int it = 0; it < p->ntemps; it++) {
+    agape_fs_gap_trend(st->n, st->fsw, st->xi, c->delta + (size_t)it * st->n, &def[it], &bias[it], &se[it]);
+    def[it] *= 1e3;
+    if (c->dfs[it] > 0 && fabs(bias[it]) > 0.02 && fabs(bias[it]) > 3 * se[it]) {
+      nbad++;
+      if (first < 0) first = it;
+    }
+  }
+  if (c->par->rank != 0 || nbad == 0) return;
+  const int it = first;
+  char width[160];
+  if (c->m->own_states)
+    snprintf(width, sizeof width, "the source's own Fermi-surface delta");
+  else
+    snprintf(width, sizeof width, "fs_smearing_meV = %g; about %.2g meV would bring it to 1 %%", p->fs_smearing_meV,
+             p->fs_smearing_meV * sqrt(0.01 / fabs(bias[it])));
+  fflush(stdout);
+  agape_warning("T = %g K: the gap changes within the Fermi-surface width (%s): Delta_FS = %.4g meV lies %.1f %% "
+                "(+- %.1f %%) %s the gap at E_F, %.4g meV (a + b xi^2 fitted to the states' gaps); %d of %d "
+                "temperatures are so biased. The gap ratio and /gap/delta_fs_avg are Fermi-surface averages; "
+                "/gap/delta_ef and /gap/fs_bias hold the fit",
+                p->temps[it], width, c->dfs[it] * 1e3, 100 * fabs(bias[it]), 100 * se[it],
+                bias[it] < 0 ? "below" : "above", def[it], nbad, p->ntemps);
+  fflush(stderr);
+}
+
 /* The gap ratio, results.h5 and the files beside it (rank 0), the phase times. */
 static agape_err scdft_write(run_ctx *c)
 {
@@ -577,8 +613,14 @@ static agape_err scdft_write(run_ctx *c)
                      .coulomb = &c->cls,
                      .tc_mcmillan_mustar01 = c->tc_mcm,
                      .material = m->prefix};
+  double *trend = malloc(sizeof(double) * 3 * (p->ntemps ? p->ntemps : 1)); /* delta_ef (meV), bias, its s.e. */
+  if (!trend) err = AGAPE_ERR_NOMEM;
   if (!err) {
     for (int it = 0; it < p->ntemps; it++) dfs_meV[it] = c->dfs[it] * 1e3;
+    fs_trend(c, trend, trend + p->ntemps, trend + 2 * p->ntemps);
+    r.delta_ef = trend;
+    r.fs_bias = trend + p->ntemps;
+    r.fs_bias_se = trend + 2 * p->ntemps;
     agape_results_set_tc(&r, par->rank, p, &c->tco, dfs_meV, c->nh, c->hT, c->hr, c->hres);
     agape_results_set_lines(&r, nm, c->cpl.omega, c->cpl.a2f_w, om, aw, c->cpl.dos0, c->cpl.lambda, c->cpl.omega_log);
   }
@@ -602,6 +644,7 @@ static agape_err scdft_write(run_ctx *c)
                            p->temps, c->delta, st->n);
   }
   free(dfs_meV);
+  free(trend);
   free(om);
   free(aw);
   free(phd);

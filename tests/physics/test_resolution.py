@@ -16,7 +16,12 @@ T = 0. A temperature is resolved when min |xi| over the states with k lies insid
    states (LMG, mu = 0.1; T = 0 and 5 K: at T = 0 the window is sqrt(3) Delta_FS); the square
    well (no states with k: nothing to resolve); Eliashberg on the MgB2 tiny states, whose
    Fermi-surface equations take xi only through delta(xi) (the criterion does not apply:
-   flags 1, /states/xi_nearest NaN)."""
+   flags 1, /states/xi_nearest NaN).
+3. The gap's trend across the Fermi-surface width (docs/output.md, "Fermi-surface width"): MgB2
+   tiny with 1,000 Monte-Carlo states and fs_smearing_meV = 60, wider than the scale on which the
+   gap falls off: one warning at 5 K naming fs_smearing_meV; /gap/delta_ef, the fit's gap at
+   E_F, lies closer than /gap/delta_fs_avg to the mean gap of the states within 3 meV of E_F,
+   computed here from /gap/delta; /gap/fs_bias = (delta_fs_avg - delta_ef)/delta_ef."""
 import math
 import os
 import re
@@ -157,4 +162,40 @@ for what, text in cases.items():
     if what.startswith("Eliashberg"):
         c.check("states/xi_nearest" in r and math.isnan(float(r["states/xi_nearest"])),
                 f"{what}: /states/xi_nearest NaN (criterion not applied)")
+
+# ---- 3. the gap's trend across a Fermi-surface width that is too wide ------------------------
+wd = workdir("wide")
+rc, out, err = run(a, f"""[material]
+source = epw
+epw_dir = {test_data("mgb2-tiny-epw", "MgB2.ephmat")}
+[coulomb]
+mode = mu
+mu = 0.1
+[solver]
+method = scdft
+functional = lmg
+[sampling]
+npoints = 1000
+fs_smearing_meV = 60
+[temperatures]
+list = 5
+tc_search = no
+[output]
+file = results.h5
+plot = no
+""", ranks=2, workdir=wd)
+path = os.path.join(wd, "results.h5")
+if c.check(rc == 0 and os.path.exists(path), f"fs_smearing_meV = 60: exit {rc}, results written"):
+    r = read(path)
+    xi, band, gap = r["states/xi"], r["states/band"], r["gap/delta"][0]
+    m = (band >= 0) & (np.abs(xi) < 0.003)
+    near = float(np.mean(gap[m]))
+    fs, ef, bias = float(r["gap/delta_fs_avg"][0]), float(r["gap/delta_ef"][0]), float(r["gap/fs_bias"][0])
+    lines = [l for l in err.splitlines() if "changes within the Fermi-surface width" in l]
+    c.check(len(lines) == 1 and "T = 5 K" in lines[0] and "fs_smearing_meV = 60" in lines[0],
+            f"one warning at 5 K naming fs_smearing_meV ({len(lines)})")
+    c.check(abs(ef - near) < abs(fs - near) and m.sum() >= 10,
+            f"delta_ef {ef:.4f} meV nearer than delta_fs_avg {fs:.4f} meV to the {m.sum()} states within 3 meV "
+            f"of E_F ({near:.4f} meV)")
+    c.check(abs(bias - (fs - ef) / ef) < 1e-12, f"/gap/fs_bias = {bias:.4f} = (delta_fs_avg - delta_ef)/delta_ef")
 c.close()
