@@ -27,8 +27,12 @@ flow from the wavefunctions to the gap equation, not about Al.
    Giving mustar as well is refused.
 8. A save folder of another crystal than the phonon data's (MgB2's EPW data, Al's save folder)
    is refused before any W is computed, on every rank, naming both files, with no results file
-   (the comparison itself: tests/unit/test_crystal.c)."""
+   (the comparison itself: tests/unit/test_crystal.c).
+9. A truncated wfc file in the middle of the grid (wfc14.dat cut in half), which only the rank
+   that sums that k point reads, stops every rank with one message naming the file, a non-zero
+   exit and no results file (the reader's own checks: tests/unit/test_qe_save.c)."""
 import os
+import shutil
 import h5py
 import numpy as np
 from agapetest import args, Checks, run, read, rel, workdir, test_data
@@ -187,4 +191,16 @@ plot = no
 c.check(rc != 0 and "do not describe the same crystal" in se and "crystal.fmt" in se and "al-full.save" in se
         and "RPA from" not in so and not os.path.exists(os.path.join(d, "results.h5")),
         "MgB2's EPW data with Al's save folder: refused, naming both files, before the W stage")
+# 9. a truncated wavefunction file, read by one rank
+d = workdir("cut-wfc")
+cut = os.path.join(d, "al-full.save")
+shutil.copytree(FULL, cut)
+wfc = os.path.join(cut, "wfc14.dat")
+with open(wfc, "r+b") as f:
+    f.truncate(os.path.getsize(wfc) // 2)
+np.savetxt(os.path.join(d, "ein.dat"), EIN)
+rc, so, se = run(a, deck(f"mode = rpa\nqe_save = {cut}\nrpa_gmax_bohr = 2.0\nrpa_smearing_meV = 300"), ranks=2,
+                 workdir=d, expect_ok=False, timeout=300)
+c.check(rc != 0 and "wfc14.dat" in se and not os.path.exists(os.path.join(d, "results.h5")),
+        f"a truncated wfc14.dat: every rank stops (exit {rc}), the message names the file, no results file")
 c.close()
