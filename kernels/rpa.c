@@ -122,3 +122,24 @@ double rpa_w_head_tf(double ktf2, const double b[9], int n1, int n2, int n3)
   }
   return 4 * 3.14159265358979323846 * RPA_E2 * sum;
 }
+
+int rpa_w_table_fill(int ne, const double *wsum, const double *wcnt, double *w)
+{
+  int any = 0;
+  for (int x = 0; x < ne * ne; x++) any |= wcnt[x] > 0;
+  if (!any) return -1;
+  for (int i = 0; i < ne; i++)
+    for (int j = 0; j < ne; j++) {
+      int bi = i, bj = j;
+      double best = INFINITY;
+      if (wcnt[(size_t)i * ne + j] == 0)
+        for (int i2 = 0; i2 < ne; i2++)
+          for (int j2 = 0; j2 < ne; j2++)
+            if (wcnt[(size_t)i2 * ne + j2] > 0) {
+              double dist = (double)(i2 - i) * (i2 - i) + (double)(j2 - j) * (j2 - j);
+              if (dist < best) best = dist, bi = i2, bj = j2;
+            }
+      w[(size_t)i * ne + j] = wsum[(size_t)bi * ne + bj] / wcnt[(size_t)bi * ne + bj];
+    }
+  return 0;
+}

@@ -56,11 +56,6 @@ typedef struct {
   double mu_sample;   /* N(0) of the sample times w_fs_sample */
 } agape_coulomb;
 
-/* The means of an ne x ne table of sums wsum and counts wcnt over energy bins; an empty bin
- * pair takes the mean of the nearest filled one (in bin units). w [out] ne*ne. Returns 0, or -1
- * when every pair is empty. */
-int agape_w_table_fill(int ne, const double *wsum, const double *wcnt, double *w);
-
 /* dos0: N(0) of the sample, states/eV/spin/cell (mu = N(0) W(0,0) of mode file) */
 agape_err agape_coulomb_create(const agape_par *par, const agape_params *p, const agape_material *m, double dos0,
                                agape_coulomb *c);

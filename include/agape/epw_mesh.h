@@ -13,7 +13,8 @@
  *    M k_r = k (mod 1); a point no operation reaches is an error (the crystal does not
  *    belong to the data, or its symmetry was not found);
  *  - holds the band energies on the full mesh (EPW's where known, a smooth continuation
- *    beyond the window elsewhere, frmsf.h) and interpolates them trilinearly;
+ *    beyond the Fermi shell elsewhere, agape_epw_full_bands) and interpolates them
+ *    trilinearly;
  *  - interpolates the couplings of a pair of states (k, n), (k', m) trilinearly in k on the
  *    k mesh and in q = k' - k on the q mesh, using g^2(M k_r, d) = g^2(k_r, M^-1 d) and
  *    only the corner pairs where both bands are inside EPW's window (their weights
@@ -26,7 +27,21 @@
 #include "agape/error.h"
 #include "agape/epw.h"
 
-#define AGAPE_EPW_MAXOPS AGAPE_MAXOPS /* 48 point operations and time reversal */
+#define AGAPE_EPW_MAXOPS     AGAPE_MAXOPS /* 48 point operations and time reversal */
+#define AGAPE_EPW_OUT_MARGIN 1.001        /* continued energies: |xi| >= this x fsthick */
+#define AGAPE_EPW_SWEEPS     500          /* smoothing sweeps of the continuation */
+
+/* EPW's band energies xi = e - E_F (eV) on the full fine k mesh, band-major: xi[b * nkt + k]
+ * for the nbndfst bands of egnv and the nkt points of the mesh in ikmap's order (the caller's
+ * array). A point of the Fermi shell (ikmap names a representative) carries egnv's energies
+ * of its representative, every band, inside EPW's window or not. EPW writes nothing for the
+ * other points; each band there gets the discrete harmonic continuation of the shell's
+ * energies (started from the nearest shell point, breadth-first over the periodic mesh with
+ * 6 neighbours, then up to AGAPE_EPW_SWEEPS Gauss-Seidel sweeps with the shell values fixed),
+ * moved to at least AGAPE_EPW_OUT_MARGIN x fsthick from E_F with its sign: such a point is
+ * known to lie outside the window, and the continuation keeps the bands smooth for
+ * interpolation and drawing. Without any shell point every energy is 2 x that margin. */
+agape_err agape_epw_full_bands(const agape_epw *e, double *xi);
 
 
 /* Find crystal.fmt beside the .ephmat folder dir (EPW's run folder), else inside it, and read

@@ -23,10 +23,9 @@
  *             representative (ikmap): each window state (|xi| < fsthick) carries its xi and its
  *             own gap, exactly; a band outside the window carries its energy, written at least
  *             0.1% outside the window, and gap 0; a point whose representative is outside the
- *             Fermi shell has no energies in the files: each band gets the discrete harmonic
- *             continuation of the known energies (started from the nearest shell point, then
- *             AGAPE_FRMSF_SWEEPS Gauss-Seidel sweeps), moved outside the window with its sign,
- *             and gap 0. Reciprocal vectors: EPW's bg from
+ *             Fermi shell has no energies in the files: each band gets the continuation of
+ *             the material stage (agape_epw_full_bands, epw_mesh.h), outside the window with
+ *             its sign, and gap 0. Reciprocal vectors: EPW's bg from
  *             crystal.fmt (units 2 pi/alat) beside the .ephmat folder (or inside it), else the
  *             identity, with a note.
  *  XB12 model a regular simple-cubic grid of AGAPE_FRMSF_MODEL_GRID^3 points, energies from
@@ -52,11 +51,9 @@
 #include <stddef.h>
 #include "agape/error.h"
 
-#define AGAPE_FRMSF_MODEL_GRID   32    /* grid points per axis for the XB12 model */
-#define AGAPE_FRMSF_NEIGHBOURS   24    /* Monte-Carlo states per interpolated grid point */
-#define AGAPE_FRMSF_MAX_LEBESGUE 3.0   /* largest sum |coefficients| accepted for the linear fit */
-#define AGAPE_FRMSF_OUT_MARGIN   1.001 /* out-of-window energies: |xi| >= this x fsthick */
-#define AGAPE_FRMSF_SWEEPS       500   /* EPW: smoothing sweeps of the energies outside the Fermi shell */
+#define AGAPE_FRMSF_MODEL_GRID   32  /* grid points per axis for the XB12 model */
+#define AGAPE_FRMSF_NEIGHBOURS   24  /* Monte-Carlo states per interpolated grid point */
+#define AGAPE_FRMSF_MAX_LEBESGUE 3.0 /* largest sum |coefficients| accepted for the linear fit */
 
 typedef struct {
   int nk[3];          /* grid points along b1, b2, b3 */

@@ -147,16 +147,6 @@ void agape_results_set_run(agape_results *r, const agape_params *p, int nranks, 
  * params->plot, the PNG, in the folder of the results file. Prints the paths written. */
 agape_err agape_output_write(const agape_results *r);
 
-/* Folder part of path into dir (size cap): "." when path has no slash, "/" for "/x".
- * Returns 0, or -1 if it did not fit (dir then holds its first cap-1 characters). */
-int agape_path_dirname(const char *path, char *dir, size_t cap);
-
-/* Temporary sibling of path for atomic writes: "<path>.tmp.<pid>". Returns 0, -1 if too long. */
-int agape_path_tmpname(char *out, size_t cap, const char *path);
-
-/* Finish a text file written under a temporary name: close f, and rename tmp to path when
- * every write succeeded; otherwise remove tmp. Returns AGAPE_ERR_IO naming path on failure. */
-agape_err agape_text_commit(FILE *f, const char *tmp, const char *path);
 /* Check the results file p->output_file before any work: it must not exist as anything but a
  * regular file, must not be an input of the run (the deck, the alpha^2F file, the W file, a
  * file in the EPW folder), and its folder is created (mkdir -p) and must be writable; this

@@ -41,4 +41,10 @@ int rpa_screen_serial(int ng, const double complex *chi, const double *vG, doubl
  * without 1/q^2 (docs/theory.md §5.5).  k_TF^2 = 4 pi e^2 (2 N(0)) / Omega (N(0) per spin, 1/eV). */
 double rpa_w_head_tf(double ktf2, const double b[9], int n1, int n2, int n3);
 
+/* The W(xi, xi') table from its sums: the means of an ne x ne table of sums wsum and counts
+ * wcnt over energy-bin pairs (w has the unit of wsum: eV for W); a bin pair without counts takes the
+ * mean of the nearest pair with counts (Euclidean distance in bin units, the first in row-major
+ * order on a tie). w [out] ne*ne, row-major. Returns 0, or -1 when every pair is empty. */
+int rpa_w_table_fill(int ne, const double *wsum, const double *wcnt, double *w);
+
 #endif

@@ -383,27 +383,6 @@ static void rpa_pairs(const rpa_ctx *r, int64_t iq, const double *Wh, const doub
   }
 }
 
-int agape_w_table_fill(int ne, const double *wsum, const double *wcnt, double *w)
-{
-  int any = 0;
-  for (int x = 0; x < ne * ne; x++) any |= wcnt[x] > 0;
-  if (!any) return -1;
-  for (int i = 0; i < ne; i++)
-    for (int j = 0; j < ne; j++) {
-      int bi = i, bj = j;
-      double best = INFINITY;
-      if (wcnt[(size_t)i * ne + j] == 0)
-        for (int i2 = 0; i2 < ne; i2++)
-          for (int j2 = 0; j2 < ne; j2++)
-            if (wcnt[(size_t)i2 * ne + j2] > 0) {
-              double dist = (double)(i2 - i) * (i2 - i) + (double)(j2 - j) * (j2 - j);
-              if (dist < best) best = dist, bi = i2, bj = j2;
-            }
-      w[(size_t)i * ne + j] = wsum[(size_t)bi * ne + bj] / wcnt[(size_t)bi * ne + bj];
-    }
-  return 0;
-}
-
 /* The W(xi, xi') table (bin averages; a bin pair without grid pairs takes the nearest filled
  * one in energy), the grid's DOS per bin and mu = N(0) <W>_FS, from the summed sums. */
 static agape_err rpa_table(const rpa_ctx *r, const double *acc, const double *wsum, const double *wcnt,
@@ -422,7 +401,7 @@ static agape_err rpa_table(const rpa_ctx *r, const double *acc, const double *ws
     c->dos_xi[i] = 0;
   }
   for (int64_t s2 = 0; s2 < r->nk * NO; s2++) c->dos_xi[rpa_ebin(r, r->e[s2])] += 1.0 / ((double)r->nk * r->de);
-  if (agape_w_table_fill(NE, wsum, wcnt, c->w_xi))
+  if (rpa_w_table_fill(NE, wsum, wcnt, c->w_xi))
     return agape_error(AGAPE_ERR_NUMERIC, "RPA: no pair of grid states in the W(xi, xi') table");
   const double norm = (double)r->nk * (double)r->nk * r->n0 * r->n0;
   c->w_fs = acc[0] / norm;

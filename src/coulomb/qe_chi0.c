@@ -524,7 +524,7 @@ agape_err agape_qe_mu_compute(const agape_par *par, const agape_qe_save *s, doub
           wc[(size_t)i * ne + j] = wc[(size_t)j * ne + i] = 0.5 * b;
         }
       memcpy(r->cnt, wc, sizeof(double) * ne * ne);
-      if (agape_w_table_fill(ne, tot + MU_NACC, r->cnt, r->w))
+      if (rpa_w_table_fill(ne, tot + MU_NACC, r->cnt, r->w))
         err = agape_error(AGAPE_ERR_NUMERIC, "mu of %s: no pair of states below E_F + %g eV", s->dir, band_cut);
     }
   }

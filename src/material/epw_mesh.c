@@ -1,8 +1,8 @@
 /* EPW data on its full meshes (see include/agape/epw_mesh.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "agape/epw_mesh.h"
-#include "agape/frmsf.h"
-#include "agape/output.h"
+#include "agape/files.h"
+#include "agape/deck.h"
 #include "agape/symmetry.h"
 #include <math.h>
 #include <stdio.h>
@@ -203,20 +203,99 @@ void agape_epw_mesh_destroy(agape_epw_mesh *g)
   memset(g, 0, sizeof *g);
 }
 
-/* band energies on the full mesh: EPW's at the Fermi-shell points, the FermiSurfer grid's
- * continuation (beyond the window, frmsf.h) at the others */
+agape_err agape_epw_full_bands(const agape_epw *e, double *xi)
+{
+  const int nb = e->nbndfst;
+  const int n1 = e->nkf[0], n2 = e->nkf[1], n3 = e->nkf[2];
+  const int64_t full = (int64_t)n1 * n2 * n3;
+  const double out = AGAPE_EPW_OUT_MARGIN * e->fsthick;
+
+  /* Fermi-shell points: every band's energy from egnv */
+  for (int64_t q = 0; q < full; q++) {
+    int ik = e->ixkff[q] - 1;
+    if (ik < 0) continue;
+    for (int b = 0; b < nb; b++) xi[(size_t)b * full + q] = e->ekfs[(size_t)ik * nb + b] - e->ef;
+  }
+  if (e->nkfs == 0) {
+    for (size_t i = 0; i < (size_t)full * nb; i++) xi[i] = 2 * out;
+    return AGAPE_OK;
+  }
+  /* points outside the shell: start from the nearest shell point (breadth-first from all
+   * shell points at once over the periodic grid, 6 neighbours, in index order), then smooth
+   * towards the discrete harmonic continuation of the known energies (Gauss-Seidel sweeps in
+   * index order over the outside points, the shell values fixed) */
+  int64_t *src = malloc(sizeof(int64_t) * (size_t)full), *queue = malloc(sizeof(int64_t) * (size_t)full);
+  int64_t *nbr = malloc(sizeof(int64_t) * 6 * (size_t)full);
+  if (!src || !queue || !nbr) {
+    free(src);
+    free(queue);
+    free(nbr);
+    return agape_error(AGAPE_ERR_NOMEM, "EPW band energies on the full mesh: %lld points", (long long)full);
+  }
+  for (int64_t q = 0; q < full; q++) {
+    int i = (int)(q / ((int64_t)n2 * n3)), j = (int)((q / n3) % n2), l = (int)(q % n3);
+    int64_t *r = nbr + 6 * q;
+    r[0] = ((int64_t)((i + 1) % n1) * n2 + j) * n3 + l;
+    r[1] = ((int64_t)((i + n1 - 1) % n1) * n2 + j) * n3 + l;
+    r[2] = ((int64_t)i * n2 + (j + 1) % n2) * n3 + l;
+    r[3] = ((int64_t)i * n2 + (j + n2 - 1) % n2) * n3 + l;
+    r[4] = ((int64_t)i * n2 + j) * n3 + (l + 1) % n3;
+    r[5] = ((int64_t)i * n2 + j) * n3 + (l + n3 - 1) % n3;
+  }
+  int64_t head = 0, tail = 0, nout = 0;
+  for (int64_t q = 0; q < full; q++) {
+    src[q] = e->ixkff[q] > 0 ? q : -1;
+    if (src[q] >= 0) queue[tail++] = q;
+  }
+  while (head < tail) {
+    int64_t q = queue[head++];
+    for (int t = 0; t < 6; t++) {
+      int64_t r = nbr[6 * q + t];
+      if (src[r] < 0) {
+        src[r] = src[q];
+        queue[tail++] = r;
+      }
+    }
+  }
+  for (int64_t q = 0; q < full; q++) { /* the outside points, in index order */
+    if (e->ixkff[q] > 0) continue;
+    queue[nout++] = q;
+    for (int b = 0; b < nb; b++) xi[(size_t)b * full + q] = xi[(size_t)b * full + src[q]];
+  }
+  for (int b = 0; b < nb; b++) {
+    double *x = xi + (size_t)b * full;
+    for (int sweep = 0; sweep < AGAPE_EPW_SWEEPS; sweep++) {
+      double change = 0;
+      for (int64_t o = 0; o < nout; o++) {
+        int64_t q = queue[o], *r = nbr + 6 * q;
+        double v = (x[r[0]] + x[r[1]] + x[r[2]] + x[r[3]] + x[r[4]] + x[r[5]]) / 6;
+        change = fmax(change, fabs(v - x[q]));
+        x[q] = v;
+      }
+      if (change < 1e-6 * e->fsthick) break;
+    }
+    for (int64_t o = 0; o < nout; o++) { /* safely outside the window, keeping the sign */
+      int64_t q = queue[o];
+      if (fabs(x[q]) < out) x[q] = x[q] < 0 ? -out : out;
+    }
+  }
+  free(src);
+  free(queue);
+  free(nbr);
+  return AGAPE_OK;
+}
+
+
+/* band energies on the full mesh, point-major (agape_epw_full_bands is band-major) */
 static agape_err mesh_energies(const agape_epw *e, agape_epw_mesh *g)
 {
-  agape_frmsf_grid fg;
-  agape_err err = agape_epw_frmsf_grid(e, NULL, &fg);
-  if (err) return err;
-  for (int64_t k = 0; k < g->nkt; k++) {
-    int r = e->ixkff[k] - 1;
-    for (int b = 0; b < g->nb; b++)
-      g->xi[(size_t)k * g->nb + b] = r >= 0 ? e->ekfs[(size_t)r * g->nb + b] - e->ef : fg.eig[(size_t)b * g->nkt + k];
-  }
-  agape_frmsf_grid_free(&fg);
-  return AGAPE_OK;
+  double *x = malloc(sizeof(double) * (size_t)g->nkt * g->nb);
+  if (!x) return agape_error(AGAPE_ERR_NOMEM, "EPW band energies on the full mesh: %lld points", (long long)g->nkt);
+  agape_err err = agape_epw_full_bands(e, x);
+  for (int64_t k = 0; k < g->nkt && !err; k++)
+    for (int b = 0; b < g->nb; b++) g->xi[(size_t)k * g->nb + b] = x[(size_t)b * g->nkt + k];
+  free(x);
+  return err;
 }
 
 agape_err agape_epw_mesh_create(const agape_epw *e, const agape_crystal *c, agape_epw_mesh *g)

@@ -11,7 +11,6 @@
 #include "agape/epw_mesh.h"
 #include "agape/eliash.h"
 #include "agape/frmsf.h"
-#include "agape/output.h"
 #include "agape/units.h"
 #include "agape/formulas.h"
 #include <math.h>
@@ -623,92 +622,22 @@ agape_err agape_epw_frmsf_grid(const agape_epw *e, const double *bvec, agape_frm
   g->bvec_from_file = bvec != NULL;
   for (int i = 0; i < 9; i++) g->bvec[i] = bvec ? bvec[i] : (i % 4 == 0) ? 1.0 : 0.0;
   agape_err err = agape_frmsf_grid_alloc(g);
-  if (err) return err;
+  if (!err) err = agape_epw_full_bands(e, g->eig);
+  if (err) {
+    agape_frmsf_grid_free(g);
+    return err;
+  }
+  /* a Fermi-shell band outside EPW's window is drawn outside it too, with its sign */
   const int nb = e->nbndfst;
   const int64_t full = agape_frmsf_npts(g);
-  const double out = AGAPE_FRMSF_OUT_MARGIN * e->fsthick;
-  const int n1 = g->nk[0], n2 = g->nk[1], n3 = g->nk[2];
-
-  /* Fermi-shell points: every band's energy from egnv (window bands: xi of the state) */
-  for (int64_t q = 0; q < full; q++) {
-    int ik = e->ixkff[q] - 1;
-    if (ik < 0) continue;
-    for (int b = 0; b < nb; b++) {
-      int s = e->s_of[(size_t)ik * nb + b];
-      g->eig[(size_t)b * full + q] = s >= 0 ? e->s_xi[s] : e->ekfs[(size_t)ik * nb + b] - e->ef;
-    }
-  }
-  if (e->nkfs == 0) {
-    for (size_t i = 0; i < (size_t)full * nb; i++) g->eig[i] = 2 * out;
-    return AGAPE_OK;
-  }
-  /* points outside the shell: start from the nearest shell point (breadth-first from all
-   * shell points at once over the periodic grid, 6 neighbours, in index order), then smooth
-   * towards the discrete harmonic continuation of the known energies (Gauss-Seidel sweeps in
-   * index order over the outside points, the shell values fixed) */
-  int64_t *src = malloc(sizeof(int64_t) * (size_t)full), *queue = malloc(sizeof(int64_t) * (size_t)full);
-  int64_t *nbr = malloc(sizeof(int64_t) * 6 * (size_t)full);
-  if (!src || !queue || !nbr) {
-    free(src);
-    free(queue);
-    free(nbr);
-    agape_frmsf_grid_free(g);
-    return agape_error(AGAPE_ERR_NOMEM, "FermiSurfer grid: %lld points", (long long)full);
-  }
-  for (int64_t q = 0; q < full; q++) {
-    int i = (int)(q / ((int64_t)n2 * n3)), j = (int)((q / n3) % n2), l = (int)(q % n3);
-    int64_t *r = nbr + 6 * q;
-    r[0] = ((int64_t)((i + 1) % n1) * n2 + j) * n3 + l;
-    r[1] = ((int64_t)((i + n1 - 1) % n1) * n2 + j) * n3 + l;
-    r[2] = ((int64_t)i * n2 + (j + 1) % n2) * n3 + l;
-    r[3] = ((int64_t)i * n2 + (j + n2 - 1) % n2) * n3 + l;
-    r[4] = ((int64_t)i * n2 + j) * n3 + (l + 1) % n3;
-    r[5] = ((int64_t)i * n2 + j) * n3 + (l + n3 - 1) % n3;
-  }
-  int64_t head = 0, tail = 0, nout = 0;
-  for (int64_t q = 0; q < full; q++) {
-    src[q] = e->ixkff[q] > 0 ? q : -1;
-    if (src[q] >= 0) queue[tail++] = q;
-  }
-  while (head < tail) {
-    int64_t q = queue[head++];
-    for (int t = 0; t < 6; t++) {
-      int64_t r = nbr[6 * q + t];
-      if (src[r] < 0) {
-        src[r] = src[q];
-        queue[tail++] = r;
-      }
-    }
-  }
-  for (int64_t q = 0; q < full; q++) { /* the outside points, in index order */
-    if (e->ixkff[q] > 0) continue;
-    queue[nout++] = q;
-    for (int b = 0; b < nb; b++) g->eig[(size_t)b * full + q] = g->eig[(size_t)b * full + src[q]];
-  }
+  const double out = AGAPE_EPW_OUT_MARGIN * e->fsthick;
   for (int b = 0; b < nb; b++) {
     double *x = g->eig + (size_t)b * full;
-    for (int sweep = 0; sweep < AGAPE_FRMSF_SWEEPS; sweep++) {
-      double change = 0;
-      for (int64_t o = 0; o < nout; o++) {
-        int64_t q = queue[o], *r = nbr + 6 * q;
-        double v = (x[r[0]] + x[r[1]] + x[r[2]] + x[r[3]] + x[r[4]] + x[r[5]]) / 6;
-        change = fmax(change, fabs(v - x[q]));
-        x[q] = v;
-      }
-      if (change < 1e-6 * e->fsthick) break;
-    }
-    for (int64_t o = 0; o < nout; o++) { /* safely outside the window, keeping the sign */
-      int64_t q = queue[o];
-      if (fabs(x[q]) < out) x[q] = x[q] < 0 ? -out : out;
-    }
-    for (int64_t q = 0; q < full; q++) { /* shell bands outside the window likewise */
+    for (int64_t q = 0; q < full; q++) {
       int ik = e->ixkff[q] - 1;
       if (ik >= 0 && e->s_of[(size_t)ik * nb + b] < 0 && fabs(x[q]) < out) x[q] = x[q] < 0 ? -out : out;
     }
   }
-  free(src);
-  free(queue);
-  free(nbr);
   return AGAPE_OK;
 }
 

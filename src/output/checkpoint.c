@@ -4,7 +4,7 @@
 #include "agape/checkpoint.h"
 #include "agape/version.h"
 #include "agape/h5mem.h"
-#include "agape/output.h"
+#include "agape/files.h"
 #include "agape/deck.h"
 #include <hdf5.h>
 #include <errno.h>

@@ -4,7 +4,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "agape/frmsf.h"
 #include "agape/units.h"
-#include "agape/output.h"
+#include "agape/files.h"
+#include "agape/deck.h"
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>

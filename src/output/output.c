@@ -8,6 +8,7 @@
  * `units` ("1" = dimensionless) and `description`; arrays are row-major (C order). */
 #define _POSIX_C_SOURCE 200809L
 #include "agape/output.h"
+#include "agape/files.h"
 #include "agape/units.h"
 #include "agape/stop.h"
 #include "agape/version.h"
@@ -40,17 +41,6 @@ extern char **environ;
 #define OUT_SINGLE_WIDTH_MEV 0.1       /* histogram range when all gaps are equal, meV */
 
 
-agape_err agape_text_commit(FILE *f, const char *tmp, const char *path)
-{
-  int bad = ferror(f);
-  if (fclose(f) != 0) bad = 1;
-  if (bad || rename(tmp, path) != 0) {
-    int e = errno ? errno : EIO;
-    remove(tmp);
-    return agape_error(AGAPE_ERR_IO, "cannot write %s: %s", path, strerror(e));
-  }
-  return AGAPE_OK;
-}
 /* ======================================================================================
  * Histogram (pure numerics)
  * ====================================================================================== */
@@ -108,21 +98,6 @@ void agape_histogram(int64_t n, const double *delta, const double *fsw, int nbin
  * Small file-system helpers
  * ====================================================================================== */
 
-int agape_path_dirname(const char *path, char *dir, size_t cap)
-{
-  const char *slash = strrchr(path, '/');
-  if (!slash) {
-    snprintf(dir, cap, ".");
-    return 0;
-  }
-  size_t len = (size_t)(slash - path);
-  if (len == 0) len = 1; /* root folder */
-  int too_long = len >= cap;
-  if (too_long) len = cap - 1;
-  memcpy(dir, path, len);
-  dir[len] = '\0';
-  return too_long ? -1 : 0;
-}
 
 /* mkdir -p: create dir and its missing parents (mode 0777 & ~umask).
  * Returns 0, or -1 with errno set (ENOTDIR when a component is a regular file). */
@@ -160,23 +135,6 @@ static int out_join(char *out, size_t cap, const char *dir, const char *name)
   return (len < 0 || (size_t)len >= cap) ? -1 : 0;
 }
 
-/* This host's name as it goes into temporary names: [A-Za-z0-9-] only (dots become '-', so
- * that the pid after the last dot can be found again). */
-static void out_host(char *h, size_t cap)
-{
-  if (gethostname(h, cap) != 0) snprintf(h, cap, "host");
-  h[cap - 1] = '\0';
-  for (char *c = h; *c; c++)
-    if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '-')) *c = '-';
-}
-
-int agape_path_tmpname(char *out, size_t cap, const char *path)
-{
-  char host[64];
-  out_host(host, sizeof host);
-  int len = snprintf(out, cap, "%s.tmp.%s.%ld", path, host, (long)getpid());
-  return (len < 0 || (size_t)len >= cap) ? -1 : 0;
-}
 
 /* ======================================================================================
  * HDF5 helpers. Each returns 0 on success, -1 on failure; on failure ctx->what names the
@@ -911,7 +869,7 @@ static void out_remove_stale(const char *dir, const char *path)
   char ckpath[AGAPE_PATH_MAX + 32], host[64];
   if (agape_ckpt_path(path, ckpath, sizeof ckpath) != 0) return;
   const char *ckbase = strrchr(ckpath, '/') ? strrchr(ckpath, '/') + 1 : ckpath; /* its checkpoint (and .prev) */
-  out_host(host, sizeof host);
+  agape_path_host(host, sizeof host);
   DIR *dd = opendir(dir);
   if (!dd) return;
   struct dirent *e;
