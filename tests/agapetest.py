@@ -109,6 +109,11 @@ def run(a, deck_text, ranks=1, threads=1, workdir=None, name="deck.in", expect_o
     with open(path, "w") as f:
         f.write(deck_text)
     env = dict(ENV, OMP_NUM_THREADS=str(threads))
+    if not expect_ok:
+        # a run expected to fail: when the first rank exits non-zero, Open MPI's mpirun sends
+        # the others SIGTERM and waits odls_base_sigkill_timeout (1 s) before SIGKILL, about
+        # 2 s a run; AGAPE's ranks agree on an error and exit together, so nothing is lost
+        env["OMPI_MCA_odls_base_sigkill_timeout"] = "0"
     cmd = [a.mpiexec, "--oversubscribe", "-np", str(ranks)]
     if threads > 1:
         cmd += ["--map-by", f"slot:PE={threads}"] if ranks * threads <= os.cpu_count() else ["--bind-to", "none"]
