@@ -206,8 +206,7 @@ void agape_epw_mesh_destroy(agape_epw_mesh *g)
 agape_err agape_epw_full_bands(const agape_epw *e, double *xi)
 {
   const int nb = e->nbndfst;
-  const int n1 = e->nkf[0], n2 = e->nkf[1], n3 = e->nkf[2];
-  const int64_t full = (int64_t)n1 * n2 * n3;
+  const int64_t full = (int64_t)e->nkf[0] * e->nkf[1] * e->nkf[2];
   const double out = AGAPE_EPW_OUT_MARGIN * e->fsthick;
 
   /* Fermi-shell points: every band's energy from egnv */
@@ -232,15 +231,14 @@ agape_err agape_epw_full_bands(const agape_epw *e, double *xi)
     free(nbr);
     return agape_error(AGAPE_ERR_NOMEM, "EPW band energies on the full mesh: %lld points", (long long)full);
   }
-  for (int64_t q = 0; q < full; q++) {
-    int i = (int)(q / ((int64_t)n2 * n3)), j = (int)((q / n3) % n2), l = (int)(q % n3);
-    int64_t *r = nbr + 6 * q;
-    r[0] = ((int64_t)((i + 1) % n1) * n2 + j) * n3 + l;
-    r[1] = ((int64_t)((i + n1 - 1) % n1) * n2 + j) * n3 + l;
-    r[2] = ((int64_t)i * n2 + (j + 1) % n2) * n3 + l;
-    r[3] = ((int64_t)i * n2 + (j + n2 - 1) % n2) * n3 + l;
-    r[4] = ((int64_t)i * n2 + j) * n3 + (l + 1) % n3;
-    r[5] = ((int64_t)i * n2 + j) * n3 + (l + n3 - 1) % n3;
+  for (int64_t q = 0; q < full; q++) { /* +1, -1 along each axis in turn */
+    int y[3];
+    agape_mesh_coords(q, e->nkf, y);
+    for (int t = 0; t < 6; t++) {
+      int x[3] = {y[0], y[1], y[2]};
+      x[t / 2] += t % 2 ? -1 : 1;
+      nbr[6 * q + t] = agape_mesh_index(x, e->nkf);
+    }
   }
   int64_t head = 0, tail = 0, nout = 0;
   for (int64_t q = 0; q < full; q++) {
@@ -284,7 +282,6 @@ agape_err agape_epw_full_bands(const agape_epw *e, double *xi)
   free(nbr);
   return AGAPE_OK;
 }
-
 
 /* band energies on the full mesh, point-major (agape_epw_full_bands is band-major) */
 static agape_err mesh_energies(const agape_epw *e, agape_epw_mesh *g)

@@ -40,7 +40,6 @@ extern char **environ;
 #define OUT_CHUNK_ELEMS      (1 << 16) /* elements per chunk along the state axis (512 KiB) */
 #define OUT_SINGLE_WIDTH_MEV 0.1       /* histogram range when all gaps are equal, meV */
 
-
 /* ======================================================================================
  * Histogram (pure numerics)
  * ====================================================================================== */
@@ -95,9 +94,8 @@ void agape_histogram(int64_t n, const double *delta, const double *fsw, int nbin
 }
 
 /* ======================================================================================
- * Small file-system helpers
+ * Small file-system helpers (the shared ones: files.h)
  * ====================================================================================== */
-
 
 /* mkdir -p: create dir and its missing parents (mode 0777 & ~umask).
  * Returns 0, or -1 with errno set (ENOTDIR when a component is a regular file). */
@@ -134,7 +132,6 @@ static int out_join(char *out, size_t cap, const char *dir, const char *name)
   int len = snprintf(out, cap, "%s/%s", dir, name);
   return (len < 0 || (size_t)len >= cap) ? -1 : 0;
 }
-
 
 /* ======================================================================================
  * HDF5 helpers. Each returns 0 on success, -1 on failure; on failure ctx->what names the
